@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cwmigrate",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cwmigrate", targets: ["cwmigrate"]),
+        .executable(name: "cwsim", targets: ["cwsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    ],
+    targets: [
+        // C at the edge: only ArchiveInspect imports CArchive and CCrypto, only HTTP imports CCurl.
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "Planner", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "ArchiveInspect",
+            dependencies: ["CArchive", "CCrypto", "Planner", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
+        .executableTarget(
+            name: "cwmigrate",
+            dependencies: [
+                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "cwsim",
+            dependencies: [
+                "ArchiveInspect",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "TestSupport"]),
+        .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// ArchiveInspect: see DESIGN.md

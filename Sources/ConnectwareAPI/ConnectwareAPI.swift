@@ -1,0 +1,1 @@
+// ConnectwareAPI: see DESIGN.md

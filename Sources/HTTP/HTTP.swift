@@ -1,0 +1,1 @@
+// HTTP: see DESIGN.md

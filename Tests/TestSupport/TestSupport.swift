@@ -1,0 +1,112 @@
+import Foundation
+
+/// What a finished program showed: its exit status and both output streams.
+public struct ProgramResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    /// Peak resident memory of the child in KiB, from wait4's rusage.
+    public let maxRSSKiB: Int
+}
+
+public enum TestSupport {
+    /// The package's root directory (the one holding Package.swift).
+    public static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+                return url
+            }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    /// A built product of this package, found beside the running test bundle
+    /// (or in CWMIGRATE_BIN_DIR when set).
+    public static func product(_ name: String) -> URL {
+        if let dir = ProcessInfo.processInfo.environment["CWMIGRATE_BIN_DIR"] {
+            return URL(fileURLWithPath: dir).appendingPathComponent(name)
+        }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while dir.path != "/" {
+            dir.deleteLastPathComponent()
+            let candidate = dir.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/\(name)")
+    }
+
+    /// Runs a program to its end and returns what it printed. `environment` is added to
+    /// (and overrides) the test's own environment; NO_COLOR is always set.
+    public static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+        stdin: Data? = nil, currentDirectory: URL? = nil
+    ) throws -> ProgramResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try? input.fileHandleForWriting.close()
+        group.wait()
+        var status: Int32 = 0
+        var usage = rusage()
+        let pid = process.processIdentifier
+        // wait4 instead of waitUntilExit gives the child's own peak memory.
+        var r: pid_t
+        repeat { r = wait4(pid, &status, 0, &usage) } while r == -1 && errno == EINTR
+        let code: Int32
+        if r == pid {
+            code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        } else {
+            process.waitUntilExit()
+            code = process.terminationStatus
+        }
+        return ProgramResult(
+            status: code, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), maxRSSKiB: Int(usage.ru_maxrss))
+    }
+
+    /// Runs a shell command line with bash; for building fixtures with tar, bsdtar, python.
+    @discardableResult
+    public static func shell(_ script: String, in directory: URL? = nil) throws -> ProgramResult {
+        let result = try run(URL(fileURLWithPath: "/bin/bash"), ["-c", script], currentDirectory: directory)
+        guard result.status == 0 else {
+            throw ShellError(script: script, status: result.status, stderr: result.stderr)
+        }
+        return result
+    }
+
+    /// A fresh directory under the system's temporary directory.
+    public static func temporaryDirectory(_ label: String = "cwmigrate-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+public struct ShellError: Error, CustomStringConvertible {
+    public let script: String
+    public let status: Int32
+    public let stderr: String
+    public var description: String { "shell command failed (\(status)): \(script)\n\(stderr)" }
+}
