@@ -38,6 +38,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
+            name: "cwbench",
+            dependencies: ["HTTP", "ArchiveInspect"]),
+        .executableTarget(
             name: "cwsim",
             dependencies: [
                 "ArchiveInspect",
@@ -51,5 +54,6 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),
     ]
 )

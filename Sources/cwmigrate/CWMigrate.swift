@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct CWMigrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cwmigrate",
+        abstract: "Bring a Connectware backup back when a newer Connectware refuses it.",
+        discussion: """
+            Inspects backup archives, decides whether the running Connectware can restore
+            them, and prints the vendor's cross-version procedure as a step plan.
+            Exit codes are listed in the README.
+            """,
+        version: "0.1.0",
+        subcommands: [])
+}

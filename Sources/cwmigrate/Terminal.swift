@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+
+/// Exit codes of cwmigrate: the plan outcomes, then sysexits(3) for errors.
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let downgradeRequired: Int32 = 3
+    static let compatibilityUnknown: Int32 = 4
+    static let upgradeFirst: Int32 = 5
+    static let usage: Int32 = 64  // EX_USAGE, also ArgumentParser's validation errors
+    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (archive, compat file, version)
+    static let noInput: Int32 = 66  // EX_NOINPUT: a file that does not exist or cannot be read
+    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a service refused or is unreachable
+    static let software: Int32 = 70  // EX_SOFTWARE: a bug in cwmigrate
+    static let cantCreate: Int32 = 73  // EX_CANTCREAT: an output file cannot be written
+    static let ioError: Int32 = 74  // EX_IOERR
+    static let tempFailure: Int32 = 75  // EX_TEMPFAIL: try again later (busy, timed out)
+    static let noPermission: Int32 = 77  // EX_NOPERM: credentials refused
+    static let config: Int32 = 78  // EX_CONFIG
+}
+
+/// What the operator is told when a command fails: one `error:` line, maybe a `hint:`.
+struct Failure: Error {
+    let message: String
+    var hint: String? = nil
+    let exitCode: Int32
+}
+
+/// A library error that knows how to present itself to the operator.
+/// Each library's mapping lives in its own `Errors+<Library>.swift` file.
+protocol OperatorFacing: Error {
+    var failure: Failure { get }
+}
+
+/// Where a command writes: stdout for results, stderr for diagnostics and progress.
+struct Terminal {
+    let colorOnStdout: Bool
+    let colorOnStderr: Bool
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let allowed = environment["NO_COLOR"].map(\.isEmpty) ?? true
+        let dumb = environment["TERM"] == "dumb"
+        colorOnStdout = allowed && !dumb && isatty(STDOUT_FILENO) == 1
+        colorOnStderr = allowed && !dumb && isatty(STDERR_FILENO) == 1
+    }
+
+    func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    func warning(_ text: String) { err(paint("warning:", .yellow, colorOnStderr) + " " + text) }
+    func note(_ text: String) { err(paint("note:", .cyan, colorOnStderr) + " " + text) }
+
+    func report(_ failure: Failure) {
+        err(paint("error:", .red, colorOnStderr) + " " + failure.message)
+        if let hint = failure.hint { err(paint("hint:", .cyan, colorOnStderr) + " " + hint) }
+    }
+
+    enum Color: String {
+        case red = "31", green = "32", yellow = "33", blue = "34", cyan = "36", bold = "1"
+    }
+
+    func paint(_ text: String, _ color: Color, _ enabled: Bool) -> String {
+        enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    }
+}
+
+extension ParsableCommand {
+    /// Runs a command body, turning every error into one `error:` line (plus a `hint:`)
+    /// and its documented exit code; a body's own non-zero result is its exit code.
+    func guarded(_ body: (Terminal) throws -> Int32) throws {
+        let terminal = Terminal()
+        let code: Int32
+        do {
+            code = try body(terminal)
+        } catch let failure as Failure {
+            terminal.report(failure)
+            code = failure.exitCode
+        } catch let error as any OperatorFacing {
+            terminal.report(error.failure)
+            code = error.failure.exitCode
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            terminal.report(Failure(message: "unexpected: \(error)", hint: "this is a bug in cwmigrate; please report it", exitCode: ExitStatus.software))
+            code = ExitStatus.software
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
