@@ -1,1 +1,0 @@
-// ConnectwareAPI: see DESIGN.md

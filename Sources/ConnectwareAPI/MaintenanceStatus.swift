@@ -1,0 +1,115 @@
+import Foundation
+import Planner
+
+/// What `GET /api/maintenance/db` says: whether an operation runs, and the last
+/// backup and restore. A missing object means that operation never ran.
+public struct MaintenanceStatus: Sendable, Equatable {
+    public var running: Bool
+    public var backup: Operation?
+    public var restore: Operation?
+
+    /// One backup or restore as the server reports it. Every field may be absent or null.
+    public struct Operation: Sendable, Equatable {
+        /// From `succeded` (the real server's spelling) or `succeeded`.
+        public var succeeded: Bool?
+        public var id: String?
+        public var statusMessage: String?
+        public var startDate: Date?
+        public var endDate: Date?
+        /// The dates as sent, for showing and for comparing without clock arithmetic.
+        public var startDateText: String?
+        public var endDateText: String?
+
+        public init(
+            succeeded: Bool? = nil, id: String? = nil, statusMessage: String? = nil,
+            startDateText: String? = nil, endDateText: String? = nil
+        ) {
+            self.succeeded = succeeded
+            self.id = id
+            self.statusMessage = statusMessage
+            self.startDateText = startDateText
+            self.endDateText = endDateText
+            self.startDate = startDateText.flatMap(MaintenanceStatus.parseDate)
+            self.endDate = endDateText.flatMap(MaintenanceStatus.parseDate)
+        }
+
+        /// The id parsed as `<version>_<timestamp>`, when it has that form.
+        public var backupID: BackupID? { id.flatMap { BackupID($0) } }
+    }
+
+    public init(running: Bool, backup: Operation? = nil, restore: Operation? = nil) {
+        self.running = running
+        self.backup = backup
+        self.restore = restore
+    }
+
+    /// Decodes a status body; unknown keys are ignored, a body that is not a JSON object
+    /// is an error quoting its first line (a proxy's HTML error page, for instance).
+    public init(body: [UInt8]) throws(ConnectwareAPIError) {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        } catch {
+            throw .notJSON(firstLine: ServerMessage.firstLine(of: body))
+        }
+        guard let dict = object as? [String: Any] else {
+            throw .notJSON(firstLine: ServerMessage.firstLine(of: body))
+        }
+        switch dict["running"] {
+        case let value as Bool: running = value
+        case nil, is NSNull: running = false
+        default: throw .malformedStatus(reason: "\"running\" is not true or false")
+        }
+        backup = try Self.operation(dict["backup"], key: "backup")
+        restore = try Self.operation(dict["restore"], key: "restore")
+    }
+
+    private static func operation(_ value: Any?, key: String) throws(ConnectwareAPIError) -> Operation? {
+        switch value {
+        case nil, is NSNull: return nil
+        case let dict as [String: Any]:
+            func text(_ k: String) -> String? {
+                switch dict[k] {
+                case let s as String: return s
+                case let n as NSNumber: return n.stringValue
+                default: return nil
+                }
+            }
+            let succeeded = (dict["succeded"] as? Bool) ?? (dict["succeeded"] as? Bool)
+            return Operation(
+                succeeded: succeeded, id: text("id"), statusMessage: text("statusMessage"),
+                startDateText: text("startDate"), endDateText: text("endDate"))
+        default:
+            throw .malformedStatus(reason: "\"\(key)\" is not an object")
+        }
+    }
+
+    /// ISO-8601 with or without milliseconds.
+    static func parseDate(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return date }
+        return ISO8601DateFormatter().date(from: text)
+    }
+}
+
+/// Pulls the human message out of an error body: a JSON `message`/`error`/`statusMessage`
+/// field, else the first line of the text.
+enum ServerMessage {
+    static func from(_ body: [UInt8]) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            for key in ["message", "error", "statusMessage", "detail"] {
+                if let text = object[key] as? String, !text.isEmpty { return text }
+            }
+        }
+        return firstLine(of: body)
+    }
+
+    static func firstLine(of body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(4096), as: UTF8.self)
+        let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return "(empty body)" }
+        return trimmed.count > 200 ? String(trimmed.prefix(200)) + "…" : trimmed
+    }
+}
