@@ -109,7 +109,7 @@ public func decide(
     }
     let lead = refusalDecided
         ? "Connectware \(running) refused the restore and named \(settledNamed(refusal)) as the last version that restores it"
-        : "the known barrier says"
+        : "the known barrier says:"
     return assessment(
         backup: backup, running: running, target: target, barriers: met, knowledge: knowledge, refusal: refusal,
         lead: lead)

@@ -92,10 +92,11 @@ public func makePlan(
         ]
     }
     var values: [String: String] = [
-        "backupFile": backupFile ?? "<backup file>",
+        "backupFile": backupFile.map(shellQuoted) ?? "<backup file>",
         "backupVersion": backup.description,
         "runningVersion": running.description,
         "restoreVersion": restoreVersion.description,
+        "volumeList": playbook.volumes.joined(separator: ", "),
     ]
     let builtIns = values
     for (name, value) in playbook.settings { values[name] = fill(value, builtIns) }
@@ -137,4 +138,10 @@ private func step(_ kind: String, _ template: StepTemplate, versions: [Version],
         id: kind, title: fill(template.title, values), destructive: destructiveSteps.contains(kind),
         preconditions: expand(template.preconditions), commands: expand(template.commands),
         verification: expand(template.verification), undo: expand(template.undo))
+}
+
+/// A word as the shell reads it back: unchanged when it is plain, else single-quoted.
+func shellQuoted(_ text: String) -> String {
+    let plain = !text.isEmpty && text.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "/._-:+=@%,".contains($0) }
+    return plain ? text : "'" + text.map { $0 == "'" ? "'\\''" : String($0) }.joined() + "'"
 }

@@ -30,7 +30,7 @@ extension Plan {
             section("verify", step.verification)
             section("undo", step.undo)
         }
-        return out
+        return String(out.dropLast())
     }
 
     /// The plan as one JSON object with sorted keys; `Plan` decodes it back.

@@ -45,7 +45,7 @@ public struct Playbook: Sendable, Equatable {
 
     /// Placeholders filled from the plan itself; settings add their own names.
     static let builtInPlaceholders: Set<String> = [
-        "backupFile", "backupVersion", "runningVersion", "restoreVersion", "version", "volume",
+        "backupFile", "backupVersion", "runningVersion", "restoreVersion", "version", "volume", "volumeList",
     ]
 
     /// Reads a playbook; `source` names the file in every problem reported.
@@ -111,7 +111,7 @@ public struct Playbook: Sendable, Equatable {
                     }
                 }
                 for (name, value) in settings {
-                    for placeholder in placeholders(in: value) where !Self.builtInPlaceholders.contains(placeholder) || ["volume", "version"].contains(placeholder) {
+                    for placeholder in placeholders(in: value) where !Self.builtInPlaceholders.contains(placeholder) || ["volume", "version", "volumeList"].contains(placeholder) {
                         reader.report("setting '\(name)' uses {{\(placeholder)}}; settings may use only backupFile, backupVersion, runningVersion, restoreVersion", at: top["settings"])
                     }
                 }
@@ -144,7 +144,7 @@ public struct Playbook: Sendable, Equatable {
             return texts
         }
         let title = reader.string(m["title"], "title of \(what)") ?? ""
-        for name in placeholders(in: title) where !known.contains(name) || ["volume", "version"].contains(name) {
+        for name in placeholders(in: title) where !known.contains(name) || name == "volume" {
             reader.report("unknown placeholder {{\(name)}} in the title of \(what)", at: m["title"])
         }
         return StepTemplate(
@@ -153,23 +153,25 @@ public struct Playbook: Sendable, Equatable {
     }
 
     static func isPlaceholderName(_ name: String) -> Bool {
-        !name.isEmpty && name.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit }
+        (name.first?.isASCIILetter ?? false) && name.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit }
     }
 }
 
-/// The `{{name}}` placeholders in a template line, in order.
+/// The `{{name}}` placeholders in a template line, in order. Only plain names count,
+/// so Go templates of docker commands (`{{.Names}}`) pass through untouched.
 func placeholders(in text: String) -> [String] {
     var names: [String] = []
     var rest = Substring(text)
     while let open = rest.firstRange(of: "{{") {
         guard let close = rest[open.upperBound...].firstRange(of: "}}") else { break }
-        names.append(String(rest[open.upperBound..<close.lowerBound]).trimmingSpaces)
+        let name = String(rest[open.upperBound..<close.lowerBound]).trimmingSpaces
+        if Playbook.isPlaceholderName(name) { names.append(name) }
         rest = rest[close.upperBound...]
     }
     return names
 }
 
-/// Fills `{{name}}` placeholders; unknown names stay as they are.
+/// Fills `{{name}}` placeholders; unknown names and non-names stay as they are.
 func fill(_ text: String, _ values: [String: String]) -> String {
     var out = ""
     var rest = Substring(text)
