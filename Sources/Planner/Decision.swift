@@ -145,17 +145,17 @@ private func describe(_ barrier: RestoreBarrier) -> String {
 }
 
 /// Walks down from `start` while a barrier refuses the backup there, to the highest
-/// version that restores it. Each step goes below the refusing barrier's `since`,
-/// so the walk ends.
+/// version that restores it. Each step takes the highest version a refusing barrier
+/// names, so the walk shows every barrier on the way; each lands below that barrier's
+/// `since`, so the walk ends.
 private func settle(backup: Version, from start: Version, knowledge: CompatibilityKnowledge) -> (target: Version, barriers: [RestoreBarrier]) {
     var target = start
     var met: [RestoreBarrier] = []
-    while true {
+    while target >= backup {
         let refusing = knowledge.barriers.filter { $0.refuses(backup: backup, on: target) }
-        guard let strictest = refusing.min(by: { $0.lastRestoringVersion < $1.lastRestoringVersion }) else { break }
-        met.append(strictest)
-        target = strictest.lastRestoringVersion
-        if target < backup { break }
+        guard let next = refusing.max(by: { $0.lastRestoringVersion < $1.lastRestoringVersion }) else { break }
+        met.append(next)
+        target = next.lastRestoringVersion
     }
     return (target, met)
 }
