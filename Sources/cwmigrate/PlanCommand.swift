@@ -140,12 +140,17 @@ struct PlanCommand: ParsableCommand {
     }
 
     private func readText(_ path: String) throws -> String {
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw Failure(message: "\(path) does not exist", exitCode: ExitStatus.noInput)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard !isDirectory.boolValue else {
+            throw Failure(message: "\(path) is a directory, not a YAML file", exitCode: ExitStatus.noInput)
+        }
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             throw Failure(message: "\(path) cannot be read", exitCode: ExitStatus.noInput)
         }
+        try? handle.close()
         guard let text = String(data: data, encoding: .utf8) else {
             throw Failure(message: "\(path) is not UTF-8 text", exitCode: ExitStatus.dataError)
         }
