@@ -46,13 +46,19 @@ public struct RestoreBarrier: Sendable, Equatable, Codable {
     var inconsistencies: [String] {
         var found: [String] = []
         if lastRestoringVersion >= since {
-            found.append("lastRestoringVersion \(lastRestoringVersion) must be older than since \(since), the first version that refuses")
+            found.append(
+                "lastRestoringVersion \(lastRestoringVersion) must be older than since \(since), the first version that refuses"
+            )
         }
         if refusesBackupsBefore > since {
-            found.append("refusesBackupsBefore \(refusesBackupsBefore) must not be newer than since \(since): a version always restores its own backups")
+            found.append(
+                "refusesBackupsBefore \(refusesBackupsBefore) must not be newer than since \(since): a version always restores its own backups"
+            )
         }
         if lastRestoringVersion.nextRelease < refusesBackupsBefore {
-            found.append("lastRestoringVersion \(lastRestoringVersion) is older than refusesBackupsBefore \(refusesBackupsBefore): backups made between them could be restored nowhere")
+            found.append(
+                "lastRestoringVersion \(lastRestoringVersion) is older than refusesBackupsBefore \(refusesBackupsBefore): backups made between them could be restored nowhere"
+            )
         }
         return found
     }
@@ -115,7 +121,8 @@ public struct CompatibilityKnowledge: Sendable, Equatable, Codable {
 
     private static func barrier(_ node: Node, reader: inout DataFileReader) -> RestoreBarrier? {
         let keys = ["since", "refusesBackupsBefore", "lastRestoringVersion"]
-        guard let m = reader.mapping(node, "a barrier", allowed: keys + ["example", "note", "source"], required: keys) else {
+        guard let m = reader.mapping(node, "a barrier", allowed: keys + ["example", "note", "source"], required: keys)
+        else {
             return nil
         }
         let since = reader.version(m["since"], "since")

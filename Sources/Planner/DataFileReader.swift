@@ -16,10 +16,14 @@ struct DataFileReader {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             switch error {
-            case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
                 problems.append(.init(source: source, line: mark.line, message: "not valid YAML: \(problem)"))
-            case let .duplicatedKeysInMapping(duplicates, context):
-                problems.append(.init(source: source, line: context.mark.line, message: "duplicate key \(duplicates.joined(separator: ", "))"))
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                problems.append(
+                    .init(
+                        source: source, line: context.mark.line,
+                        message: "duplicate key \(duplicates.joined(separator: ", "))"))
             default:
                 problems.append(.init(source: source, line: nil, message: "not valid YAML: \(error)"))
             }

@@ -22,8 +22,8 @@ public enum Decision: Sendable, Equatable {
     /// The version the backup is restored on, when one is known.
     public var restoreVersion: Version? {
         switch self {
-        case let .downgradeRequired(version): version
-        case let .upgradeFirst(version): version
+        case .downgradeRequired(let version): version
+        case .upgradeFirst(let version): version
         case .directRestore, .compatibilityUnknown: nil
         }
     }
@@ -52,7 +52,8 @@ public func decide(
     if backup > running {
         return Assessment(
             decision: .upgradeFirst(to: backup),
-            reason: "the backup comes from \(backup), newer than the running \(running); Connectware does not restore backups of newer versions",
+            reason:
+                "the backup comes from \(backup), newer than the running \(running); Connectware does not restore backups of newer versions",
             barriers: [], upgradePath: path(from: running, to: backup, stops: knowledge.upgradeStops), refusal: refusal)
     }
     var target = running
@@ -65,17 +66,21 @@ public func decide(
                 return assessment(
                     backup: backup, running: running, target: predicted.target, barriers: predicted.barriers,
                     knowledge: knowledge, refusal: refusal,
-                    lead: "Connectware \(running) refused the restore without naming a version, and the known barrier says")
+                    lead:
+                        "Connectware \(running) refused the restore without naming a version, and the known barrier says"
+                )
             }
             return Assessment(
                 decision: .compatibilityUnknown,
-                reason: "Connectware \(running) refused the restore without naming a version that restores it: \"\(refusal.statusMessage)\"",
+                reason:
+                    "Connectware \(running) refused the restore without naming a version that restores it: \"\(refusal.statusMessage)\"",
                 barriers: [], upgradePath: [], refusal: refusal)
         }
         guard named < running, named >= backup else {
             return Assessment(
                 decision: .compatibilityUnknown,
-                reason: "Connectware \(running) refused the restore and named \(named), which cannot restore a backup of \(backup) below \(running): \"\(refusal.statusMessage)\"",
+                reason:
+                    "Connectware \(running) refused the restore and named \(named), which cannot restore a backup of \(backup) below \(running): \"\(refusal.statusMessage)\"",
                 barriers: [], upgradePath: [], refusal: refusal)
         }
         target = named
@@ -87,7 +92,8 @@ public func decide(
     if target < backup {
         return Assessment(
             decision: .compatibilityUnknown,
-            reason: "the known barriers leave no version from \(backup) to \(running) that restores this backup; check the compat files",
+            reason:
+                "the known barriers leave no version from \(backup) to \(running) that restores this backup; check the compat files",
             barriers: met, upgradePath: [], refusal: refusal)
     }
     if target == running {
@@ -99,7 +105,8 @@ public func decide(
         if knowledge.barriers.isEmpty {
             return Assessment(
                 decision: .compatibilityUnknown,
-                reason: "no restore barriers are known at all, so nothing says whether \(running) restores a backup of \(backup)",
+                reason:
+                    "no restore barriers are known at all, so nothing says whether \(running) restores a backup of \(backup)",
                 barriers: [], upgradePath: [], refusal: refusal)
         }
         return Assessment(
@@ -107,7 +114,8 @@ public func decide(
             reason: "no known restore barrier lies between \(backup) and \(running)",
             barriers: [], upgradePath: [], refusal: refusal)
     }
-    let lead = refusalDecided
+    let lead =
+        refusalDecided
         ? "Connectware \(running) refused the restore and named \(settledNamed(refusal)) as the last version that restores it"
         : "the known barrier says:"
     return assessment(
@@ -148,7 +156,9 @@ private func describe(_ barrier: RestoreBarrier) -> String {
 /// version that restores it. Each step takes the highest version a refusing barrier
 /// names, so the walk shows every barrier on the way; each lands below that barrier's
 /// `since`, so the walk ends.
-private func settle(backup: Version, from start: Version, knowledge: CompatibilityKnowledge) -> (target: Version, barriers: [RestoreBarrier]) {
+private func settle(backup: Version, from start: Version, knowledge: CompatibilityKnowledge) -> (
+    target: Version, barriers: [RestoreBarrier]
+) {
     var target = start
     var met: [RestoreBarrier] = []
     while target >= backup {

@@ -67,7 +67,7 @@ public func makePlan(
     let restoreVersion: Version
     let outline: [(kind: String, versions: [Version])]
     switch assessment.decision {
-    case let .downgradeRequired(restoreAt):
+    case .downgradeRequired(let restoreAt):
         restoreVersion = restoreAt
         outline = [
             ("fresh-backup", [running]), ("shutdown", [running]), ("snapshot-volumes", [running]),
@@ -77,14 +77,16 @@ public func makePlan(
         ]
     case .directRestore:
         restoreVersion = running
-        outline = [("fresh-backup", [running]), ("restore", [running]), ("verify-restore", [running]), ("restart", [running])]
+        outline = [
+            ("fresh-backup", [running]), ("restore", [running]), ("verify-restore", [running]), ("restart", [running]),
+        ]
     case .compatibilityUnknown:
         restoreVersion = running
         outline = [
             ("fresh-backup", [running]), ("restore", [running]), ("retry-if-refused", [running]),
             ("verify-restore", [running]), ("restart", [running]),
         ]
-    case let .upgradeFirst(target):
+    case .upgradeFirst(let target):
         restoreVersion = target
         outline = [
             ("fresh-backup", [running]), ("upgrade", assessment.upgradePath), ("wait-healthy", [target]),
@@ -115,7 +117,9 @@ public func makePlan(
 /// Steps that destroy data on the running installation; the playbook cannot change this.
 let destructiveSteps: Set<String> = ["remove-volumes", "restore"]
 
-private func step(_ kind: String, _ template: StepTemplate, versions: [Version], volumes: [String], values: [String: String]) -> Step {
+private func step(
+    _ kind: String, _ template: StepTemplate, versions: [Version], volumes: [String], values: [String: String]
+) -> Step {
     var values = values
     values["version"] = versions.last?.description
     func expand(_ lines: [String]) -> [String] {

@@ -12,7 +12,8 @@ extension Plan {
         if upgradePath.count > 1 || (decision == "downgrade-required" && !upgradePath.isEmpty) {
             out += "Upgrade path: \(upgradePath.map(\.description).joined(separator: " -> "))\n"
         }
-        out += "Installation: \(installation.rawValue) (\(installStrategy.rawValue)); volumes to remove: \(volumes.joined(separator: ", "))\n"
+        out +=
+            "Installation: \(installation.rawValue) (\(installStrategy.rawValue)); volumes to remove: \(volumes.joined(separator: ", "))\n"
         out += "Why: \(reason)\n"
         if let refusalMessage { out += "Server said: \(refusalMessage)\n" }
         out += "\n"

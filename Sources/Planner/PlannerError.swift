@@ -5,7 +5,7 @@ public enum PlannerError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidDataFile(source, problems):
+        case .invalidDataFile(let source, let problems):
             guard let first = problems.first else { return "\(source): invalid" }
             return problems.count == 1
                 ? first.description : "\(first.description) (and \(problems.count - 1) more in \(source))"

@@ -58,29 +58,42 @@ public struct Playbook: Sendable, Equatable {
         var steps: [String: StepTemplate] = [:]
         let topKeys = ["schema", "installation", "installStrategy", "settings", "volumes", "steps"]
         if let root = reader.root(of: text) {
-            if let top = reader.mapping(root, "the playbook", allowed: topKeys, required: ["installation", "volumes", "steps"]) {
+            if let top = reader.mapping(
+                root, "the playbook", allowed: topKeys, required: ["installation", "volumes", "steps"])
+            {
                 if let schema = top["schema"], let value = reader.string(schema, "schema"), value != "1" {
                     reader.report("schema \(value) is not supported; this cwmigrate reads schema 1", at: schema)
                 }
                 if let node = top["installation"], let text = reader.string(node, "installation") {
                     installation = InstallationKind(rawValue: text)
                     if installation == nil {
-                        reader.report("installation '\(text)' is not one of \(InstallationKind.allCases.map(\.rawValue).joined(separator: ", "))", at: node)
+                        reader.report(
+                            "installation '\(text)' is not one of \(InstallationKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                            at: node)
                     }
                 }
                 if let node = top["installStrategy"], let text = reader.string(node, "installStrategy") {
-                    if let value = InstallStrategy(rawValue: text) { strategy = value } else {
-                        reader.report("installStrategy '\(text)' is not one of \(InstallStrategy.allCases.map(\.rawValue).joined(separator: ", "))", at: node)
+                    if let value = InstallStrategy(rawValue: text) {
+                        strategy = value
+                    } else {
+                        reader.report(
+                            "installStrategy '\(text)' is not one of \(InstallStrategy.allCases.map(\.rawValue).joined(separator: ", "))",
+                            at: node)
                     }
                 }
                 if let node = top["settings"], !reader.isNull(node) {
                     if let mapping = node.mapping {
                         for (key, value) in mapping {
-                            guard let name = reader.string(key, "a settings key"), let text = reader.string(value, "setting '\(key.string ?? "")'") else { continue }
+                            guard let name = reader.string(key, "a settings key"),
+                                let text = reader.string(value, "setting '\(key.string ?? "")'")
+                            else { continue }
                             if Self.builtInPlaceholders.contains(name) {
-                                reader.report("setting '\(name)' would hide the built-in placeholder of that name", at: key)
+                                reader.report(
+                                    "setting '\(name)' would hide the built-in placeholder of that name", at: key)
                             } else if !Self.isPlaceholderName(name) {
-                                reader.report("setting '\(name)' must be letters and digits only, to be usable as {{\(name)}}", at: key)
+                                reader.report(
+                                    "setting '\(name)' must be letters and digits only, to be usable as {{\(name)}}",
+                                    at: key)
                             }
                             settings[name] = text
                         }
@@ -92,7 +105,9 @@ public struct Playbook: Sendable, Equatable {
                     for item in items {
                         guard let name = reader.string(item, "a volume") else { continue }
                         if Self.protectedVolumes.contains(name) {
-                            reader.report("volume '\(name)' must never be removed: it holds the instance's CA and server keys, which no restore brings back", at: item)
+                            reader.report(
+                                "volume '\(name)' must never be removed: it holds the instance's CA and server keys, which no restore brings back",
+                                at: item)
                         } else if name.isEmpty || volumes.contains(name) {
                             reader.report("volume '\(name)' is empty or listed twice", at: item)
                         } else {
@@ -101,7 +116,9 @@ public struct Playbook: Sendable, Equatable {
                     }
                     if items.isEmpty { reader.report("volumes must name at least the postgresql volume", at: node) }
                 }
-                if let node = top["steps"], let mapping = reader.mapping(node, "steps", allowed: Self.stepKinds, required: Self.stepKinds) {
+                if let node = top["steps"],
+                    let mapping = reader.mapping(node, "steps", allowed: Self.stepKinds, required: Self.stepKinds)
+                {
                     let known = Self.builtInPlaceholders.union(settings.keys)
                     for (key, value) in mapping {
                         guard let id = key.string, Self.stepKinds.contains(id) else { continue }
@@ -111,8 +128,13 @@ public struct Playbook: Sendable, Equatable {
                     }
                 }
                 for (name, value) in settings {
-                    for placeholder in placeholders(in: value) where !Self.builtInPlaceholders.contains(placeholder) || ["volume", "version", "volumeList"].contains(placeholder) {
-                        reader.report("setting '\(name)' uses {{\(placeholder)}}; settings may use only backupFile, backupVersion, runningVersion, restoreVersion", at: top["settings"])
+                    for placeholder in placeholders(in: value)
+                    where !Self.builtInPlaceholders.contains(placeholder)
+                        || ["volume", "version", "volumeList"].contains(placeholder)
+                    {
+                        reader.report(
+                            "setting '\(name)' uses {{\(placeholder)}}; settings may use only backupFile, backupVersion, runningVersion, restoreVersion",
+                            at: top["settings"])
                     }
                 }
             }
@@ -128,9 +150,15 @@ public struct Playbook: Sendable, Equatable {
         self.steps = steps
     }
 
-    private static func template(_ node: Node, id: String, placeholders known: Set<String>, reader: inout DataFileReader) -> StepTemplate? {
+    private static func template(
+        _ node: Node, id: String, placeholders known: Set<String>, reader: inout DataFileReader
+    ) -> StepTemplate? {
         let what = "step '\(id)'"
-        guard let m = reader.mapping(node, what, allowed: ["title", "preconditions", "commands", "verification", "undo"], required: ["title", "commands"]) else {
+        guard
+            let m = reader.mapping(
+                node, what, allowed: ["title", "preconditions", "commands", "verification", "undo"],
+                required: ["title", "commands"])
+        else {
             return nil
         }
         func lines(_ key: String) -> [String] {
@@ -138,7 +166,9 @@ public struct Playbook: Sendable, Equatable {
             let texts = reader.strings(list, "\(key) of \(what)")
             for (item, text) in zip(list.sequence.map(Array.init) ?? [], texts) {
                 for name in placeholders(in: text) where !known.contains(name) {
-                    reader.report("unknown placeholder {{\(name)}} in \(key) of \(what); known: \(known.sorted().joined(separator: ", "))", at: item)
+                    reader.report(
+                        "unknown placeholder {{\(name)}} in \(key) of \(what); known: \(known.sorted().joined(separator: ", "))",
+                        at: item)
                 }
             }
             return texts

@@ -32,20 +32,29 @@ struct VersionMention {
     let version: Version
     let score: Int
 
-    private static let strong: Set<String> = ["last", "latest", "newest", "highest", "maximum", "max", "until", "downgrade", "use", "install"]
+    private static let strong: Set<String> = [
+        "last", "latest", "newest", "highest", "maximum", "max", "until", "downgrade", "use", "install",
+    ]
     private static let weak: Set<String> = [
         "version", "versions", "compatible", "compatibility", "restore", "restored", "restoring", "restorable",
         "supported", "support", "supports", "able", "can", "to", "with", "on", "using",
     ]
-    private static let ownVersion: Set<String> = ["backup", "created", "made", "from", "taken", "current", "running", "installed", "is"]
+    private static let ownVersion: Set<String> = [
+        "backup", "created", "made", "from", "taken", "current", "running", "installed", "is",
+    ]
 
     static func scan(_ text: String) -> [VersionMention] {
         let chars = Array(text)
         var found: [VersionMention] = []
         var i = 0
         while i < chars.count {
-            let startsHere = chars[i].isASCIIDigit && (i == 0 || !isPartOfToken(chars[i - 1]) || chars[i - 1] == "v" || chars[i - 1] == "V")
-            guard startsHere else { i += 1; continue }
+            let startsHere =
+                chars[i].isASCIIDigit
+                && (i == 0 || !isPartOfToken(chars[i - 1]) || chars[i - 1] == "v" || chars[i - 1] == "V")
+            guard startsHere else {
+                i += 1
+                continue
+            }
             var end = i
             while end < chars.count, isPartOfToken(chars[end]) { end += 1 }
             // Shrink from the right so trailing punctuation ("1.0.91." or "1.0.91-") falls off.
@@ -55,14 +64,20 @@ struct VersionMention {
                 version = Version.parse(String(chars[i..<stop]))
                 if version == nil { stop -= 1 }
             }
-            guard let version else { i = end; continue }
+            guard let version else {
+                i = end
+                continue
+            }
             // A version glued to an id or a longer number ("1.0.73_2022…", "1.2.3.4") is not a claim.
             let followedBy: Character? = stop < chars.count ? chars[stop] : nil
             if followedBy == "_" || (followedBy == "." && stop + 1 < chars.count && chars[stop + 1].isASCIIDigit) {
                 i = end
                 continue
             }
-            found.append(VersionMention(version: version, score: score(before: words(in: chars[..<i]).suffix(6), after: words(in: chars[stop...]).prefix(3))))
+            found.append(
+                VersionMention(
+                    version: version,
+                    score: score(before: words(in: chars[..<i]).suffix(6), after: words(in: chars[stop...]).prefix(3))))
             i = end
         }
         return found

@@ -6,7 +6,9 @@ enum DataFiles {
     /// being it), then `<dir of executable>/../share/cwmigrate/playbooks`, then the first
     /// directory above the executable's real path that holds `playbooks/compat.yml`
     /// (so `.build/debug/cwmigrate` finds the repository's copy).
-    static func playbooksDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws(DataFilesError) -> URL {
+    static func playbooksDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(DataFilesError) -> URL
+    {
         var searched: [String] = []
         let fm = FileManager.default
         func holdsCompat(_ dir: URL) -> Bool {
@@ -15,7 +17,9 @@ enum DataFiles {
         }
         if let override = environment["CWMIGRATE_DATA_DIR"], !override.isEmpty {
             let base = URL(fileURLWithPath: override)
-            for dir in [base.appendingPathComponent("playbooks"), base] where holdsCompat(dir) { return dir.standardizedFileURL }
+            for dir in [base.appendingPathComponent("playbooks"), base] where holdsCompat(dir) {
+                return dir.standardizedFileURL
+            }
             throw .notFound(searched: searched, fromEnvironment: true)
         }
         for executable in executableLocations() {
@@ -69,7 +73,7 @@ enum DataFilesError: Error, OperatorFacing {
 
     var failure: Failure {
         switch self {
-        case let .notFound(searched, fromEnvironment):
+        case .notFound(let searched, let fromEnvironment):
             Failure(
                 message: "cannot find cwmigrate's playbooks directory (looked in \(searched.joined(separator: ", ")))",
                 hint: fromEnvironment

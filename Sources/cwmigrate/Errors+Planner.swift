@@ -3,7 +3,7 @@ import Planner
 extension PlannerError: OperatorFacing {
     var failure: Failure {
         switch self {
-        case let .invalidDataFile(source, problems):
+        case .invalidDataFile(let source, let problems):
             guard let first = problems.first else {
                 return Failure(message: "\(source) is not valid", exitCode: ExitStatus.dataError)
             }

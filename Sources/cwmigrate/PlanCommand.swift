@@ -21,13 +21,18 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
     var backupVersionText: String?
 
-    @Option(name: .customLong("assume-version"), help: "Take this as the backup's version when its evidence is missing or disagrees.")
+    @Option(
+        name: .customLong("assume-version"),
+        help: "Take this as the backup's version when its evidence is missing or disagrees.")
     var assumeVersion: String?
 
     @Option(name: .customLong("running"), help: "The version of the running Connectware, e.g. 1.8.0.")
     var runningText: String
 
-    @Option(help: "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose).")
+    @Option(
+        help:
+            "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose)."
+    )
     var installation: InstallationKind?
 
     @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
@@ -50,7 +55,8 @@ struct PlanCommand: ParsableCommand {
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
         if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
         switch (backup, backupVersionText) {
-        case (nil, nil): throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
+        case (nil, nil):
+            throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
         case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
         default: break
         }
@@ -64,7 +70,8 @@ struct PlanCommand: ParsableCommand {
             let running = try versionOption(runningText, "--running")
             let backupVersion: Version
             if let backup {
-                backupVersion = try Self.backupVersion(ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") })
+                backupVersion = try Self.backupVersion(
+                    ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") })
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
@@ -76,11 +83,14 @@ struct PlanCommand: ParsableCommand {
             for file in compatFiles { knowledge = knowledge.merging(try loadCompat(file)) }
             if noExampleData { knowledge.barriers.removeAll(where: \.example) }
 
-            let playbookPath = playbook ?? dataDirectory.appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
+            let playbookPath =
+                playbook
+                ?? dataDirectory.appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
             let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
             if let installation, chosen.installation != installation {
                 throw Failure(
-                    message: "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
+                    message:
+                        "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
                     exitCode: ExitStatus.usage)
             }
             let refused = refusal.map {
@@ -95,7 +105,9 @@ struct PlanCommand: ParsableCommand {
                 terminal.out(plan.renderText(color: terminal.colorOnStdout))
             }
             if plan.exampleData {
-                terminal.note("an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)")
+                terminal.note(
+                    "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
+                )
             }
             if let refused, refused.lastRestoringVersion == nil {
                 terminal.note("the refusal message names no version that restores the backup")
@@ -128,7 +140,8 @@ struct PlanCommand: ParsableCommand {
         let name = URL(fileURLWithPath: path).lastPathComponent
         guard let id = BackupID.find(in: name) else {
             throw Failure(
-                message: "no Connectware version found for \(path): its name carries no backup id such as 1.0.73_2022-02-16T15-37-19.242Z",
+                message:
+                    "no Connectware version found for \(path): its name carries no backup id such as 1.0.73_2022-02-16T15-37-19.242Z",
                 hint: "give the version with --assume-version V",
                 exitCode: ExitStatus.dataError)
         }

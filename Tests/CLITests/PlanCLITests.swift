@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs `cwmigrate plan` with a private state directory, so a learned compat file
 /// of the machine's user never changes the outcome.
@@ -18,7 +18,8 @@ private func exampleBackup(version: String = "1.0.73") throws -> (file: URL, dir
     let dir = try TestSupport.temporaryDirectory()
     let id = "\(version)_2022-02-16T15:37:19.242Z"
     let name = "connectware-\(version)_2022-02-16T15-37-19.242Z.tgz"
-    try TestSupport.shell("""
+    try TestSupport.shell(
+        """
         mkdir -p 'src/\(id)' && printf '{"version":"\(version)","id":"\(id)"}' > 'src/\(id)/metadata.json' \
         && printf 'PGDMP' > 'src/\(id)/cybus_connectware.dump' && tar -C src -czf '\(name)' '\(id)'
         """, in: dir)
@@ -93,10 +94,11 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
     #expect(object["installation"] as? String == "docker-compose")
     #expect(object["volumes"] as? [String] == ["postgresql", "service-manager"])
     let steps = try #require(object["steps"] as? [[String: Any]])
-    #expect(steps.map { $0["id"] as? String } == [
-        "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
-        "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
-    ])
+    #expect(
+        steps.map { $0["id"] as? String } == [
+            "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
+            "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
+        ])
     for step in steps {
         #expect(step["title"] is String)
         #expect(step["destructive"] is Bool)
@@ -136,7 +138,8 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func aBadCompatFileExitsSixtyFiveWithFileAndLine() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let compat = try write("""
+    let compat = try write(
+        """
         barriers:
           - since: 1.9.0
             refusesBackupsBefore: 1.x
@@ -151,7 +154,8 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func anOperatorsCompatFileAddsItsBarriers() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let compat = try write("""
+    let compat = try write(
+        """
         barriers:
           - since: 1.10.0
             refusesBackupsBefore: 1.8.0
@@ -168,7 +172,8 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func aLearnedCompatFileInTheStateDirectoryIsRead() throws {
     let state = try TestSupport.temporaryDirectory("cwmigrate-state")
     defer { try? FileManager.default.removeItem(at: state) }
-    try FileManager.default.createDirectory(at: state.appendingPathComponent("cwmigrate"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        at: state.appendingPathComponent("cwmigrate"), withIntermediateDirectories: true)
     _ = try write(
         "barriers:\n  - since: 1.11.0\n    refusesBackupsBefore: 1.10.3\n    lastRestoringVersion: 1.10.2\n",
         to: "cwmigrate/learned-compat.yml", in: state)
@@ -192,7 +197,9 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 }
 
 @Test func aMissingBackupFileExitsSixtySix() throws {
-    let result = try plan(["--backup", "/nonexistent/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz", "--running", "1.8.0"])
+    let result = try plan([
+        "--backup", "/nonexistent/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz", "--running", "1.8.0",
+    ])
     #expect(result.status == 66)
     #expect(result.stderr.contains("error: "))
     #expect(result.stderr.contains("/nonexistent/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"))
@@ -207,7 +214,8 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func aPlaybookThatRemovesCertsExitsSixtyFive() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let original = try String(contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
+    let original = try String(
+        contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
     let edited = original.replacingOccurrences(of: "  - service-manager\n", with: "  - service-manager\n  - certs\n")
     #expect(edited != original)
     let playbook = try write(edited, to: "compose.yml", in: dir)
@@ -220,8 +228,10 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func anOperatorsPlaybookMayNameOnlyPostgresql() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let original = try String(contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
-    let playbook = try write(original.replacingOccurrences(of: "  - service-manager\n", with: ""), to: "compose.yml", in: dir)
+    let original = try String(
+        contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
+    let playbook = try write(
+        original.replacingOccurrences(of: "  - service-manager\n", with: ""), to: "compose.yml", in: dir)
     let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--playbook", playbook.path, "--json"])
     #expect(result.status == 3)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -239,7 +249,8 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func aDataDirectoryWithoutPlaybooksIsAClearError() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0"], environment: ["CWMIGRATE_DATA_DIR": dir.path])
+    let result = try plan(
+        ["--backup-version", "1.0.73", "--running", "1.8.0"], environment: ["CWMIGRATE_DATA_DIR": dir.path])
     #expect(result.status == 66)
     #expect(result.stderr.contains("error: cannot find cwmigrate's playbooks directory"))
     #expect(result.stderr.contains("hint: CWMIGRATE_DATA_DIR"))

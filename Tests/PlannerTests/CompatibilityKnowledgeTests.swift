@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Planner
 
 @Test func readsBarriersAndUpgradeStopsWithTheirOrigin() throws {
@@ -35,13 +36,31 @@ import Testing
 
 /// Each mistake, with the line the operator has to look at.
 @Test(arguments: [
-    ("barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n    colour: red\n", 5, "unknown key 'colour'"),
+    (
+        "barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n    colour: red\n",
+        5, "unknown key 'colour'"
+    ),
     ("barriers:\n  - since: 1.8.0\n    lastRestoringVersion: 1.7.3\n", 2, "missing 'refusesBackupsBefore'"),
-    ("barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.x\n    lastRestoringVersion: 1.7.3\n", 3, "'1.x' is not a version"),
-    ("# a comment\n\nbarriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.8.0\n", 4, "must be older than since"),
-    ("barriers:\n  - since: 1.5.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.0.91\n", 2, "could be restored nowhere"),
-    ("barriers:\n  - since: 1.5.0\n    refusesBackupsBefore: 1.6.0\n    lastRestoringVersion: 1.4.0\n", 2, "must not be newer than since"),
-    ("barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n    example: maybe\n", 5, "true or false"),
+    (
+        "barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.x\n    lastRestoringVersion: 1.7.3\n", 3,
+        "'1.x' is not a version"
+    ),
+    (
+        "# a comment\n\nbarriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.8.0\n",
+        4, "must be older than since"
+    ),
+    (
+        "barriers:\n  - since: 1.5.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.0.91\n", 2,
+        "could be restored nowhere"
+    ),
+    (
+        "barriers:\n  - since: 1.5.0\n    refusesBackupsBefore: 1.6.0\n    lastRestoringVersion: 1.4.0\n", 2,
+        "must not be newer than since"
+    ),
+    (
+        "barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n    example: maybe\n",
+        5, "true or false"
+    ),
     ("barriers: {since: 1.8.0}\n", 1, "must be a list"),
     ("upgradeStops:\n  - 1.5.0\n  - latest\n", 3, "'latest' is not a version"),
     ("barriers:\n  - since: [1.8.0\n", 3, "not valid YAML"),
@@ -53,7 +72,7 @@ func aMistakeIsReportedWithItsLine(text: String, line: Int, message: String) {
         _ = try CompatibilityKnowledge(yaml: text, source: "bad.yml")
         Issue.record("accepted: \(text)")
     } catch {
-        guard case let .invalidDataFile(source, problems) = error else { return }
+        guard case .invalidDataFile(let source, let problems) = error else { return }
         #expect(source == "bad.yml")
         #expect(problems.first?.line == line)
         #expect(problems.first?.message.contains(message) == true, "\(problems)")
@@ -62,9 +81,10 @@ func aMistakeIsReportedWithItsLine(text: String, line: Int, message: String) {
 }
 
 @Test func everyMistakeOfAFileIsReportedAtOnce() throws {
-    let text = "barriers:\n  - since: 1.x\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n  - since: 1.9.0\n    wrong: 1\n"
+    let text =
+        "barriers:\n  - since: 1.x\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n  - since: 1.9.0\n    wrong: 1\n"
     let error = try #require(captured(text))
-    guard case let .invalidDataFile(_, problems) = error else { return }
+    guard case .invalidDataFile(_, let problems) = error else { return }
     #expect(problems.map(\.line) == [2, 6, 5, 5])
 }
 
@@ -75,7 +95,9 @@ private func captured(_ text: String) -> PlannerError? {
 
 @Test func mergingKeepsEachBarrierOnceAndJoinsStops() {
     let a = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"), stops: ["1.5.0"])
-    let b = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.5.0", before: "1.0.50", last: "1.4.0"), stops: ["1.2.0", "1.5.0"])
+    let b = knowledge(
+        barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.5.0", before: "1.0.50", last: "1.4.0"),
+        stops: ["1.2.0", "1.5.0"])
     let merged = a.merging(b)
     #expect(merged.barriers.count == 2)
     #expect(merged.upgradeStops == [v("1.2.0"), v("1.5.0")])
@@ -85,7 +107,8 @@ private func captured(_ text: String) -> PlannerError? {
     var learned = barrier("1.8.0", before: "1.0.74", last: "1.0.91")
     learned.note = "Restore refused: \"last\" version is 1.0.91\nsecond line\\"
     learned.source = "restore refused by Connectware 1.8.0"
-    let original = knowledge(learned, barrier("1.5.0", before: "1.0.50", last: "1.4.0", example: true), stops: ["1.2.0"])
+    let original = knowledge(
+        learned, barrier("1.5.0", before: "1.0.50", last: "1.4.0", example: true), stops: ["1.2.0"])
     let text = original.renderYAML(header: "learned by cwmigrate restore\nedit freely")
     let back = try CompatibilityKnowledge(yaml: text, source: "learned.yml")
     #expect(back.barriers.map(\.since) == original.barriers.map(\.since))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Planner
 
 private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
@@ -22,7 +23,10 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test func anUpgradeFirstPassesThroughTheStopsOnTheWay() {
     let known = knowledge(stops: ["1.5.0", "1.9.0", "1.2.0"])
-    #expect(decide(backup: v("1.8.0"), running: v("1.0.91"), knowledge: known).upgradePath == [v("1.2.0"), v("1.5.0"), v("1.8.0")])
+    #expect(
+        decide(backup: v("1.8.0"), running: v("1.0.91"), knowledge: known).upgradePath == [
+            v("1.2.0"), v("1.5.0"), v("1.8.0"),
+        ])
 }
 
 @Test func aKnownBarrierRequiresADowngrade() {
@@ -40,12 +44,15 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test func aChainOfTwoBarriersWalksDownToTheOlderOne() {
     // Restoring at 1.7.3 hits a second, older barrier.
-    let known = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.5.0", before: "1.0.80", last: "1.4.2"))
+    let known = knowledge(
+        barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.5.0", before: "1.0.80", last: "1.4.2"))
     let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known)
     #expect(result.decision == .downgradeRequired(restoreAt: v("1.4.2")))
     #expect(result.barriers.map(\.since) == [v("1.8.0"), v("1.5.0")])
     // A backup past the older barrier's range only meets the newer one.
-    #expect(decide(backup: v("1.0.91"), running: v("1.8.0"), knowledge: known).decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(
+        decide(backup: v("1.0.91"), running: v("1.8.0"), knowledge: known).decision
+            == .downgradeRequired(restoreAt: v("1.7.3")))
 }
 
 @Test func aChainOfThreeBarriersEndsAtTheHighestVersionThatRestores() {
@@ -60,12 +67,16 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 }
 
 @Test func aBackupCoveredByTwoBarriersEndsBelowBoth() {
-    let known = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.6.0", before: "1.0.80", last: "1.5.1"))
-    #expect(decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known).decision == .downgradeRequired(restoreAt: v("1.5.1")))
+    let known = knowledge(
+        barrier("1.8.0", before: "1.1.0", last: "1.7.3"), barrier("1.6.0", before: "1.0.80", last: "1.5.1"))
+    #expect(
+        decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known).decision
+            == .downgradeRequired(restoreAt: v("1.5.1")))
 }
 
 @Test func theUpgradeAfterADowngradePassesEachStopInOrder() {
-    let known = knowledge(barrier("1.10.0", before: "1.1.0", last: "1.7.3"), stops: ["1.9.0", "1.7.3", "1.8.0", "1.11.0"])
+    let known = knowledge(
+        barrier("1.10.0", before: "1.1.0", last: "1.7.3"), stops: ["1.9.0", "1.7.3", "1.8.0", "1.11.0"])
     let result = decide(backup: v("1.0.73"), running: v("1.10.2"), knowledge: known)
     #expect(result.upgradePath == [v("1.8.0"), v("1.9.0"), v("1.10.2")])
 }
@@ -75,14 +86,19 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     // 1.8.0-rc.1 comes before 1.8.0, so the barrier does not apply yet.
     #expect(decide(backup: v("1.0.73"), running: v("1.8.0-rc.1"), knowledge: known).decision == .directRestore)
     // 1.1.0-beta.2 is older than 1.1.0, so its backups are refused.
-    #expect(decide(backup: v("1.1.0-beta.2"), running: v("1.8.0"), knowledge: known).decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(
+        decide(backup: v("1.1.0-beta.2"), running: v("1.8.0"), knowledge: known).decision
+            == .downgradeRequired(restoreAt: v("1.7.3")))
     let rcBarrier = knowledge(barrier("1.8.0-rc.1", before: "1.1.0", last: "1.7.3"))
-    #expect(decide(backup: v("1.0.73"), running: v("1.8.0-rc.2"), knowledge: rcBarrier).decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(
+        decide(backup: v("1.0.73"), running: v("1.8.0-rc.2"), knowledge: rcBarrier).decision
+            == .downgradeRequired(restoreAt: v("1.7.3")))
     #expect(decide(backup: v("1.8.0-rc.1"), running: v("1.8.0"), knowledge: known).decision == .directRestore)
 }
 
 @Test func aRefusalNamingAVersionDecidesEvenWhenTheFileKnowsNothing() {
-    let refusal = RestoreRefusal(statusMessage: "Restore refused. Last compatible version: 1.0.91", backupVersion: v("1.0.73"))
+    let refusal = RestoreRefusal(
+        statusMessage: "Restore refused. Last compatible version: 1.0.91", backupVersion: v("1.0.73"))
     let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: refusal)
     #expect(result.decision == .downgradeRequired(restoreAt: v("1.0.91")))
     #expect(result.reason.contains("refused"))
@@ -91,7 +107,9 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test func aRefusalOverridesAFileThatPredictedADirectRestore() {
     let refusal = RestoreRefusal(statusMessage: "use 1.5.0", lastRestoringVersion: v("1.5.0"))
-    #expect(decide(backup: v("1.2.0"), running: v("1.8.0"), knowledge: example, refusal: refusal).decision == .downgradeRequired(restoreAt: v("1.5.0")))
+    #expect(
+        decide(backup: v("1.2.0"), running: v("1.8.0"), knowledge: example, refusal: refusal).decision
+            == .downgradeRequired(restoreAt: v("1.5.0")))
 }
 
 @Test func aRefusedVersionMayMeetAnOlderKnownBarrier() {
@@ -117,9 +135,13 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test func aRefusalNamingAnImpossibleVersionIsUnknown() {
     let older = RestoreRefusal(statusMessage: "last version 1.0.22", lastRestoringVersion: v("1.0.22"))
-    #expect(decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: older).decision == .compatibilityUnknown)
+    #expect(
+        decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: older).decision
+            == .compatibilityUnknown)
     let newer = RestoreRefusal(statusMessage: "last version 1.9.0", lastRestoringVersion: v("1.9.0"))
-    #expect(decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: newer).decision == .compatibilityUnknown)
+    #expect(
+        decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: newer).decision
+            == .compatibilityUnknown)
 }
 
 @Test func barriersThatLeaveNoVersionAreCompatibilityUnknown() {

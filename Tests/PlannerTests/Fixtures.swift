@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+
 @testable import Planner
 
 func v(_ text: String) -> Version {
@@ -25,7 +26,9 @@ func bundledPlaybook(_ kind: InstallationKind = .dockerCompose) throws -> Playbo
 }
 
 /// A small valid playbook; `volumes` and one extra step line vary per test.
-func playbookText(volumes: [String] = ["postgresql", "service-manager"], restoreCommand: String = "restore {{backupFile}}") -> String {
+func playbookText(
+    volumes: [String] = ["postgresql", "service-manager"], restoreCommand: String = "restore {{backupFile}}"
+) -> String {
     var text = """
         installation: docker-compose
         settings:

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Planner
 
 private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
@@ -8,10 +9,11 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     let plan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
     #expect(plan.decision == "downgrade-required")
     #expect(plan.restoreVersion == v("1.7.3"))
-    #expect(plan.steps.map(\.id) == [
-        "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
-        "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
-    ])
+    #expect(
+        plan.steps.map(\.id) == [
+            "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
+            "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
+        ])
     #expect(plan.steps.filter(\.destructive).map(\.id) == ["remove-volumes", "restore"])
     #expect(plan.steps.allSatisfy { !$0.title.isEmpty && !$0.commands.isEmpty })
 }
@@ -23,7 +25,9 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     let commands = plan.steps.flatMap(\.commands)
     #expect(commands.contains("docker compose -p connectware stop"))
     #expect(commands.contains("docker volume rm connectware_postgresql"))
-    #expect(commands.contains("bash /var/backups/cwmigrate/installers/1.7.3/connectware-online-installer.sh -s -d /opt/connectware"))
+    #expect(
+        commands.contains(
+            "bash /var/backups/cwmigrate/installers/1.7.3/connectware-online-installer.sh -s -d /opt/connectware"))
     #expect(commands.contains("cwmigrate restore /srv/backups/connectware-1.0.73.tgz"))
     #expect(commands.contains { $0.hasPrefix("cwmigrate backup --output ") })
     #expect(!commands.joined().contains("{{"), "no placeholder left unfilled")
@@ -36,9 +40,13 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     #expect(remove.commands == ["remove-volumes connectware"])
     #expect(plan.volumes == ["postgresql"])
 
-    let bundledPlan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
+    let bundledPlan = makePlan(
+        backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
     let removeBoth = try #require(bundledPlan.steps.first { $0.id == "remove-volumes" })
-    #expect(removeBoth.commands == ["docker volume rm connectware_postgresql", "docker volume rm connectware_service-manager"])
+    #expect(
+        removeBoth.commands == [
+            "docker volume rm connectware_postgresql", "docker volume rm connectware_service-manager",
+        ])
     #expect(!bundledPlan.steps.flatMap(\.commands).contains { $0.contains("rm") && $0.contains("certs") })
 }
 
@@ -47,7 +55,7 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
         _ = try Playbook(yaml: playbookText(volumes: ["postgresql", "certs"]), source: "p.yml")
         Issue.record("a playbook removing certs was accepted")
     } catch {
-        guard case let .invalidDataFile(_, problems) = error else { return }
+        guard case .invalidDataFile(_, let problems) = error else { return }
         #expect(problems.count == 1)
         #expect(problems.first?.line == 6)
         #expect(problems.first?.message.contains("certs") == true)
@@ -56,19 +64,35 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test(arguments: [
     (playbookText(restoreCommand: "restore {{backupFiel}}"), "unknown placeholder {{backupFiel}}", "{{backupFiel}}"),
-    (playbookText().replacingOccurrences(of: "installation: docker-compose", with: "installation: swarm"), "installation 'swarm'", "swarm"),
-    (playbookText().replacingOccurrences(of: "  project: connectware", with: "  project: connectware\n  version: 1"), "built-in placeholder", "version: 1"),
-    (playbookText().replacingOccurrences(of: "installation: docker-compose", with: "installation: docker-compose\ninstallStrategy: rsync"), "installStrategy 'rsync'", "rsync"),
-    (playbookText().replacingOccurrences(of: "    title: upgrade title", with: "    title: upgrade title\n    rollback: []"), "unknown key 'rollback'", "rollback"),
+    (
+        playbookText().replacingOccurrences(of: "installation: docker-compose", with: "installation: swarm"),
+        "installation 'swarm'", "swarm"
+    ),
+    (
+        playbookText().replacingOccurrences(of: "  project: connectware", with: "  project: connectware\n  version: 1"),
+        "built-in placeholder", "version: 1"
+    ),
+    (
+        playbookText().replacingOccurrences(
+            of: "installation: docker-compose", with: "installation: docker-compose\ninstallStrategy: rsync"),
+        "installStrategy 'rsync'", "rsync"
+    ),
+    (
+        playbookText().replacingOccurrences(
+            of: "    title: upgrade title", with: "    title: upgrade title\n    rollback: []"),
+        "unknown key 'rollback'", "rollback"
+    ),
 ])
 func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker: String) throws {
     // The line the mistake is on, found by its text so the fixture can change freely.
-    let expectedLine = try #require(text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) }) + 1
+    let expectedLine =
+        try #require(text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) })
+        + 1
     do throws(PlannerError) {
         _ = try Playbook(yaml: text, source: "site.yml")
         Issue.record("accepted")
     } catch {
-        guard case let .invalidDataFile(source, problems) = error else { return }
+        guard case .invalidDataFile(let source, let problems) = error else { return }
         #expect(source == "site.yml")
         #expect(problems.first?.message.contains(message) == true, "\(problems)")
         #expect(problems.first?.line == expectedLine)
@@ -76,15 +100,18 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
 }
 
 @Test func aPlaybookMissingAStepIsRejected() {
-    let text = playbookText().replacingOccurrences(of: "  re-backup:\n    title: re-backup title\n    commands:\n      - re-backup {{project}}\n", with: "")
+    let text = playbookText().replacingOccurrences(
+        of: "  re-backup:\n    title: re-backup title\n    commands:\n      - re-backup {{project}}\n", with: "")
     #expect(throws: PlannerError.self) { try Playbook(yaml: text, source: "p.yml") }
 }
 
 @Test func theBundledKubernetesPlaybookLoadsAndUsesHelm() throws {
-    let plan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook(.kubernetes))
+    let plan = makePlan(
+        backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook(.kubernetes))
     #expect(plan.installation == .kubernetes)
     let commands = plan.steps.flatMap(\.commands)
-    #expect(commands.contains { $0.hasPrefix("helm -n connectware upgrade connectware cybus/connectware --version 1.7.3") })
+    #expect(
+        commands.contains { $0.hasPrefix("helm -n connectware upgrade connectware cybus/connectware --version 1.7.3") })
     #expect(commands.contains("kubectl -n connectware delete pvc <pvc-of-postgresql>"))
 }
 
@@ -112,7 +139,8 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
     let upgrade = makePlan(backup: v("1.9.0"), running: v("1.8.0"), knowledge: example, playbook: playbook)
     #expect(upgrade.decision == "upgrade-first")
     #expect(upgrade.restoreVersion == v("1.9.0"))
-    #expect(upgrade.steps.map(\.id) == ["fresh-backup", "upgrade", "wait-healthy", "restore", "verify-restore", "restart"])
+    #expect(
+        upgrade.steps.map(\.id) == ["fresh-backup", "upgrade", "wait-healthy", "restore", "verify-restore", "restart"])
 }
 
 @Test func aBackupFileWithSpacesIsQuotedForTheShell() throws {
@@ -124,7 +152,8 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
 
 @Test func theJSONRenderingRoundTrips() throws {
     let refusal = RestoreRefusal(statusMessage: "last version 1.7.3", lastRestoringVersion: v("1.7.3"))
-    let plan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, playbook: try bundledPlaybook(), refusal: refusal)
+    let plan = makePlan(
+        backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, playbook: try bundledPlaybook(), refusal: refusal)
     let json = plan.renderJSON()
     let back = try JSONDecoder().decode(Plan.self, from: Data(json.utf8))
     #expect(back == plan)
@@ -146,7 +175,8 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
     let text = plan.renderText(color: false)
     let lines = text.split(separator: "\n").map(String.init)
     #expect(lines.first == "Decision: downgrade-required")
-    #expect(lines.contains { $0.hasPrefix("4. ") && $0.contains("[remove-volumes]") && $0.hasSuffix("[DESTROYS DATA]") })
+    #expect(
+        lines.contains { $0.hasPrefix("4. ") && $0.contains("[remove-volumes]") && $0.hasSuffix("[DESTROYS DATA]") })
     #expect(lines.contains { $0.hasPrefix("11. ") && $0.contains("[re-backup]") })
     #expect(lines.contains("     docker volume rm connectware_postgresql"))
     #expect(!text.contains("\u{1B}["))

@@ -1,9 +1,13 @@
 import Testing
+
 @testable import Planner
 
 /// Wordings a server might use; the wording is not public, so the parser must be tolerant.
 @Test(arguments: [
-    ("Restore failed: the backup was created with version 1.0.73 and is not compatible with this version. The last version that can restore it is 1.0.91.", "1.0.91"),
+    (
+        "Restore failed: the backup was created with version 1.0.73 and is not compatible with this version. The last version that can restore it is 1.0.91.",
+        "1.0.91"
+    ),
     ("Backup 1.0.73_2022-02-16T15:37:19.242Z is incompatible. Latest compatible version: 1.7.3", "1.7.3"),
     ("Cannot restore backup from 1.0.73; last supported version is v1.7.2", "1.7.2"),
     ("incompatible database schema, please downgrade to 1.0.91 to restore this backup", "1.0.91"),
