@@ -37,10 +37,12 @@ struct VersionMention {
     ]
     private static let weak: Set<String> = [
         "version", "versions", "compatible", "compatibility", "restore", "restored", "restoring", "restorable",
-        "supported", "support", "supports", "able", "can", "to", "with", "on", "using",
+        "supported", "support", "supports", "supporting", "able", "can", "to", "with", "on", "using", "requires",
+        "required", "connectware",
     ]
+    /// Words right before a version that make it the backup's or the server's own.
     private static let ownVersion: Set<String> = [
-        "backup", "created", "made", "from", "taken", "current", "running", "installed", "is",
+        "backup", "backups", "created", "made", "from", "taken", "current", "running", "installed", "this",
     ]
 
     static func scan(_ text: String) -> [VersionMention] {
@@ -77,7 +79,9 @@ struct VersionMention {
             found.append(
                 VersionMention(
                     version: version,
-                    score: score(before: words(in: chars[..<i]).suffix(6), after: words(in: chars[stop...]).prefix(3))))
+                    score: score(
+                        before: words(in: chars[..<i]).suffix(6), after: words(in: chars[stop...]).prefix(3),
+                        symbolBefore: String(chars[max(0, i - 4)..<i]).contains { $0 == "<" || $0 == "≤" })))
             i = end
         }
         return found
@@ -91,18 +95,23 @@ struct VersionMention {
         String(chars).lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init)
     }
 
-    private static func score(before: ArraySlice<String>, after: ArraySlice<String>) -> Int {
-        var score = 0
-        for (distance, word) in before.reversed().enumerated() {
+    private static func score(before: ArraySlice<String>, after: ArraySlice<String>, symbolBefore: Bool) -> Int {
+        var score = symbolBefore ? 2 : 0
+        for word in before {
             if strong.contains(word) { score += 3 } else if weak.contains(word) { score += 1 }
-            // Words right before a version that make it the backup's or the server's own.
-            if distance < 3, ownVersion.contains(word) { score -= 2 }
         }
-        for word in after {
-            if ["or", "and"].contains(word) { continue }
-            if ["backup", "backups"].contains(word) { score -= 1 }
-            if ["can", "restores", "supports", "is"].contains(word), before.last != "from" { score += 1 }
+        let nearest = Array(before.suffix(2))
+        if let last = nearest.last {
+            if ownVersion.contains(last) { score -= 3 }
+            // "backup version 1.0.73", "current version: 1.8.0"
+            if ["version", "v"].contains(last), nearest.count == 2, ownVersion.contains(nearest[0]) { score -= 3 }
         }
+        let following = Array(after)
+        if following.count >= 2, following[0] == "or", ["lower", "older", "earlier", "below", "before"].contains(following[1]) {
+            score += 2
+        }
+        if following.first.map({ ["can", "restores", "supports"].contains($0) }) == true { score += 1 }
+        if following.first.map({ ["backup", "backups"].contains($0) }) == true { score -= 1 }
         return score
     }
 }

@@ -46,3 +46,12 @@ func namesNoVersionWhenTheMessageHasNone(message: String) {
     let message = "This backup (1.0.73) is not compatible. Please restore it on the last compatible version 1.7.3."
     #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v("1.7.3"))
 }
+
+@Test(arguments: [
+    ("Version 1.8.0 cannot restore backups from 1.0.73. Please use version 1.7.3 or lower.", "1.7.3"),
+    ("restore refused; the latest version supporting this backup is 1.7.3-rc.1.", "1.7.3-rc.1"),
+    ("Backup 1.0.73 requires Connectware <= 1.0.91 (current: 1.8.0)", "1.0.91"),
+])
+func findsTheVersionWithoutKnowingTheRunningVersion(message: String, expected: String) {
+    #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v(expected))
+}
