@@ -12,7 +12,7 @@ enum DataFiles {
         var searched: [String] = []
         let fm = FileManager.default
         func holdsCompat(_ dir: URL) -> Bool {
-            searched.append(dir.path)
+            if !searched.contains(dir.path) { searched.append(dir.path) }
             return fm.fileExists(atPath: dir.appendingPathComponent("compat.yml").path)
         }
         if let override = environment["CWMIGRATE_DATA_DIR"], !override.isEmpty {
