@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import Planner
+
+extension InstallationKind: ExpressibleByArgument {}
+
+/// `cwmigrate plan`: decide and print the steps, without touching anything.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
+        discussion: """
+            Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility
+            is unknown, 5 the running Connectware must be upgraded first; 64 usage, 65 a bad
+            compat or playbook file or backup name, 66 a missing file.
+            """)
+
+    @Option(help: "The backup archive (.tgz) to restore.")
+    var backup: String?
+
+    @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
+    var backupVersionText: String?
+
+    @Option(
+        name: .customLong("assume-version"),
+        help: "Take this as the backup's version when its evidence is missing or disagrees.")
+    var assumeVersion: String?
+
+    @Option(name: .customLong("running"), help: "The version of the running Connectware, e.g. 1.8.0.")
+    var runningText: String
+
+    @Option(
+        help:
+            "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose)."
+    )
+    var installation: InstallationKind?
+
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    var compatFiles: [String] = []
+
+    @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
+    var noExampleData = false
+
+    @Option(help: "A playbook file to use instead of the bundled one for the installation.")
+    var playbook: String?
+
+    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
+    var refusal: String?
+
+    @Flag(help: "Print the plan as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        _ = try versionOption(runningText, "--running")
+        if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
+        if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
+        switch (backup, backupVersionText) {
+        case (nil, nil):
+            throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
+        case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
+        default: break
+        }
+        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--refusal needs the restore's status message")
+        }
+    }
+
+    func run() throws {
+        try guarded { terminal in
+            let running = try versionOption(runningText, "--running")
+            let backupVersion: Version
+            if let backup {
+                backupVersion = try Self.backupVersion(
+                    ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") })
+            } else {
+                backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
+            }
+            let dataDirectory = try DataFiles.playbooksDirectory()
+            var knowledge = try loadCompat(dataDirectory.appendingPathComponent("compat.yml").path)
+            if let learned = DataFiles.learnedCompatFile(), FileManager.default.fileExists(atPath: learned.path) {
+                knowledge = knowledge.merging(try loadCompat(learned.path))
+            }
+            for file in compatFiles { knowledge = knowledge.merging(try loadCompat(file)) }
+            if noExampleData { knowledge.barriers.removeAll(where: \.example) }
+
+            let playbookPath =
+                playbook
+                ?? dataDirectory.appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
+            let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
+            if let installation, chosen.installation != installation {
+                throw Failure(
+                    message:
+                        "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
+                    exitCode: ExitStatus.usage)
+            }
+            let refused = refusal.map {
+                RestoreRefusal(statusMessage: $0, backupVersion: backupVersion, runningVersion: running)
+            }
+            let plan = makePlan(
+                backup: backupVersion, running: running, knowledge: knowledge, playbook: chosen, refusal: refused,
+                backupFile: backup)
+            if json {
+                terminal.out(plan.renderJSON())
+            } else {
+                terminal.out(plan.renderText(color: terminal.colorOnStdout))
+            }
+            if plan.exampleData {
+                terminal.note(
+                    "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
+                )
+            }
+            if let refused, refused.lastRestoringVersion == nil {
+                terminal.note("the refusal message names no version that restores the backup")
+            }
+            return Self.exitCode(for: plan)
+        }
+    }
+
+    static func exitCode(for plan: Plan) -> Int32 {
+        switch plan.decision {
+        case "direct-restore": ExitStatus.ok
+        case "downgrade-required": ExitStatus.downgradeRequired
+        case "upgrade-first": ExitStatus.upgradeFirst
+        default: ExitStatus.compatibilityUnknown
+        }
+    }
+
+    /// The backup's version, from the file.
+    // TODO(lead): replace with ArchiveInspect.inspectBackup(at:options:), which reads the
+    // archive's own evidence; until then the file name's backup id is the only evidence.
+    static func backupVersion(ofFile path: String, assumed: Version?) throws -> Version {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw Failure(message: "backup file \(path) does not exist", exitCode: ExitStatus.noInput)
+        }
+        guard !isDirectory.boolValue else {
+            throw Failure(message: "\(path) is a directory, not a backup file", exitCode: ExitStatus.noInput)
+        }
+        if let assumed { return assumed }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        guard let id = BackupID.find(in: name) else {
+            throw Failure(
+                message:
+                    "no Connectware version found for \(path): its name carries no backup id such as 1.0.73_2022-02-16T15-37-19.242Z",
+                hint: "give the version with --assume-version V",
+                exitCode: ExitStatus.dataError)
+        }
+        return id.version
+    }
+
+    private func loadCompat(_ path: String) throws -> CompatibilityKnowledge {
+        try CompatibilityKnowledge(yaml: readText(path), source: path)
+    }
+
+    private func readText(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw Failure(message: "\(path) does not exist", exitCode: ExitStatus.noInput)
+        }
+        guard !isDirectory.boolValue else {
+            throw Failure(message: "\(path) is a directory, not a YAML file", exitCode: ExitStatus.noInput)
+        }
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
+            throw Failure(message: "\(path) cannot be read", exitCode: ExitStatus.noInput)
+        }
+        try? handle.close()
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Failure(message: "\(path) is not UTF-8 text", exitCode: ExitStatus.dataError)
+        }
+        return text
+    }
+}
+
+/// A version given on the command line, or a usage error that shows the bad value.
+private func versionOption(_ text: String, _ option: String) throws -> Version {
+    do {
+        return try Version(parsing: text)
+    } catch {
+        throw ValidationError("\(option): \(error.description)")
+    }
+}

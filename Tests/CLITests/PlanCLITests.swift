@@ -1,0 +1,257 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs `cwmigrate plan` with a private state directory, so a learned compat file
+/// of the machine's user never changes the outcome.
+private func plan(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
+    let state = try TestSupport.temporaryDirectory("cwmigrate-state")
+    defer { try? FileManager.default.removeItem(at: state) }
+    var env = ["XDG_STATE_HOME": state.path]
+    for (k, v) in environment { env[k] = v }
+    return try TestSupport.run(TestSupport.product("cwmigrate"), ["plan"] + arguments, environment: env)
+}
+
+/// A backup shaped like Connectware's: an id directory with a metadata file and a dump,
+/// packed by GNU tar under the name operators give it.
+private func exampleBackup(version: String = "1.0.73") throws -> (file: URL, directory: URL) {
+    let dir = try TestSupport.temporaryDirectory()
+    let id = "\(version)_2022-02-16T15:37:19.242Z"
+    let name = "connectware-\(version)_2022-02-16T15-37-19.242Z.tgz"
+    try TestSupport.shell(
+        """
+        mkdir -p 'src/\(id)' && printf '{"version":"\(version)","id":"\(id)"}' > 'src/\(id)/metadata.json' \
+        && printf 'PGDMP' > 'src/\(id)/cybus_connectware.dump' && tar -C src -czf '\(name)' '\(id)'
+        """, in: dir)
+    return (dir.appendingPathComponent(name), dir)
+}
+
+private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
+    let url = dir.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url
+}
+
+@Test func aBackupBehindTheExampleBarrierExitsThreeWithTheFullDowngradePlan() throws {
+    let backup = try exampleBackup()
+    defer { try? FileManager.default.removeItem(at: backup.directory) }
+    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0"])
+    #expect(result.status == 3)
+    #expect(result.stdout.hasPrefix("Decision: downgrade-required\n"))
+    #expect(result.stdout.contains("Restore on: 1.7.3"))
+    #expect(result.stdout.contains("     docker volume rm connectware_postgresql\n"))
+    #expect(result.stdout.contains("[DESTROYS DATA]"))
+    #expect(result.stderr.contains("note: an EXAMPLE barrier"))
+}
+
+@Test func aBackupOfTheRunningVersionExitsZero() throws {
+    let result = try plan(["--backup-version", "1.8.0", "--running", "1.8.0"])
+    #expect(result.status == 0)
+    #expect(result.stdout.hasPrefix("Decision: direct-restore\n"))
+    #expect(!result.stderr.contains("EXAMPLE"))
+}
+
+@Test func nothingKnownExitsFour() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--no-example-data"])
+    #expect(result.status == 4)
+    #expect(result.stdout.hasPrefix("Decision: compatibility-unknown\n"))
+    #expect(result.stdout.contains("--refusal"))
+}
+
+@Test func aRefusalWithoutAVersionExitsFourAndShowsTheMessage() throws {
+    let result = try plan(["--backup-version", "1.2.0", "--running", "1.8.0", "--refusal", "database schema mismatch"])
+    #expect(result.status == 4)
+    #expect(result.stdout.contains("Server said: database schema mismatch"))
+    #expect(result.stderr.contains("note: the refusal message names no version"))
+}
+
+@Test func aRefusalNamingAVersionDecidesTheDowngrade() throws {
+    let result = try plan([
+        "--backup-version", "1.0.73", "--running", "1.8.0", "--no-example-data", "--json",
+        "--refusal", "Restore failed: backup 1.0.73 is not compatible. Last compatible version: 1.0.91",
+    ])
+    #expect(result.status == 3)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["restoreVersion"] as? String == "1.0.91")
+}
+
+@Test func aBackupNewerThanTheRunningVersionExitsFive() throws {
+    let result = try plan(["--backup-version", "1.9.0", "--running", "1.8.0"])
+    #expect(result.status == 5)
+    #expect(result.stdout.hasPrefix("Decision: upgrade-first\n"))
+}
+
+@Test func jsonHasTheDocumentedKeys() throws {
+    let backup = try exampleBackup()
+    defer { try? FileManager.default.removeItem(at: backup.directory) }
+    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0", "--json"])
+    #expect(result.status == 3)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["decision"] as? String == "downgrade-required")
+    #expect(object["backupVersion"] as? String == "1.0.73")
+    #expect(object["runningVersion"] as? String == "1.8.0")
+    #expect(object["restoreVersion"] as? String == "1.7.3")
+    #expect(object["installation"] as? String == "docker-compose")
+    #expect(object["volumes"] as? [String] == ["postgresql", "service-manager"])
+    let steps = try #require(object["steps"] as? [[String: Any]])
+    #expect(
+        steps.map { $0["id"] as? String } == [
+            "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
+            "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
+        ])
+    for step in steps {
+        #expect(step["title"] is String)
+        #expect(step["destructive"] is Bool)
+        #expect(step["commands"] is [String])
+    }
+}
+
+@Test func jsonOfAnUnknownPlanHasANullRestoreVersion() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--no-example-data", "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["restoreVersion"] is NSNull)
+}
+
+@Test func colourAppearsOnATerminalOnlyWithoutNoColor() throws {
+    let binary = TestSupport.product("cwmigrate").path
+    let command = "\(binary) plan --backup-version 1.0.73 --running 1.8.0"
+    let state = try TestSupport.temporaryDirectory("cwmigrate-state")
+    defer { try? FileManager.default.removeItem(at: state) }
+    // `script` gives the program a pseudo-terminal, where colour would be allowed.
+    let withNoColor = try TestSupport.run(
+        URL(fileURLWithPath: "/bin/bash"),
+        ["-c", "TERM=xterm XDG_STATE_HOME=\(state.path) NO_COLOR=1 script -qec '\(command)' /dev/null"])
+    #expect(withNoColor.stdout.contains("Decision: downgrade-required"))
+    #expect(!withNoColor.stdout.contains("\u{1B}["))
+    let onTerminal = try TestSupport.run(
+        URL(fileURLWithPath: "/bin/bash"),
+        ["-c", "unset NO_COLOR; TERM=xterm XDG_STATE_HOME=\(state.path) script -qec '\(command)' /dev/null"])
+    #expect(onTerminal.stdout.contains("\u{1B}[31;1m[DESTROYS DATA]"))
+}
+
+@Test func pipedOutputHasNoEscapeCodes() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0"], environment: ["TERM": "xterm"])
+    #expect(!result.stdout.contains("\u{1B}["))
+    #expect(!result.stderr.contains("\u{1B}["))
+}
+
+@Test func aBadCompatFileExitsSixtyFiveWithFileAndLine() throws {
+    let dir = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let compat = try write(
+        """
+        barriers:
+          - since: 1.9.0
+            refusesBackupsBefore: 1.x
+            lastRestoringVersion: 1.8.0
+        """, to: "site-compat.yml", in: dir)
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--compat", compat.path])
+    #expect(result.status == 65)
+    #expect(result.stderr.contains("error: \(compat.path):3: refusesBackupsBefore: '1.x' is not a version"))
+    #expect(result.stdout.isEmpty)
+}
+
+@Test func anOperatorsCompatFileAddsItsBarriers() throws {
+    let dir = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let compat = try write(
+        """
+        barriers:
+          - since: 1.10.0
+            refusesBackupsBefore: 1.8.0
+            lastRestoringVersion: 1.9.0
+        upgradeStops: [1.9.0]
+        """, to: "site.yml", in: dir)
+    let result = try plan(["--backup-version", "1.7.2", "--running", "1.11.0", "--compat", compat.path, "--json"])
+    #expect(result.status == 3)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["restoreVersion"] as? String == "1.9.0")
+    #expect(!result.stderr.contains("EXAMPLE"))
+}
+
+@Test func aLearnedCompatFileInTheStateDirectoryIsRead() throws {
+    let state = try TestSupport.temporaryDirectory("cwmigrate-state")
+    defer { try? FileManager.default.removeItem(at: state) }
+    try FileManager.default.createDirectory(
+        at: state.appendingPathComponent("cwmigrate"), withIntermediateDirectories: true)
+    _ = try write(
+        "barriers:\n  - since: 1.11.0\n    refusesBackupsBefore: 1.10.3\n    lastRestoringVersion: 1.10.2\n",
+        to: "cwmigrate/learned-compat.yml", in: state)
+    let result = try TestSupport.run(
+        TestSupport.product("cwmigrate"), ["plan", "--backup-version", "1.10.2", "--running", "1.11.0"],
+        environment: ["XDG_STATE_HOME": state.path])
+    #expect(result.status == 3)
+    #expect(result.stdout.contains("Restore on: 1.10.2"))
+}
+
+@Test func aBadRunningVersionIsAUsageErrorShowingTheValue() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "latest"])
+    #expect(result.status == 64)
+    #expect(result.stderr.contains("'latest' is not a version"))
+}
+
+@Test func neitherBackupNorItsVersionIsAUsageError() throws {
+    let result = try plan(["--running", "1.8.0"])
+    #expect(result.status == 64)
+    #expect(result.stderr.contains("--backup"))
+}
+
+@Test func aMissingBackupFileExitsSixtySix() throws {
+    let result = try plan([
+        "--backup", "/nonexistent/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz", "--running", "1.8.0",
+    ])
+    #expect(result.status == 66)
+    #expect(result.stderr.contains("error: "))
+    #expect(result.stderr.contains("/nonexistent/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"))
+}
+
+@Test func aMissingCompatFileExitsSixtySix() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--compat", "/nonexistent/compat.yml"])
+    #expect(result.status == 66)
+    #expect(result.stderr.contains("error: /nonexistent/compat.yml does not exist"))
+}
+
+@Test func aPlaybookThatRemovesCertsExitsSixtyFive() throws {
+    let dir = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let original = try String(
+        contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
+    let edited = original.replacingOccurrences(of: "  - service-manager\n", with: "  - service-manager\n  - certs\n")
+    #expect(edited != original)
+    let playbook = try write(edited, to: "compose.yml", in: dir)
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--playbook", playbook.path])
+    #expect(result.status == 65)
+    #expect(result.stderr.contains("error: \(playbook.path):"))
+    #expect(result.stderr.contains("'certs' must never be removed"))
+}
+
+@Test func anOperatorsPlaybookMayNameOnlyPostgresql() throws {
+    let dir = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let original = try String(
+        contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
+    let playbook = try write(
+        original.replacingOccurrences(of: "  - service-manager\n", with: ""), to: "compose.yml", in: dir)
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--playbook", playbook.path, "--json"])
+    #expect(result.status == 3)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let steps = try #require(object["steps"] as? [[String: Any]])
+    let remove = try #require(steps.first { $0["id"] as? String == "remove-volumes" })
+    #expect(remove["commands"] as? [String] == ["docker volume rm connectware_postgresql"])
+}
+
+@Test func theKubernetesInstallationUsesItsPlaybook() throws {
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--installation", "kubernetes"])
+    #expect(result.status == 3)
+    #expect(result.stdout.contains("helm -n connectware upgrade connectware cybus/connectware --version 1.7.3"))
+}
+
+@Test func aDataDirectoryWithoutPlaybooksIsAClearError() throws {
+    let dir = try TestSupport.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let result = try plan(
+        ["--backup-version", "1.0.73", "--running", "1.8.0"], environment: ["CWMIGRATE_DATA_DIR": dir.path])
+    #expect(result.status == 66)
+    #expect(result.stderr.contains("error: cannot find cwmigrate's playbooks directory"))
+    #expect(result.stderr.contains("hint: CWMIGRATE_DATA_DIR"))
+}

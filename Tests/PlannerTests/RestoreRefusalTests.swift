@@ -1,0 +1,57 @@
+import Testing
+
+@testable import Planner
+
+/// Wordings a server might use; the wording is not public, so the parser must be tolerant.
+@Test(arguments: [
+    (
+        "Restore failed: the backup was created with version 1.0.73 and is not compatible with this version. The last version that can restore it is 1.0.91.",
+        "1.0.91"
+    ),
+    ("Backup 1.0.73_2022-02-16T15:37:19.242Z is incompatible. Latest compatible version: 1.7.3", "1.7.3"),
+    ("Cannot restore backup from 1.0.73; last supported version is v1.7.2", "1.7.2"),
+    ("incompatible database schema, please downgrade to 1.0.91 to restore this backup", "1.0.91"),
+    ("Restore not possible. Use Connectware 1.7.3 (or older) to restore backups of version 1.0.73", "1.7.3"),
+    ("backup version 1.0.73 not supported by 1.8.0, max version: 1.7.3-rc.2", "1.7.3-rc.2"),
+    ("The backup can only be restored up to version 1.10.2.", "1.10.2"),
+    ("Error: restore refused (compatible until 1.7.3)", "1.7.3"),
+    ("RESTORE ERROR: LAST COMPATIBLE VERSION 1.0.91", "1.0.91"),
+])
+func findsTheLastRestoringVersion(message: String, expected: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == v(expected))
+    #expect(refusal.statusMessage == message)
+}
+
+@Test(arguments: [
+    "Restore failed: incompatible backup",
+    "Backup 1.0.73_2022-02-16T15:37:19.242Z could not be restored",
+    "backup from version 1.0.73 is too old for Connectware 1.8.0",
+    "",
+    "checksum mismatch at offset 1.2.3.4",
+])
+func namesNoVersionWhenTheMessageHasNone(message: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == nil)
+    #expect(refusal.statusMessage == message)
+}
+
+@Test func prefersTheNamedVersionOverTheBackupsOwnWhenBothAppear() {
+    let message = "Latest version able to restore: 1.0.91 (backup version 1.0.73)"
+    #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v("1.0.91"))
+    #expect(RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73")).lastRestoringVersion == v("1.0.91"))
+}
+
+@Test func findsTheVersionWithoutKnowingTheBackupOrRunningVersion() {
+    let message = "This backup (1.0.73) is not compatible. Please restore it on the last compatible version 1.7.3."
+    #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v("1.7.3"))
+}
+
+@Test(arguments: [
+    ("Version 1.8.0 cannot restore backups from 1.0.73. Please use version 1.7.3 or lower.", "1.7.3"),
+    ("restore refused; the latest version supporting this backup is 1.7.3-rc.1.", "1.7.3-rc.1"),
+    ("Backup 1.0.73 requires Connectware <= 1.0.91 (current: 1.8.0)", "1.0.91"),
+])
+func findsTheVersionWithoutKnowingTheRunningVersion(message: String, expected: String) {
+    #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v(expected))
+}
