@@ -236,17 +236,17 @@ actor Maintenance {
 
     private func finish(_ operation: Operation, succeeded: Bool, id: String?, message: String) {
         let end = Date()
+        func completed(_ record: Record?) -> Record? {
+            guard var record else { return nil }
+            record.succeeded = succeeded
+            record.id = id ?? record.id
+            record.statusMessage = message
+            record.endDate = end
+            return record
+        }
         switch operation {
-        case .backup:
-            backup?.succeeded = succeeded
-            backup?.id = id ?? backup?.id
-            backup?.statusMessage = message
-            backup?.endDate = end
-        case .restore:
-            restore?.succeeded = succeeded
-            restore?.id = id ?? restore?.id
-            restore?.statusMessage = message
-            restore?.endDate = end
+        case .backup: backup = completed(backup)
+        case .restore: restore = completed(restore)
         }
         running = nil
     }
