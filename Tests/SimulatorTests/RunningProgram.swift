@@ -66,6 +66,8 @@ final class RunningProgram: @unchecked Sendable {
         readyLine = ready
     }
 
+    var processIdentifier: Int32 { process.processIdentifier }
+
     /// SIGTERM, then SIGKILL when it has not ended after five seconds.
     func stop() {
         guard process.isRunning else { return }

@@ -89,6 +89,15 @@ final class SimulatedConnectware: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// cwsim's peak resident memory so far in KiB (VmHWM from /proc).
+    var peakMemoryKiB: Int? {
+        guard let pid = cwsim?.processIdentifier,
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
     var log: String { (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? "" }
 
     // MARK: database

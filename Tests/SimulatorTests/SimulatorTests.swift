@@ -337,4 +337,18 @@ struct SimulatorTests {
         #expect(wrongField.code == 400)
         #expect((json(wrongField.body)?["message"] as? String)?.contains("'file'") == true)
     }
+
+    @Test("a 512 MiB upload streams to disk: cwsim's peak memory stays far below the file's size")
+    func largeUploadStreamsToDisk() async throws {
+        let sim = try SimulatedConnectware()
+        defer { sim.stop() }
+        let large = sim.directory.appendingPathComponent("large.tgz")
+        try TestSupport.shell("truncate -s 512M large.tgz", in: sim.directory)
+        let before = try #require(sim.peakMemoryKiB)
+        #expect(try sim.upload(large).code == 202)
+        let record = try await sim.waitUntilFinished("restore")
+        #expect(record["succeded"] as? Bool == false)
+        let after = try #require(sim.peakMemoryKiB)
+        #expect(after - before < 64 * 1024, "peak memory grew by \(after - before) KiB")
+    }
 }
