@@ -1,7 +1,8 @@
 import CArchive
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a tar archive (gzip by default, zstd on request) from files on disk and
@@ -103,13 +104,16 @@ public final class ArchiveWriter {
     }
 
     /// Adds a regular file whose bytes are given in memory.
-    public func addFile(_ pathInArchive: String, contents: Data, mode: Int32 = 0o644,
-                        modificationDate: Date = Date()) throws(WriteError) {
+    public func addFile(
+        _ pathInArchive: String, contents: Data, mode: Int32 = 0o644,
+        modificationDate: Date = Date()
+    ) throws(WriteError) {
         let archive = try openHandle()
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
-        Self.archiveWriterDescribeFile(entry, pathInArchive, size: Int64(contents.count), mode: mode,
-                                       modificationDate: modificationDate)
+        Self.archiveWriterDescribeFile(
+            entry, pathInArchive, size: Int64(contents.count), mode: mode,
+            modificationDate: modificationDate)
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
             throw .cannotWriteEntry(archive: path, entry: pathInArchive, message: Self.archiveWriterMessage(archive))
         }
@@ -136,8 +140,9 @@ public final class ArchiveWriter {
         }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
-        Self.archiveWriterDescribeFile(entry, pathInArchive, size: Int64(info.st_size), mode: mode,
-                                       modificationDate: Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)))
+        Self.archiveWriterDescribeFile(
+            entry, pathInArchive, size: Int64(info.st_size), mode: mode,
+            modificationDate: Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)))
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
             throw .cannotWriteEntry(archive: path, entry: pathInArchive, message: Self.archiveWriterMessage(archive))
         }
@@ -154,7 +159,8 @@ public final class ArchiveWriter {
                 throw .cannotReadSource(path: source.path, message: message)
             }
             guard archive_write_data(archive, block, count) == count else {
-                throw .cannotWriteEntry(archive: path, entry: pathInArchive, message: Self.archiveWriterMessage(archive))
+                throw .cannotWriteEntry(
+                    archive: path, entry: pathInArchive, message: Self.archiveWriterMessage(archive))
             }
             remaining -= Int64(count)
         }
@@ -166,7 +172,8 @@ public final class ArchiveWriter {
         handle = nil
         defer { archive_write_free(archive) }
         guard archive_write_close(archive) == ARCHIVE_OK else {
-            throw .cannotWriteEntry(archive: path, entry: "(end of archive)", message: Self.archiveWriterMessage(archive))
+            throw .cannotWriteEntry(
+                archive: path, entry: "(end of archive)", message: Self.archiveWriterMessage(archive))
         }
     }
 

@@ -24,8 +24,11 @@ struct CWSim: AsyncParsableCommand {
     @Option(help: "Where to listen: 127.0.0.1:PORT (0 picks a free port and prints it).")
     var listen = "127.0.0.1:0"
 
-    @Option(name: .customLong("database-url"),
-            help: "postgresql://user@host:port/dbname (a password in it stays out of child argv); without it the PG* variables apply.")
+    @Option(
+        name: .customLong("database-url"),
+        help:
+            "postgresql://user@host:port/dbname (a password in it stays out of child argv); without it the PG* variables apply."
+    )
     var databaseURL: String?
 
     @Option(name: .customLong("password-file"), help: "File holding the admin password (else CWSIM_PASSWORD).")
@@ -37,8 +40,9 @@ struct CWSim: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory for backup files and uploads.")
     var dataDir: String
 
-    @Option(name: .customLong("barrier"),
-            help: "A restore barrier: before=X,last=L refuses backups older than X; L is the last version restoring them.")
+    @Option(
+        name: .customLong("barrier"),
+        help: "A restore barrier: before=X,last=L refuses backups older than X; L is the last version restoring them.")
     var barriers: [String] = []
 
     @Option(name: .customLong("barrier-file"), help: "A file of barrier specs, one per line, # for comments.")
@@ -84,8 +88,9 @@ struct CWSim: AsyncParsableCommand {
         let dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
         let uploads = dataDirectory.appendingPathComponent("uploads", isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: uploads, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw SimulatorError.unreadableFile(path: uploads.path, reason: error.localizedDescription)
         }
@@ -94,9 +99,10 @@ struct CWSim: AsyncParsableCommand {
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
             backupDelay: backupDelay, restoreDelay: restoreDelay)
-        let faults = Faults(Faults.Settings(
-            failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
-            forceConflict: forceConflict))
+        let faults = Faults(
+            Faults.Settings(
+                failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
+                forceConflict: forceConflict))
         let api = MaintenanceAPI(
             maintenance: maintenance, faults: faults, sessions: Sessions(), adminUser: user,
             adminPassword: password, uploadDirectory: uploads)

@@ -132,7 +132,8 @@ actor Maintenance {
         if running != nil { throw Conflict(running: running) }
         running = .restore
         restoreBeforeUpload = restore
-        restore = Record(succeeded: nil, id: nil, statusMessage: "Receiving the backup file", startDate: Date(), endDate: nil)
+        restore = Record(
+            succeeded: nil, id: nil, statusMessage: "Receiving the backup file", startDate: Date(), endDate: nil)
     }
 
     /// The upload broke off: the restore never started, so the status goes back.
@@ -196,13 +197,22 @@ actor Maintenance {
         }
         var candidates = [work]
         let children = (try? FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil)) ?? []
-        candidates += children.filter { $0.hasDirectoryPath || (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true }
-        guard let directory = candidates.first(where: {
-            FileManager.default.fileExists(atPath: $0.appendingPathComponent("metadata.json").path)
-        }) else {
-            throw RestoreFailure(message: "Restore failed: the uploaded archive holds no metadata.json, so it is not a Connectware backup.")
+        candidates += children.filter {
+            $0.hasDirectoryPath || (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
         }
-        struct Metadata: Decodable { let version: String?; let id: String? }
+        guard
+            let directory = candidates.first(where: {
+                FileManager.default.fileExists(atPath: $0.appendingPathComponent("metadata.json").path)
+            })
+        else {
+            throw RestoreFailure(
+                message:
+                    "Restore failed: the uploaded archive holds no metadata.json, so it is not a Connectware backup.")
+        }
+        struct Metadata: Decodable {
+            let version: String?
+            let id: String?
+        }
         let metadataFile = directory.appendingPathComponent("metadata.json")
         guard let data = try? Data(contentsOf: metadataFile),
             let metadata = try? JSONDecoder().decode(Metadata.self, from: data)
@@ -216,7 +226,8 @@ actor Maintenance {
         let id = metadata.id ?? directory.lastPathComponent
         let dump = directory.appendingPathComponent("cybus_connectware.dump")
         guard FileManager.default.fileExists(atPath: dump.path) else {
-            throw RestoreFailure(message: "Restore failed: the backup \(id) holds no database dump (cybus_connectware.dump).")
+            throw RestoreFailure(
+                message: "Restore failed: the backup \(id) holds no database dump (cybus_connectware.dump).")
         }
         return BackupContents(version: version, id: id, dump: dump)
     }

@@ -35,7 +35,9 @@ struct MaintenanceAPI: HTTPHandler {
         case (.GET, "/api/maintenance/db"):
             return json(.ok, await maintenance.status)
         case (.POST, "/api/maintenance/db/backup"):
-            if await faults.forceConflict { return json(.conflict, .message(Maintenance.Conflict(running: nil).message)) }
+            if await faults.forceConflict {
+                return json(.conflict, .message(Maintenance.Conflict(running: nil).message))
+            }
             do {
                 try await maintenance.startBackup()
             } catch {
@@ -55,7 +57,8 @@ struct MaintenanceAPI: HTTPHandler {
         guard let last = await maintenance.lastBackup,
             let size = try? FileManager.default.attributesOfItem(atPath: last.file.path)[.size] as? Int
         else {
-            return json(.notFound, .message("No backup file available. Create one with POST /api/maintenance/db/backup."))
+            return json(
+                .notFound, .message("No backup file available. Create one with POST /api/maintenance/db/backup."))
         }
         var headers: HTTPHeaders = [
             .contentType: "application/gzip",
@@ -64,12 +67,14 @@ struct MaintenanceAPI: HTTPHandler {
         if let cut = await faults.takeCut() {
             // Content-Length still promises the whole file; the connection closes after `cut` bytes.
             headers[.contentLength] = String(size)
-            let body = HTTPBodySequence(from: CutFile(url: last.file, limit: Swift.min(cut, size)), count: size,
-                                        suggestedBufferSize: 65_536)
+            let body = HTTPBodySequence(
+                from: CutFile(url: last.file, limit: Swift.min(cut, size)), count: size,
+                suggestedBufferSize: 65_536)
             return HTTPResponse(statusCode: .ok, headers: headers, body: body)
         }
-        return HTTPResponse(statusCode: .ok, headers: headers,
-                            body: try HTTPBodySequence(file: last.file, suggestedBufferSize: 65_536))
+        return HTTPResponse(
+            statusCode: .ok, headers: headers,
+            body: try HTTPBodySequence(file: last.file, suggestedBufferSize: 65_536))
     }
 
     private func upload(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -100,7 +105,10 @@ struct MaintenanceAPI: HTTPHandler {
     }
 
     private func login(_ request: HTTPRequest) async -> HTTPResponse {
-        struct Credentials: Decodable { let username: String; let password: String }
+        struct Credentials: Decodable {
+            let username: String
+            let password: String
+        }
         guard let body = try? await request.bodyData,
             let credentials = try? JSONDecoder().decode(Credentials.self, from: body)
         else {
@@ -119,8 +127,10 @@ struct MaintenanceAPI: HTTPHandler {
             return json(.ok, await faults.json)
         case (.POST, "/sim/faults"):
             guard let settings = try? JSONDecoder().decode(Faults.Settings.self, from: await request.bodyData) else {
-                return json(.badRequest, .message(
-                    "Expected JSON with any of failNext, stallSeconds, cutDownloadAfterBytes, forceConflict"))
+                return json(
+                    .badRequest,
+                    .message(
+                        "Expected JSON with any of failNext, stallSeconds, cutDownloadAfterBytes, forceConflict"))
             }
             await faults.apply(settings)
             return json(.ok, await faults.json)
@@ -149,7 +159,8 @@ struct MaintenanceAPI: HTTPHandler {
             let text = String(data: decoded, encoding: .utf8),
             let colon = text.firstIndex(of: ":")
         else { return false }
-        return text[..<colon] == adminUser && constantTimeEqual(String(text[text.index(after: colon)...]), adminPassword)
+        return text[..<colon] == adminUser
+            && constantTimeEqual(String(text[text.index(after: colon)...]), adminPassword)
     }
 
     private func unauthorized() -> HTTPResponse {
@@ -209,7 +220,8 @@ struct CutFile: AsyncBufferedSequence {
 
         mutating func nextBuffer(suggested count: Int) async throws -> Data? {
             if handle == nil { handle = try FileHandle(forReadingFrom: url) }
-            guard sent < limit, let data = try handle?.read(upToCount: Swift.min(count, limit - sent)), !data.isEmpty else {
+            guard sent < limit, let data = try handle?.read(upToCount: Swift.min(count, limit - sent)), !data.isEmpty
+            else {
                 try? handle?.close()
                 throw CutError()
             }

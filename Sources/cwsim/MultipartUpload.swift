@@ -45,7 +45,9 @@ struct MultipartUpload {
             let boundary = Self.boundary(in: contentType), !boundary.isEmpty
         else { throw .notMultipart(contentType: contentType) }
         delimiter = Data("\r\n--\(boundary)".utf8)
-        guard FileManager.default.createFile(atPath: destination.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+        guard
+            FileManager.default.createFile(
+                atPath: destination.path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = try? FileHandle(forWritingTo: destination)
         else { throw .cannotWrite(path: destination.path, reason: "cannot create the file") }
         output = handle

@@ -16,7 +16,8 @@ enum SimulatorError: Error, CustomStringConvertible {
         case .unreadableFile(let path, let reason): return "cannot read \(path): \(reason)"
         case .badDatabaseURL(let reason): return "database URL: \(reason)"
         case .badListenAddress(let text):
-            return "--listen \(text): give 127.0.0.1:PORT (cwsim binds the loopback address only; PORT 0 picks a free one)"
+            return
+                "--listen \(text): give 127.0.0.1:PORT (cwsim binds the loopback address only; PORT 0 picks a free one)"
         case .missingPassword:
             return "no admin password: give --password-file FILE or set CWSIM_PASSWORD"
         case .childFailed(let program, let status, let stderr):

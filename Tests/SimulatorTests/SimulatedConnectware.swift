@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Why a simulator test could not set up its world.
 struct SetupFailure: Error, CustomStringConvertible {
@@ -28,11 +28,12 @@ final class SimulatedConnectware: @unchecked Sendable {
 
     init(version: String = "1.8.0", arguments: [String] = [], tls: Bool = false) throws {
         guard let text = ProcessInfo.processInfo.environment["CWMIGRATE_TEST_PG_URL"], !text.isEmpty else {
-            throw SetupFailure(description: """
-                CWMIGRATE_TEST_PG_URL is not set: these tests need a PostgreSQL superuser URL. \
-                scripts/test starts one; by hand: source scripts/lib/postgres.sh && \
-                postgres_start /tmp/pg && export CWMIGRATE_TEST_PG_URL=$POSTGRES_URL
-                """)
+            throw SetupFailure(
+                description: """
+                    CWMIGRATE_TEST_PG_URL is not set: these tests need a PostgreSQL superuser URL. \
+                    scripts/test starts one; by hand: source scripts/lib/postgres.sh && \
+                    postgres_start /tmp/pg && export CWMIGRATE_TEST_PG_URL=$POSTGRES_URL
+                    """)
         }
         guard let components = URLComponents(string: text), let host = components.host else {
             throw SetupFailure(description: "CWMIGRATE_TEST_PG_URL is not a postgresql:// URL")
@@ -53,8 +54,10 @@ final class SimulatedConnectware: @unchecked Sendable {
             // The database reaches cwsim through PG* variables: no URL with secrets in argv.
             let program = try RunningProgram(
                 TestSupport.product("cwsim"),
-                ["--version-string", version, "--listen", "127.0.0.1:0", "--password-file", passwordFile.path,
-                 "--data-dir", directory.appendingPathComponent("data").path] + arguments,
+                [
+                    "--version-string", version, "--listen", "127.0.0.1:0", "--password-file", passwordFile.path,
+                    "--data-dir", directory.appendingPathComponent("data").path,
+                ] + arguments,
                 environment: databaseEnvironment, readyPrefix: "cwsim listening on http://127.0.0.1:",
                 logFile: directory.appendingPathComponent("cwsim.log"))
             cwsim = program
@@ -127,7 +130,9 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 
     /// A request to cwsim as admin; the answer's status code and body.
-    func call(_ method: String, _ path: String, body: String? = nil, auth: [String]? = nil) throws -> (code: Int, body: String) {
+    func call(_ method: String, _ path: String, body: String? = nil, auth: [String]? = nil) throws -> (
+        code: Int, body: String
+    ) {
         let marker = "\n--status--"
         var arguments = ["-s", "-X", method] + (auth ?? ["-u", "admin:\(password)"])
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
@@ -165,9 +170,13 @@ final class SimulatedConnectware: @unchecked Sendable {
     /// Takes a backup and downloads it to `file`; returns the backup's status record.
     func backup(to file: URL) async throws -> [String: Any] {
         let started = try call("POST", "/api/maintenance/db/backup")
-        guard started.code == 202 else { throw SetupFailure(description: "backup answered \(started.code): \(started.body)") }
+        guard started.code == 202 else {
+            throw SetupFailure(description: "backup answered \(started.code): \(started.body)")
+        }
         let record = try await waitUntilFinished("backup")
-        let download = try curl(["-s", "-f", "-u", "admin:\(password)", "-o", file.path, url + "/api/maintenance/db/backup"])
+        let download = try curl([
+            "-s", "-f", "-u", "admin:\(password)", "-o", file.path, url + "/api/maintenance/db/backup",
+        ])
         guard download.status == 0 else { throw SetupFailure(description: "download failed: \(download.stderr)") }
         return record
     }
@@ -176,7 +185,8 @@ final class SimulatedConnectware: @unchecked Sendable {
     func upload(_ file: URL, field: String = "file") throws -> (code: Int, body: String) {
         let marker = "\n--status--"
         let result = try curl([
-            "-s", "-X", "POST", "-u", "admin:\(password)", "-F", "\(field)=@\(file.path)", "-w", "\(marker)%{http_code}",
+            "-s", "-X", "POST", "-u", "admin:\(password)", "-F", "\(field)=@\(file.path)", "-w",
+            "\(marker)%{http_code}",
             url + "/api/maintenance/db/restore",
         ])
         guard result.status == 0, let range = result.stdout.range(of: marker, options: .backwards) else {
@@ -187,7 +197,9 @@ final class SimulatedConnectware: @unchecked Sendable {
 
     func setFaults(_ json: String) throws {
         let answer = try call("POST", "/sim/faults", body: json)
-        guard answer.code == 200 else { throw SetupFailure(description: "/sim/faults answered \(answer.code): \(answer.body)") }
+        guard answer.code == 200 else {
+            throw SetupFailure(description: "/sim/faults answered \(answer.code): \(answer.body)")
+        }
     }
 }
 

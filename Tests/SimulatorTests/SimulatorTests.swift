@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 private var backupIDPattern: Regex<Substring> { /^1\.8\.0_\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/ }
 
@@ -51,9 +51,10 @@ struct SimulatorTests {
         let trusted = try sim.curl(["-s", "--cacert", sim.caFile.path] + auth + [target])
         #expect(trusted.status == 0)
         #expect(json(trusted.stdout)?["running"] as? Bool == false)
-        let byName = try sim.curl(["-s", "--cacert", sim.caFile.path] + auth + [
-            "https://localhost:\(sim.tlsPort ?? 0)/api/maintenance/db",
-        ])
+        let byName = try sim.curl(
+            ["-s", "--cacert", sim.caFile.path] + auth + [
+                "https://localhost:\(sim.tlsPort ?? 0)/api/maintenance/db"
+            ])
         #expect(byName.status == 0)
         let untrusted = try sim.curl(["-s"] + auth + [target])
         #expect(untrusted.status == 60)  // CURLE_PEER_FAILED_VERIFICATION
@@ -109,8 +110,10 @@ struct SimulatorTests {
         #expect(fields["id"] as? String == id)
         #expect(fields["database"] as? String == sim.databaseName)
 
-        let headers = try sim.curl(["-s", "-D", "-", "-o", "/dev/null", "-u", "admin:\(sim.password)",
-                                    sim.url + "/api/maintenance/db/backup"])
+        let headers = try sim.curl([
+            "-s", "-D", "-", "-o", "/dev/null", "-u", "admin:\(sim.password)",
+            sim.url + "/api/maintenance/db/backup",
+        ])
         let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int
         #expect(headers.stdout.lowercased().contains("content-type: application/gzip"))
         #expect(headers.stdout.lowercased().contains("content-length: \(size ?? -1)\r\n"))
@@ -120,21 +123,24 @@ struct SimulatorTests {
     func restoreRoundTrip() async throws {
         let sim = try SimulatedConnectware()
         defer { sim.stop() }
-        try sim.sql("""
+        try sim.sql(
+            """
             INSERT INTO users (username, password_hash, email) VALUES
               ('operator', 'hash-1', 'operator@plant.example'), ('viewer', 'hash-2', NULL);
             INSERT INTO user_roles SELECT u.id, r.id FROM users u, roles r WHERE u.username = 'operator' AND r.name = 'user';
             INSERT INTO services (id, name, version, enabled, parameters) VALUES
               ('opcua-line-1', 'OPC UA line 1', '2.1.0', true, '{"endpoint": "opc.tcp://10.0.0.5:4840"}');
             """)
-        let snapshot = "SELECT username, password_hash, coalesce(email, '-') FROM users ORDER BY username;"
+        let snapshot =
+            "SELECT username, password_hash, coalesce(email, '-') FROM users ORDER BY username;"
             + " SELECT user_id, role_id FROM user_roles ORDER BY 1, 2;"
             + " SELECT id, name, version, enabled, parameters FROM services ORDER BY id"
         let before = try sim.sql(snapshot)
         let file = sim.directory.appendingPathComponent("backup.tgz")
         _ = try await sim.backup(to: file)
 
-        try sim.sql("""
+        try sim.sql(
+            """
             UPDATE users SET email = 'changed@example' WHERE username = 'operator';
             DELETE FROM users WHERE username = 'viewer';
             UPDATE services SET enabled = false, parameters = '{}' WHERE id = 'opcua-line-1';
@@ -179,21 +185,26 @@ struct SimulatorTests {
         let file = old.directory.appendingPathComponent("old.tgz")
         _ = try await old.backup(to: file)
         let barriers = old.directory.appendingPathComponent("barriers.conf")
-        try Data("# known barriers\nbefore=1.1.0,last=1.0.91\nbefore=1.8.0,last=1.7.3  # second\n".utf8).write(to: barriers)
+        try Data("# known barriers\nbefore=1.1.0,last=1.0.91\nbefore=1.8.0,last=1.7.3  # second\n".utf8).write(
+            to: barriers)
 
         let sim = try SimulatedConnectware(arguments: ["--barrier-file", barriers.path])
         defer { sim.stop() }
         #expect(try sim.upload(file).code == 202)
         let record = try await sim.waitUntilFinished("restore")
         #expect(record["succeded"] as? Bool == false)
-        #expect((record["statusMessage"] as? String)?.contains("The last version that can restore this backup is 1.7.3") == true)
+        #expect(
+            (record["statusMessage"] as? String)?.contains("The last version that can restore this backup is 1.7.3")
+                == true)
     }
 
     @Test("wrong or missing credentials answer 401 with a JSON message")
     func badCredentials() throws {
         let sim = try SimulatedConnectware()
         defer { sim.stop() }
-        for auth in [["-u", "admin:wrong"], ["-u", "someone:\(sim.password)"], [], ["-H", "Authorization: Bearer nonsense"]] {
+        for auth in [
+            ["-u", "admin:wrong"], ["-u", "someone:\(sim.password)"], [], ["-H", "Authorization: Bearer nonsense"],
+        ] {
             let answer = try sim.call("GET", "/api/maintenance/db", auth: auth)
             #expect(answer.code == 401)
             #expect(json(answer.body)?["message"] is String)
@@ -262,13 +273,17 @@ struct SimulatorTests {
 
         try sim.setFaults(#"{"cutDownloadAfterBytes":1000}"#)
         let cut = sim.directory.appendingPathComponent("cut.tgz")
-        let broken = try sim.curl(["-s", "-u", "admin:\(sim.password)", "-o", cut.path, sim.url + "/api/maintenance/db/backup"])
+        let broken = try sim.curl([
+            "-s", "-u", "admin:\(sim.password)", "-o", cut.path, sim.url + "/api/maintenance/db/backup",
+        ])
         #expect(broken.status == 18)  // CURLE_PARTIAL_FILE
         #expect(try FileManager.default.attributesOfItem(atPath: cut.path)[.size] as? Int == 1000)
         #expect(size > 1000)
 
         let again = sim.directory.appendingPathComponent("again.tgz")
-        let complete = try sim.curl(["-s", "-u", "admin:\(sim.password)", "-o", again.path, sim.url + "/api/maintenance/db/backup"])
+        let complete = try sim.curl([
+            "-s", "-u", "admin:\(sim.password)", "-o", again.path, sim.url + "/api/maintenance/db/backup",
+        ])
         #expect(complete.status == 0)
         #expect(try Data(contentsOf: again) == Data(contentsOf: whole))
     }
