@@ -54,6 +54,11 @@ struct CWSim: AsyncParsableCommand {
     @Option(name: .customLong("restore-delay"), help: "Seconds a restore waits before it reads the upload.")
     var restoreDelay = 0.0
 
+    @Option(
+        name: .customLong("backup-compression"),
+        help: "gzip (like Connectware, file .tgz) or zstd (file .tar.zst), to test clients' tolerance.")
+    var backupCompression: BackupCompression = .gzip
+
     @Option(name: .customLong("fail-next"), help: "Fault: the next N API requests answer 500.")
     var failNext = 0
 
@@ -98,7 +103,7 @@ struct CWSim: AsyncParsableCommand {
 
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
-            backupDelay: backupDelay, restoreDelay: restoreDelay)
+            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression)
         let faults = Faults(
             Faults.Settings(
                 failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
@@ -144,4 +149,10 @@ struct CWSim: AsyncParsableCommand {
         }
         return port
     }
+}
+
+/// How cwsim compresses its backup archives.
+enum BackupCompression: String, ExpressibleByArgument, Sendable {
+    case gzip
+    case zstd
 }

@@ -44,6 +44,7 @@ actor Maintenance {
     let barriers: [RestoreBarrier]
     let backupDelay: Double
     let restoreDelay: Double
+    let compression: BackupCompression
 
     private(set) var running: Operation?
     private var backup: Record?
@@ -53,7 +54,7 @@ actor Maintenance {
 
     init(
         version: SimVersion, database: Database, dataDirectory: URL, barriers: [RestoreBarrier],
-        backupDelay: Double, restoreDelay: Double
+        backupDelay: Double, restoreDelay: Double, compression: BackupCompression
     ) {
         self.version = version
         self.database = database
@@ -61,6 +62,7 @@ actor Maintenance {
         self.barriers = barriers
         self.backupDelay = backupDelay
         self.restoreDelay = restoreDelay
+        self.compression = compression
     }
 
     /// The status body. Before any backup or restore ever ran, the objects are absent.
@@ -104,14 +106,16 @@ actor Maintenance {
                 ("database", .string(database.name)),
                 ("format", .string("pg_dump custom")),
             ])
-            let fileName = id.replacingOccurrences(of: ":", with: "-") + ".tgz"
+            let fileName =
+                id.replacingOccurrences(of: ":", with: "-") + (compression == .gzip ? ".tgz" : ".tar.zst")
             let partial = work.appendingPathComponent(fileName + ".part")
             let entries: [ArchiveWriter.Entry] = [
                 .directory(id),
                 .data("\(id)/metadata.json", Data((metadata.rendered + "\n").utf8)),
                 .file("\(id)/cybus_connectware.dump", source: dump),
             ]
-            try await offload { try ArchiveWriter.write(entries, to: partial) }
+            let archiveCompression: ArchiveWriter.Compression = compression == .gzip ? .gzip : .zstd
+            try await offload { try ArchiveWriter.write(entries, to: partial, compression: archiveCompression) }
             let final = dataDirectory.appendingPathComponent(fileName)
             try? FileManager.default.removeItem(at: final)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial.path)

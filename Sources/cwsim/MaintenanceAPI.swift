@@ -13,6 +13,13 @@ struct MaintenanceAPI: HTTPHandler {
     let uploadDirectory: URL
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await answer(request)
+        // Method, path and status only: never a header, so no credential reaches the log.
+        log("\(request.method.rawValue) \(request.path) \(response.statusCode.code)")
+        return response
+    }
+
+    private func answer(_ request: HTTPRequest) async throws -> HTTPResponse {
         if request.path.hasPrefix("/sim/") { return try await simulatorSwitch(request) }
         let stall = await faults.takeStall()
         if stall > 0 { try await Task.sleep(for: .seconds(stall)) }
@@ -61,7 +68,7 @@ struct MaintenanceAPI: HTTPHandler {
                 .notFound, .message("No backup file available. Create one with POST /api/maintenance/db/backup."))
         }
         var headers: HTTPHeaders = [
-            .contentType: "application/gzip",
+            .contentType: last.file.pathExtension == "zst" ? "application/zstd" : "application/gzip",
             .contentDisposition: "attachment; filename=\"\(last.file.lastPathComponent)\"",
         ]
         if let cut = await faults.takeCut() {

@@ -366,4 +366,37 @@ struct SimulatorTests {
         let after = try #require(sim.peakMemoryKiB)
         #expect(after - before < 64 * 1024, "peak memory grew by \(after - before) KiB")
     }
+
+    @Test("starting a backup while a restore runs answers 409 naming the restore")
+    func conflictWhileRestoring() async throws {
+        let sim = try SimulatedConnectware(arguments: ["--restore-delay", "2"])
+        defer { sim.stop() }
+        let file = sim.directory.appendingPathComponent("backup.tgz")
+        _ = try await sim.backup(to: file)
+        #expect(try sim.upload(file).code == 202)
+        let backup = try sim.call("POST", "/api/maintenance/db/backup")
+        #expect(backup.code == 409)
+        #expect((json(backup.body)?["message"] as? String)?.contains("restore is already running") == true)
+        let record = try await sim.waitUntilFinished("restore")
+        #expect(record["succeded"] as? Bool == true)
+    }
+
+    @Test("with --backup-compression zstd the backup is a zstd tar that restores like a gzip one")
+    func zstdBackup() async throws {
+        let sim = try SimulatedConnectware(arguments: ["--backup-compression", "zstd"])
+        defer { sim.stop() }
+        try sim.sql("INSERT INTO services (id, name) VALUES ('zstd', 'Compressed with zstd')")
+        let file = sim.directory.appendingPathComponent("backup.tar.zst")
+        let record = try await sim.backup(to: file)
+        let id = try #require(record["id"] as? String)
+        let listing = try TestSupport.run(URL(fileURLWithPath: "/bin/tar"), ["--zstd", "-tf", file.path])
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains("\(id)/cybus_connectware.dump"))
+
+        try sim.sql("DELETE FROM services")
+        #expect(try sim.upload(file).code == 202)
+        let restored = try await sim.waitUntilFinished("restore")
+        #expect(restored["succeded"] as? Bool == true)
+        #expect(try sim.sql("SELECT name FROM services WHERE id = 'zstd'") == "Compressed with zstd")
+    }
 }
