@@ -27,7 +27,7 @@ struct CWSim: AsyncParsableCommand {
     @Option(
         name: .customLong("database-url"),
         help:
-            "postgresql://user@host:port/dbname (a password in it stays out of child argv); without it the PG* variables apply."
+            "postgresql://user@host:port/dbname; without it the PG* variables apply. Give a password via PGPASSWORD, not in the URL."
     )
     var databaseURL: String?
 

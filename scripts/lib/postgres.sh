@@ -1,5 +1,6 @@
 # Throwaway PostgreSQL 15 for tests, the simulator and the lab. Source this file, then:
-#   postgres_start DIR     initdb into DIR (created, must not exist or be empty), start on a
+#   postgres_start DIR     initdb into DIR (created if missing; as root it must be reachable by
+#                          the postgres user, e.g. under /tmp), start on a
 #                          free 127.0.0.1 port; sets and exports POSTGRES_URL and POSTGRES_DIR
 #                          and prints the URL. Superuser cybus-admin, database cybus_connectware.
 #   postgres_stop DIR      pg_ctl stop -m fast, then removes DIR.
@@ -26,13 +27,11 @@ postgres_start() {
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$dir"
-    # The server user must be able to reach DIR through its parents.
-    local parent
-    parent="$(dirname "$(readlink -f "$dir")")"
-    while [ "$parent" != "/" ]; do
-      [ -x "$parent" ] && runuser -u postgres -- test -x "$parent" || chmod o+x "$parent"
-      parent="$(dirname "$parent")"
-    done
+    # Parents are not loosened behind the caller's back: pick a DIR under /tmp instead.
+    runuser -u postgres -- test -w "$dir" || {
+      echo "postgres_start: user postgres cannot reach $dir (a parent directory is private); use a directory under /tmp" >&2
+      return 1
+    }
   fi
   chmod 700 "$dir"
   _postgres_as_owner "$POSTGRES_BIN/initdb" -D "$dir/data" -U cybus-admin --auth=trust \
