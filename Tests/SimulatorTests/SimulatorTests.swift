@@ -73,7 +73,7 @@ struct SimulatorTests {
 
     @Test("a backup answers 202, runs for a while, then succeeds with a version_timestamp id")
     func backupRunsAsynchronously() async throws {
-        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "3"])
+        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "5"])
         defer { sim.stop() }
         let started = try sim.call("POST", "/api/maintenance/db/backup")
         #expect(started.code == 202)
@@ -305,7 +305,7 @@ struct SimulatorTests {
 
     @Test("starting a backup or restore while a backup runs answers 409")
     func conflictWhileRunning() async throws {
-        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "2"])
+        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "4"])
         defer { sim.stop() }
         let file = sim.directory.appendingPathComponent("backup.tgz")
         _ = try await sim.backup(to: file)
@@ -369,7 +369,7 @@ struct SimulatorTests {
 
     @Test("starting a backup while a restore runs answers 409 naming the restore")
     func conflictWhileRestoring() async throws {
-        let sim = try SimulatedConnectware(arguments: ["--restore-delay", "2"])
+        let sim = try SimulatedConnectware(arguments: ["--restore-delay", "4"])
         defer { sim.stop() }
         let file = sim.directory.appendingPathComponent("backup.tgz")
         _ = try await sim.backup(to: file)
