@@ -1,0 +1,158 @@
+import ArgumentParser
+import FlyingFox
+import FlyingSocks
+import Foundation
+
+/// cwsim: a stand-in for Connectware's maintenance API over a real PostgreSQL, for
+/// tests, the lab and demos. It binds 127.0.0.1 only and prints one ready line.
+@main
+struct CWSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cwsim",
+        abstract: "Simulates Connectware's maintenance API (backup and restore) over a real PostgreSQL.",
+        discussion: """
+            Status before any backup or restore ran is {"running":false}: the backup and restore \
+            objects are absent. While an operation runs, its object shows "succeded" and "endDate" as null.
+            The admin password comes from --password-file or CWSIM_PASSWORD, never from the command line.
+            Fault switches: POST /sim/faults with JSON {"failNext":N,"stallSeconds":T,\
+            "cutDownloadAfterBytes":K,"forceConflict":true}; POST /sim/reset clears them and the status history.
+            """)
+
+    @Option(name: .customLong("version-string"), help: "The Connectware version this server pretends to be.")
+    var versionString = "1.8.0"
+
+    @Option(help: "Where to listen: 127.0.0.1:PORT (0 picks a free port and prints it).")
+    var listen = "127.0.0.1:0"
+
+    @Option(
+        name: .customLong("database-url"),
+        help:
+            "postgresql://user@host:port/dbname; without it the PG* variables apply. Give a password via PGPASSWORD, not in the URL."
+    )
+    var databaseURL: String?
+
+    @Option(name: .customLong("password-file"), help: "File holding the admin password (else CWSIM_PASSWORD).")
+    var passwordFile: String?
+
+    @Option(help: "The user name that the admin password belongs to.")
+    var user = "admin"
+
+    @Option(name: .customLong("data-dir"), help: "Directory for backup files and uploads.")
+    var dataDir: String
+
+    @Option(
+        name: .customLong("barrier"),
+        help: "A restore barrier: before=X,last=L refuses backups older than X; L is the last version restoring them.")
+    var barriers: [String] = []
+
+    @Option(name: .customLong("barrier-file"), help: "A file of barrier specs, one per line, # for comments.")
+    var barrierFile: String?
+
+    @Option(name: .customLong("backup-delay"), help: "Seconds a backup waits before pg_dump runs.")
+    var backupDelay = 0.0
+
+    @Option(name: .customLong("restore-delay"), help: "Seconds a restore waits before it reads the upload.")
+    var restoreDelay = 0.0
+
+    @Option(
+        name: .customLong("backup-compression"),
+        help: "gzip (like Connectware, file .tgz) or zstd (file .tar.zst), to test clients' tolerance.")
+    var backupCompression: BackupCompression = .gzip
+
+    @Option(name: .customLong("fail-next"), help: "Fault: the next N API requests answer 500.")
+    var failNext = 0
+
+    @Option(name: .customLong("stall-next"), help: "Fault: the next API response is held back T seconds.")
+    var stallNext = 0.0
+
+    @Option(name: .customLong("cut-download-after"), help: "Fault: the next download closes after K bytes.")
+    var cutDownloadAfter: Int?
+
+    @Flag(name: .customLong("force-conflict"), help: "Fault: starting a backup or restore answers 409.")
+    var forceConflict = false
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try await serve()
+        } catch let error as SimulatorError {
+            log("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func serve() async throws {
+        guard let version = SimVersion(versionString) else {
+            throw ValidationError("--version-string \(versionString) is not a version like 1.8.0")
+        }
+        var restoreBarriers = try barriers.map { spec throws(SimulatorError) in try RestoreBarrier(spec: spec) }
+        if let barrierFile { restoreBarriers += try RestoreBarrier.load(file: URL(fileURLWithPath: barrierFile)) }
+        let password = try readPassword()
+        let port = try listenPort()
+        let database = try Database(url: databaseURL)
+        let dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
+        let uploads = dataDirectory.appendingPathComponent("uploads", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(
+                at: uploads, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SimulatorError.unreadableFile(path: uploads.path, reason: error.localizedDescription)
+        }
+        try await database.prepareSchema()
+
+        let maintenance = Maintenance(
+            version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
+            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression)
+        let faults = Faults(
+            Faults.Settings(
+                failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
+                forceConflict: forceConflict))
+        let api = MaintenanceAPI(
+            maintenance: maintenance, faults: faults, sessions: Sessions(), adminUser: user,
+            adminPassword: password, uploadDirectory: uploads)
+        // Uploads of several GiB stream through the handler, so its timeout must not cut them.
+        let config = HTTPServer.Configuration(
+            address: try sockaddr_in.inet(ip4: "127.0.0.1", port: port), timeout: 7 * 24 * 3600,
+            sharedRequestBufferSize: 65_536, sharedRequestReplaySize: 1_048_576, logger: DisabledLogger.disabled)
+        let server = HTTPServer(config: config, handler: api)
+        let running = Task { try await server.run() }
+        try await server.waitUntilListening(timeout: 10)
+        guard case .ip4(_, let boundPort)? = await server.listeningAddress else {
+            throw SimulatorError.badListenAddress(listen)
+        }
+        let barrierText = restoreBarriers.isEmpty ? "none" : restoreBarriers.map(\.description).joined(separator: "; ")
+        log("Connectware \(version) on database \(database.name); restore barriers: \(barrierText)")
+        FileHandle.standardOutput.write(Data("cwsim listening on http://127.0.0.1:\(boundPort)\n".utf8))
+        try await running.value
+    }
+
+    private func readPassword() throws(SimulatorError) -> String {
+        if let passwordFile {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                throw .unreadableFile(path: passwordFile, reason: "cannot read the password file")
+            }
+            let password = text.trimmingCharacters(in: .newlines)
+            guard !password.isEmpty else { throw .missingPassword }
+            return password
+        }
+        guard let password = ProcessInfo.processInfo.environment["CWSIM_PASSWORD"], !password.isEmpty else {
+            throw .missingPassword
+        }
+        return password
+    }
+
+    private func listenPort() throws(SimulatorError) -> UInt16 {
+        let parts = listen.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0] == "127.0.0.1" || parts[0] == "localhost", let port = UInt16(parts[1]) else {
+            throw .badListenAddress(listen)
+        }
+        return port
+    }
+}
+
+/// How cwsim compresses its backup archives.
+enum BackupCompression: String, ExpressibleByArgument, Sendable {
+    case gzip
+    case zstd
+}

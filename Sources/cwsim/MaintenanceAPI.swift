@@ -1,0 +1,239 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+
+/// Answers Connectware's maintenance API, `POST /api/login`, and the simulator's own
+/// `/sim/faults` and `/sim/reset` switches, all behind the admin credentials.
+struct MaintenanceAPI: HTTPHandler {
+    let maintenance: Maintenance
+    let faults: Faults
+    let sessions: Sessions
+    let adminUser: String
+    let adminPassword: String
+    let uploadDirectory: URL
+
+    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await answer(request)
+        // Method, path and status only: never a header, so no credential reaches the log.
+        log("\(request.method.rawValue) \(request.path) \(response.statusCode.code)")
+        return response
+    }
+
+    private func answer(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if request.path.hasPrefix("/sim/") { return try await simulatorSwitch(request) }
+        let stall = await faults.takeStall()
+        if stall > 0 { try await Task.sleep(for: .seconds(stall)) }
+        if await faults.takeFailure() {
+            return json(.internalServerError, .message("Internal Server Error (cwsim fault switch)"))
+        }
+        switch (request.method, request.path) {
+        case (.POST, "/api/login"):
+            return await login(request)
+        case (_, "/api/maintenance/db"), (_, "/api/maintenance/db/backup"), (_, "/api/maintenance/db/restore"):
+            guard await authorized(request) else { return unauthorized() }
+            return try await maintenanceCall(request)
+        default:
+            return json(.notFound, .message("Cannot \(request.method.rawValue) \(request.path)"))
+        }
+    }
+
+    private func maintenanceCall(_ request: HTTPRequest) async throws -> HTTPResponse {
+        switch (request.method, request.path) {
+        case (.GET, "/api/maintenance/db"):
+            return json(.ok, await maintenance.status)
+        case (.POST, "/api/maintenance/db/backup"):
+            if await faults.forceConflict {
+                return json(.conflict, .message(Maintenance.Conflict(running: nil).message))
+            }
+            do {
+                try await maintenance.startBackup()
+            } catch {
+                return json(.conflict, .message(error.message))
+            }
+            return json(.accepted, .message("Backup started"))
+        case (.GET, "/api/maintenance/db/backup"):
+            return try await download()
+        case (.POST, "/api/maintenance/db/restore"):
+            return try await upload(request)
+        default:
+            return json(.methodNotAllowed, .message("\(request.method.rawValue) is not allowed on \(request.path)"))
+        }
+    }
+
+    private func download() async throws -> HTTPResponse {
+        guard let last = await maintenance.lastBackup,
+            let size = try? FileManager.default.attributesOfItem(atPath: last.file.path)[.size] as? Int
+        else {
+            return json(
+                .notFound, .message("No backup file available. Create one with POST /api/maintenance/db/backup."))
+        }
+        var headers: HTTPHeaders = [
+            .contentType: last.file.pathExtension == "zst" ? "application/zstd" : "application/gzip",
+            .contentDisposition: "attachment; filename=\"\(last.file.lastPathComponent)\"",
+        ]
+        if let cut = await faults.takeCut() {
+            // Content-Length still promises the whole file; the connection closes after `cut` bytes.
+            headers[.contentLength] = String(size)
+            let body = HTTPBodySequence(
+                from: CutFile(url: last.file, limit: Swift.min(cut, size)), count: size,
+                suggestedBufferSize: 65_536)
+            return HTTPResponse(statusCode: .ok, headers: headers, body: body)
+        }
+        return HTTPResponse(
+            statusCode: .ok, headers: headers,
+            body: try HTTPBodySequence(file: last.file, suggestedBufferSize: 65_536))
+    }
+
+    private func upload(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if await faults.forceConflict { return json(.conflict, .message(Maintenance.Conflict(running: nil).message)) }
+        do {
+            try await maintenance.beginRestoreUpload()
+        } catch {
+            return json(.conflict, .message(error.message))
+        }
+        let destination = uploadDirectory.appendingPathComponent("upload-\(UUID().uuidString).tgz")
+        do {
+            var form = try MultipartUpload(contentType: request.headers[.contentType], destination: destination)
+            for try await chunk in request.bodySequence {
+                try form.consume(chunk)
+            }
+            try form.finish()
+        } catch let error as UploadError {
+            await maintenance.abandonRestoreUpload()
+            try? FileManager.default.removeItem(at: destination)
+            return json(.badRequest, .message("Restore not started: \(error)"))
+        } catch {
+            await maintenance.abandonRestoreUpload()
+            try? FileManager.default.removeItem(at: destination)
+            throw error
+        }
+        await maintenance.startRestore(upload: destination)
+        return json(.accepted, .message("Restore started"))
+    }
+
+    private func login(_ request: HTTPRequest) async -> HTTPResponse {
+        struct Credentials: Decodable {
+            let username: String
+            let password: String
+        }
+        guard let body = try? await request.bodyData,
+            let credentials = try? JSONDecoder().decode(Credentials.self, from: body)
+        else {
+            return json(.badRequest, .message("Expected a JSON body {\"username\": …, \"password\": …}"))
+        }
+        guard credentials.username == adminUser, constantTimeEqual(credentials.password, adminPassword) else {
+            return json(.unauthorized, .message("Invalid username or password"))
+        }
+        return json(.ok, .object([("token", .string(await sessions.issue()))]))
+    }
+
+    private func simulatorSwitch(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard basicAuthorized(request) else { return unauthorized() }
+        switch (request.method, request.path) {
+        case (.GET, "/sim/faults"):
+            return json(.ok, await faults.json)
+        case (.POST, "/sim/faults"):
+            guard let settings = try? JSONDecoder().decode(Faults.Settings.self, from: await request.bodyData) else {
+                return json(
+                    .badRequest,
+                    .message(
+                        "Expected JSON with any of failNext, stallSeconds, cutDownloadAfterBytes, forceConflict"))
+            }
+            await faults.apply(settings)
+            return json(.ok, await faults.json)
+        case (.POST, "/sim/reset"):
+            await faults.reset()
+            do { try await maintenance.forget() } catch {
+                return json(.conflict, .message("Fault switches reset; status kept: \(error.message)"))
+            }
+            return json(.ok, .message("Fault switches and status history reset"))
+        default:
+            return json(.notFound, .message("Cannot \(request.method.rawValue) \(request.path)"))
+        }
+    }
+
+    private func authorized(_ request: HTTPRequest) async -> Bool {
+        guard let header = request.headers[.authorization] else { return false }
+        if header.lowercased().hasPrefix("bearer ") {
+            return await sessions.isValid(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        }
+        return basicAuthorized(request)
+    }
+
+    private func basicAuthorized(_ request: HTTPRequest) -> Bool {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
+        else { return false }
+        return text[..<colon] == adminUser
+            && constantTimeEqual(String(text[text.index(after: colon)...]), adminPassword)
+    }
+
+    private func unauthorized() -> HTTPResponse {
+        var response = json(.unauthorized, .message("Unauthorized: valid credentials are required"))
+        response.headers[HTTPHeader("WWW-Authenticate")] = "Basic realm=\"Connectware\""
+        return response
+    }
+
+    private func json(_ status: HTTPStatusCode, _ body: JSONText) -> HTTPResponse {
+        HTTPResponse(statusCode: status, headers: [.contentType: "application/json; charset=utf-8"], body: body.data)
+    }
+}
+
+/// Bearer tokens handed out by `POST /api/login`, valid until cwsim stops.
+actor Sessions {
+    private var tokens: Set<String> = []
+
+    func issue() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        tokens.insert(token)
+        return token
+    }
+
+    func isValid(_ token: String) -> Bool { tokens.contains(token) }
+}
+
+private func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+    let a = Array(left.utf8)
+    let b = Array(right.utf8)
+    var difference = a.count ^ b.count
+    for index in 0..<min(a.count, b.count) { difference |= Int(a[index] ^ b[index]) }
+    return difference == 0
+}
+
+/// A file body that fails after `limit` bytes, so the server closes the connection
+/// mid-download the way a broken network would.
+struct CutFile: AsyncBufferedSequence {
+    typealias Element = UInt8
+    let url: URL
+    let limit: Int
+
+    struct CutError: Error {}
+
+    func makeAsyncIterator() -> Iterator { Iterator(url: url, limit: limit) }
+
+    struct Iterator: AsyncBufferedIteratorProtocol {
+        let url: URL
+        let limit: Int
+        var sent = 0
+        var handle: FileHandle?
+
+        mutating func next() async throws -> UInt8? {
+            try await nextBuffer(suggested: 1)?.first
+        }
+
+        mutating func nextBuffer(suggested count: Int) async throws -> Data? {
+            if handle == nil { handle = try FileHandle(forReadingFrom: url) }
+            guard sent < limit, let data = try handle?.read(upToCount: Swift.min(count, limit - sent)), !data.isEmpty
+            else {
+                try? handle?.close()
+                throw CutError()
+            }
+            sent += data.count
+            return data
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Why a simulator test could not set up its world.
+struct SetupFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One cwsim on a fresh database of the test PostgreSQL (CWMIGRATE_TEST_PG_URL), with
+/// an optional TLS nginx in front. Every test makes its own and stops it in `defer`.
+final class SimulatedConnectware: @unchecked Sendable {
+    let password = "sim-\(UUID().uuidString.prefix(12))"
+    let directory: URL
+    let databaseName: String
+    let databaseEnvironment: [String: String]
+    private let adminEnvironment: [String: String]
+    private var cwsim: RunningProgram?
+    private(set) var httpPort = 0
+    private(set) var tlsPort: Int?
+    private var stopped = false
+
+    /// Plain HTTP straight to cwsim.
+    var url: String { "http://127.0.0.1:\(httpPort)" }
+    /// HTTPS through the nginx ingress (only with `tls: true`).
+    var tlsURL: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
+    var caFile: URL { directory.appendingPathComponent("nginx/ca.pem") }
+
+    init(version: String = "1.8.0", arguments: [String] = [], tls: Bool = false) throws {
+        guard let text = ProcessInfo.processInfo.environment["CWMIGRATE_TEST_PG_URL"], !text.isEmpty else {
+            throw SetupFailure(
+                description: """
+                    CWMIGRATE_TEST_PG_URL is not set: these tests need a PostgreSQL superuser URL. \
+                    scripts/test starts one; by hand: source scripts/lib/postgres.sh && \
+                    postgres_start /tmp/pg && export CWMIGRATE_TEST_PG_URL=$POSTGRES_URL
+                    """)
+        }
+        guard let components = URLComponents(string: text), let host = components.host else {
+            throw SetupFailure(description: "CWMIGRATE_TEST_PG_URL is not a postgresql:// URL")
+        }
+        var base: [String: String] = ["PGHOST": host, "PGCONNECT_TIMEOUT": "10"]
+        if let port = components.port { base["PGPORT"] = String(port) }
+        if let user = components.user { base["PGUSER"] = user }
+        if let secret = components.password { base["PGPASSWORD"] = secret }
+        adminEnvironment = base.merging(["PGDATABASE": "postgres"]) { $1 }
+        databaseName = "cwsim_\(UUID().uuidString.prefix(8).lowercased())"
+        databaseEnvironment = base.merging(["PGDATABASE": databaseName]) { $1 }
+        directory = try TestSupport.temporaryDirectory("cwsim-test")
+
+        try Self.psql("CREATE DATABASE \(databaseName)", environment: adminEnvironment)
+        let passwordFile = directory.appendingPathComponent("password")
+        try Data(password.utf8).write(to: passwordFile)
+        do {
+            // The database reaches cwsim through PG* variables: no URL with secrets in argv.
+            let program = try RunningProgram(
+                TestSupport.product("cwsim"),
+                [
+                    "--version-string", version, "--listen", "127.0.0.1:0", "--password-file", passwordFile.path,
+                    "--data-dir", directory.appendingPathComponent("data").path,
+                ] + arguments,
+                environment: databaseEnvironment, readyPrefix: "cwsim listening on http://127.0.0.1:",
+                logFile: directory.appendingPathComponent("cwsim.log"))
+            cwsim = program
+            guard let port = Int(program.readyLine.split(separator: ":").last ?? "") else {
+                throw SetupFailure(description: "no port in cwsim's ready line: \(program.readyLine)")
+            }
+            httpPort = port
+            if tls {
+                let script = TestSupport.packageRoot.appendingPathComponent("scripts/lib/nginx-tls.sh").path
+                let started = try TestSupport.shell(
+                    "source '\(script)' && nginx_tls_start '\(directory.path)/nginx' \(port)")
+                tlsPort = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Stops nginx and cwsim, drops the database and removes the directory.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if tlsPort != nil {
+            let script = TestSupport.packageRoot.appendingPathComponent("scripts/lib/nginx-tls.sh").path
+            _ = try? TestSupport.shell("source '\(script)' && nginx_tls_stop '\(directory.path)/nginx'")
+        }
+        cwsim?.stop()
+        _ = try? Self.psql("DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)", environment: adminEnvironment)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+
+    /// cwsim's peak resident memory so far in KiB (VmHWM from /proc).
+    var peakMemoryKiB: Int? {
+        guard let pid = cwsim?.processIdentifier,
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? "" }
+
+    // MARK: database
+
+    /// Runs SQL in this simulator's database and returns the rows, unaligned with `|`.
+    @discardableResult
+    func sql(_ statement: String) throws -> String {
+        try Self.psql(statement, environment: databaseEnvironment)
+    }
+
+    @discardableResult
+    static func psql(_ statement: String, environment: [String: String]) throws -> String {
+        let result = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/psql"), ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement],
+            environment: environment)
+        guard result.status == 0 else {
+            throw SetupFailure(description: "psql failed (\(result.status)) on \(statement): \(result.stderr)")
+        }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: HTTP with the real curl
+
+    /// Runs curl with `arguments`; returns its exit status, output and stderr.
+    func curl(_ arguments: [String]) throws -> ProgramResult {
+        try TestSupport.run(URL(fileURLWithPath: "/usr/bin/curl"), arguments)
+    }
+
+    /// A request to cwsim as admin; the answer's status code and body.
+    func call(_ method: String, _ path: String, body: String? = nil, auth: [String]? = nil) throws -> (
+        code: Int, body: String
+    ) {
+        let marker = "\n--status--"
+        var arguments = ["-s", "-X", method] + (auth ?? ["-u", "admin:\(password)"])
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        arguments += ["-w", "\(marker)%{http_code}", url + path]
+        let result = try curl(arguments)
+        guard result.status == 0, let range = result.stdout.range(of: marker, options: .backwards) else {
+            throw SetupFailure(description: "curl \(method) \(path) failed (\(result.status)): \(result.stderr)")
+        }
+        return (Int(result.stdout[range.upperBound...]) ?? 0, String(result.stdout[..<range.lowerBound]))
+    }
+
+    func status() throws -> [String: Any] {
+        let answer = try call("GET", "/api/maintenance/db")
+        guard answer.code == 200, let object = json(answer.body) else {
+            throw SetupFailure(description: "status answered \(answer.code): \(answer.body)")
+        }
+        return object
+    }
+
+    /// Polls the status until nothing runs and `operation` has an end date.
+    func waitUntilFinished(_ operation: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let current = try status()
+            if current["running"] as? Bool == false, let record = current[operation] as? [String: Any],
+                record["endDate"] is String
+            {
+                return record
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw SetupFailure(description: "\(operation) did not finish in \(Int(timeout)) s; cwsim log: \(log)")
+    }
+
+    /// Takes a backup and downloads it to `file`; returns the backup's status record.
+    func backup(to file: URL) async throws -> [String: Any] {
+        let started = try call("POST", "/api/maintenance/db/backup")
+        guard started.code == 202 else {
+            throw SetupFailure(description: "backup answered \(started.code): \(started.body)")
+        }
+        let record = try await waitUntilFinished("backup")
+        let download = try curl([
+            "-s", "-f", "-u", "admin:\(password)", "-o", file.path, url + "/api/maintenance/db/backup",
+        ])
+        guard download.status == 0 else { throw SetupFailure(description: "download failed: \(download.stderr)") }
+        return record
+    }
+
+    /// Uploads `file` for a restore; returns the HTTP status code and body.
+    func upload(_ file: URL, field: String = "file") throws -> (code: Int, body: String) {
+        let marker = "\n--status--"
+        let result = try curl([
+            "-s", "-X", "POST", "-u", "admin:\(password)", "-F", "\(field)=@\(file.path)", "-w",
+            "\(marker)%{http_code}",
+            url + "/api/maintenance/db/restore",
+        ])
+        guard result.status == 0, let range = result.stdout.range(of: marker, options: .backwards) else {
+            throw SetupFailure(description: "upload failed (\(result.status)): \(result.stderr)")
+        }
+        return (Int(result.stdout[range.upperBound...]) ?? 0, String(result.stdout[..<range.lowerBound]))
+    }
+
+    func setFaults(_ json: String) throws {
+        let answer = try call("POST", "/sim/faults", body: json)
+        guard answer.code == 200 else {
+            throw SetupFailure(description: "/sim/faults answered \(answer.code): \(answer.body)")
+        }
+    }
+}
+
+func json(_ text: String) -> [String: Any]? {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+}
