@@ -1,0 +1,154 @@
+import CArchive
+import Foundation
+import Planner
+
+/// Reads a backup archive with libarchive, streaming and in constant memory, and finds
+/// out which Connectware version it came from.
+///
+/// Without `verify` the scan stops after the entry whose metadata file gave a version,
+/// so a multi-GB backup with its metadata first is inspected in milliseconds; the facts
+/// then say `complete: false` and count only the entries read. With `verify` every
+/// byte is read (damage is reported with the entry and offset) and the file is hashed
+/// as it is read.
+public func inspectBackup(at path: String, options: InspectOptions = InspectOptions()) throws(ArchiveInspectError)
+    -> ArchiveFacts
+{
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw ArchiveInspectError.opening(path, errno: errno) }
+    guard info.st_mode & S_IFMT != S_IFDIR else { throw ArchiveInspectError.unreadable(path, reason: "it is a directory") }
+    guard info.st_size > 0 || info.st_mode & S_IFMT != S_IFREG else {
+        throw ArchiveInspectError.notAnArchive(path, libarchiveMessage: "the file is empty")
+    }
+
+    let feed = try FileFeed(path: path, hashing: options.verify)
+    let reader: ArchiveReader
+    do {
+        reader = try ArchiveReader(feed: feed)
+    } catch {
+        throw ArchiveInspectError.notAnArchive(path, libarchiveMessage: error.message)
+    }
+
+    var scan = EvidenceScan()
+    var entries = 0
+    var bytes: Int64 = 0
+    var format = ""
+    var unsafeNames: [String] = []
+    var current: String?
+    var complete = true
+
+    func damaged(_ failure: ReadFailure, while doing: String) -> ArchiveInspectError {
+        if entries == 0 && !reader.recognisedTar {
+            return .notAnArchive(path, libarchiveMessage: failure.message)
+        }
+        return .damaged(path, entry: current, offset: feed.consumed, message: "\(doing): \(failure.message)")
+    }
+
+    reading: while true {
+        let next: ArchiveReader.Next
+        do { next = try reader.next() } catch {
+            throw damaged(error, while: current == nil ? "reading the first header" : "reading the next header")
+        }
+        guard case .entry(let header, let warning) = next else { break }
+        entries += 1
+        current = header.path
+        bytes += header.size ?? 0
+        // Python's tarfile writes plain ustar headers in a pax archive until one needs more,
+        // so the archive's dialect is the richest one any header showed.
+        if format.isEmpty || reader.formatCode == ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE {
+            format = reader.formatName
+        }
+        if let warning { scan.warn("'\(header.path)': \(warning)") }
+        if let reason = EvidenceScan.unsafeReason(forEntry: header.path) {
+            unsafeNames.append("entry '\(header.path)' \(reason); it was not acted upon")
+        }
+        scan.notePath(header.path)
+
+        let before = scan.evidence.count
+        if let candidate = EvidenceScan.candidate(forEntry: header.path) {
+            try readCandidate(candidate, header: header)
+        } else if options.verify {
+            do { try reader.skipData() } catch { throw damaged(error, while: "reading its data") }
+        }
+        let fromMetadata = scan.evidence[before...].contains { $0.source == .metadataFile }
+        if fromMetadata && !options.verify {
+            complete = false
+            break reading
+        }
+    }
+
+    func readCandidate(_ candidate: EvidenceScan.Candidate, header: EntryHeader) throws(ArchiveInspectError) {
+        let what = candidate == .versionFile ? "a version file" : "a metadata file"
+        switch header.kind {
+        case .regular:
+            break
+        case .symlink(let target):
+            scan.warn("'\(header.path)' is named like \(what) but is a symbolic link to '\(target)'; links are never followed, so it is not evidence")
+            return
+        case .hardlink(let target):
+            scan.warn("'\(header.path)' is named like \(what) but is a hard link to '\(target)'; links are never followed, so it is not evidence")
+            return
+        case .directory, .other:
+            return
+        }
+        if let size = header.size, size > Int64(options.metadataSizeLimit) {
+            scan.warn("'\(header.path)' is \(size) bytes, over the \(options.metadataSizeLimit)-byte limit for \(what); it was not read")
+            if options.verify {
+                do { try reader.skipData() } catch { throw damaged(error, while: "reading its data") }
+            }
+            return
+        }
+        let data: [UInt8]?
+        do { data = try reader.readData(limit: options.metadataSizeLimit) } catch { throw damaged(error, while: "reading its data") }
+        guard let data else {
+            scan.warn("'\(header.path)' is over the \(options.metadataSizeLimit)-byte limit for \(what); it was not read")
+            if options.verify {
+                do { try reader.skipData() } catch { throw damaged(error, while: "reading its data") }
+            }
+            return
+        }
+        scan.readMetadata(data, entry: header.path, as: candidate)
+    }
+
+    if entries == 0 && !reader.recognisedTar {
+        throw ArchiveInspectError.notAnArchive(path, libarchiveMessage: "no tar entries were found")
+    }
+    let digest = try feed.finishHashing()
+    let compression = reader.compression
+    scan.noteFileName(path)
+
+    let evidence = scan.evidence.enumerated()
+        .sorted { ($0.element.source, $0.offset) < ($1.element.source, $1.offset) }
+        .map(\.element)
+    var warnings = scan.warnings
+    let shownUnsafe = 10
+    warnings += unsafeNames.prefix(shownUnsafe)
+    if unsafeNames.count > shownUnsafe {
+        warnings.append("\(unsafeNames.count - shownUnsafe) more entries have unsafe names; none was acted upon")
+    }
+
+    var versions: [Version] = []
+    for item in evidence where !versions.contains(item.version) { versions.append(item.version) }
+    let version: Version
+    if let assumed = options.assumedVersion {
+        version = assumed
+        if versions.isEmpty {
+            warnings.append("no evidence of the version was found; going by --assume-version \(assumed)")
+        } else if versions != [assumed] {
+            let said = evidence.map { "\($0.source.rawValue) said \($0.version)" }.joined(separator: ", ")
+            warnings.append("the evidence (\(said)) is overruled by --assume-version \(assumed)")
+        }
+    } else if versions.count > 1 {
+        throw ArchiveInspectError.conflictingEvidence(path, evidence)
+    } else if let only = versions.first {
+        version = only
+    } else {
+        throw ArchiveInspectError.noEvidence(path, lookedFor: EvidenceScan.lookedFor)
+    }
+
+    return ArchiveFacts(
+        file: path, version: version,
+        backupID: evidence.lazy.compactMap(\.backupID).first { $0.version == version },
+        evidence: evidence, entries: entries, uncompressedBytes: bytes, compression: compression,
+        format: format.isEmpty ? reader.formatName : format, verified: options.verify, sha256: digest,
+        warnings: warnings, complete: complete)
+}
