@@ -117,6 +117,10 @@ final class ArchiveReader {
         return names.isEmpty ? "none" : names.joined(separator: "+")
     }
 
+    /// Bytes of the archive file libarchive has consumed: where decoding has got to,
+    /// which is more precise than what was read ahead.
+    var fileBytesConsumed: Int64 { archive_filter_bytes(archive, -1) }
+
     var formatCode: Int32 { archive_format(archive) }
 
     var formatName: String {

@@ -40,7 +40,7 @@ public func inspectBackup(at path: String, options: InspectOptions = InspectOpti
         if entries == 0 && !reader.recognisedTar {
             return .notAnArchive(path, libarchiveMessage: failure.message)
         }
-        return .damaged(path, entry: current, offset: feed.consumed, message: "\(doing): \(failure.message)")
+        return .damaged(path, entry: current, offset: reader.fileBytesConsumed, message: "\(doing): \(failure.message)")
     }
 
     reading: while true {
