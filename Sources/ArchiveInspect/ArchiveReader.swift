@@ -13,6 +13,8 @@ struct EntryHeader {
 /// What libarchive said when something went wrong.
 struct ReadFailure: Error {
     let message: String
+    /// libarchive recognised nothing it can read, as opposed to data that broke.
+    var unrecognised = false
 }
 
 /// Owns every `archive_*` call: a streaming tar reader over a `FileFeed`, in any
@@ -57,7 +59,7 @@ final class ArchiveReader {
         }
         guard archive_read_open1(archive) == ARCHIVE_OK else {
             // deinit frees the reader.
-            throw ReadFailure(message: Self.message(archive))
+            throw failure()
         }
     }
 
@@ -80,14 +82,14 @@ final class ArchiveReader {
                 entry = e
                 return .entry(Self.header(e), warning: status == ARCHIVE_WARN ? Self.message(archive) : nil)
             default:
-                throw ReadFailure(message: readFailureMessage())
+                throw failure()
             }
         }
     }
 
     /// Reads past the current entry's data to its end, so damage inside it shows.
     func skipData() throws(ReadFailure) {
-        if archive_read_data_skip(archive) < ARCHIVE_WARN { throw ReadFailure(message: readFailureMessage()) }
+        if archive_read_data_skip(archive) < ARCHIVE_WARN { throw failure() }
     }
 
     /// The current entry's data, or nil when it is longer than `limit` bytes.
@@ -99,7 +101,7 @@ final class ArchiveReader {
             if n == 0 { return bytes }
             if n < 0 {
                 if n == ARCHIVE_RETRY || n == ARCHIVE_WARN { continue }
-                throw ReadFailure(message: readFailureMessage())
+                throw failure()
             }
             if bytes.count + n > limit { return nil }
             bytes.append(contentsOf: chunk[0..<n])
@@ -130,9 +132,12 @@ final class ArchiveReader {
     /// Whether libarchive recognised a tar archive at all (it may still break later).
     var recognisedTar: Bool { formatCode & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR }
 
-    private func readFailureMessage() -> String {
-        if let errnoValue = feed.readFailure { return "reading the file failed: " + String(cString: strerror(errnoValue)) }
-        return Self.message(archive)
+    private func failure() -> ReadFailure {
+        if let errnoValue = feed.readFailure {
+            return ReadFailure(message: "reading the file failed: " + String(cString: strerror(errnoValue)))
+        }
+        // libarchive sets ARCHIVE_ERRNO_FILE_FORMAT (EILSEQ on Linux) when no format matched.
+        return ReadFailure(message: Self.message(archive), unrecognised: archive_errno(archive) == EILSEQ)
     }
 
     private static func message(_ archive: OpaquePointer) -> String {

@@ -24,6 +24,12 @@ public func inspectBackup(at path: String, options: InspectOptions = InspectOpti
     let reader: ArchiveReader
     do {
         reader = try ArchiveReader(feed: feed)
+    } catch where feed.readFailure != nil {
+        throw ArchiveInspectError.unreadable(path, reason: error.message)
+    } catch where !error.unrecognised {
+        // Data that libarchive recognised (e.g. gzip) but that broke before the first tar
+        // header is a damaged archive: the operator should fetch it again.
+        throw ArchiveInspectError.damaged(path, entry: nil, offset: feed.consumed, message: error.message)
     } catch {
         throw ArchiveInspectError.notAnArchive(path, libarchiveMessage: error.message)
     }
@@ -37,7 +43,7 @@ public func inspectBackup(at path: String, options: InspectOptions = InspectOpti
     var complete = true
 
     func damaged(_ failure: ReadFailure, while doing: String) -> ArchiveInspectError {
-        if entries == 0 && !reader.recognisedTar {
+        if entries == 0 && !reader.recognisedTar && (failure.unrecognised || reader.compression == "none") {
             return .notAnArchive(path, libarchiveMessage: failure.message)
         }
         return .damaged(path, entry: current, offset: reader.fileBytesConsumed, message: "\(doing): \(failure.message)")
