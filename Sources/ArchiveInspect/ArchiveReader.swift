@@ -46,7 +46,7 @@ final class ArchiveReader {
             let feed = Unmanaged<FileFeed>.fromOpaque(context!).takeUnretainedValue()
             guard let block = feed.nextBlock() else {
                 buffer?.pointee = nil
-                return feed.readFailure == nil ? 0 : -1
+                return feed.failure == nil ? 0 : -1
             }
             buffer?.pointee = block.baseAddress
             return block.count
@@ -110,6 +110,7 @@ final class ArchiveReader {
 
     /// "gzip", "bzip2", "xz", "zstd", or "none"; stacked filters outermost first.
     var compression: String {
+        if feed.gzip != nil { return "gzip" }
         let names = (0..<archive_filter_count(archive)).reversed().compactMap { index -> String? in
             guard archive_filter_code(archive, index) != ARCHIVE_FILTER_NONE,
                 let name = archive_filter_name(archive, index)
@@ -121,7 +122,7 @@ final class ArchiveReader {
 
     /// Bytes of the archive file libarchive has consumed: where decoding has got to,
     /// which is more precise than what was read ahead.
-    var fileBytesConsumed: Int64 { archive_filter_bytes(archive, -1) }
+    var fileBytesConsumed: Int64 { feed.decodedOffset ?? archive_filter_bytes(archive, -1) }
 
     var formatCode: Int32 { archive_format(archive) }
 
@@ -133,9 +134,7 @@ final class ArchiveReader {
     var recognisedTar: Bool { formatCode & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_TAR }
 
     private func failure() -> ReadFailure {
-        if let errnoValue = feed.readFailure {
-            return ReadFailure(message: "reading the file failed: " + String(cString: strerror(errnoValue)))
-        }
+        if let failure = feed.failure { return ReadFailure(message: failure) }
         // libarchive sets ARCHIVE_ERRNO_FILE_FORMAT (EILSEQ on Linux) when no format matched.
         return ReadFailure(message: Self.message(archive), unrecognised: archive_errno(archive) == EILSEQ)
     }

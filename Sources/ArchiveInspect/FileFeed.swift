@@ -15,6 +15,8 @@ final class FileFeed {
     private(set) var consumed: Int64 = 0
     /// The errno of a failed read, kept because libarchive only learns "-1".
     private(set) var readFailure: Int32?
+    /// Set when the feed itself decompresses gzip (to check its CRC); libarchive then sees plain tar.
+    let gzip: GzipDecoder?
 
     init(path: String, hashing: Bool) throws(ArchiveInspectError) {
         self.path = path
@@ -25,6 +27,10 @@ final class FileFeed {
         let count = hashing ? 4 : 1
         slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 64) }
         self.hashing = hashing ? HashPipeline(slots: slots) : nil
+        // Verification decompresses gzip here so that its CRC-32 is checked.
+        var magic: [UInt8] = [0, 0]
+        let isGzip = pread(fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b]
+        gzip = hashing && isGzip ? GzipDecoder() : nil
     }
 
     deinit {
@@ -33,8 +39,31 @@ final class FileFeed {
         for slot in slots { slot.deallocate() }
     }
 
-    /// Reads the next block; nil at the end of the file, or on error (see `readFailure`).
+    /// The next block for libarchive: decompressed when the feed checks gzip itself.
+    /// Nil at the end, or on error (see `failure`).
     func nextBlock() -> UnsafeRawBufferPointer? {
+        guard let gzip else { return nextRawBlock() }
+        return gzip.next { nextRawBlock() }
+    }
+
+    /// Why the last `nextBlock` returned nil early, if it did.
+    var failure: String? {
+        if let readFailure { return "reading the file failed: " + String(cString: strerror(readFailure)) }
+        return gzip?.failure
+    }
+
+    /// Bytes of the file consumed by decoding, when the feed decodes; else nil.
+    var decodedOffset: Int64? { gzip?.consumed }
+
+    /// Reads the rest of the gzip data so its last CRC is checked even when the tar
+    /// archive ended before it; nil when all is well.
+    func finishDecoding() -> String? {
+        guard gzip != nil else { return nil }
+        while nextBlock() != nil {}
+        return failure
+    }
+
+    private func nextRawBlock() -> UnsafeRawBufferPointer? {
         let index = hashing?.acquire() ?? 0
         let slot = slots[index]
         var n: Int
@@ -60,7 +89,7 @@ final class FileFeed {
     /// Reads what libarchive left after the end of the archive, then returns the file's SHA-256.
     func finishHashing() throws(ArchiveInspectError) -> String? {
         guard let hashing else { return nil }
-        while nextBlock() != nil {}
+        while nextRawBlock() != nil {}
         if let readFailure {
             throw ArchiveInspectError.unreadable(path, reason: String(cString: strerror(readFailure)))
         }

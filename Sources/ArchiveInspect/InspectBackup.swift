@@ -118,6 +118,12 @@ public func inspectBackup(at path: String, options: InspectOptions = InspectOpti
     if entries == 0 && !reader.recognisedTar {
         throw ArchiveInspectError.notAnArchive(path, libarchiveMessage: "no tar entries were found")
     }
+    if let failure = feed.finishDecoding() {
+        throw ArchiveInspectError.damaged(path, entry: current, offset: reader.fileBytesConsumed, message: failure)
+    }
+    if feed.gzip?.trailingData == true {
+        scan.warn("the file has data after the end of the gzip stream; it was ignored, as gzip does")
+    }
     let digest = try feed.finishHashing()
     let compression = reader.compression
     scan.noteFileName(path)
