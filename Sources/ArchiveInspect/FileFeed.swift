@@ -5,7 +5,9 @@ import Foundation
 /// every block on a second thread so `--verify` reads the file once and the digest
 /// costs no extra wall time.
 final class FileFeed {
-    static let blockSize = 1 << 20
+    /// Large blocks when every byte is read (fewer calls, the hasher keeps pace); smaller
+    /// ones for a quick look, which usually needs only the archive's first entries.
+    static func blockSize(hashing: Bool) -> Int { hashing ? 1 << 20 : 256 << 10 }
 
     let path: String
     private let fd: Int32
@@ -25,7 +27,7 @@ final class FileFeed {
         // A slot may be reused only when the hasher is done with it and libarchive has
         // moved on (it may keep a block until its next read call), so hashing needs several.
         let count = hashing ? 4 : 1
-        slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize, alignment: 64) }
+        slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize(hashing: hashing), alignment: 64) }
         self.hashing = hashing ? HashPipeline(slots: slots) : nil
         // Verification decompresses gzip here so that its CRC-32 is checked.
         var magic: [UInt8] = [0, 0]

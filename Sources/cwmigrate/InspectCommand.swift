@@ -60,11 +60,24 @@ extension ArchiveFacts {
         }
         let partial = complete ? "" : " so far (stopped at the metadata; --verify reads all)"
         lines.append(row("entries:", "\(entries)\(partial)"))
-        let size = ByteCountFormatter.string(fromByteCount: uncompressedBytes, countStyle: .binary)
-        lines.append(row("size:", "\(uncompressedBytes) bytes uncompressed (\(size))\(partial.isEmpty ? "" : " so far")"))
+        let size = Self.binarySize(uncompressedBytes)
+        let rounded = uncompressedBytes < 1024 ? "" : " (\(size))"
+        lines.append(row("size:", "\(uncompressedBytes) bytes uncompressed\(rounded)\(partial.isEmpty ? "" : " so far")"))
         lines.append(row("archive:", "\(format), compression \(compression)"))
         lines.append(row("verified:", verified ? "yes, read to the end without damage" : "no (use --verify)"))
         if let sha256 { lines.append(row("sha256:", sha256)) }
         return lines
+    }
+
+    // Not ByteCountFormatter: it loads ICU, which alone costs a quick look 3 MiB of memory.
+    static func binarySize(_ bytes: Int64) -> String {
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : "\((value * 10).rounded() / 10) \(units[unit])"
     }
 }
