@@ -83,41 +83,42 @@ struct EvidenceScan {
         case .versionFile:
             return readVersionFile(bytes, entry: path)
         }
-        var found = false
+        if fields.isEmpty {
+            let keys = (Self.versionKeys + Self.idKeys).joined(separator: ", ")
+            warn("'\(path)' has none of the keys \(keys); it was not used as evidence")
+        }
         for (key, value) in fields {
+            let detail = "\(path): \(key) = \(value)"
             let leaf = key.split(separator: ".").last.map(String.init) ?? key
             if Self.versionKeys.contains(leaf) {
-                if let version = Version.parse(value) {
-                    evidence.append(VersionEvidence(source: .metadataFile, detail: "\(path): \(key) = \(value)", version: version))
-                    found = true
-                } else if let id = BackupID(value) {
-                    evidence.append(VersionEvidence(source: .metadataFile, detail: "\(path): \(key) = \(value)", version: id.version, backupID: id))
-                    found = true
-                } else {
-                    warn("'\(path)': \(key) = '\(Self.shown(value))' is not a Connectware version; it was not used as evidence")
-                }
+                if record(.metadataFile, detail: detail, text: value) { continue }
+                warn("'\(path)': \(key) = '\(Self.shown(value))' is not a Connectware version; not used as evidence")
             } else if let id = BackupID(value) {
-                evidence.append(VersionEvidence(source: .metadataFile, detail: "\(path): \(key) = \(value)", version: id.version, backupID: id))
-                found = true
+                evidence.append(VersionEvidence(source: .metadataFile, detail: detail, version: id.version, backupID: id))
             } else if leaf != "id" {
-                warn("'\(path)': \(key) = '\(Self.shown(value))' is not a backup id (<version>_<timestamp>); it was not used as evidence")
+                // A plain `id` may well be something else; a `backupId` that is not one is worth a word.
+                warn("'\(path)': \(key) = '\(Self.shown(value))' is not a backup id (<version>_<timestamp>); not used as evidence")
             }
-        }
-        if !found && fields.isEmpty {
-            warn("'\(path)' has none of the keys \((Self.versionKeys + Self.idKeys).joined(separator: ", ")); it was not used as evidence")
         }
     }
 
     mutating func readVersionFile(_ bytes: [UInt8], entry path: String) {
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if let version = Version.parse(text) {
-            evidence.append(VersionEvidence(source: .versionFile, detail: "\(path): \(text)", version: version))
-        } else if let id = BackupID(text) {
-            evidence.append(VersionEvidence(source: .versionFile, detail: "\(path): \(text)", version: id.version, backupID: id))
-        } else {
-            let reason = Self.reason(text)
-            warn("'\(path)' holds '\(Self.shown(text))', which is not a version (\(reason)); it was not used as evidence")
+        if !record(.versionFile, detail: "\(path): \(text)", text: text) {
+            warn("'\(path)' holds '\(Self.shown(text))', which is not a version (\(Self.reason(text))); not used as evidence")
         }
+    }
+
+    /// Records `text` as evidence when it is a version or a backup id; false when it is neither.
+    private mutating func record(_ source: VersionEvidence.Source, detail: String, text: String) -> Bool {
+        if let version = Version.parse(text) {
+            evidence.append(VersionEvidence(source: source, detail: detail, version: version))
+        } else if let id = BackupID(text) {
+            evidence.append(VersionEvidence(source: source, detail: detail, version: id.version, backupID: id))
+        } else {
+            return false
+        }
+        return true
     }
 
     /// The archive's own name: a backup id, else `connectware-<version>.<ext>`.

@@ -27,7 +27,8 @@ final class FileFeed {
         // A slot may be reused only when the hasher is done with it and libarchive has
         // moved on (it may keep a block until its next read call), so hashing needs several.
         let count = hashing ? 4 : 1
-        slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.blockSize(hashing: hashing), alignment: 64) }
+        let size = Self.blockSize(hashing: hashing)
+        slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
         self.hashing = hashing ? HashPipeline(slots: slots) : nil
         // Verification decompresses gzip here so that its CRC-32 is checked.
         var magic: [UInt8] = [0, 0]

@@ -127,10 +127,10 @@ private struct EntryPass {
         case .regular:
             break
         case .symlink(let target):
-            scan.warn("'\(header.path)' is named like \(what) but is a symbolic link to '\(target)'; links are never followed, so it is not evidence")
+            scan.warn("'\(header.path)' is named like \(what) but is a symbolic link to '\(target)'; \(Self.notFollowed)")
             return
         case .hardlink(let target):
-            scan.warn("'\(header.path)' is named like \(what) but is a hard link to '\(target)'; links are never followed, so it is not evidence")
+            scan.warn("'\(header.path)' is named like \(what) but is a hard link to '\(target)'; \(Self.notFollowed)")
             return
         case .directory, .other:
             return
@@ -150,6 +150,8 @@ private struct EntryPass {
         }
         scan.readMetadata(data, entry: header.path, as: candidate)
     }
+
+    private static let notFollowed = "links are never followed, so it is not evidence"
 
     private func skipData() throws(ArchiveInspectError) {
         do { try reader.skipData() } catch { throw damaged(error, while: "reading its data") }
