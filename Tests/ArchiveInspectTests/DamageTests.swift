@@ -68,6 +68,34 @@ struct DamageTests {
         #expect(offset > 0)
     }
 
+    @Test("A byte changed inside incompressible gzip data is caught by its CRC-32")
+    func gzipCRC() throws {
+        defer { scratch.remove() }
+        try scratch.tree(["\(fileSafeID)/metadata.json": #"{"version": "1.0.73"}"#])
+        try scratch.sh("head -c 400000 /dev/urandom > tree/\(fileSafeID)/blob.bin")
+        let whole = try scratch.archive(
+            "b.tgz", with: .gnuTar("gnu"), .gzip, order: ["\(fileSafeID)/metadata.json", "\(fileSafeID)/blob.bin"])
+        // gzip stores random data verbatim, so inflating the changed byte succeeds and the
+        // tar structure stays intact: only the trailer's CRC-32 can tell.
+        try scratch.sh(
+            """
+            python3 -c '
+            import sys
+            d = bytearray(open(sys.argv[1], "rb").read())
+            d[len(d) // 2] ^= 0x01
+            open("bad.tgz", "wb").write(d)
+            ' \(whole)
+            """)
+
+        #expect(try inspectBackup(at: whole, options: InspectOptions(verify: true)).verified)
+        guard case .damaged(_, _, let offset, let message) = failure(scratch.path("bad.tgz"), verify: true) else {
+            Issue.record("expected the CRC-32 mismatch to be reported")
+            return
+        }
+        #expect(message.contains("CRC-32 mismatch"))
+        #expect(offset > 200_000)
+    }
+
     @Test(
         "Random bytes, a text file and an empty file are not archives",
         arguments: ["head -c 65536 /dev/urandom > f", "seq 1 5000 > f", ": > f", "head -c 5000 /dev/urandom | gzip -c > f"])
