@@ -7,9 +7,12 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find out which Connectware version a backup archive came from.",
         discussion: """
-            Reads the archive with libarchive without extracting anything. Without --verify it
-            stops at the first metadata file that names a version; --verify reads every byte,
-            reports damage with the entry and offset, and prints the file's SHA-256.
+            Reads the archive with libarchive without extracting anything. Without --verify it \
+            stops at the first metadata file that names a version; --verify reads every byte, \
+            reports damage with the entry and offset, checks gzip CRCs and prints the file's SHA-256.
+
+            Exit codes: 0 inspected; 64 bad --assume-version; 65 not an archive, damaged, or the \
+            version evidence disagrees or is missing; 66 the file is missing or unreadable.
             """)
 
     @Argument(help: "The backup archive (.tgz or any tar libarchive reads).")
@@ -21,7 +24,9 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    @Option(name: .customLong("assume-version"), help: "The version to go by when the evidence disagrees or is missing.")
+    @Option(
+        name: .customLong("assume-version"),
+        help: ArgumentHelp("The version to go by when the evidence disagrees or is missing.", valueName: "version"))
     var assumeVersion: String?
 
     func run() throws {
