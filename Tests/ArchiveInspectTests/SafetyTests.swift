@@ -80,6 +80,24 @@ struct SafetyTests {
         #expect(facts.warnings.contains { $0.contains("hard link") && $0.contains("metadata.json") })
     }
 
+    @Test("YAML metadata full of nested aliases is read without expanding them")
+    func yamlAliasBomb() throws {
+        defer { scratch.remove() }
+        // Nine levels of nine aliases: expanded, it would be 9^10 strings.
+        var lines = [#"a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]"#]
+        for level in 1...9 {
+            lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]")
+        }
+        lines.append("version: 1.0.73")
+        try scratch.tree(["meta/metadata.yaml": lines.joined(separator: "\n") + "\n"])
+        let file = try scratch.archive("b.tgz", with: .gnuTar("gnu"), .gzip, order: ["meta/metadata.yaml"])
+
+        let facts = try inspectBackup(at: file)
+
+        #expect(facts.version.description == "1.0.73")
+        #expect(facts.evidence.map(\.source) == [.metadataFile])
+    }
+
     @Test("Metadata over 1 MiB is named in a warning and not read")
     func oversizedMetadata() throws {
         defer { scratch.remove() }
