@@ -1,2 +1,4 @@
 #include <archive.h>
 #include <archive_entry.h>
+// zlib, so ArchiveInspect can check the gzip CRC-32 that libarchive does not verify.
+#include <zlib.h>

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ArchiveInspect
 import Planner
 
 extension InstallationKind: ExpressibleByArgument {}
@@ -126,26 +127,9 @@ struct PlanCommand: ParsableCommand {
     }
 
     /// The backup's version, from the file.
-    // TODO(lead): replace with ArchiveInspect.inspectBackup(at:options:), which reads the
-    // archive's own evidence; until then the file name's backup id is the only evidence.
+    /// The backup's version from the archive's own evidence (a quick scan, no --verify).
     static func backupVersion(ofFile path: String, assumed: Version?) throws -> Version {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(message: "backup file \(path) does not exist", exitCode: ExitStatus.noInput)
-        }
-        guard !isDirectory.boolValue else {
-            throw Failure(message: "\(path) is a directory, not a backup file", exitCode: ExitStatus.noInput)
-        }
-        if let assumed { return assumed }
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        guard let id = BackupID.find(in: name) else {
-            throw Failure(
-                message:
-                    "no Connectware version found for \(path): its name carries no backup id such as 1.0.73_2022-02-16T15-37-19.242Z",
-                hint: "give the version with --assume-version V",
-                exitCode: ExitStatus.dataError)
-        }
-        return id.version
+        try inspectBackup(at: path, options: InspectOptions(verify: false, assumedVersion: assumed)).version
     }
 
     private func loadCompat(_ path: String) throws -> CompatibilityKnowledge {

@@ -1,1 +1,0 @@
-// ArchiveInspect: see DESIGN.md

@@ -1,0 +1,120 @@
+import ArchiveInspect
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Damaged archives and files that are not archives")
+struct DamageTests {
+    let scratch: Scratch
+    init() throws { scratch = try Scratch() }
+
+    func failure(_ file: String, verify: Bool) -> ArchiveInspectError? {
+        do {
+            _ = try inspectBackup(at: file, options: InspectOptions(verify: verify))
+            return nil
+        } catch { return error }
+    }
+
+    /// A backup with its metadata first and many text files after it.
+    func manyFiles(_ compression: Compression) throws -> String {
+        var files = ["\(backupID)/metadata.json": #"{"version": "1.0.73"}"#]
+        var order = [backupID, "\(backupID)/metadata.json"]
+        for i in 1...150 {
+            files["\(backupID)/table\(i).sql"] = (1...400).map { "INSERT INTO t\(i) VALUES (\($0 * i));" }.joined(separator: "\n")
+            order.append("\(backupID)/table\(i).sql")
+        }
+        try scratch.tree(files)
+        return try scratch.archive("b.tar.\(compression.rawValue)", with: .gnuTar("pax"), compression, order: order)
+    }
+
+    @Test("A truncated archive passes a quick look but --verify names the entry and offset", arguments: Compression.allCases)
+    func truncated(compression: Compression) throws {
+        defer { scratch.remove() }
+        let whole = try manyFiles(compression)
+        let size = try FileManager.default.attributesOfItem(atPath: whole)[.size] as! Int
+        try scratch.sh("head -c \(size * 2 / 3) \(whole) > cut")
+
+        #expect(try inspectBackup(at: scratch.path("cut")).version.description == "1.0.73")
+        guard case .damaged(let path, let entry, let offset, let message) = failure(scratch.path("cut"), verify: true) else {
+            Issue.record("expected damage to be reported")
+            return
+        }
+        #expect(path == scratch.path("cut"))
+        #expect(entry?.hasPrefix("\(backupID)/table") == true)
+        #expect(offset > 0 && offset <= Int64(size * 2 / 3))
+        #expect(!message.isEmpty)
+    }
+
+    @Test("Bytes flipped in the middle are caught by --verify", arguments: [Compression.gzip, .bzip2, .xz, .zstd])
+    func corrupted(compression: Compression) throws {
+        defer { scratch.remove() }
+        let whole = try manyFiles(compression)
+        try scratch.sh(
+            """
+            python3 -c '
+            import sys
+            d = bytearray(open(sys.argv[1], "rb").read())
+            m = len(d) // 2
+            for i in range(m, m + 64): d[i] ^= 0x5a
+            open("bad", "wb").write(d)
+            ' \(whole)
+            """)
+
+        guard case .damaged(_, let entry, let offset, _) = failure(scratch.path("bad"), verify: true) else {
+            Issue.record("expected damage to be reported")
+            return
+        }
+        #expect(entry != nil)
+        #expect(offset > 0)
+    }
+
+    @Test("A byte changed inside incompressible gzip data is caught by its CRC-32")
+    func gzipCRC() throws {
+        defer { scratch.remove() }
+        try scratch.tree(["\(fileSafeID)/metadata.json": #"{"version": "1.0.73"}"#])
+        try scratch.sh("head -c 400000 /dev/urandom > tree/\(fileSafeID)/blob.bin")
+        let whole = try scratch.archive(
+            "b.tgz", with: .gnuTar("gnu"), .gzip, order: ["\(fileSafeID)/metadata.json", "\(fileSafeID)/blob.bin"])
+        // gzip stores random data verbatim, so inflating the changed byte succeeds and the
+        // tar structure stays intact: only the trailer's CRC-32 can tell.
+        try scratch.sh(
+            """
+            python3 -c '
+            import sys
+            d = bytearray(open(sys.argv[1], "rb").read())
+            d[len(d) // 2] ^= 0x01
+            open("bad.tgz", "wb").write(d)
+            ' \(whole)
+            """)
+
+        #expect(try inspectBackup(at: whole, options: InspectOptions(verify: true)).verified)
+        guard case .damaged(_, _, let offset, let message) = failure(scratch.path("bad.tgz"), verify: true) else {
+            Issue.record("expected the CRC-32 mismatch to be reported")
+            return
+        }
+        #expect(message.contains("CRC-32 mismatch"))
+        #expect(offset > 200_000)
+    }
+
+    @Test(
+        "Random bytes, a text file and an empty file are not archives",
+        arguments: ["head -c 65536 /dev/urandom > f", "seq 1 5000 > f", ": > f", "head -c 5000 /dev/urandom | gzip -c > f"])
+    func notArchives(script: String) throws {
+        defer { scratch.remove() }
+        try scratch.sh(script)
+
+        guard case .notAnArchive(let path, let message) = failure(scratch.path("f"), verify: true) else {
+            Issue.record("expected 'not an archive'")
+            return
+        }
+        #expect(path == scratch.path("f"))
+        #expect(!message.isEmpty)
+    }
+
+    @Test("A missing file and a directory are reported as such")
+    func missingAndDirectory() throws {
+        defer { scratch.remove() }
+        #expect(failure(scratch.path("absent.tgz"), verify: false) == .fileNotFound(scratch.path("absent.tgz")))
+        #expect(failure(scratch.root.path, verify: false) == .unreadable(scratch.root.path, reason: "it is a directory"))
+    }
+}
