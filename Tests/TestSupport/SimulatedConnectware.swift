@@ -1,32 +1,31 @@
 import Foundation
-import TestSupport
-import Testing
 
 /// Why a simulator test could not set up its world.
-struct SetupFailure: Error, CustomStringConvertible {
-    let description: String
+public struct SetupFailure: Error, CustomStringConvertible {
+    public init(description: String) { self.description = description }
+    public let description: String
 }
 
 /// One cwsim on a fresh database of the test PostgreSQL (CWMIGRATE_TEST_PG_URL), with
 /// an optional TLS nginx in front. Every test makes its own and stops it in `defer`.
-final class SimulatedConnectware: @unchecked Sendable {
-    let password = "sim-\(UUID().uuidString.prefix(12))"
-    let directory: URL
-    let databaseName: String
-    let databaseEnvironment: [String: String]
+public final class SimulatedConnectware: @unchecked Sendable {
+    public let password = "sim-\(UUID().uuidString.prefix(12))"
+    public let directory: URL
+    public let databaseName: String
+    public let databaseEnvironment: [String: String]
     private let adminEnvironment: [String: String]
     private var cwsim: RunningProgram?
-    private(set) var httpPort = 0
-    private(set) var tlsPort: Int?
+    public private(set) var httpPort = 0
+    public private(set) var tlsPort: Int?
     private var stopped = false
 
     /// Plain HTTP straight to cwsim.
-    var url: String { "http://127.0.0.1:\(httpPort)" }
+    public var url: String { "http://127.0.0.1:\(httpPort)" }
     /// HTTPS through the nginx ingress (only with `tls: true`).
-    var tlsURL: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
-    var caFile: URL { directory.appendingPathComponent("nginx/ca.pem") }
+    public var tlsURL: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
+    public var caFile: URL { directory.appendingPathComponent("nginx/ca.pem") }
 
-    init(version: String = "1.8.0", arguments: [String] = [], tls: Bool = false) throws {
+    public init(version: String = "1.8.0", arguments: [String] = [], tls: Bool = false) throws {
         guard let text = ProcessInfo.processInfo.environment["CWMIGRATE_TEST_PG_URL"], !text.isEmpty else {
             throw SetupFailure(
                 description: """
@@ -78,7 +77,7 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 
     /// Stops nginx and cwsim, drops the database and removes the directory.
-    func stop() {
+    public func stop() {
         guard !stopped else { return }
         stopped = true
         if tlsPort != nil {
@@ -93,7 +92,7 @@ final class SimulatedConnectware: @unchecked Sendable {
     deinit { stop() }
 
     /// cwsim's peak resident memory so far in KiB (VmHWM from /proc).
-    var peakMemoryKiB: Int? {
+    public var peakMemoryKiB: Int? {
         guard let pid = cwsim?.processIdentifier,
             let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
@@ -101,18 +100,18 @@ final class SimulatedConnectware: @unchecked Sendable {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
-    var log: String { (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? "" }
 
     // MARK: database
 
     /// Runs SQL in this simulator's database and returns the rows, unaligned with `|`.
     @discardableResult
-    func sql(_ statement: String) throws -> String {
+    public func sql(_ statement: String) throws -> String {
         try Self.psql(statement, environment: databaseEnvironment)
     }
 
     @discardableResult
-    static func psql(_ statement: String, environment: [String: String]) throws -> String {
+    public static func psql(_ statement: String, environment: [String: String]) throws -> String {
         let result = try TestSupport.run(
             URL(fileURLWithPath: "/usr/bin/psql"), ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement],
             environment: environment)
@@ -125,12 +124,12 @@ final class SimulatedConnectware: @unchecked Sendable {
     // MARK: HTTP with the real curl
 
     /// Runs curl with `arguments`; returns its exit status, output and stderr.
-    func curl(_ arguments: [String]) throws -> ProgramResult {
+    public func curl(_ arguments: [String]) throws -> ProgramResult {
         try TestSupport.run(URL(fileURLWithPath: "/usr/bin/curl"), arguments)
     }
 
     /// A request to cwsim as admin; the answer's status code and body.
-    func call(_ method: String, _ path: String, body: String? = nil, auth: [String]? = nil) throws -> (
+    public func call(_ method: String, _ path: String, body: String? = nil, auth: [String]? = nil) throws -> (
         code: Int, body: String
     ) {
         let marker = "\n--status--"
@@ -144,7 +143,7 @@ final class SimulatedConnectware: @unchecked Sendable {
         return (Int(result.stdout[range.upperBound...]) ?? 0, String(result.stdout[..<range.lowerBound]))
     }
 
-    func status() throws -> [String: Any] {
+    public func status() throws -> [String: Any] {
         let answer = try call("GET", "/api/maintenance/db")
         guard answer.code == 200, let object = json(answer.body) else {
             throw SetupFailure(description: "status answered \(answer.code): \(answer.body)")
@@ -153,7 +152,7 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 
     /// Polls the status until nothing runs and `operation` has an end date.
-    func waitUntilFinished(_ operation: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
+    public func waitUntilFinished(_ operation: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let current = try status()
@@ -168,7 +167,7 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 
     /// Takes a backup and downloads it to `file`; returns the backup's status record.
-    func backup(to file: URL) async throws -> [String: Any] {
+    public func backup(to file: URL) async throws -> [String: Any] {
         let started = try call("POST", "/api/maintenance/db/backup")
         guard started.code == 202 else {
             throw SetupFailure(description: "backup answered \(started.code): \(started.body)")
@@ -182,7 +181,7 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 
     /// Uploads `file` for a restore; returns the HTTP status code and body.
-    func upload(_ file: URL, field: String = "file") throws -> (code: Int, body: String) {
+    public func upload(_ file: URL, field: String = "file") throws -> (code: Int, body: String) {
         let marker = "\n--status--"
         let result = try curl([
             "-s", "-X", "POST", "-u", "admin:\(password)", "-F", "\(field)=@\(file.path)", "-w",
@@ -195,7 +194,7 @@ final class SimulatedConnectware: @unchecked Sendable {
         return (Int(result.stdout[range.upperBound...]) ?? 0, String(result.stdout[..<range.lowerBound]))
     }
 
-    func setFaults(_ json: String) throws {
+    public func setFaults(_ json: String) throws {
         let answer = try call("POST", "/sim/faults", body: json)
         guard answer.code == 200 else {
             throw SetupFailure(description: "/sim/faults answered \(answer.code): \(answer.body)")
@@ -203,6 +202,6 @@ final class SimulatedConnectware: @unchecked Sendable {
     }
 }
 
-func json(_ text: String) -> [String: Any]? {
+public func json(_ text: String) -> [String: Any]? {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
 }

@@ -2,16 +2,16 @@ import Foundation
 
 /// A long-running child (cwsim) that a test starts, waits for until it prints its
 /// ready line, and stops again; stderr goes to a log file the failure message quotes.
-final class RunningProgram: @unchecked Sendable {
-    let readyLine: String
-    let logFile: URL
+public final class RunningProgram: @unchecked Sendable {
+    public let readyLine: String
+    public let logFile: URL
     private let process: Process
 
-    struct StartFailure: Error, CustomStringConvertible {
-        let description: String
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    init(
+    public init(
         _ executable: URL, _ arguments: [String], environment: [String: String] = [:],
         readyPrefix: String, logFile: URL, timeout: TimeInterval = 60
     ) throws {
@@ -66,10 +66,10 @@ final class RunningProgram: @unchecked Sendable {
         readyLine = ready
     }
 
-    var processIdentifier: Int32 { process.processIdentifier }
+    public var processIdentifier: Int32 { process.processIdentifier }
 
     /// SIGTERM, then SIGKILL when it has not ended after five seconds.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
@@ -84,6 +84,6 @@ final class RunningProgram: @unchecked Sendable {
 private final class ReadyBox: @unchecked Sendable {
     private let lock = NSLock()
     private var line: String?
-    func set(_ value: String) { lock.withLock { line = value } }
-    func get() -> String? { lock.withLock { line } }
+    public func set(_ value: String) { lock.withLock { line = value } }
+    public func get() -> String? { lock.withLock { line } }
 }
