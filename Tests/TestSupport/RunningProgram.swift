@@ -84,6 +84,6 @@ public final class RunningProgram: @unchecked Sendable {
 private final class ReadyBox: @unchecked Sendable {
     private let lock = NSLock()
     private var line: String?
-    public func set(_ value: String) { lock.withLock { line = value } }
-    public func get() -> String? { lock.withLock { line } }
+    func set(_ value: String) { lock.withLock { line = value } }
+    func get() -> String? { lock.withLock { line } }
 }
