@@ -81,7 +81,8 @@ public final class HTTPClient {
         let status = transfer.bodyStatus ?? responseCode()
         guard (200..<300).contains(status) else {
             return .rejected(
-                HTTPResponse(url: redactedURL(request.url), status: status, headers: transfer.headers, body: transfer.body))
+                HTTPResponse(
+                    url: redactedURL(request.url), status: status, headers: transfer.headers, body: transfer.body))
         }
         var expected: curl_off_t = -1
         _ = cw_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected)
@@ -237,7 +238,9 @@ public final class HTTPClient {
         try check(cw_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
         // COPYPOSTFIELDS copies, so the array need not outlive this call.
         let code = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress.map { cw_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0)) }
+            buffer.baseAddress.map {
+                cw_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0))
+            }
                 ?? cw_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
         }
         try check(code)
@@ -292,7 +295,8 @@ public final class HTTPClient {
         case CURLE_PARTIAL_FILE:
             var expected: curl_off_t = -1
             _ = cw_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected)
-            return .partialTransfer(url: url, received: transfer.receivedBytes, expected: expected >= 0 ? Int64(expected) : nil)
+            return .partialTransfer(
+                url: url, received: transfer.receivedBytes, expected: expected >= 0 ? Int64(expected) : nil)
         case CURLE_READ_ERROR:
             if case .multipartFile(_, let path, _, _) = request.body {
                 return .file(path: path, message: "could not be read while uploading: \(message)")

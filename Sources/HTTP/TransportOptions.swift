@@ -2,7 +2,8 @@
 public struct TransportOptions: Sendable {
     /// A PEM file of CA certificates to trust instead of the system's (a Connectware's self-signed CA).
     public var caCertificatePath: String?
-    /// Skip certificate and host name verification. Callers warn the operator when they set it.
+    /// Skip certificate and host name verification. Callers warn the operator when they set it
+    /// (`TransportOptions.insecureWarning`).
     public var insecure: Bool
     /// Connect to this unix socket instead of the URL's host (Docker Engine API); URLs then look
     /// like `http://localhost/v1.41/version`.
@@ -19,6 +20,11 @@ public struct TransportOptions: Sendable {
     public var maximumResponseBytes: Int
     /// The largest error body a download keeps when the server answers non-2xx.
     public var maximumErrorBodyBytes: Int
+
+    /// The warning an operator sees whenever `insecure` is on.
+    public static let insecureWarning =
+        "TLS certificate verification is off (--insecure): the server's identity is not checked, "
+        + "and credentials could reach an impostor"
 
     public init(
         caCertificatePath: String? = nil, insecure: Bool = false, unixSocketPath: String? = nil,

@@ -1,7 +1,7 @@
 import Foundation
 import HTTP
-import Testing
 import TestSupport
+import Testing
 
 /// A temporary file whose descriptor a reporter writes to.
 private final class CapturedOutput {
@@ -31,33 +31,39 @@ private let halfway = TransferProgress(
         let output = CapturedOutput()
         let reporter = JSONLinesProgress(fileDescriptor: output.fd, interval: .zero)
         reporter.report(halfway)
-        reporter.finish(TransferProgress(direction: .upload, bytes: 7, total: nil, bytesPerSecond: 3.6, secondsLeft: nil))
-        #expect(output.lines == [
-            #"{"event":"progress","direction":"download","bytes":512,"total":1024,"bytesPerSecond":256,"secondsLeft":2}"#,
-            #"{"event":"done","direction":"upload","bytes":7,"total":null,"bytesPerSecond":4,"secondsLeft":null}"#,
-        ])
+        reporter.finish(
+            TransferProgress(direction: .upload, bytes: 7, total: nil, bytesPerSecond: 3.6, secondsLeft: nil))
+        #expect(
+            output.lines == [
+                #"{"event":"progress","direction":"download","bytes":512,"total":1024,"bytesPerSecond":256,"secondsLeft":2}"#,
+                #"{"event":"done","direction":"upload","bytes":7,"total":null,"bytesPerSecond":4,"secondsLeft":null}"#,
+            ])
     }
 
     @Test func plainLinesAreWrittenOnlyAtEachTenthOrInterval() {
         let output = CapturedOutput()
         let reporter = PlainProgressLines(fileDescriptor: output.fd, interval: .seconds(600))
         reporter.report(halfway)
-        reporter.report(TransferProgress(direction: .download, bytes: 520, total: 1024, bytesPerSecond: 256, secondsLeft: 2))
+        reporter.report(
+            TransferProgress(direction: .download, bytes: 520, total: 1024, bytesPerSecond: 256, secondsLeft: 2))
         reporter.report(
             TransferProgress(direction: .download, bytes: 1000, total: 1024, bytesPerSecond: 256, secondsLeft: 0.1))
-        reporter.finish(TransferProgress(direction: .download, bytes: 1024, total: 1024, bytesPerSecond: 256, secondsLeft: nil))
-        #expect(output.lines == [
-            "download: 512 B of 1.0 KiB (50%), 256 B/s, about 2 s left",
-            "download: 1000 B of 1.0 KiB (97%), 256 B/s, about 0 s left",
-            "download: 1.0 KiB at 256 B/s",
-        ])
+        reporter.finish(
+            TransferProgress(direction: .download, bytes: 1024, total: 1024, bytesPerSecond: 256, secondsLeft: nil))
+        #expect(
+            output.lines == [
+                "download: 512 B of 1.0 KiB (50%), 256 B/s, about 2 s left",
+                "download: 1000 B of 1.0 KiB (97%), 256 B/s, about 0 s left",
+                "download: 1.0 KiB at 256 B/s",
+            ])
     }
 
     @Test func theTerminalBarRedrawsOneLineAndEndsIt() throws {
         let output = CapturedOutput()
         let reporter = TerminalProgressBar(fileDescriptor: output.fd, width: 10)
         reporter.report(halfway)
-        reporter.finish(TransferProgress(direction: .download, bytes: 1024, total: 1024, bytesPerSecond: 256, secondsLeft: nil))
+        reporter.finish(
+            TransferProgress(direction: .download, bytes: 1024, total: 1024, bytesPerSecond: 256, secondsLeft: nil))
         let text = try String(contentsOfFile: output.path, encoding: .utf8)
         #expect(text.hasPrefix("\r 50% [#####.....]  512 B / 1.0 KiB  256 B/s  2 s left"))
         #expect(text.contains("\r100% [##########]  1.0 KiB / 1.0 KiB  256 B/s"))

@@ -60,7 +60,8 @@ private let quickRetries = RetryPolicy(attempts: 4, backoffBase: .milliseconds(1
         let client = HTTPClient()
         let body = Array("{\"a\":1}".utf8)
         let response = try client.send(
-            HTTPRequest(.put, server.url("/echo"), headers: [HTTPHeader("Content-Type", "application/json")],
+            HTTPRequest(
+                .put, server.url("/echo"), headers: [HTTPHeader("Content-Type", "application/json")],
                 body: .bytes(body)))
         let echo = json(response.body)
         #expect(echo["method"] as? String == "PUT")
@@ -120,9 +121,10 @@ private let quickRetries = RetryPolicy(attempts: 4, backoffBase: .milliseconds(1
 
     @Test func backoffDoublesUpToItsMaximum() {
         let policy = RetryPolicy(attempts: 6, backoffBase: .milliseconds(100), backoffMax: .milliseconds(350))
-        #expect((1...4).map { policy.delay(after: $0) } == [
-            .milliseconds(100), .milliseconds(200), .milliseconds(350), .milliseconds(350),
-        ])
+        #expect(
+            (1...4).map { policy.delay(after: $0) } == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(350), .milliseconds(350),
+            ])
     }
 }
 
@@ -252,5 +254,30 @@ private let quickRetries = RetryPolicy(attempts: 4, backoffBase: .milliseconds(1
         #expect(response.text == "no such endpoint: /v1.41/echo")
         let echo = try client.send(HTTPRequest(.get, "http://localhost/echo"))
         #expect(json(echo.body)["path"] as? String == "/echo")
+    }
+}
+
+@Suite struct ErrorDescriptionTests {
+    @Test func everyErrorReadsAsOneLineWithoutOptionals() {
+        let url = "https://cw.example/api"
+        let errors: [HTTPError] = [
+            .invalidURL("ftp:/x", message: "bad"), .couldNotResolve(url: url, message: "no such host"),
+            .couldNotConnect(url: url, message: "refused"), .tlsFailure(url: url, message: "self-signed"),
+            .timedOut(url: url, what: "connecting"), .transferFailed(url: url, curlCode: 56, message: "reset"),
+            .partialTransfer(url: url, received: 1, expected: 2),
+            .partialTransfer(url: url, received: 1, expected: nil),
+            .file(path: "/tmp/x", message: "Permission denied"), .responseTooLarge(url: url, limit: 16),
+        ]
+        for error in errors {
+            #expect(!error.description.contains("\n"))
+            #expect(!error.description.contains("Optional("))
+            #expect(
+                error.description.contains(url) || error.description.contains("/tmp/x")
+                    || error.description.contains("ftp:/x"))
+        }
+    }
+
+    @Test func theInsecureWarningNamesTheRisk() {
+        #expect(TransportOptions.insecureWarning.contains("--insecure"))
     }
 }
