@@ -96,9 +96,7 @@ public final class HTTPClient {
         if replacing {
             guard rename(partPath, path) == 0 else { throw .file(path: path, message: errnoMessage()) }
         } else {
-            // link fails if something appeared at `path` meanwhile, where rename would replace it.
-            guard link(partPath, path) == 0 else { throw .file(path: path, message: errnoMessage()) }
-            unlink(partPath)
+            try place(partPath, at: path)
         }
         isPlaced = true
         syncDirectory(of: path)
@@ -124,7 +122,8 @@ public final class HTTPClient {
                 try performOnce(request, transfer)
                 let status = transfer.bodyStatus ?? responseCode()
                 guard mayRetry, [502, 503, 504].contains(status) else { return transfer }
-                pause(retryAfter(transfer.headers) ?? options.retry.delay(after: attempt))
+                let delay = options.retry.delay(after: attempt)
+                pause(retryAfter(transfer.headers).map { min($0, options.retry.backoffMax) } ?? delay)
             } catch {
                 guard mayRetry, error.isConnectionFailure else { throw error }
                 pause(options.retry.delay(after: attempt))
@@ -206,8 +205,9 @@ public final class HTTPClient {
         try set(CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit)
         try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(options.lowSpeedTime.components.seconds)))
         try set(CURLOPT_TCP_KEEPALIVE, 1)
+        // A larger receive buffer means fewer write(2) calls on multi-GiB downloads; uploads keep
+        // libcurl's 64 KiB buffer, which is what the curl CLI uses too.
         try set(CURLOPT_BUFFERSIZE, 256 << 10)
-        try set(CURLOPT_UPLOAD_BUFFERSIZE, 1 << 20)
         if let path = options.caCertificatePath { try set(CURLOPT_CAINFO, path) }
         if options.insecure {
             try set(CURLOPT_SSL_VERIFYPEER, 0)
@@ -333,6 +333,23 @@ public final class HTTPClient {
                 url: "(setup)", curlCode: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
         }
     }
+}
+
+/// Moves a finished .part to a name that must not exist yet. link(2) fails if something appeared
+/// there meanwhile, where rename(2) would replace it; file systems without hard links (FAT on a
+/// USB stick) fall back to a checked rename.
+private func place(_ partPath: String, at path: String) throws(HTTPError) {
+    if link(partPath, path) == 0 {
+        unlink(partPath)
+        return
+    }
+    let linkError = errno
+    guard [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS].contains(linkError) else {
+        throw .file(path: path, message: linkError == EEXIST ? "already exists" : errnoMessage(linkError))
+    }
+    var existing = stat()
+    guard lstat(path, &existing) != 0 else { throw .file(path: path, message: "already exists") }
+    guard rename(partPath, path) == 0 else { throw .file(path: path, message: errnoMessage()) }
 }
 
 /// Retry-After in seconds (the date form is rare on these APIs and is ignored).
