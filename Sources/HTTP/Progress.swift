@@ -193,3 +193,23 @@ func writeAll(_ fd: Int32, _ text: String) {
         }
     }
 }
+
+/// How a command shows transfer progress (`--progress`): `auto` is a bar on a terminal and
+/// occasional plain lines otherwise, so logs stay readable.
+public enum ProgressFormat: String, Sendable, CaseIterable {
+    case auto, bar, plain, json, none
+
+    /// The reporter for this format writing to `fileDescriptor`, or nil for `none`.
+    public func reporter(fileDescriptor: Int32 = STDERR_FILENO) -> (any TransferProgressReporter)? {
+        switch self {
+        case .auto:
+            isatty(fileDescriptor) == 1
+                ? TerminalProgressBar(fileDescriptor: fileDescriptor)
+                : PlainProgressLines(fileDescriptor: fileDescriptor)
+        case .bar: TerminalProgressBar(fileDescriptor: fileDescriptor)
+        case .plain: PlainProgressLines(fileDescriptor: fileDescriptor)
+        case .json: JSONLinesProgress(fileDescriptor: fileDescriptor)
+        case .none: nil
+        }
+    }
+}

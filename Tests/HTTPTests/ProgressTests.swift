@@ -71,6 +71,13 @@ private let halfway = TransferProgress(
         #expect(text.filter { $0 == "\n" }.count == 1)
     }
 
+    @Test func automaticProgressIsPlainLinesWhenNotOnATerminal() {
+        let output = CapturedOutput()
+        #expect(ProgressFormat.auto.reporter(fileDescriptor: output.fd) is PlainProgressLines)
+        #expect(ProgressFormat.json.reporter(fileDescriptor: output.fd) is JSONLinesProgress)
+        #expect(ProgressFormat.none.reporter(fileDescriptor: output.fd) == nil)
+    }
+
     @Test func aDownloadReportsItsBytesAndEndsWithDone() throws {
         let server = try TestServer()
         let directory = try TestSupport.temporaryDirectory()
