@@ -105,6 +105,8 @@ for mib in $sizes_mib; do
     printf '%-9s %6s M %9s %9s %6sx %9.1f %9.1f\n' "$direction" "$mib" "$curl_s" "$cw_s" "$ratio" \
       "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')"
     peak[$direction-$mib]=$cw_kib
+    worst_ratio=$(awk -v a="${worst_ratio:-$ratio}" -v b="$ratio" 'BEGIN { print (b < a ? b : a) }')
+    max_kib=$(( cw_kib > ${max_kib:-0} ? cw_kib : ${max_kib:-0} ))
   done
   rm -f "$file"
 done
@@ -112,6 +114,10 @@ for direction in download upload; do
   set -- $sizes_mib
   if [ $# -ge 2 ]; then
     first=${peak[$direction-$1]} last=${peak[$direction-${!#}]}
-    echo "$direction: peak memory grows by $(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.1f", (b - a) / 1024 }') MiB from $1 MiB to ${!#} MiB"
+    growth=$(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.1f", (b - a) / 1024 }')
+    echo "$direction: peak memory grows by $growth MiB from $1 MiB to ${!#} MiB (goal: at most 5)"
   fi
 done
+verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
+echo "throughput: worst ratio ${worst_ratio}x curl (goal 0.95x): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
+echo "memory: highest peak $(awk -v k="$max_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (goal under 40): $(verdict $(( max_kib < 40 * 1024 )))"
