@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where a transfer's bytes go.
+public enum TransferDirection: String, Sendable {
+    case download
+    case upload
+}
+
+/// A transfer's state at one moment.
+public struct TransferProgress: Sendable, Equatable {
+    public var direction: TransferDirection
+    public var bytes: Int64
+    /// Unknown when the server sent no Content-Length.
+    public var total: Int64?
+    public var bytesPerSecond: Double
+    public var secondsLeft: Double?
+
+    public init(
+        direction: TransferDirection, bytes: Int64, total: Int64?, bytesPerSecond: Double, secondsLeft: Double?
+    ) {
+        self.direction = direction
+        self.bytes = bytes
+        self.total = total
+        self.bytesPerSecond = bytesPerSecond
+        self.secondsLeft = secondsLeft
+    }
+
+    var fraction: Double? {
+        guard let total, total > 0 else { return nil }
+        return min(1, Double(bytes) / Double(total))
+    }
+}
+
+/// Receives a transfer's progress, at most about ten times a second, and once at its end.
+public protocol TransferProgressReporter: AnyObject {
+    func report(_ progress: TransferProgress)
+    /// The transfer ended (successfully or not) with these figures.
+    func finish(_ progress: TransferProgress)
+}
+
+/// A one-line bar redrawn in place, for a terminal.
+public final class TerminalProgressBar: TransferProgressReporter {
+    private let output: Int32
+    private let width: Int
+    private var lastDraw: ContinuousClock.Instant?
+
+    public init(fileDescriptor: Int32 = STDERR_FILENO, width: Int = 30) {
+        self.output = fileDescriptor
+        self.width = width
+    }
+
+    public func report(_ progress: TransferProgress) {
+        let now = ContinuousClock.now
+        if let lastDraw, now - lastDraw < .milliseconds(100) { return }
+        lastDraw = now
+        writeAll(output, "\r" + line(progress) + "\u{1B}[K")
+    }
+
+    public func finish(_ progress: TransferProgress) {
+        writeAll(output, "\r" + line(progress, finished: true) + "\u{1B}[K\n")
+    }
+
+    func line(_ p: TransferProgress, finished: Bool = false) -> String {
+        var parts: [String] = []
+        if let fraction = p.fraction {
+            let filled = Int(fraction * Double(width))
+            parts.append(
+                "\(String(Int(fraction * 100)).leftPadded(to: 3))% ["
+                    + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
+            parts.append("\(formatBytes(p.bytes)) / \(formatBytes(p.total ?? 0))")
+        } else {
+            parts.append(formatBytes(p.bytes))
+        }
+        parts.append("\(formatBytes(Int64(p.bytesPerSecond)))/s")
+        if !finished, let left = p.secondsLeft { parts.append("\(formatDuration(left)) left") }
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// An occasional plain line (every `interval` or every 10 %), for logs and pipes.
+public final class PlainProgressLines: TransferProgressReporter {
+    private let output: Int32
+    private let interval: Duration
+    private var lastLine: ContinuousClock.Instant?
+    private var lastTenth = 0
+
+    public init(fileDescriptor: Int32 = STDERR_FILENO, interval: Duration = .seconds(10)) {
+        self.output = fileDescriptor
+        self.interval = interval
+    }
+
+    public func report(_ progress: TransferProgress) {
+        let now = ContinuousClock.now
+        let tenth = progress.fraction.map { Int($0 * 10) } ?? 0
+        let due = lastLine.map { now - $0 >= interval } ?? (interval == .zero)
+        guard due || tenth > lastTenth else { return }
+        lastLine = now
+        lastTenth = tenth
+        writeAll(output, Self.line(progress) + "\n")
+    }
+
+    public func finish(_ progress: TransferProgress) {
+        writeAll(
+            output,
+            "\(progress.direction.rawValue): \(formatBytes(progress.bytes)) at "
+                + "\(formatBytes(Int64(progress.bytesPerSecond)))/s\n")
+    }
+
+    static func line(_ p: TransferProgress) -> String {
+        var text = "\(p.direction.rawValue): \(formatBytes(p.bytes))"
+        if let total = p.total, let fraction = p.fraction {
+            text += " of \(formatBytes(total)) (\(Int(fraction * 100))%)"
+        }
+        text += ", \(formatBytes(Int64(p.bytesPerSecond)))/s"
+        if let left = p.secondsLeft { text += ", about \(formatDuration(left)) left" }
+        return text
+    }
+}
+
+/// One JSON object per line, for machines: `{"event":"progress",...}` and finally `{"event":"done",...}`.
+public final class JSONLinesProgress: TransferProgressReporter {
+    private let output: Int32
+    private let interval: Duration
+    private var lastLine: ContinuousClock.Instant?
+
+    public init(fileDescriptor: Int32 = STDERR_FILENO, interval: Duration = .seconds(1)) {
+        self.output = fileDescriptor
+        self.interval = interval
+    }
+
+    public func report(_ progress: TransferProgress) {
+        let now = ContinuousClock.now
+        if let lastLine, now - lastLine < interval { return }
+        lastLine = now
+        writeAll(output, Self.line(event: "progress", progress) + "\n")
+    }
+
+    public func finish(_ progress: TransferProgress) {
+        writeAll(output, Self.line(event: "done", progress) + "\n")
+    }
+
+    static func line(event: String, _ p: TransferProgress) -> String {
+        let total = p.total.map(String.init) ?? "null"
+        let left = p.secondsLeft.map { String(Int($0.rounded())) } ?? "null"
+        return "{\"event\":\"\(event)\",\"direction\":\"\(p.direction.rawValue)\",\"bytes\":\(p.bytes),"
+            + "\"total\":\(total),\"bytesPerSecond\":\(Int(p.bytesPerSecond.rounded())),\"secondsLeft\":\(left)}"
+    }
+}
+
+/// Binary units with one decimal, as operators read sizes: `1.5 GiB`.
+public func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var unit = 0
+    var scaled = Double(max(0, bytes))
+    while scaled >= 1024, unit < units.count - 1 {
+        scaled /= 1024
+        unit += 1
+    }
+    if unit == 0 { return "\(bytes) B" }
+    let tenths = Int((scaled * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    if total < 60 { return "\(total) s" }
+    let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
+    let mmss = "\(minutes):" + String(secs).leftPadded(to: 2, with: "0")
+    return hours > 0 ? "\(hours):" + mmss.leftPadded(to: 5, with: "0") : mmss
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = " ") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
+
+func writeAll(_ fd: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+}
+
+/// How a command shows transfer progress (`--progress`): `auto` is a bar on a terminal and
+/// occasional plain lines otherwise, so logs stay readable.
+public enum ProgressFormat: String, Sendable, CaseIterable {
+    case auto, bar, plain, json, none
+
+    /// The reporter for this format writing to `fileDescriptor`, or nil for `none`.
+    public func reporter(fileDescriptor: Int32 = STDERR_FILENO) -> (any TransferProgressReporter)? {
+        switch self {
+        case .auto:
+            isatty(fileDescriptor) == 1
+                ? TerminalProgressBar(fileDescriptor: fileDescriptor)
+                : PlainProgressLines(fileDescriptor: fileDescriptor)
+        case .bar: TerminalProgressBar(fileDescriptor: fileDescriptor)
+        case .plain: PlainProgressLines(fileDescriptor: fileDescriptor)
+        case .json: JSONLinesProgress(fileDescriptor: fileDescriptor)
+        case .none: nil
+        }
+    }
+}

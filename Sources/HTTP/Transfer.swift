@@ -1,0 +1,182 @@
+import CCurl
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The state of one request while libcurl runs it: where the body goes, the headers seen
+/// so far, progress, and the first failure a callback ran into.
+final class Transfer {
+    enum Sink {
+        case memory(limit: Int)
+        /// A 2xx body goes to the file; any other answer's body is kept in memory, capped.
+        case file(fd: Int32, path: String, errorBodyLimit: Int)
+    }
+
+    let url: String
+    let sink: Sink
+    let direction: TransferDirection
+    let reporter: (any TransferProgressReporter)?
+    let handle: UnsafeMutableRawPointer
+
+    var headers: [HTTPHeader] = []
+    var body: [UInt8] = []
+    var bytesWritten: Int64 = 0
+    /// The response code when the first body byte arrived, i.e. of the final response.
+    var bodyStatus: Int?
+    var failure: HTTPError?
+
+    private let started = ContinuousClock.now
+    private var lastReport: ContinuousClock.Instant
+    private var samples: [(time: ContinuousClock.Instant, bytes: Int64)] = []
+    private var latest: (bytes: Int64, total: Int64?) = (0, nil)
+
+    init(
+        url: String, sink: Sink, direction: TransferDirection, reporter: (any TransferProgressReporter)?,
+        handle: UnsafeMutableRawPointer
+    ) {
+        self.url = url
+        self.sink = sink
+        self.direction = direction
+        self.reporter = reporter
+        self.handle = handle
+        self.lastReport = started
+    }
+
+    /// Forgets a failed attempt so the next one starts clean (an empty file, no headers).
+    func prepareAttempt() throws(HTTPError) {
+        headers = []
+        body = []
+        bytesWritten = 0
+        bodyStatus = nil
+        failure = nil
+        samples = [(ContinuousClock.now, 0)]
+        latest = (0, nil)
+        if case .file(let fd, let path, _) = sink {
+            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+                throw .file(path: path, message: errnoMessage())
+            }
+        }
+    }
+
+    var isSavingToFile: Bool {
+        guard case .file = sink, let bodyStatus else { return false }
+        return (200..<300).contains(bodyStatus)
+    }
+
+    /// Bytes of body received in this attempt, wherever they went.
+    var receivedBytes: Int64 { isSavingToFile ? bytesWritten : Int64(body.count) }
+
+    func receive(_ buffer: UnsafeRawBufferPointer) -> Int {
+        if bodyStatus == nil {
+            var code = 0
+            _ = cw_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+            bodyStatus = code
+        }
+        switch sink {
+        case .memory(let limit):
+            guard body.count + buffer.count <= limit else {
+                failure = .responseTooLarge(url: url, limit: limit)
+                return 0
+            }
+            body.append(contentsOf: buffer)
+        case .file(let fd, let path, let errorBodyLimit):
+            guard isSavingToFile else {
+                // Keep the start of an error page for the operator; drop the rest quietly.
+                let room = max(0, errorBodyLimit - body.count)
+                body.append(contentsOf: buffer.prefix(room))
+                return buffer.count
+            }
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .file(path: path, message: errnoMessage())
+                    return 0
+                }
+                offset += n
+            }
+            bytesWritten += Int64(buffer.count)
+        }
+        return buffer.count
+    }
+
+    func receiveHeader(_ buffer: UnsafeRawBufferPointer) {
+        var line = String(decoding: buffer, as: UTF8.self)
+        while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after 100 Continue, say): the headers before it were not the answer's.
+            headers = []
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = String(line[..<colon])
+            let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            headers.append(HTTPHeader(name, String(value)))
+        }
+    }
+
+    func tick(downloadTotal: Int64, downloaded: Int64, uploadTotal: Int64, uploaded: Int64) {
+        guard let reporter else { return }
+        latest =
+            direction == .download
+            ? (downloaded, downloadTotal > 0 ? downloadTotal : nil)
+            : (uploaded, uploadTotal > 0 ? uploadTotal : nil)
+        let now = ContinuousClock.now
+        guard now - lastReport >= .milliseconds(100) else { return }
+        if direction == .download, case .file = sink, !isSavingToFile { return }
+        lastReport = now
+        samples.append((now, latest.bytes))
+        // The rate over the last few seconds follows changes without jumping at every packet.
+        while samples.count > 2, now - samples[0].time > .seconds(5) { samples.removeFirst() }
+        let first = samples[0]
+        let seconds = seconds(now - first.time)
+        let rate = seconds > 0 ? Double(latest.bytes - first.bytes) / seconds : 0
+        reporter.report(progress(rate: rate))
+    }
+
+    /// The last report: the whole transfer's average rate.
+    func finish() {
+        guard let reporter else { return }
+        if direction == .download { latest.bytes = receivedBytes }
+        let elapsed = seconds(ContinuousClock.now - started)
+        reporter.finish(progress(rate: elapsed > 0 ? Double(latest.bytes) / elapsed : 0))
+    }
+
+    private func progress(rate: Double) -> TransferProgress {
+        var left: Double?
+        if let total = latest.total, rate > 0 { left = Double(max(0, total - latest.bytes)) / rate }
+        return TransferProgress(
+            direction: direction, bytes: latest.bytes, total: latest.total, bytesPerSecond: rate, secondsLeft: left)
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+// libcurl calls these with the Transfer passed as its user pointer.
+
+let receiveBody: curl_write_callback = { buffer, size, count, context in
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    return transfer.receive(UnsafeRawBufferPointer(start: buffer, count: size * count))
+}
+
+let receiveHeader: curl_write_callback = { buffer, size, count, context in
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    transfer.receiveHeader(UnsafeRawBufferPointer(start: buffer, count: size * count))
+    return size * count
+}
+
+let reportProgress: curl_xferinfo_callback = { context, downloadTotal, downloaded, uploadTotal, uploaded in
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    transfer.tick(
+        downloadTotal: Int64(downloadTotal), downloaded: Int64(downloaded), uploadTotal: Int64(uploadTotal),
+        uploaded: Int64(uploaded))
+    return 0
+}
+
+func errnoMessage(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}
