@@ -23,7 +23,8 @@ public enum ConnectwareAPIError: Error, Sendable, Equatable {
     /// The server reports the operation as failed.
     case operationFailed(operation: String, message: String)
     /// A restore the server refused; the refusal carries the message and any named version.
-    case restoreRefused(message: String, lastRestoringVersion: Version?)
+    case restoreRefused(RestoreRefusal)
+    case invalidURL(String)
     /// Writing or reading a local file failed.
     case file(path: String, reason: String)
 }

@@ -1,0 +1,164 @@
+import Foundation
+import HTTP
+import Planner
+
+/// The two long-running maintenance operations.
+public enum MaintenanceOperation: String, Sendable {
+    case backup, restore
+}
+
+/// A client of Connectware's maintenance API (`/api/maintenance/db…`, `/api/login`),
+/// over the project's one HTTP transport. One call at a time.
+public final class MaintenanceClient {
+    public let baseURL: String
+    private let http: HTTPClient
+
+    public init(baseURL: String, authentication: Authentication, transport: TransportOptions)
+        throws(ConnectwareAPIError)
+    {
+        var url = baseURL.trimmingCharacters(in: .whitespaces)
+        while url.hasSuffix("/") { url.removeLast() }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > "https://".count - 1 else {
+            throw .invalidURL(baseURL)
+        }
+        self.baseURL = url
+        self.http = HTTPClient(options: transport, authentication: authentication)
+    }
+
+    /// `GET /api/maintenance/db`.
+    public func status() throws(ConnectwareAPIError) -> MaintenanceStatus {
+        let response = try send(
+            HTTPRequest(.get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")]))
+        try expect(200, response)
+        return try MaintenanceStatus(body: response.body)
+    }
+
+    /// `POST /api/maintenance/db/backup`: starts a backup (the server answers 202 and works on).
+    public func startBackup() throws(ConnectwareAPIError) {
+        let response = try send(HTTPRequest(.post, baseURL + "/api/maintenance/db/backup"))
+        try expect(202, response)
+    }
+
+    /// `GET /api/maintenance/db/backup` streamed to `path` (mode 0600, complete or absent).
+    public func downloadBackup(
+        to path: String, replacing: Bool = false, progress: (any TransferProgressReporter)? = nil
+    ) throws(ConnectwareAPIError) -> DownloadedFile {
+        let result: DownloadResult
+        do {
+            result = try http.download(
+                HTTPRequest(.get, baseURL + "/api/maintenance/db/backup"), to: path, replacing: replacing,
+                progress: progress)
+        } catch {
+            throw .transport(error.description)
+        }
+        switch result {
+        case .saved(let file): return file
+        case .rejected(let response):
+            try expect(200, response)
+            throw .unexpectedStatus(status: response.status, expected: 200, message: ServerMessage.from(response.body))
+        }
+    }
+
+    /// `POST /api/maintenance/db/restore` with the file as multipart field `file`, streamed from disk.
+    public func startRestore(file path: String, progress: (any TransferProgressReporter)? = nil)
+        throws(ConnectwareAPIError)
+    {
+        let name = (path as NSString).lastPathComponent
+        let request = HTTPRequest(
+            .post, baseURL + "/api/maintenance/db/restore",
+            body: .multipartFile(field: "file", path: path, fileName: name, contentType: "application/gzip"))
+        let response: HTTPResponse
+        do { response = try http.upload(request, progress: progress) } catch { throw .transport(error.description) }
+        try expect(202, response)
+    }
+
+    /// `POST /api/login`: exchanges a user and password for a bearer token.
+    public func login(user: String, password: String) throws(ConnectwareAPIError) -> String {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONSerialization.data(withJSONObject: ["username": user, "password": password]))
+        } catch {
+            throw .malformedStatus(reason: "could not encode the login request")
+        }
+        let response = try send(
+            HTTPRequest(
+                .post, baseURL + "/api/login", headers: [HTTPHeader("Content-Type", "application/json")],
+                body: .bytes(body)))
+        try expect(200, response)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let token = object["token"] as? String, !token.isEmpty
+        else {
+            throw .malformedStatus(reason: "the login answer holds no token")
+        }
+        return token
+    }
+
+    /// Uses `token` for every later request.
+    public func useBearerToken(_ token: String) {
+        http.authentication = .bearer(token)
+    }
+
+    /// Polls the status until `operation` has finished after `previous` (the record seen before
+    /// the operation was requested), with a growing interval up to `maximumInterval` and an
+    /// overall `deadline`. A new operation is recognised by its start date or id differing from
+    /// `previous`, not by comparing clocks, so a server clock that is off does not matter.
+    /// Passing failures of single polls (5xx, a dropped connection) are tolerated until the deadline.
+    public func waitForCompletion(
+        of operation: MaintenanceOperation, after previous: MaintenanceStatus.Operation?,
+        deadline: Duration, firstInterval: Duration = .milliseconds(250), maximumInterval: Duration = .seconds(5),
+        onPoll: (MaintenanceStatus) -> Void = { _ in }
+    ) throws(ConnectwareAPIError) -> MaintenanceStatus.Operation {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        var interval = firstInterval
+        var lastFailure: ConnectwareAPIError?
+        while true {
+            do {
+                let current = try status()
+                lastFailure = nil
+                onPoll(current)
+                let record = operation == .backup ? current.backup : current.restore
+                if !current.running, let record, Self.isNew(record, comparedWith: previous),
+                    record.succeeded != nil || record.endDate != nil
+                {
+                    return record
+                }
+            } catch {
+                switch error {
+                case .unauthorized, .notFound, .notJSON, .malformedStatus: throw error
+                default: lastFailure = error
+                }
+            }
+            guard clock.now.advanced(by: interval) < end else {
+                if let lastFailure { throw lastFailure }
+                throw .timedOut(operation: operation.rawValue, seconds: Int(deadline.components.seconds))
+            }
+            Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            interval = min(interval * 3 / 2, maximumInterval)
+        }
+    }
+
+    static func isNew(_ record: MaintenanceStatus.Operation, comparedWith previous: MaintenanceStatus.Operation?) -> Bool {
+        guard let previous else { return true }
+        return record.startDateText != previous.startDateText || record.id != previous.id
+    }
+
+    // MARK: - Requests and statuses
+
+    private func send(_ request: HTTPRequest) throws(ConnectwareAPIError) -> HTTPResponse {
+        do { return try http.send(request) } catch { throw .transport(error.description) }
+    }
+
+    /// Maps every answer but the expected one (or another 2xx) to the error an operator can act on.
+    private func expect(_ expected: Int, _ response: HTTPResponse) throws(ConnectwareAPIError) {
+        if response.status == expected || (200..<300).contains(response.status) { return }
+        let message = ServerMessage.from(response.body)
+        switch response.status {
+        case 401, 403: throw .unauthorized(status: response.status, message: message)
+        case 404: throw .notFound(url: response.url, message: message)
+        case 409, 423: throw .busy(status: response.status, message: message)
+        case 500...599: throw .serverError(status: response.status, message: message)
+        default: throw .unexpectedStatus(status: response.status, expected: expected, message: message)
+        }
+    }
+}
