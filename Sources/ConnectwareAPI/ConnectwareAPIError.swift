@@ -11,6 +11,8 @@ public enum ConnectwareAPIError: Error, Sendable, Equatable {
     case notFound(url: String, message: String)
     /// 409, 423 and similar: another backup or restore is running.
     case busy(status: Int, message: String)
+    /// The status says a backup or restore is running, so no new one is started.
+    case alreadyRunning
     /// 5xx from the server.
     case serverError(status: Int, message: String)
     /// Any other status that the call did not expect.

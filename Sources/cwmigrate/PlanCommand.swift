@@ -76,24 +76,8 @@ struct PlanCommand: ParsableCommand {
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let dataDirectory = try DataFiles.playbooksDirectory()
-            var knowledge = try loadCompat(dataDirectory.appendingPathComponent("compat.yml").path)
-            if let learned = DataFiles.learnedCompatFile(), FileManager.default.fileExists(atPath: learned.path) {
-                knowledge = knowledge.merging(try loadCompat(learned.path))
-            }
-            for file in compatFiles { knowledge = knowledge.merging(try loadCompat(file)) }
-            if noExampleData { knowledge.barriers.removeAll(where: \.example) }
-
-            let playbookPath =
-                playbook
-                ?? dataDirectory.appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
-            let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
-            if let installation, chosen.installation != installation {
-                throw Failure(
-                    message:
-                        "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
-                    exitCode: ExitStatus.usage)
-            }
+            let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
+            let chosen = try LocalKnowledge.playbook(path: playbook, installation: installation)
             let refused = refusal.map {
                 RestoreRefusal(statusMessage: $0, backupVersion: backupVersion, runningVersion: running)
             }
@@ -126,37 +110,14 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// The backup's version, from the file.
     /// The backup's version from the archive's own evidence (a quick scan, no --verify).
     static func backupVersion(ofFile path: String, assumed: Version?) throws -> Version {
         try inspectBackup(at: path, options: InspectOptions(verify: false, assumedVersion: assumed)).version
     }
-
-    private func loadCompat(_ path: String) throws -> CompatibilityKnowledge {
-        try CompatibilityKnowledge(yaml: readText(path), source: path)
-    }
-
-    private func readText(_ path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(message: "\(path) does not exist", exitCode: ExitStatus.noInput)
-        }
-        guard !isDirectory.boolValue else {
-            throw Failure(message: "\(path) is a directory, not a YAML file", exitCode: ExitStatus.noInput)
-        }
-        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            throw Failure(message: "\(path) cannot be read", exitCode: ExitStatus.noInput)
-        }
-        try? handle.close()
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw Failure(message: "\(path) is not UTF-8 text", exitCode: ExitStatus.dataError)
-        }
-        return text
-    }
 }
 
 /// A version given on the command line, or a usage error that shows the bad value.
-private func versionOption(_ text: String, _ option: String) throws -> Version {
+func versionOption(_ text: String, _ option: String) throws -> Version {
     do {
         return try Version(parsing: text)
     } catch {

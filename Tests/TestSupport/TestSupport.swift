@@ -65,10 +65,20 @@ public enum TestSupport {
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
         group.wait()
-        process.waitUntilExit()
-        // A child's peak memory is not measured here: Linux keeps the test runner's
-        // high-water mark across exec, so tests that need it run /usr/bin/time -f %M.
-        let code = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        // wait4 reaps the child directly: Foundation's own SIGCHLD-driven waitUntilExit can
+        // hang inside the test runner. A child's peak memory is not taken from it: Linux
+        // keeps the runner's high-water mark across exec, so tests use /usr/bin/time -f %M.
+        var status: Int32 = 0
+        let pid = process.processIdentifier
+        var reaped: pid_t
+        repeat { reaped = wait4(pid, &status, 0, nil) } while reaped == -1 && errno == EINTR
+        let code: Int32
+        if reaped == pid {
+            code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        } else {
+            process.waitUntilExit()
+            code = process.terminationStatus
+        }
         return ProgramResult(
             status: code, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))

@@ -1,0 +1,118 @@
+import ArchiveInspect
+import ArgumentParser
+import ConnectwareAPI
+import Foundation
+import HTTP
+
+/// `cwmigrate backup`: trigger a backup, wait, download it, and verify what arrived.
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Take a backup of Connectware, download it and verify it.",
+        discussion: """
+            The file is written as FILE.part, synced and renamed when complete (mode 0600: a
+            backup holds user data and password hashes), then read to its end like
+            `inspect --verify`. A file that does not verify is renamed FILE.unverified.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Where to save the backup (default: connectware-<id>.tgz here, ':' replaced by '-').")
+    var output: String?
+
+    @Flag(help: "Replace an existing file at --output.")
+    var force = false
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func run() throws {
+        try guarded { terminal in
+            let client = try connection.client(terminal)
+            let waiting = WaitingReporter(terminal: terminal, what: "backup", enabled: connection.progress != .none)
+            let record = try client.runBackup(deadline: .seconds(connection.timeout), onPoll: waiting.poll)
+            waiting.done()
+            let path = output ?? Self.defaultFileName(for: record)
+            _ = try client.downloadBackup(to: path, replacing: force, progress: connection.progressReporter())
+            let facts: ArchiveFacts
+            do {
+                facts = try inspectBackup(at: path, options: InspectOptions(verify: true))
+            } catch {
+                let kept = path + ".unverified"
+                _ = rename(path, kept)
+                throw Failure(
+                    message: "the downloaded backup does not verify: \((error as? any OperatorFacing)?.failure.message ?? "\(error)")",
+                    hint: "kept as \(kept) for inspection; take the backup again", exitCode: ExitStatus.dataError)
+            }
+            if let id = record.backupID, id.version != facts.version {
+                terminal.warning("the backup id names \(id.version) but the archive says \(facts.version)")
+            }
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+            let result = BackupResult(
+                file: path, id: record.id, version: facts.version.description, bytes: bytes ?? 0,
+                sha256: facts.sha256 ?? "", verified: facts.verified)
+            if json {
+                terminal.out(result.json())
+            } else {
+                terminal.out("Saved backup \(record.id ?? "(no id)") to \(path)")
+                terminal.out("  version  \(result.version)")
+                terminal.out("  size     \(formatBytes(result.bytes)) (\(result.bytes) bytes)")
+                terminal.out("  sha256   \(result.sha256)")
+                terminal.out("  verified yes (read to its end)")
+            }
+            return ExitStatus.ok
+        }
+    }
+
+    static func defaultFileName(for record: MaintenanceStatus.Operation) -> String {
+        if let id = record.backupID { return "connectware-\(id.fileSafe).tgz" }
+        if let id = record.id, !id.isEmpty {
+            let safe = String(id.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" ? $0 : "-" })
+            return "connectware-\(safe).tgz"
+        }
+        return "connectware-backup.tgz"
+    }
+}
+
+/// The JSON form of `cwmigrate backup` (schema in the README).
+struct BackupResult: Encodable {
+    let file: String
+    let id: String?
+    let version: String
+    let bytes: Int64
+    let sha256: String
+    let verified: Bool
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// Tells the operator, now and then, that the server is still working on an operation.
+final class WaitingReporter {
+    private let terminal: Terminal
+    private let what: String
+    private let enabled: Bool
+    private let start = ContinuousClock.now
+    private var lastLine = ContinuousClock.now
+
+    init(terminal: Terminal, what: String, enabled: Bool) {
+        self.terminal = terminal
+        self.what = what
+        self.enabled = enabled
+        if enabled { terminal.err("waiting for the \(what) on Connectware…") }
+    }
+
+    func poll(_ status: MaintenanceStatus) {
+        guard enabled, ContinuousClock.now - lastLine >= .seconds(10) else { return }
+        lastLine = ContinuousClock.now
+        terminal.err("still waiting for the \(what) (\((ContinuousClock.now - start).components.seconds) s)")
+    }
+
+    func done() {
+        guard enabled else { return }
+        terminal.err("the \(what) finished after \((ContinuousClock.now - start).components.seconds) s")
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import ConnectwareAPI
+import Foundation
+import HTTP
+
+extension ProgressFormat: ExpressibleByArgument {}
+
+/// How to reach a Connectware and who to be there; shared by status, backup and restore.
+/// Secrets never come from the command line: the password comes from CWMIGRATE_PASSWORD,
+/// --password-file or a prompt, a token from CWMIGRATE_TOKEN or --token-file.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Connectware's address, e.g. https://connectware.local (default: $CWMIGRATE_URL).")
+    var url: String?
+
+    @Option(help: "The user to log in as (default: $CWMIGRATE_USER, else admin).")
+    var user: String?
+
+    @Option(name: .customLong("password-file"), help: "Read the password from this file's first line.")
+    var passwordFile: String?
+
+    @Flag(help: "Log in with POST /api/login and use the bearer token it gives instead of basic auth.")
+    var login = false
+
+    @Option(name: .customLong("token-file"), help: "Use the bearer token in this file (or $CWMIGRATE_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "Trust this CA certificate (PEM) for Connectware's TLS (default: $CWMIGRATE_CACERT).")
+    var cacert: String?
+
+    @Flag(help: "Do not verify Connectware's TLS certificate (a warning is printed).")
+    var insecure = false
+
+    @Option(help: "Progress display: auto, bar, plain, json or none.")
+    var progress: ProgressFormat = .auto
+
+    @Option(help: "Seconds to wait for a backup or restore to finish on the server.")
+    var timeout: Int = 3600
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    /// A client for the Connectware these options name, logged in when `--login` asks for it.
+    func client(_ terminal: Terminal, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> MaintenanceClient
+    {
+        guard let address = url ?? environment["CWMIGRATE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw Failure(
+                message: "no Connectware address given",
+                hint: "pass --url https://HOST or set CWMIGRATE_URL", exitCode: ExitStatus.usage)
+        }
+        let caFile = cacert ?? environment["CWMIGRATE_CACERT"].flatMap { $0.isEmpty ? nil : $0 }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw Failure(message: "CA certificate \(caFile) cannot be read", exitCode: ExitStatus.noInput)
+        }
+        if insecure { terminal.warning(TransportOptions.insecureWarning) }
+        let transport = TransportOptions(
+            caCertificatePath: caFile, insecure: insecure, userAgent: "cwmigrate/\(CWMigrate.configuration.version)")
+        let userName = user ?? environment["CWMIGRATE_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+
+        if let token = try token(environment) {
+            return try MaintenanceClient(baseURL: address, authentication: .bearer(token), transport: transport)
+        }
+        let password = try self.password(for: userName, environment)
+        let client = try MaintenanceClient(
+            baseURL: address, authentication: .basic(user: userName, password: password), transport: transport)
+        if login {
+            client.useBearerToken(try client.login(user: userName, password: password))
+        }
+        return client
+    }
+
+    func progressReporter() -> (any TransferProgressReporter)? {
+        progress.reporter(fileDescriptor: STDERR_FILENO)
+    }
+
+    private func token(_ environment: [String: String]) throws -> String? {
+        if let tokenFile { return try Self.firstLine(of: tokenFile, what: "token") }
+        if let token = environment["CWMIGRATE_TOKEN"], !token.isEmpty { return token }
+        return nil
+    }
+
+    private func password(for user: String, _ environment: [String: String]) throws -> String {
+        if let passwordFile { return try Self.firstLine(of: passwordFile, what: "password") }
+        if let password = environment["CWMIGRATE_PASSWORD"], !password.isEmpty { return password }
+        if let typed = promptWithoutEcho("Password for \(user): "), !typed.isEmpty { return typed }
+        throw Failure(
+            message: "no password for \(user)",
+            hint: "set CWMIGRATE_PASSWORD, pass --password-file FILE, or run on a terminal to be asked",
+            exitCode: ExitStatus.usage)
+    }
+
+    private static func firstLine(of path: String, what: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(message: "\(what) file \(path) cannot be read", exitCode: ExitStatus.noInput)
+        }
+        let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        guard !line.isEmpty else {
+            throw Failure(message: "\(what) file \(path) is empty", exitCode: ExitStatus.dataError)
+        }
+        return line
+    }
+}
+
+/// Reads a line from the controlling terminal with echo off; nil when there is no terminal.
+func promptWithoutEcho(_ prompt: String) -> String? {
+    let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var original = termios()
+    guard tcgetattr(fd, &original) == 0 else { return nil }
+    var silent = original
+    silent.c_lflag &= ~tcflag_t(ECHO)
+    _ = prompt.withCString { write(fd, $0, strlen($0)) }
+    _ = tcsetattr(fd, TCSAFLUSH, &silent)
+    defer {
+        _ = tcsetattr(fd, TCSAFLUSH, &original)
+        _ = write(fd, "\n", 1)
+    }
+    var bytes: [UInt8] = []
+    var byte: UInt8 = 0
+    while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Asks the operator to type `yes` on the terminal; false when there is none or they don't.
+func confirmOnTerminal(_ question: String) -> Bool {
+    guard isatty(STDIN_FILENO) == 1 else { return false }
+    FileHandle.standardError.write(Data((question + " Type yes to go on: ").utf8))
+    return readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes"
+}

@@ -1,0 +1,155 @@
+import ArchiveInspect
+import ArgumentParser
+import ConnectwareAPI
+import Foundation
+import Planner
+
+/// `cwmigrate restore`: check that the running Connectware will take a backup, then upload
+/// it and wait for the restore; a refusal becomes a plan and is remembered.
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
+        discussion: """
+            The backup is verified first. With --running, cwmigrate decides from what it knows
+            whether that version restores the backup; a predicted refusal stops before anything
+            is uploaded. A refusal by the server is recorded in the learned compat file, so later
+            plans know the barrier. Exit codes as for `plan` (0 restored, 3 a downgrade is
+            required, 4 refused without a named version, 5 upgrade first) and the error codes.
+            A restore replaces Connectware's database: off a terminal it needs --yes.
+            """)
+
+    @Argument(help: "The backup file (.tgz).")
+    var file: String
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The version of the running Connectware, e.g. 1.8.0, to predict a refusal.")
+    var running: String?
+
+    @Flag(name: .customLong("precheck-only"), help: "Check everything, upload nothing.")
+    var precheckOnly = false
+
+    @Flag(help: "Do not ask before replacing Connectware's data.")
+    var yes = false
+
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    var compatFiles: [String] = []
+
+    @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
+    var noExampleData = false
+
+    func validate() throws {
+        if let running { _ = try versionOption(running, "--running") }
+    }
+
+    func run() throws {
+        try guarded { terminal in
+            let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
+            terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
+            let runningVersion = try running.map { try versionOption($0, "--running") }
+            let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
+
+            if let runningVersion {
+                let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
+                switch assessment.decision {
+                case .downgradeRequired, .upgradeFirst:
+                    terminal.out("Decision: \(assessment.decision.name) (predicted, nothing was uploaded)")
+                    terminal.out("Why: \(assessment.reason)")
+                    terminal.out("The plan: \(planCommand(running: runningVersion.description, refusal: nil))")
+                    return exitCode(assessment.decision)
+                case .directRestore:
+                    terminal.note("Connectware \(runningVersion) is expected to restore this backup")
+                case .compatibilityUnknown:
+                    terminal.note("nothing is known about \(facts.version) on \(runningVersion): Connectware decides")
+                }
+            } else {
+                terminal.note("the running version is not given (--running): Connectware decides")
+            }
+
+            let client = try connection.client(terminal)
+            let status = try client.status()
+            if status.running { throw ConnectwareAPIError.alreadyRunning }
+            if precheckOnly {
+                terminal.out("Precheck passed: the backup verifies and Connectware at \(client.baseURL) is idle.")
+                return ExitStatus.ok
+            }
+            if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw Failure(
+                        message: "a restore replaces Connectware's database and needs confirmation",
+                        hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage)
+                }
+                guard
+                    confirmOnTerminal(
+                        "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file)."
+                    )
+                else {
+                    throw Failure(message: "restore not confirmed; nothing was changed", exitCode: ExitStatus.usage)
+                }
+            }
+
+            let waiting = WaitingReporter(terminal: terminal, what: "restore", enabled: connection.progress != .none)
+            do {
+                let record = try client.runRestore(
+                    file: file, backupVersion: facts.version, runningVersion: runningVersion,
+                    deadline: .seconds(connection.timeout), progress: connection.progressReporter(),
+                    onPoll: waiting.poll)
+                waiting.done()
+                terminal.out("Restored backup \(record.id ?? facts.backupID?.description ?? file) on \(client.baseURL)")
+                if let expected = facts.backupID, let id = record.backupID, id != expected {
+                    terminal.warning("Connectware reports restoring \(id), but the file's id is \(expected)")
+                }
+                terminal.note("the vendor recommends restarting Connectware after a restore")
+                return ExitStatus.ok
+            } catch ConnectwareAPIError.restoreRefused(let refusal) {
+                waiting.done()
+                return try reportRefusal(refusal, backup: facts.version, running: runningVersion, terminal: terminal)
+            }
+        }
+    }
+
+    private func reportRefusal(_ refusal: RestoreRefusal, backup: Version, running: Version?, terminal: Terminal)
+        throws -> Int32
+    {
+        terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
+        guard let last = refusal.lastRestoringVersion else {
+            terminal.out("Decision: compatibility-unknown (the refusal names no version that restores the backup)")
+            terminal.out("The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
+            return ExitStatus.compatibilityUnknown
+        }
+        terminal.out("Decision: downgrade-required (restore on \(last) first, then upgrade again)")
+        if let running {
+            if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
+                let file = try LocalKnowledge.record(barrier)
+            {
+                terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
+            }
+        } else {
+            terminal.note("give --running next time so cwmigrate can remember this barrier")
+        }
+        terminal.out("The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
+        return ExitStatus.downgradeRequired
+    }
+
+    private func planCommand(running: String, refusal: RestoreRefusal?) -> String {
+        var words = ["cwmigrate", "plan", "--backup", shellQuoted(file), "--running", running]
+        if let refusal { words += ["--refusal", shellQuoted(refusal.statusMessage)] }
+        return words.joined(separator: " ")
+    }
+
+    private func exitCode(_ decision: Decision) -> Int32 {
+        switch decision {
+        case .directRestore: ExitStatus.ok
+        case .downgradeRequired: ExitStatus.downgradeRequired
+        case .upgradeFirst: ExitStatus.upgradeFirst
+        case .compatibilityUnknown: ExitStatus.compatibilityUnknown
+        }
+    }
+}
+
+/// A word the shell reads back as itself.
+func shellQuoted(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@+,".contains($0) }
+    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

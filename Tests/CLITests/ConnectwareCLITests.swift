@@ -1,0 +1,141 @@
+import Foundation
+import TestSupport
+import Testing
+
+private let cwmigrate = TestSupport.product("cwmigrate")
+
+/// The environment a person would set after `scripts/sim`: address, CA and password,
+/// and a state directory of the test's own for the learned compat file.
+private func environment(_ sim: SimulatedConnectware, state: URL) -> [String: String] {
+    [
+        "CWMIGRATE_URL": sim.tlsURL, "CWMIGRATE_CACERT": sim.caFile.path, "CWMIGRATE_PASSWORD": sim.password,
+        "XDG_STATE_HOME": state.path, "CWMIGRATE_TOKEN": "",
+    ]
+}
+
+@Suite("cwmigrate status, backup and restore against cwsim", .serialized)
+struct ConnectwareCLITests {
+    @Test("status shows that nothing ran yet, in words and as JSON")
+    func statusBeforeAnything() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let env = environment(sim, state: sim.directory)
+        let human = try TestSupport.run(cwmigrate, ["status"], environment: env)
+        #expect(human.status == 0)
+        #expect(human.stdout.contains("Last backup:  never ran"))
+        let json = try TestSupport.run(cwmigrate, ["status", "--json"], environment: env)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["running"] as? Bool == false)
+        #expect(object["backup"] is NSNull)
+        #expect(object["restore"] is NSNull)
+    }
+
+    @Test("backup saves a verified file of mode 0600 named by the backup id and prints its SHA-256")
+    func backupSavesAVerifiedFile() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let result = try TestSupport.run(
+            cwmigrate, ["backup", "--json", "--progress", "none"], environment: environment(sim, state: sim.directory),
+            currentDirectory: sim.directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let file = try #require(object["file"] as? String)
+        #expect(file.hasPrefix("connectware-1.8.0_") && !file.contains(":"))
+        let path = sim.directory.appendingPathComponent(file).path
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        let sha = try TestSupport.shell("sha256sum '\(path)' | cut -d' ' -f1").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(object["sha256"] as? String == sha)
+        #expect(object["verified"] as? Bool == true)
+    }
+
+    @Test("wrong credentials end in one error line and exit 77")
+    func wrongCredentials() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        var env = environment(sim, state: sim.directory)
+        env["CWMIGRATE_PASSWORD"] = "wrong"
+        let result = try TestSupport.run(cwmigrate, ["status"], environment: env)
+        #expect(result.status == 77)
+        #expect(result.stderr.hasPrefix("error: Connectware refused the credentials (HTTP 401)"))
+        #expect(!result.stderr.contains("Optional("))
+    }
+
+    @Test("without the CA the TLS failure is one error line with a hint, exit 69")
+    func untrustedCertificate() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        var env = environment(sim, state: sim.directory)
+        env["CWMIGRATE_CACERT"] = ""
+        let result = try TestSupport.run(cwmigrate, ["status"], environment: env)
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("error: TLS failure"))
+        let insecure = try TestSupport.run(cwmigrate, ["status", "--insecure"], environment: env)
+        #expect(insecure.status == 0)
+        #expect(insecure.stderr.contains("warning: TLS certificate verification is off"))
+    }
+
+    @Test("a refusal the client did not predict is learned, and the next restore predicts it without uploading")
+    func refusalIsLearned() throws {
+        let old = try SimulatedConnectware(version: "1.6.0")
+        defer { old.stop() }
+        let made = try TestSupport.run(
+            cwmigrate, ["backup", "--output", "old.tgz", "--progress", "none", "--url", old.url],
+            environment: ["CWMIGRATE_PASSWORD": old.password, "CWMIGRATE_TOKEN": ""], currentDirectory: old.directory)
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = old.directory.appendingPathComponent("old.tgz").path
+
+        let new = try SimulatedConnectware(version: "1.8.0", arguments: ["--barrier", "before=1.7.0,last=1.7.3"], tls: true)
+        defer { new.stop() }
+        let env = environment(new, state: new.directory.appendingPathComponent("state"))
+        let first = try TestSupport.run(
+            cwmigrate, ["restore", file, "--running", "1.8.0", "--yes", "--progress", "none"], environment: env)
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(first.stderr.contains("error: Connectware refused the restore"))
+        #expect(first.stdout.contains("Decision: downgrade-required (restore on 1.7.3 first"))
+        #expect(first.stdout.contains("cwmigrate plan --backup"))
+        let learned = new.directory.appendingPathComponent("state/cwmigrate/learned-compat.yml")
+        let text = try String(contentsOf: learned, encoding: .utf8)
+        #expect(text.contains("since: 1.8.0") && text.contains("lastRestoringVersion: 1.7.3"))
+
+        let restoresBefore = try new.status()["restore"] as? [String: Any]
+        let second = try TestSupport.run(
+            cwmigrate, ["restore", file, "--running", "1.8.0", "--yes", "--progress", "none"], environment: env)
+        #expect(second.status == 3)
+        #expect(second.stdout.contains("predicted, nothing was uploaded"))
+        let restoresAfter = try new.status()["restore"] as? [String: Any]
+        #expect(restoresAfter?["startDate"] as? String == restoresBefore?["startDate"] as? String)
+
+        let plan = try TestSupport.run(
+            cwmigrate, ["plan", "--backup", file, "--running", "1.8.0", "--no-example-data"], environment: env)
+        #expect(plan.status == 3)
+        #expect(plan.stdout.contains("Restore on: 1.7.3"))
+    }
+
+    @Test("restore replaces rows changed after the backup, and off a terminal it needs --yes")
+    func restoreRoundTrip() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let env = environment(sim, state: sim.directory)
+        try sim.sql("INSERT INTO services (id, name, enabled) VALUES ('opcua-line-1', 'OPC UA line 1', true)")
+        let before = try sim.sql("SELECT id || name || enabled FROM services ORDER BY id")
+        let backup = try TestSupport.run(
+            cwmigrate, ["backup", "--output", "b.tgz", "--progress", "none"], environment: env,
+            currentDirectory: sim.directory)
+        #expect(backup.status == 0)
+        try sim.sql("UPDATE services SET enabled = false; INSERT INTO services (id, name) VALUES ('later', 'x')")
+
+        let file = sim.directory.appendingPathComponent("b.tgz").path
+        let unconfirmed = try TestSupport.run(cwmigrate, ["restore", file, "--progress", "none"], environment: env)
+        #expect(unconfirmed.status == 64)
+        #expect(unconfirmed.stderr.contains("needs confirmation"))
+        #expect(try sim.sql("SELECT count(*) FROM services WHERE id = 'later'") == "1")
+
+        let restored = try TestSupport.run(
+            cwmigrate, ["restore", file, "--running", "1.8.0", "--yes", "--progress", "none"], environment: env)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains("Restored backup 1.8.0_"))
+        #expect(try sim.sql("SELECT id || name || enabled FROM services ORDER BY id") == before)
+    }
+}
