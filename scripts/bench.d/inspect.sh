@@ -7,10 +7,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="$root/.build/release/cwmigrate"
-if [[ ! -x "$bin" ]]; then
-  echo "building a release cwmigrate ..." >&2
-  (cd "$root" && swift build -c release --product cwmigrate >&2)
-fi
+# Always build: an up-to-date release build returns at once, and a stale binary would lie.
+echo "building a release cwmigrate ..." >&2
+(cd "$root" && swift build -c release --product cwmigrate >&2)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cwmigrate-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 sizes_mib=${BENCH_SIZES_MIB:-"1024 4096"}
 runs=${BENCH_RUNS:-3}
 bin=${CWBENCH:-.build/release/cwbench}
-if [ ! -x "$bin" ]; then
+if [ -z "${CWBENCH:-}" ]; then
   echo "transfer: building cwbench (release)" >&2
   swift build -c release --product cwbench >&2
 fi
