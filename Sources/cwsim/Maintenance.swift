@@ -171,6 +171,12 @@ actor Maintenance {
                 log("restore of \(contents.id) refused")
                 return
             }
+            // The version is checked before the dump, as a server would: an old backup is
+            // refused for its version even when its contents are of another shape.
+            guard FileManager.default.fileExists(atPath: contents.dump.path) else {
+                throw RestoreFailure(
+                    message: "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
+            }
             try await database.restore(from: contents.dump)
             finish(.restore, succeeded: true, id: contents.id, message: "OK")
             log("restore of \(contents.id) done")
@@ -229,10 +235,6 @@ actor Maintenance {
         }
         let id = metadata.id ?? directory.lastPathComponent
         let dump = directory.appendingPathComponent("cybus_connectware.dump")
-        guard FileManager.default.fileExists(atPath: dump.path) else {
-            throw RestoreFailure(
-                message: "Restore failed: the backup \(id) holds no database dump (cybus_connectware.dump).")
-        }
         return BackupContents(version: version, id: id, dump: dump)
     }
 
