@@ -17,7 +17,7 @@ struct StatusCommand: ParsableCommand {
             let client = try connection.client(terminal)
             let status = try client.status()
             if json {
-                terminal.out(StatusReport(url: client.baseURL, status: status).json())
+                terminal.out(StatusReport.json(url: client.baseURL, status: status))
             } else {
                 terminal.out("Connectware: \(client.baseURL)")
                 terminal.out("Now:          \(status.running ? "a backup or restore is running" : "idle")")
@@ -51,64 +51,23 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// The JSON form of `cwmigrate status` (schema in the README).
-struct StatusReport: Encodable {
-    struct Operation: Encodable {
-        let succeeded: Bool?
-        let id: String?
-        let version: String?
-        let statusMessage: String?
-        let startDate: String?
-        let endDate: String?
-
-        init?(_ operation: MaintenanceStatus.Operation?) {
-            guard let operation else { return nil }
-            succeeded = operation.succeeded
-            id = operation.id
-            version = operation.backupID?.version.description
-            statusMessage = operation.statusMessage
-            startDate = operation.startDateText
-            endDate = operation.endDateText
+/// The JSON form of `cwmigrate status` (schema in the README); absent values are null.
+enum StatusReport {
+    static func json(url: String, status: MaintenanceStatus) -> String {
+        func operation(_ record: MaintenanceStatus.Operation?) -> Any {
+            guard let record else { return NSNull() }
+            let fields: [String: Any?] = [
+                "succeeded": record.succeeded, "id": record.id, "version": record.backupID?.version.description,
+                "statusMessage": record.statusMessage, "startDate": record.startDateText,
+                "endDate": record.endDateText,
+            ]
+            return fields.mapValues { $0 ?? NSNull() }
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(succeeded, forKey: .succeeded)
-            try c.encode(id, forKey: .id)
-            try c.encode(version, forKey: .version)
-            try c.encode(statusMessage, forKey: .statusMessage)
-            try c.encode(startDate, forKey: .startDate)
-            try c.encode(endDate, forKey: .endDate)
-        }
-
-        enum CodingKeys: String, CodingKey { case succeeded, id, version, statusMessage, startDate, endDate }
-    }
-
-    let url: String
-    let running: Bool
-    let backup: Operation?
-    let restore: Operation?
-
-    init(url: String, status: MaintenanceStatus) {
-        self.url = url
-        running = status.running
-        backup = Operation(status.backup)
-        restore = Operation(status.restore)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(url, forKey: .url)
-        try c.encode(running, forKey: .running)
-        try c.encode(backup, forKey: .backup)
-        try c.encode(restore, forKey: .restore)
-    }
-
-    enum CodingKeys: String, CodingKey { case url, running, backup, restore }
-
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let object: [String: Any] = [
+            "url": url, "running": status.running, "backup": operation(status.backup),
+            "restore": operation(status.restore),
+        ]
+        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
