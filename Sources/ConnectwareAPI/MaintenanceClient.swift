@@ -28,7 +28,8 @@ public final class MaintenanceClient {
     /// `GET /api/maintenance/db`.
     public func status() throws(ConnectwareAPIError) -> MaintenanceStatus {
         let response = try send(
-            HTTPRequest(.get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")]))
+            HTTPRequest(
+                .get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")]))
         try expect(200, response)
         return try MaintenanceStatus(body: response.body)
     }
@@ -133,12 +134,15 @@ public final class MaintenanceClient {
                 if let lastFailure { throw lastFailure }
                 throw .timedOut(operation: operation.rawValue, seconds: Int(deadline.components.seconds))
             }
-            Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            Thread.sleep(
+                forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
             interval = min(interval * 3 / 2, maximumInterval)
         }
     }
 
-    static func isNew(_ record: MaintenanceStatus.Operation, comparedWith previous: MaintenanceStatus.Operation?) -> Bool {
+    static func isNew(_ record: MaintenanceStatus.Operation, comparedWith previous: MaintenanceStatus.Operation?)
+        -> Bool
+    {
         guard let previous else { return true }
         return record.startDateText != previous.startDateText || record.id != previous.id
     }

@@ -29,7 +29,8 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         if let plus = rest.firstIndex(of: "+") {
             let part = rest[rest.index(after: plus)...]
             guard Self.isValidDotted(part, numericLeadingZeroAllowed: true) else {
-                throw VersionError(text: text, reason: "the build part '\(part)' is not dot-separated [0-9A-Za-z-] identifiers")
+                throw VersionError(
+                    text: text, reason: "the build part '\(part)' is not dot-separated [0-9A-Za-z-] identifiers")
             }
             build = String(part)
             rest = rest[..<plus]
@@ -38,7 +39,8 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         if let dash = rest.firstIndex(of: "-") {
             let part = rest[rest.index(after: dash)...]
             guard Self.isValidDotted(part, numericLeadingZeroAllowed: false) else {
-                throw VersionError(text: text, reason: "the pre-release part '\(part)' is not dot-separated [0-9A-Za-z-] identifiers")
+                throw VersionError(
+                    text: text, reason: "the pre-release part '\(part)' is not dot-separated [0-9A-Za-z-] identifiers")
             }
             preRelease = part.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             rest = rest[..<dash]
@@ -97,7 +99,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
         for (x, y) in zip(a.preRelease, b.preRelease) where x != y {
             switch (Int(x), Int(y)) {
-            case let (nx?, ny?): return nx < ny
+            case (let nx?, let ny?): return nx < ny
             case (_?, nil): return true  // numeric identifiers rank below alphanumeric ones
             case (nil, _?): return false
             case (nil, nil): return x < y
@@ -129,7 +131,8 @@ extension Version: Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { self = try Version(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description))
         }
     }
 

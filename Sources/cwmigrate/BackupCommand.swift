@@ -41,7 +41,8 @@ struct BackupCommand: ParsableCommand {
                 let kept = path + ".unverified"
                 _ = rename(path, kept)
                 throw Failure(
-                    message: "the downloaded backup does not verify: \((error as? any OperatorFacing)?.failure.message ?? "\(error)")",
+                    message:
+                        "the downloaded backup does not verify: \((error as? any OperatorFacing)?.failure.message ?? "\(error)")",
                     hint: "kept as \(kept) for inspection; take the backup again", exitCode: ExitStatus.dataError)
             }
             if let id = record.backupID, id.version != facts.version {

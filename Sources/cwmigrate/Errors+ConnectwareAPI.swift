@@ -51,7 +51,8 @@ extension ConnectwareAPIError: OperatorFacing {
             Failure(message: "the \(operation) failed on Connectware: \(message)", exitCode: ExitStatus.unavailable)
         case .restoreRefused(let refusal):
             Failure(
-                message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: ExitStatus.compatibilityUnknown)
+                message: "Connectware refused the restore: \(refusal.statusMessage)",
+                exitCode: ExitStatus.compatibilityUnknown)
         case .file(let path, let reason):
             Failure(message: "\(path): \(reason)", exitCode: ExitStatus.cantCreate)
         }

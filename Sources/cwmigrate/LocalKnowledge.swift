@@ -25,7 +25,8 @@ enum LocalKnowledge {
         let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
         if let installation, chosen.installation != installation {
             throw Failure(
-                message: "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
+                message:
+                    "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
                 exitCode: ExitStatus.usage)
         }
         return chosen

@@ -115,7 +115,8 @@ struct RestoreCommand: ParsableCommand {
         terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
         guard let last = refusal.lastRestoringVersion else {
             terminal.out("Decision: compatibility-unknown (the refusal names no version that restores the backup)")
-            terminal.out("The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
+            terminal.out(
+                "The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
             return ExitStatus.compatibilityUnknown
         }
         terminal.out("Decision: downgrade-required (restore on \(last) first, then upgrade again)")

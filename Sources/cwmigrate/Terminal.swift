@@ -61,7 +61,12 @@ struct Terminal {
     }
 
     enum Color: String {
-        case red = "31", green = "32", yellow = "33", blue = "34", cyan = "36", bold = "1"
+        case red = "31"
+        case green = "32"
+        case yellow = "33"
+        case blue = "34"
+        case cyan = "36"
+        case bold = "1"
     }
 
     func paint(_ text: String, _ color: Color, _ enabled: Bool) -> String {
@@ -86,7 +91,10 @@ extension ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            terminal.report(Failure(message: "unexpected: \(error)", hint: "this is a bug in cwmigrate; please report it", exitCode: ExitStatus.software))
+            terminal.report(
+                Failure(
+                    message: "unexpected: \(error)", hint: "this is a bug in cwmigrate; please report it",
+                    exitCode: ExitStatus.software))
             code = ExitStatus.software
         }
         if code != 0 { throw ExitCode(code) }

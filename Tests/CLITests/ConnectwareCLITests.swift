@@ -86,7 +86,8 @@ struct ConnectwareCLITests {
         #expect(made.status == 0, "\(made.stderr)")
         let file = old.directory.appendingPathComponent("old.tgz").path
 
-        let new = try SimulatedConnectware(version: "1.8.0", arguments: ["--barrier", "before=1.8.0,last=1.7.3"], tls: true)
+        let new = try SimulatedConnectware(
+            version: "1.8.0", arguments: ["--barrier", "before=1.8.0,last=1.7.3"], tls: true)
         defer { new.stop() }
         let env = environment(new, state: new.directory.appendingPathComponent("state"))
         let first = try TestSupport.run(

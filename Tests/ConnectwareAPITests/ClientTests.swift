@@ -27,7 +27,9 @@ struct ClientTests {
     func roundTrip() throws {
         let sim = try SimulatedConnectware(tls: true)
         defer { sim.stop() }
-        try sim.sql("INSERT INTO users (username, password_hash, email) VALUES ('line-3', 'h1', 'l3@plant'), ('mes', 'h2', NULL)")
+        try sim.sql(
+            "INSERT INTO users (username, password_hash, email) VALUES ('line-3', 'h1', 'l3@plant'), ('mes', 'h2', NULL)"
+        )
         let before = try rows(sim)
         let api = try client(sim)
 
@@ -40,7 +42,9 @@ struct ClientTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: file)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        try sim.sql("UPDATE users SET email = 'changed' WHERE username = 'line-3'; DELETE FROM users WHERE username = 'mes'; INSERT INTO users (username, password_hash) VALUES ('intruder', 'x')")
+        try sim.sql(
+            "UPDATE users SET email = 'changed' WHERE username = 'line-3'; DELETE FROM users WHERE username = 'mes'; INSERT INTO users (username, password_hash) VALUES ('intruder', 'x')"
+        )
         #expect(try rows(sim) != before)
 
         let restored = try api.runRestore(
@@ -61,7 +65,8 @@ struct ClientTests {
         _ = try oldAPI.runBackup(deadline: .seconds(60))
         _ = try oldAPI.downloadBackup(to: file)
 
-        let new = try SimulatedConnectware(version: "1.8.0", arguments: ["--barrier", "before=1.1.0,last=1.0.91"], tls: true)
+        let new = try SimulatedConnectware(
+            version: "1.8.0", arguments: ["--barrier", "before=1.1.0,last=1.0.91"], tls: true)
         defer { new.stop() }
         try new.sql("INSERT INTO users (username, password_hash) VALUES ('keep-me', 'h')")
         let before = try rows(new)
@@ -188,13 +193,16 @@ struct ClientTests {
         try Data("<html><head><title>502 Bad Gateway</title></head>\n<body>proxy</body></html>\n".utf8).write(to: page)
         let server = try RunningProgram(
             URL(fileURLWithPath: "/usr/bin/python3"),
-            ["-u", "-c", """
+            [
+                "-u", "-c",
+                """
                 import http.server, functools, sys
                 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
                 server = http.server.HTTPServer(("127.0.0.1", 0), handler)
                 print("serving on", server.server_address[1], flush=True)
                 server.serve_forever()
-                """, root.path],
+                """, root.path,
+            ],
             readyPrefix: "serving on", logFile: root.appendingPathComponent("server.log"))
         defer { server.stop() }
         let port = server.readyLine.split(separator: " ").last.map(String.init) ?? "0"

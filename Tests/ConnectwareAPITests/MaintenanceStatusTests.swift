@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ConnectwareAPI
 
 private func status(_ json: String) throws -> MaintenanceStatus {
@@ -6,7 +7,8 @@ private func status(_ json: String) throws -> MaintenanceStatus {
 }
 
 @Test func decodesTheVendorsDocumentedStatusWithItsMisspelling() throws {
-    let s = try status("""
+    let s = try status(
+        """
         {"running":false,
          "backup":{"succeded":true,"id":"1.0.73_2022-02-16T15:37:19.242Z","statusMessage":"OK",
                    "startDate":"2022-02-16T15:37:19.242Z","endDate":"2022-02-16T15:37:19.270Z"},
@@ -23,7 +25,8 @@ private func status(_ json: String) throws -> MaintenanceStatus {
 }
 
 @Test func acceptsTheCorrectSpellingAndIgnoresUnknownKeys() throws {
-    let s = try status(#"{"running":true,"extra":[1,2],"backup":{"succeeded":false,"statusMessage":"disk full","new":1}}"#)
+    let s = try status(
+        #"{"running":true,"extra":[1,2],"backup":{"succeeded":false,"statusMessage":"disk full","new":1}}"#)
     #expect(s.running)
     #expect(s.backup?.succeeded == false)
     #expect(s.backup?.statusMessage == "disk full")
@@ -39,7 +42,8 @@ private func status(_ json: String) throws -> MaintenanceStatus {
 }
 
 @Test func nullFieldsInsideAnOperationAreTolerated() throws {
-    let s = try status(#"{"running":false,"restore":{"succeded":null,"id":null,"statusMessage":null,"startDate":null}}"#)
+    let s = try status(
+        #"{"running":false,"restore":{"succeded":null,"id":null,"statusMessage":null,"startDate":null}}"#)
     #expect(s.restore?.succeeded == nil)
     #expect(s.restore?.startDate == nil)
 }

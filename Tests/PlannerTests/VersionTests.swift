@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Planner
 
 @Test func parsesPlainAndPrefixedVersions() throws {
@@ -22,8 +23,10 @@ func rejectsWhatIsNotAVersion(text: String) {
 }
 
 @Test func ordersBySemanticVersioningPrecedence() throws {
-    let ordered = ["0.37.2", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-                   "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.22", "1.0.73", "1.0.91", "1.7.2", "1.10.2", "1.11.0"]
+    let ordered = [
+        "0.37.2", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
+        "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.22", "1.0.73", "1.0.91", "1.7.2", "1.10.2", "1.11.0",
+    ]
     let versions = try ordered.map { try Version(parsing: $0) }
     #expect(versions.shuffled().sorted() == versions)
     #expect(try Version(parsing: "1.0.0+a") == Version(parsing: "1.0.0+b"))
@@ -40,8 +43,9 @@ func rejectsWhatIsNotAVersion(text: String) {
 }
 
 @Test func backupIDIsFoundInsideAFileName() throws {
-    #expect(BackupID.find(in: "connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz")?.description
-        == "1.0.73_2022-02-16T15:37:19.242Z")
+    #expect(
+        BackupID.find(in: "connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz")?.description
+            == "1.0.73_2022-02-16T15:37:19.242Z")
     #expect(BackupID.find(in: "backup_v1.7.2_2023-01-01T00:00:00Z.tar.gz")?.version.description == "1.7.2")
     #expect(BackupID.find(in: "connectware-db-backup.tgz") == nil)
 }

@@ -100,7 +100,9 @@ public final class SimulatedConnectware: @unchecked Sendable {
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
-    public var log: String { (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? "" }
+    public var log: String {
+        (try? String(contentsOf: directory.appendingPathComponent("cwsim.log"), encoding: .utf8)) ?? ""
+    }
 
     // MARK: database
 
