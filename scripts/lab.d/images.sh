@@ -12,7 +12,7 @@ LAB_CWSIM="${LAB_CWSIM:-}"
 _lab_image_inputs() {
   case "$1" in
     postgresql) echo "$LAB_PG/bin/postgres" "$LAB_PG/bin/initdb" ;;
-    system-control-server) echo "$LAB_CWSIM" "$LAB_PG/bin/pg_dump" ;;
+    system-control-server) echo "$LAB_CWSIM" "$LAB_PG/bin/pg_dump" /usr/bin/tar ;;
     ingress) echo /usr/sbin/nginx /usr/bin/openssl ;;
     *) ;;
   esac
@@ -84,6 +84,8 @@ lab_image_rootfs() {
       [ -x "$LAB_CWSIM" ] || { echo "error: cwsim binary missing ($LAB_CWSIM)" >&2; return 1; }
       _lab_copy_with_libraries "$root" "$LAB_PG/bin/psql" "$LAB_PG/bin/pg_dump" \
         "$LAB_PG/bin/pg_restore" "$LAB_PG/bin/pg_isready"
+      # cwsim unpacks uploads with `tar -xf`, which busybox cannot do for .tgz or .tar.zst.
+      _lab_copy_with_libraries "$root" /usr/bin/tar /usr/bin/gzip /usr/bin/zstd
       mkdir -p "$root/usr/local/bin"
       cp "$LAB_CWSIM" "$root/usr/local/bin/cwsim"
       _lab_copy_libraries "$root" "$LAB_CWSIM"
