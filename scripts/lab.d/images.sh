@@ -84,8 +84,10 @@ lab_image_rootfs() {
       [ -x "$LAB_CWSIM" ] || { echo "error: cwsim binary missing ($LAB_CWSIM)" >&2; return 1; }
       _lab_copy_with_libraries "$root" "$LAB_PG/bin/psql" "$LAB_PG/bin/pg_dump" \
         "$LAB_PG/bin/pg_restore" "$LAB_PG/bin/pg_isready"
-      # cwsim unpacks uploads with `tar -xf`, which busybox cannot do for .tgz or .tar.zst.
-      _lab_copy_with_libraries "$root" /usr/bin/tar /usr/bin/gzip /usr/bin/zstd
+      # cwsim unpacks uploads with `env tar -xf`, which busybox cannot do for .tgz or .tar.zst,
+      # and busybox's env would run its own tar applet whatever PATH says: GNU env and tar.
+      rm -f "$root/usr/bin/env"
+      _lab_copy_with_libraries "$root" /usr/bin/env /usr/bin/tar /usr/bin/gzip /usr/bin/zstd
       mkdir -p "$root/usr/local/bin"
       cp "$LAB_CWSIM" "$root/usr/local/bin/cwsim"
       _lab_copy_libraries "$root" "$LAB_CWSIM"
