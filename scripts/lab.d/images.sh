@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builds the lab's images from this machine's own binaries. Sourced by scripts/lab.
 #   lab_image_key SERVICE        prints a key that changes when the image's inputs change
 #   lab_image_rootfs SERVICE DIR assembles the root file system of SERVICE in DIR
@@ -5,6 +6,7 @@
 # Every rootfs is busybox plus the service's programs and exactly the libraries `ldd`
 # lists for them, so images stay small (vfs copies an image for each container).
 
+# shellcheck disable=SC2034  # read by scripts/lab
 LAB_IMAGE_SERVICES=(postgresql system-control-server service-manager ingress admin-web-app)
 LAB_PG=/usr/lib/postgresql/15
 LAB_CWSIM="${LAB_CWSIM:-}"

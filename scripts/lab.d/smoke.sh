@@ -21,7 +21,10 @@ expect() { grep -q -- "$1" <<<"$2" || { echo "smoke: FAILED: expected '$1' in: $
 
 step "up 1.8.0"
 "$lab" up 1.8.0 >"$work/env"
-set -a; . "$work/env"; set +a
+set -a
+# shellcheck disable=SC1091
+. "$work/env"
+set +a
 "$lab" seed
 "$lab" check >"$work/check.before"
 cp "$CWMIGRATE_CACERT" "$work/ca.before"
@@ -46,7 +49,8 @@ api -o "$work/backup-1.7.3.tgz" "$CWMIGRATE_URL/api/maintenance/db/backup"
 
 step "installer 1.8.1 -P, then offline -o"
 (cd "$work" && "$lab" install 1.8.1 -s -P)
-docker rmi $(docker images --format '{{.Repository}}:{{.Tag}}' | grep ':1.8.1$') >/dev/null
+mapfile -t tags < <(docker images --format '{{.Repository}}:{{.Tag}}' | grep ':1.8.1$')
+docker rmi "${tags[@]}" >/dev/null
 if "$lab" install 1.8.1 -s -o -S 2>"$work/offline.err"; then echo "smoke: FAILED: -o without images" >&2; exit 1; fi
 expect 'is not loaded' "$(cat "$work/offline.err")"
 docker load -q -i "$work/connectware-1.8.1.tar" >/dev/null
