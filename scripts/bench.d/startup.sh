@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmark of the shipped artifact: its size, and the start-up of the installed binary:
+# `cwmigrate --version` (goal: median < 20 ms) and `cwmigrate plan` on the example backup,
+# each the median of 21 runs (fresh processes; the page cache stays warm, as on a host
+# where the operator runs it twice). Anchors measured in the same run: `curl --version`
+# (a C program loading the same libcurl) and `/bin/true` (the cost of any fork+exec).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/cwmigrate-bench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# Always package: an up-to-date build returns quickly, and a stale artifact would lie.
+echo "packaging (release build) ..." >&2
+artifact="$("$root/scripts/package" --output "$work/dist")"
+tar -C "$work" -xzf "$artifact"
+top="$work/$(basename "$artifact" .tar.gz)"
+"$top/install.sh" --prefix "$work/prefix" > /dev/null
+bin="$work/prefix/bin/cwmigrate"
+example="$root/examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"
+export XDG_STATE_HOME="$work/state" NO_COLOR=1
+
+# median_ms COMMAND...: the median wall time of 21 runs, in ms with one decimal.
+median_ms() {
+  local times=() start end
+  "$@" > /dev/null 2>&1 || true   # once unmeasured, so the first run does not pay for the page cache
+  for _ in $(seq 21); do
+    start=$(date +%s%N); "$@" > /dev/null 2>&1 || true; end=$(date +%s%N)
+    times+=($(( (end - start) / 1000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 11p | awk '{ printf "%.1f", $1 / 1000 }'
+}
+
+version_ms=$(median_ms "$bin" --version)
+plan_ms=$(median_ms "$bin" plan --backup "$example" --running 1.8.0)
+json_ms=$(median_ms "$bin" version --json)
+curl_ms=$(median_ms curl --version)
+true_ms=$(median_ms /bin/true)
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; $(uname -sr)"
+echo "artifact: $(basename "$artifact") $(stat -c %s "$artifact") bytes ($(du -h "$artifact" | cut -f1))"
+echo "binary:   $(stat -c %s "$bin") bytes installed; dynamic: $(ldd "$bin" | awk '{print $1}' | sed 's|.*/||' | grep -v vdso | tr '\n' ' ')"
+printf '%-44s %8s\n' "command (median of 21)" "wall"
+printf '%-44s %5s ms   (goal < 20 ms)\n' "cwmigrate --version" "$version_ms"
+printf '%-44s %5s ms\n' "cwmigrate version --json" "$json_ms"
+printf '%-44s %5s ms\n' "cwmigrate plan --backup <example> --running" "$plan_ms"
+printf '%-44s %5s ms   (anchor: C, same libcurl)\n' "curl --version" "$curl_ms"
+printf '%-44s %5s ms   (anchor: fork+exec)\n' "/bin/true" "$true_ms"
+awk -v v="$version_ms" 'BEGIN { print (v < 20 ? "goal met: --version under 20 ms" : "goal missed: --version takes 20 ms or more") }'
