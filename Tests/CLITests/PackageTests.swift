@@ -8,7 +8,7 @@ import Testing
 // CWMIGRATE_ARTIFACT names it (scripts/test builds it once), else built here.
 
 /// The artifact's .tar.gz, built at most once per test run.
-private let artifact: Result<URL, ShellError> = {
+private let artifact: Result<URL, PackagingFailed> = {
     if let given = ProcessInfo.processInfo.environment["CWMIGRATE_ARTIFACT"], !given.isEmpty {
         return .success(URL(fileURLWithPath: given))
     }
@@ -18,12 +18,14 @@ private let artifact: Result<URL, ShellError> = {
             "scripts/package --output '\(output.path)' 2>/dev/null", in: TestSupport.packageRoot)
         let path = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         return .success(URL(fileURLWithPath: path))
-    } catch let error as ShellError {
-        return .failure(error)
     } catch {
-        return .failure(ShellError(script: "scripts/package", status: -1, stderr: "\(error)"))
+        return .failure(PackagingFailed(description: "scripts/package failed: \(error)"))
     }
 }()
+
+private struct PackagingFailed: Error, CustomStringConvertible {
+    let description: String
+}
 
 /// The artifact unpacked into a fresh directory; returns that directory and the top folder inside.
 private func unpacked() throws -> (directory: URL, top: URL) {
@@ -45,7 +47,7 @@ private func makeRoot(artifactTop top: URL, leavingOut: String? = nil) throws ->
         set -euo pipefail
         busybox="$(command -v busybox)"
         ldd "$busybox" >/dev/null 2>&1 && { echo "busybox is not static" >&2; exit 1; }
-        mkdir -p bin tmp dev etc root
+        mkdir -p bin tmp dev etc root proc
         cp "$busybox" bin/busybox
         for lib in $(ldd '\(top.path)/bin/cwmigrate' | grep -o '/[^ ]*'); do
           \(leavingOut.map { "case \"$lib\" in *\($0)*) continue ;; esac" } ?? "")
@@ -60,12 +62,16 @@ private func makeRoot(artifactTop top: URL, leavingOut: String? = nil) throws ->
     return root
 }
 
-/// Runs `script` with busybox sh inside `root`, with a bare environment.
+/// Runs `script` with busybox sh inside `root`, with a bare environment and its own /proc
+/// (the Swift runtime reads its arguments there), mounted in a mount namespace that ends with it.
 private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
-    let chroot = ["/usr/sbin/chroot", root.path, "/bin/busybox", "env", "-i", "PATH=/opt/cw/bin:/bin", "HOME=/root",
-        "NO_COLOR=1", "/bin/busybox", "sh", "-c", script]
+    var command = ["unshare", "--mount", "--pid", "--fork", "--mount-proc=\(root.path)/proc"]
     // Without root, a user namespace maps the test's user to root for chroot.
-    let command = getuid() == 0 ? chroot : ["unshare", "--map-root-user"] + chroot
+    if getuid() != 0 { command.append("--map-root-user") }
+    command += [
+        "/usr/sbin/chroot", root.path, "/bin/busybox", "env", "-i", "PATH=/opt/cw/bin:/bin", "HOME=/root",
+        "NO_COLOR=1", "/bin/busybox", "sh", "-c", script,
+    ]
     return try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), command)
 }
 
@@ -116,7 +122,7 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
 
     let expectedVersion = top.lastPathComponent
         .replacingOccurrences(of: "cwmigrate-", with: "")
-        .replacingOccurrences(of: try #/-linux-[^-]+$/#, with: "")
+        .replacing(#/-linux-[^-]+$/#, with: "")
     let version = try inRoot(root, "cwmigrate --version")
     #expect(version.status == 0, "\(version.stderr)")
     #expect(version.stdout == expectedVersion + "\n")
