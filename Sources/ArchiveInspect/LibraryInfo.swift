@@ -29,7 +29,8 @@ public struct ArchiveLibraryInfo: Sendable, Equatable, Codable {
         let details = String(cString: archive_version_details())
         return ArchiveLibraryInfo(
             version: String(String(cString: archive_version_string()).split(separator: " ").last ?? "unknown"),
-            details: details.hasPrefix("libarchive ") ? details.split(separator: " ").dropFirst(2).joined(separator: " ") : details,
+            details: details.hasPrefix("libarchive ")
+                ? details.split(separator: " ").dropFirst(2).joined(separator: " ") : details,
             compressions: probes.map { probe in
                 Compression(name: probe.name, read: readSupport(probe.read), write: writeSupport(probe.write))
             })

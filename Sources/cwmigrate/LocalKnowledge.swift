@@ -19,7 +19,9 @@ enum LocalKnowledge {
     }
 
     /// The playbook at `path`, else the bundled one for `installation` (docker-compose by default).
-    static func playbook(path: String?, installation: InstallationKind?, playbooks: String? = nil) throws -> Playbook {
+    static func playbook(path: String?, installation: InstallationKind?, playbooks: String? = nil) throws
+        -> Playbook
+    {
         let playbookPath =
             try path
             ?? DataFiles.playbooksDirectory(explicit: playbooks)

@@ -47,9 +47,10 @@ extension VersionCommand.Report {
         func row(_ label: String, _ value: String) -> String {
             label.padding(toLength: 12, withPad: " ", startingAt: 0) + value
         }
+        let curl = [libcurl.version, libcurl.tls, libcurl.zlib.map { "zlib/\($0)" }].compactMap(\.self)
         var lines = [
             row("cwmigrate", "\(version) (\(commit))"),
-            row("libcurl", [libcurl.version, libcurl.tls, libcurl.zlib.map { "zlib/\($0)" }].compactMap(\.self).joined(separator: ", ")),
+            row("libcurl", curl.joined(separator: ", ")),
             row("libarchive", "\(libarchive.version) (\(libarchive.details))"),
         ]
         for support in [ArchiveLibraryInfo.Support.builtIn, .externalProgram, .unsupported] {

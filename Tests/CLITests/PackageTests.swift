@@ -80,7 +80,9 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     defer { try? FileManager.default.removeItem(at: dir) }
     let name = top.lastPathComponent
     #expect(name.hasPrefix("cwmigrate-"))
-    #expect(name.hasSuffix("-linux-\(try TestSupport.shell("uname -m").stdout.trimmingCharacters(in: .whitespacesAndNewlines))"))
+    #expect(
+        name.hasSuffix(
+            "-linux-\(try TestSupport.shell("uname -m").stdout.trimmingCharacters(in: .whitespacesAndNewlines))"))
     for file in [
         "bin/cwmigrate", "install.sh", "README.md", "SHA256SUMS", "share/cwmigrate/playbooks/compat.yml",
         "share/cwmigrate/playbooks/docker-compose.yml", "share/cwmigrate/playbooks/kubernetes.yml",
@@ -89,7 +91,8 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     ] {
         #expect(FileManager.default.fileExists(atPath: top.appendingPathComponent(file).path), "\(file) is missing")
     }
-    let sums = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/sha256sum"), ["-c", "SHA256SUMS"], currentDirectory: top)
+    let sums = try TestSupport.run(
+        URL(fileURLWithPath: "/usr/bin/sha256sum"), ["-c", "SHA256SUMS"], currentDirectory: top)
     #expect(sums.status == 0)
     #expect(sums.stdout.contains("bin/cwmigrate: OK"))
     let libraries = try TestSupport.shell("ldd bin/cwmigrate", in: top).stdout
@@ -117,8 +120,11 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     let install = try inRoot(root, "/tmp/artifact/install.sh --prefix /opt/cw")
     #expect(install.status == 0, "\(install.stderr)")
     #expect(install.stdout.contains("installed cwmigrate"))
-    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/cw/share/cwmigrate/playbooks/compat.yml").path))
-    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/cw/share/man/man1/cwmigrate.1").path))
+    #expect(
+        FileManager.default.fileExists(
+            atPath: root.appendingPathComponent("opt/cw/share/cwmigrate/playbooks/compat.yml").path))
+    #expect(
+        FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/cw/share/man/man1/cwmigrate.1").path))
 
     let expectedVersion = top.lastPathComponent
         .replacingOccurrences(of: "cwmigrate-", with: "")
@@ -204,10 +210,14 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
         """, in: dir)
     let state = ["XDG_STATE_HOME": dir.appendingPathComponent("state").path]
     let bundled = try TestSupport.run(
-        TestSupport.product("cwmigrate"), ["plan", "--backup-version", "1.0.73", "--running", "1.8.0"], environment: state)
+        TestSupport.product("cwmigrate"), ["plan", "--backup-version", "1.0.73", "--running", "1.8.0"],
+        environment: state)
     let mine = try TestSupport.run(
         TestSupport.product("cwmigrate"),
-        ["plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--playbooks", dir.appendingPathComponent("mine").path],
+        [
+            "plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--playbooks",
+            dir.appendingPathComponent("mine").path,
+        ],
         environment: state)
     #expect(bundled.status == 3)
     #expect(mine.status == 4, "\(mine.stderr)")
