@@ -60,13 +60,13 @@ list_libraries() {
   for loader in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1 /lib/ld-linux-x86-64.so.2; do
     if [ -x "$loader" ]; then "$loader" --list "$binary" 2>&1 && return 0; fi
   done
-  for soname in $(cat "$here/share/cwmigrate/needed-libraries" 2>/dev/null); do
+  while read -r soname; do
     found=no
     for dir in /lib /lib64 /usr/lib /usr/lib64 /lib/*-linux-gnu /usr/lib/*-linux-gnu /usr/local/lib; do
       [ -e "$dir/$soname" ] && { found=yes; echo "$soname => $dir/$soname"; break; }
     done
     [ "$found" = yes ] || echo "$soname => not found"
-  done
+  done < "$here/share/cwmigrate/needed-libraries"
   return 0
 }
 
@@ -93,7 +93,7 @@ if [ -n "$missing" ]; then
   exit 69
 fi
 if [ -n "$too_old" ]; then
-  echo "error: this host's C libraries are older than cwmigrate needs (missing symbol versions: $(echo $too_old))" >&2
+  echo "error: this host's C libraries are older than cwmigrate needs (missing symbol versions: $(printf '%s\n' "$too_old" | tr '\n' ' '))" >&2
   echo "hint: build cwmigrate from source on this release, or use a host with glibc as new as Debian 12's" >&2
   exit 69
 fi
