@@ -13,9 +13,8 @@ private let artifact: Result<URL, PackagingFailed> = {
         return .success(URL(fileURLWithPath: given))
     }
     do {
-        let output = try TestSupport.temporaryDirectory("cwmigrate-artifact")
-        let result = try TestSupport.shell(
-            "scripts/package --output '\(output.path)' 2>/dev/null", in: TestSupport.packageRoot)
+        // scripts/package's own output directory (.build/dist), so no test run leaves a copy behind.
+        let result = try TestSupport.shell("scripts/package", in: TestSupport.packageRoot)
         let path = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         return .success(URL(fileURLWithPath: path))
     } catch {
