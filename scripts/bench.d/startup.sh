@@ -19,26 +19,34 @@ bin="$work/prefix/bin/cwmigrate"
 example="$root/examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"
 export XDG_STATE_HOME="$work/state" NO_COLOR=1
 
-# median_ms COMMAND...: the median wall time of 21 runs, in ms with one decimal.
-median_ms() {
-  local times=() start end
-  "$@" > /dev/null 2>&1 || true   # once unmeasured, so the first run does not pay for the page cache
-  for _ in $(seq 21); do
-    start=$(date +%s%N); "$@" > /dev/null 2>&1 || true; end=$(date +%s%N)
-    times+=($(( (end - start) / 1000 )))
+# Rounds interleave the commands, so a burst of load from elsewhere on the machine hits all
+# of them alike; each command runs once unmeasured first, to fill the page cache.
+commands=(
+  "$bin --version"
+  "$bin version --json"
+  "$bin plan --backup $example --running 1.8.0"
+  "curl --version"
+  "/bin/true"
+)
+declare -A samples
+for c in "${commands[@]}"; do $c > /dev/null 2>&1 || true; done
+for _ in $(seq 21); do
+  for c in "${commands[@]}"; do
+    start=$(date +%s%N); $c > /dev/null 2>&1 || true; end=$(date +%s%N)
+    samples[$c]+="$(( (end - start) / 1000 )) "
   done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n 11p | awk '{ printf "%.1f", $1 / 1000 }'
-}
-
-version_ms=$(median_ms "$bin" --version)
-plan_ms=$(median_ms "$bin" plan --backup "$example" --running 1.8.0)
-json_ms=$(median_ms "$bin" version --json)
-curl_ms=$(median_ms curl --version)
-true_ms=$(median_ms /bin/true)
+done
+# median_ms COMMAND: the median of its 21 samples, in ms with one decimal.
+median_ms() { tr ' ' '\n' <<< "${samples[$1]}" | grep . | sort -n | sed -n 11p | awk '{ printf "%.1f", $1 / 1000 }'; }
+version_ms=$(median_ms "${commands[0]}")
+json_ms=$(median_ms "${commands[1]}")
+plan_ms=$(median_ms "${commands[2]}")
+curl_ms=$(median_ms "${commands[3]}")
+true_ms=$(median_ms "${commands[4]}")
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; $(uname -sr)"
 echo "artifact: $(basename "$artifact") $(stat -c %s "$artifact") bytes ($(du -h "$artifact" | cut -f1))"
-echo "binary:   $(stat -c %s "$bin") bytes installed; dynamic: $(ldd "$bin" | awk '{print $1}' | sed 's|.*/||' | grep -v vdso | tr '\n' ' ')"
+echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies)"
 printf '%-44s %8s\n' "command (median of 21)" "wall"
 printf '%-44s %5s ms   (goal < 20 ms)\n' "cwmigrate --version" "$version_ms"
 printf '%-44s %5s ms\n' "cwmigrate version --json" "$json_ms"
