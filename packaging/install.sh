@@ -60,6 +60,7 @@ list_libraries() {
   for loader in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1 /lib/ld-linux-x86-64.so.2; do
     if [ -x "$loader" ]; then "$loader" --list "$binary" 2>&1 && return 0; fi
   done
+  [ -f "$here/share/cwmigrate/needed-libraries" ] || return 0
   while read -r soname; do
     found=no
     for dir in /lib /lib64 /usr/lib /usr/lib64 /lib/*-linux-gnu /usr/lib/*-linux-gnu /usr/local/lib; do
@@ -71,7 +72,11 @@ list_libraries() {
 }
 
 libraries="$(list_libraries || true)"
-missing="$(printf '%s\n' "$libraries" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p')"
+# ldd says "libX.so.1 => not found"; the loader stops at the first with "error while loading
+# shared libraries: libX.so.1: cannot open shared object file".
+missing="$(printf '%s\n' "$libraries" | sed -n \
+  -e 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' \
+  -e 's/.*error while loading shared libraries: \([^:]*\): cannot open.*/\1/p' | sort -u)"
 too_old="$(printf '%s\n' "$libraries" | sed -n "s/.*version \`\([^']*\)' not found.*/\1/p" | sort -u)"
 if [ -n "$missing" ]; then
   echo "error: cwmigrate needs shared libraries this host does not have:" >&2
