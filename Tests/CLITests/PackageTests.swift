@@ -104,6 +104,11 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     for subcommand in ["inspect", "plan", "status", "backup", "restore", "version"] {
         #expect(man.contains(subcommand), "the man page does not mention \(subcommand)")
     }
+    // scripts/package bakes the version into a copy of the sources, never into the work tree.
+    let buildInfo = try String(
+        contentsOf: TestSupport.packageRoot.appendingPathComponent("Sources/cwmigrate/BuildInfo.swift"), encoding: .utf8
+    )
+    #expect(buildInfo.contains("static let version = \"0.1.0-dev\""))
     let bash = try String(
         contentsOf: top.appendingPathComponent("share/bash-completion/completions/cwmigrate"), encoding: .utf8)
     #expect(bash.contains("--playbooks"))
