@@ -108,29 +108,32 @@ if [ "$check_only" = yes ]; then
 fi
 
 # --- install ----------------------------------------------------------------------------
-put() { # put MODE SOURCE DESTINATION
-  mkdir -p "$(dirname "$3")" && cp "$2" "$3.new.$$" && chmod "$1" "$3.new.$$" && mv -f "$3.new.$$" "$3"
-}
-{
-  put 755 "$binary" "$prefix/bin/cwmigrate"
-  # The playbooks are replaced whole, so a playbook removed in this release does not linger.
-  share="$prefix/share/cwmigrate"
-  mkdir -p "$share"
-  rm -rf "$share/playbooks.new.$$"
-  cp -R "$here/share/cwmigrate/playbooks" "$share/playbooks.new.$$"
-  rm -rf "$share/playbooks.old.$$"
-  [ ! -d "$share/playbooks" ] || mv "$share/playbooks" "$share/playbooks.old.$$"
-  mv "$share/playbooks.new.$$" "$share/playbooks"
-  rm -rf "$share/playbooks.old.$$"
-  put 644 "$here/share/man/man1/cwmigrate.1" "$prefix/share/man/man1/cwmigrate.1"
-  put 644 "$here/share/bash-completion/completions/cwmigrate" "$prefix/share/bash-completion/completions/cwmigrate"
-  put 644 "$here/share/zsh/site-functions/_cwmigrate" "$prefix/share/zsh/site-functions/_cwmigrate"
-  put 644 "$here/share/fish/vendor_completions.d/cwmigrate.fish" "$prefix/share/fish/vendor_completions.d/cwmigrate.fish"
-} || {
-  echo "error: cannot write to $prefix" >&2
+cannot_write() {
+  echo "error: cannot write $1" >&2
   echo "hint: run as root, or choose a directory you own with --prefix" >&2
   exit 73
 }
+# Each file is copied beside its place and renamed over it, so a running cwmigrate or an
+# interrupted install never sees half a file.
+put() { # put MODE SOURCE DESTINATION
+  { mkdir -p "$(dirname "$3")" && cp "$2" "$3.new.$$" && chmod "$1" "$3.new.$$" && mv -f "$3.new.$$" "$3"; } \
+    2>/dev/null || { rm -f "$3.new.$$" 2>/dev/null; cannot_write "$3"; }
+}
+put 755 "$binary" "$prefix/bin/cwmigrate"
+# The playbooks are replaced whole, so a playbook removed in this release does not linger.
+share="$prefix/share/cwmigrate"
+{ mkdir -p "$share" && rm -rf "$share/playbooks.new.$$" \
+  && cp -R "$here/share/cwmigrate/playbooks" "$share/playbooks.new.$$"; } 2>/dev/null \
+  || cannot_write "$share/playbooks"
+if [ -d "$share/playbooks" ]; then
+  mv "$share/playbooks" "$share/playbooks.old.$$" || cannot_write "$share/playbooks"
+fi
+mv "$share/playbooks.new.$$" "$share/playbooks" || cannot_write "$share/playbooks"
+rm -rf "$share/playbooks.old.$$"
+put 644 "$here/share/man/man1/cwmigrate.1" "$prefix/share/man/man1/cwmigrate.1"
+put 644 "$here/share/bash-completion/completions/cwmigrate" "$prefix/share/bash-completion/completions/cwmigrate"
+put 644 "$here/share/zsh/site-functions/_cwmigrate" "$prefix/share/zsh/site-functions/_cwmigrate"
+put 644 "$here/share/fish/vendor_completions.d/cwmigrate.fish" "$prefix/share/fish/vendor_completions.d/cwmigrate.fish"
 
 version="$("$prefix/bin/cwmigrate" --version)" || {
   echo "error: $prefix/bin/cwmigrate was installed but does not run" >&2; exit 70; }

@@ -240,3 +240,34 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     #expect(result.stderr.contains("error: cannot find cwmigrate's playbooks directory (looked in \(dir.path)"))
     #expect(result.stderr.contains("hint: --playbooks must name a directory holding compat.yml"))
 }
+
+@Test func installingAgainReplacesThePlaybooksWhole() throws {
+    let (dir, top) = try unpacked()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let prefix = dir.appendingPathComponent("prefix")
+    let first = try TestSupport.run(top.appendingPathComponent("install.sh"), ["--prefix", prefix.path])
+    #expect(first.status == 0, "\(first.stderr)")
+    let stale = prefix.appendingPathComponent("share/cwmigrate/playbooks/removed-in-this-release.yml")
+    try Data("old".utf8).write(to: stale)
+    let second = try TestSupport.run(top.appendingPathComponent("install.sh"), ["--prefix", prefix.path])
+    #expect(second.status == 0, "\(second.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: stale.path))
+    #expect(
+        FileManager.default.fileExists(
+            atPath: prefix.appendingPathComponent("share/cwmigrate/playbooks/compat.yml").path))
+    let leftovers = try FileManager.default.contentsOfDirectory(
+        atPath: prefix.appendingPathComponent("share/cwmigrate").path)
+    #expect(leftovers == ["playbooks"])
+}
+
+@Test func aPrefixThatCannotBeWrittenExitsSeventyThreeWithAHint() throws {
+    let (dir, top) = try unpacked()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let blocker = dir.appendingPathComponent("a-file")
+    try Data().write(to: blocker)
+    let install = try TestSupport.run(
+        top.appendingPathComponent("install.sh"), ["--prefix", blocker.appendingPathComponent("prefix").path])
+    #expect(install.status == 73)
+    #expect(install.stderr.contains("error: cannot write \(blocker.path)/prefix/bin/cwmigrate"))
+    #expect(install.stderr.contains("hint: run as root, or choose a directory you own with --prefix"))
+}
