@@ -5,7 +5,8 @@
 #                    DIR/share/cwmigrate/playbooks, the man page and shell completions
 #     --check        only check the checksums and the shared libraries; install nothing
 # Exit codes: 0 installed (or checked), 64 usage, 65 a file does not match SHA256SUMS,
-# 69 a shared library is missing (the packages that provide it are named), 73 cannot write.
+# 66 run from outside the unpacked artifact, 69 a shared library is missing or too old (the
+# packages that provide it are named), 70 installed but does not run, 73 cannot write.
 set -eu
 
 prefix=/usr/local
