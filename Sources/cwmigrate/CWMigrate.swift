@@ -10,6 +10,6 @@ struct CWMigrate: ParsableCommand {
             them, and prints the vendor's cross-version procedure as a step plan.
             Exit codes are listed in the README.
             """,
-        version: "0.1.0",
-        subcommands: [Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self])
+        version: BuildInfo.version,
+        subcommands: [Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self])
 }

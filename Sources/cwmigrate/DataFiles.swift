@@ -2,25 +2,32 @@ import Foundation
 
 /// Where cwmigrate finds its bundled data (`playbooks/`) and keeps what it learns.
 enum DataFiles {
-    /// The bundled playbooks directory: `CWMIGRATE_DATA_DIR` (holding `playbooks/` or
-    /// being it), then `<dir of executable>/../share/cwmigrate/playbooks`, then the first
+    /// The bundled playbooks directory: `--playbooks DIR` (`explicit`), then
+    /// `CWMIGRATE_DATA_DIR` (each holding `playbooks/` or being it), then `<dir of executable>/../share/cwmigrate/playbooks`, then the first
     /// directory above the executable's real path that holds `playbooks/compat.yml`
     /// (so `.build/debug/cwmigrate` finds the repository's copy).
-    static func playbooksDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(DataFilesError) -> URL
-    {
+    static func playbooksDirectory(
+        explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(DataFilesError) -> URL {
         var searched: [String] = []
         let fm = FileManager.default
         func holdsCompat(_ dir: URL) -> Bool {
             if !searched.contains(dir.path) { searched.append(dir.path) }
             return fm.fileExists(atPath: dir.appendingPathComponent("compat.yml").path)
         }
+        if let explicit {
+            let base = URL(fileURLWithPath: explicit)
+            for dir in [base, base.appendingPathComponent("playbooks")] where holdsCompat(dir) {
+                return dir.standardizedFileURL
+            }
+            throw .notFound(searched: searched, given: "--playbooks")
+        }
         if let override = environment["CWMIGRATE_DATA_DIR"], !override.isEmpty {
             let base = URL(fileURLWithPath: override)
             for dir in [base.appendingPathComponent("playbooks"), base] where holdsCompat(dir) {
                 return dir.standardizedFileURL
             }
-            throw .notFound(searched: searched, fromEnvironment: true)
+            throw .notFound(searched: searched, given: "CWMIGRATE_DATA_DIR")
         }
         for executable in executableLocations() {
             let share = executable.deletingLastPathComponent()
@@ -36,7 +43,7 @@ enum DataFiles {
             }
             searched.append("every directory above \(real.deletingLastPathComponent().path)")
         }
-        throw .notFound(searched: searched, fromEnvironment: false)
+        throw .notFound(searched: searched, given: nil)
     }
 
     /// The compat file `cwmigrate restore` writes what a server refusal taught:
@@ -69,16 +76,16 @@ enum DataFiles {
 
 /// The bundled data directory cannot be found.
 enum DataFilesError: Error, OperatorFacing {
-    case notFound(searched: [String], fromEnvironment: Bool)
+    /// `given` names the option or variable that pointed at the wrong place, if one did.
+    case notFound(searched: [String], given: String?)
 
     var failure: Failure {
         switch self {
-        case .notFound(let searched, let fromEnvironment):
+        case .notFound(let searched, let given):
             Failure(
                 message: "cannot find cwmigrate's playbooks directory (looked in \(searched.joined(separator: ", ")))",
-                hint: fromEnvironment
-                    ? "CWMIGRATE_DATA_DIR must name a directory holding playbooks/compat.yml"
-                    : "set CWMIGRATE_DATA_DIR to the directory holding playbooks/, or install them to <prefix>/share/cwmigrate/playbooks",
+                hint: given.map { "\($0) must name a directory holding compat.yml (or playbooks/compat.yml)" }
+                    ?? "give --playbooks DIR or set CWMIGRATE_DATA_DIR, or install them to <prefix>/share/cwmigrate/playbooks",
                 exitCode: ExitStatus.noInput)
         }
     }

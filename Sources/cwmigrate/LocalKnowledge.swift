@@ -5,8 +5,10 @@ import Planner
 /// the learned file, and the operator's own files, as `plan` and `restore` both read them.
 enum LocalKnowledge {
     /// The bundled compat.yml, then the learned file, then each `--compat FILE`.
-    static func load(compatFiles: [String], ignoringExamples: Bool) throws -> CompatibilityKnowledge {
-        let dataDirectory = try DataFiles.playbooksDirectory()
+    static func load(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
+        -> CompatibilityKnowledge
+    {
+        let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks)
         var knowledge = try compat(dataDirectory.appendingPathComponent("compat.yml").path)
         if let learned = DataFiles.learnedCompatFile(), FileManager.default.fileExists(atPath: learned.path) {
             knowledge = knowledge.merging(try compat(learned.path))
@@ -17,10 +19,12 @@ enum LocalKnowledge {
     }
 
     /// The playbook at `path`, else the bundled one for `installation` (docker-compose by default).
-    static func playbook(path: String?, installation: InstallationKind?) throws -> Playbook {
+    static func playbook(path: String?, installation: InstallationKind?, playbooks: String? = nil) throws
+        -> Playbook
+    {
         let playbookPath =
             try path
-            ?? DataFiles.playbooksDirectory()
+            ?? DataFiles.playbooksDirectory(explicit: playbooks)
             .appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
         let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
         if let installation, chosen.installation != installation {

@@ -45,6 +45,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "A playbook file to use instead of the bundled one for the installation.")
     var playbook: String?
 
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    var playbooks: String?
+
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")
     var refusal: String?
 
@@ -76,8 +79,9 @@ struct PlanCommand: ParsableCommand {
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
-            let chosen = try LocalKnowledge.playbook(path: playbook, installation: installation)
+            let knowledge = try LocalKnowledge.load(
+                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+            let chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
             let refused = refusal.map {
                 RestoreRefusal(statusMessage: $0, backupVersion: backupVersion, runningVersion: running)
             }

@@ -39,6 +39,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
     var noExampleData = false
 
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    var playbooks: String?
+
     func validate() throws {
         if let running { _ = try versionOption(running, "--running") }
     }
@@ -48,7 +51,8 @@ struct RestoreCommand: ParsableCommand {
             let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
             let runningVersion = try running.map { try versionOption($0, "--running") }
-            let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
+            let knowledge = try LocalKnowledge.load(
+                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
 
             if let runningVersion {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark of the shipped artifact: its size, and the start-up of the installed binary:
+# `cwmigrate --version` (goal: median < 20 ms) and `cwmigrate plan` on the example backup,
+# each the median of 21 runs (fresh processes; the page cache stays warm, as on a host
+# where the operator runs it twice). Anchors measured in the same run: `curl --version`
+# (a C program loading the same libcurl) and `/bin/true` (the cost of any fork+exec).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/cwmigrate-bench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# Always package: an up-to-date build returns quickly, and a stale artifact would lie.
+echo "packaging (release build) ..." >&2
+artifact="$("$root/scripts/package" --output "$work/dist")"
+tar -C "$work" -xzf "$artifact"
+top="$work/$(basename "$artifact" .tar.gz)"
+"$top/install.sh" --prefix "$work/prefix" > /dev/null
+bin="$work/prefix/bin/cwmigrate"
+example="$root/examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"
+export XDG_STATE_HOME="$work/state" NO_COLOR=1
+
+# Rounds interleave the commands, so a burst of load from elsewhere on the machine hits all
+# of them alike; each command runs once unmeasured first, to fill the page cache.
+commands=(
+  "$bin --version"
+  "$bin version --json"
+  "$bin plan --backup $example --running 1.8.0"
+  "curl --version"
+  "/bin/true"
+)
+declare -A samples
+for c in "${commands[@]}"; do $c > /dev/null 2>&1 || true; done
+for _ in $(seq 21); do
+  for c in "${commands[@]}"; do
+    start=$(date +%s%N); $c > /dev/null 2>&1 || true; end=$(date +%s%N)
+    samples[$c]+="$(( (end - start) / 1000 )) "
+  done
+done
+# median_ms COMMAND: the median of its 21 samples, in ms with one decimal.
+median_ms() { tr ' ' '\n' <<< "${samples[$1]}" | grep . | sort -n | sed -n 11p | awk '{ printf "%.1f", $1 / 1000 }'; }
+version_ms=$(median_ms "${commands[0]}")
+json_ms=$(median_ms "${commands[1]}")
+plan_ms=$(median_ms "${commands[2]}")
+curl_ms=$(median_ms "${commands[3]}")
+true_ms=$(median_ms "${commands[4]}")
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; $(uname -sr)"
+echo "artifact: $(basename "$artifact") $(stat -c %s "$artifact") bytes ($(du -h "$artifact" | cut -f1))"
+echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies)"
+printf '%-44s %8s\n' "command (median of 21)" "wall"
+printf '%-44s %5s ms   (goal < 20 ms)\n' "cwmigrate --version" "$version_ms"
+printf '%-44s %5s ms\n' "cwmigrate version --json" "$json_ms"
+printf '%-44s %5s ms\n' "cwmigrate plan --backup <example> --running" "$plan_ms"
+printf '%-44s %5s ms   (anchor: C, same libcurl)\n' "curl --version" "$curl_ms"
+printf '%-44s %5s ms   (anchor: fork+exec)\n' "/bin/true" "$true_ms"
+awk -v v="$version_ms" 'BEGIN { print (v < 20 ? "goal met: --version under 20 ms" : "goal missed: --version takes 20 ms or more") }'
