@@ -231,3 +231,24 @@ public final class ConnectwareHost {
         }
     }
 }
+
+extension ConnectwareHost {
+    /// A volume by its Docker name, or by its compose name within `project` (default: the
+    /// discovered installation's project).
+    public func findVolume(_ name: String, project: String? = nil) throws(DockerOpsError) -> ProjectVolume {
+        if let exact = try volume(name) {
+            if let project, let short = exact.labels[ComposeLabel.volume], exact.labels[ComposeLabel.project] == project {
+                return ProjectVolume(
+                    name: exact.name, shortName: short, driver: exact.driver, mountpoint: exact.mountpoint,
+                    labels: exact.labels, usedBy: exact.usedBy, sizeBytes: nil)
+            }
+            return exact
+        }
+        let projectName: String
+        if let project { projectName = project } else { projectName = try discover().project }
+        guard let found = try projectVolumes(projectName).first(where: { $0.shortName == name }) else {
+            throw .noSuchVolume(name)
+        }
+        return found
+    }
+}

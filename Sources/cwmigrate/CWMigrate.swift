@@ -11,5 +11,5 @@ struct CWMigrate: ParsableCommand {
             Exit codes are listed in the README.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, PlanCommand.self])
+        subcommands: [Inspect.self, PlanCommand.self, HostCommand.self, VolumesCommand.self])
 }
