@@ -61,7 +61,6 @@ extension ArchiveWriter {
         archive_entry_set_uid(entry, la_int64_t(info.st_uid))
         archive_entry_set_gid(entry, la_int64_t(info.st_gid))
         archive_entry_set_mtime(entry, info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
-        archive_entry_set_atime(entry, info.st_atim.tv_sec, info.st_atim.tv_nsec)
 
         var fd: Int32 = -1
         defer { if fd >= 0 { Glibc.close(fd) } }
