@@ -82,8 +82,8 @@ extension ConnectwareHost {
     }
 
     func imageExists(_ reference: String) -> Bool {
-        let escaped = reference.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? reference
-        return (try? engine.send(.get, "/images/\(escaped)/json")) != nil
+        // The Engine's router takes a reference with slashes in the path as it is.
+        (try? engine.send(.get, "/images/\(reference)/json")) != nil
     }
 
     /// Images tagged `registry.cybus.io/cybus/…` with another version than `version`.
@@ -138,10 +138,6 @@ extension ConnectwareHost {
             if let key = request.licenseKey { try setEnvValue("CYBUS_REGISTRY_PASS", key, in: request.directory) }
             try runProgram([request.installer ?? "", "-s", "-d", request.directory], in: request.directory)
         case .offlineImages:
-            if let current = try? discover(project: request.project) {
-                try stop(current)
-                try removeContainers(current)
-            }
             let missing = wantedImages(request).filter { !imageExists($0) }
             if !missing.isEmpty {
                 let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
@@ -151,7 +147,16 @@ extension ConnectwareHost {
                     throw .engine(call: "POST /images/load", status: 200, message: text)
                 }
                 let still = missing.filter { !imageExists($0) }
-                if !still.isEmpty { throw .imagesMissing(version: request.version, images: still, archive: archive) }
+                if !still.isEmpty {
+                    throw .engine(
+                        call: "POST /images/load", status: 200,
+                        message: "\(archive) was loaded but does not hold \(still.joined(separator: ", "))")
+                }
+            }
+            // Only with the images in place do the running containers go, like the installer does it.
+            if let current = try? discover(project: request.project) {
+                try stop(current)
+                try removeContainers(current)
             }
             let composeFile = request.directory + "/docker-compose.yml"
             guard let text = try? String(contentsOfFile: composeFile, encoding: .utf8) else {

@@ -8,11 +8,14 @@ import TestSupport
 /// data volumes intact.
 @Suite(.serialized)
 struct InstallTests {
-    /// Another version the lab builds than the running one.
+    /// The version a migration would install: the newest the lab builds below the running
+    /// one, else the oldest other one.
     func otherVersion(than running: String, _ lab: Lab) throws -> String {
         let versions = try lab.run(["versions"]).stdout.split(separator: "\n")
-            .compactMap { $0.hasPrefix("version ") ? String($0.dropFirst(8)) : nil }
-        return try #require(versions.last { $0 != running })
+            .compactMap { $0.hasPrefix("version ") ? Version.parse($0.dropFirst(8)) : nil }.sorted()
+        let current = try #require(Version.parse(running))
+        let older = versions.last { $0 < current }
+        return try #require(older ?? versions.first { $0 != current }).description
     }
 
     func request(_ version: String, _ strategy: InstallStrategy, _ lab: Lab, archive: String? = nil) -> InstallRequest {
