@@ -1,0 +1,18 @@
+#!/bin/sh
+# cwsim as Connectware's system-control-server: version and restore barriers from the
+# compose file, the admin password from CWSIM_PASSWORD (.env), the database from PG*.
+set -eu
+: "${CWSIM_VERSION:?}" "${CWSIM_PORT:?}" "${PGPORT:?}" "${CWSIM_PASSWORD:?CWSIM_PASSWORD is not set}"
+tries=0
+until pg_isready -q -h 127.0.0.1 -p "$PGPORT" && psql -X -q -h 127.0.0.1 -p "$PGPORT" -c 'SELECT 1' >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 600 ] || { echo "system-control-server: PostgreSQL on port $PGPORT never answered"; exit 1; }
+  sleep 0.2
+done
+set -- --version-string "$CWSIM_VERSION" --listen "127.0.0.1:$CWSIM_PORT" --data-dir /data
+for barrier in ${CWSIM_BARRIERS:-}; do set -- "$@" --barrier "$barrier"; done
+# A child, not exec: as PID 1 cwsim would ignore SIGTERM and every stop would wait for the kill.
+cwsim "$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
+wait "$child"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A by-hand walk through the lab, as an operator would use it: up at 1.8.0, seed, backup
+# through the ingress, installer to 1.7.3, -P tar + -o to 1.8.1, the barrier, down.
+# Run: scripts/lab.d/smoke.sh   (needs root; leaves nothing behind when it passes)
+set -euo pipefail
+lab="$(cd "$(dirname "$0")/.." && pwd)/lab"
+work="$(mktemp -d /tmp/cwmigrate-lab-smoke.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+step() { echo "smoke: [${SECONDS}s] $*" >&2; }
+api() { printf 'user = "admin:%s"\n' "$CWMIGRATE_PASSWORD" | curl -sS -K - --cacert "$CWMIGRATE_CACERT" "$@"; }
+wait_idle() {
+  local status
+  for _ in $(seq 1 100); do
+    status="$(api "$CWMIGRATE_URL/api/maintenance/db")"
+    case "$status" in *'"running":false'*) echo "$status"; return 0 ;; esac
+    sleep 0.2
+  done
+  echo "smoke: still running: $status" >&2; return 1
+}
+expect() { grep -q -- "$1" <<<"$2" || { echo "smoke: FAILED: expected '$1' in: $2" >&2; exit 1; }; }
+
+step "up 1.8.0"
+"$lab" up 1.8.0 >"$work/env"
+set -a; . "$work/env"; set +a
+"$lab" seed
+"$lab" check >"$work/check.before"
+cp "$CWMIGRATE_CACERT" "$work/ca.before"
+certs="$(docker volume inspect -f '{{.Mountpoint}}' connectware_certs)"
+
+step "backup at 1.8.0 through the ingress"
+expect 202 "$(api -X POST -o /dev/null -w '%{http_code}' "$CWMIGRATE_URL/api/maintenance/db/backup")"
+expect '"id":"1.8.0_' "$(wait_idle)"
+api -o "$work/backup-1.8.0.tgz" "$CWMIGRATE_URL/api/maintenance/db/backup"
+tar -tzf "$work/backup-1.8.0.tgz" >/dev/null
+
+step "installer 1.7.3 (-s -S)"
+"$lab" install 1.7.3 -s -S
+"$lab" wait 120
+"$lab" check | diff "$work/check.before" - || { echo "smoke: FAILED: data changed by the 1.7.3 install" >&2; exit 1; }
+cmp "$certs/ca.pem" "$work/ca.before"
+expect 'registry.cybus.io/cybus/postgresql:1.7.3' "$(docker ps --format '{{.Image}}')"
+[ -z "$(docker images -q registry.cybus.io/cybus/postgresql:1.8.0)" ] || { echo "smoke: FAILED: 1.8.0 images left" >&2; exit 1; }
+expect 202 "$(api -X POST -o /dev/null -w '%{http_code}' "$CWMIGRATE_URL/api/maintenance/db/backup")"
+expect '"id":"1.7.3_' "$(wait_idle)"
+api -o "$work/backup-1.7.3.tgz" "$CWMIGRATE_URL/api/maintenance/db/backup"
+
+step "installer 1.8.1 -P, then offline -o"
+(cd "$work" && "$lab" install 1.8.1 -s -P)
+docker rmi $(docker images --format '{{.Repository}}:{{.Tag}}' | grep ':1.8.1$') >/dev/null
+if "$lab" install 1.8.1 -s -o -S 2>"$work/offline.err"; then echo "smoke: FAILED: -o without images" >&2; exit 1; fi
+expect 'is not loaded' "$(cat "$work/offline.err")"
+docker load -q -i "$work/connectware-1.8.1.tar" >/dev/null
+"$lab" install 1.8.1 -s -o -S
+"$lab" wait 120
+"$lab" check | diff "$work/check.before" -
+cmp "$certs/ca.pem" "$work/ca.before"
+
+step "the barrier: 1.8.1 refuses the 1.7.3 backup and names 1.7.3; restores the 1.8.0 one"
+expect 202 "$(api -X POST -F "file=@$work/backup-1.7.3.tgz" -o /dev/null -w '%{http_code}' "$CWMIGRATE_URL/api/maintenance/db/restore")"
+status="$(wait_idle)"
+expect '"succeded":false' "$status"
+expect 'last version that can restore this backup is 1.7.3' "$status"
+expect 202 "$(api -X POST -F "file=@$work/backup-1.8.0.tgz" -o /dev/null -w '%{http_code}' "$CWMIGRATE_URL/api/maintenance/db/restore")"
+expect '"succeded":true' "$(wait_idle)"
+"$lab" check | diff "$work/check.before" -
+
+step "down"
+"$lab" down
+if pgrep -f "$CWMIGRATE_LAB_DIR/" >/dev/null; then echo "smoke: FAILED: lab processes left" >&2; exit 1; fi
+if grep -qF "$CWMIGRATE_LAB_DIR/" /proc/self/mountinfo; then echo "smoke: FAILED: lab mounts left" >&2; exit 1; fi
+[ ! -e "$CWMIGRATE_LAB_DIR" ] || { echo "smoke: FAILED: $CWMIGRATE_LAB_DIR left" >&2; exit 1; }
+step "passed"
