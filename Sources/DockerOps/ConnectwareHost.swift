@@ -63,7 +63,8 @@ public final class ConnectwareHost {
             containers.append(
                 CoreContainer(
                     id: summary.id, name: summary.displayName, service: service, image: image,
-                    imageVersion: connectwareImageTag(image), state: details.state?.status ?? summary.state ?? "unknown",
+                    imageVersion: connectwareImageTag(image),
+                    state: details.state?.status ?? summary.state ?? "unknown",
                     status: summary.status ?? "", health: details.state?.health?.status,
                     mounts: (summary.mounts ?? []).compactMap { mount in
                         guard mount.type == "volume", let name = mount.name else { return nil }
@@ -214,7 +215,9 @@ public final class ConnectwareHost {
         var last: [String] = []
         while true {
             if let installation = try? discover(project: project) {
-                let unhealthy = installation.containers.filter { !$0.isRunning || ($0.health ?? "healthy") != "healthy" }
+                let unhealthy = installation.containers.filter {
+                    !$0.isRunning || ($0.health ?? "healthy") != "healthy"
+                }
                 last = unhealthy.map { "\($0.service) \($0.state)" + ($0.health.map { " (\($0))" } ?? "") }
                 if installation.containers.isEmpty { last = ["no core containers"] }
                 if unhealthy.isEmpty, !installation.containers.isEmpty {
@@ -237,7 +240,8 @@ extension ConnectwareHost {
     /// discovered installation's project).
     public func findVolume(_ name: String, project: String? = nil) throws(DockerOpsError) -> ProjectVolume {
         if let exact = try volume(name) {
-            if let project, let short = exact.labels[ComposeLabel.volume], exact.labels[ComposeLabel.project] == project {
+            if let project, let short = exact.labels[ComposeLabel.volume], exact.labels[ComposeLabel.project] == project
+            {
                 return ProjectVolume(
                     name: exact.name, shortName: short, driver: exact.driver, mountpoint: exact.mountpoint,
                     labels: exact.labels, usedBy: exact.usedBy, sizeBytes: nil)

@@ -108,7 +108,9 @@ public final class Engine {
         return response.body
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ method: HTTPMethod = .get, _ path: String, query: [String: String] = [:])
+    func decode<T: Decodable>(
+        _ type: T.Type, _ method: HTTPMethod = .get, _ path: String, query: [String: String] = [:]
+    )
         throws(DockerOpsError) -> T
     {
         let body = try send(method, path, query: query)

@@ -58,7 +58,10 @@ extension ConnectwareHost {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = String(line)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("image:"), let old = connectwareImageTag(String(trimmed.dropFirst(6)).trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))) {
+            if trimmed.hasPrefix("image:"),
+                let old = connectwareImageTag(
+                    String(trimmed.dropFirst(6)).trimmingCharacters(in: CharacterSet(charactersIn: " \"'")))
+            {
                 if let range = line.range(of: ":" + old, options: .backwards) {
                     line.replaceSubrange(range, with: ":" + version)
                 }
@@ -117,7 +120,8 @@ extension ConnectwareHost {
         case .offlineImages:
             if wanted.isEmpty {
                 throw .imagesMissing(
-                    version: request.version, images: ["(no registry.cybus.io image in \(request.directory)/docker-compose.yml)"],
+                    version: request.version,
+                    images: ["(no registry.cybus.io image in \(request.directory)/docker-compose.yml)"],
                     archive: request.imageArchive ?? "(not given)")
             }
             if !missing.isEmpty {
@@ -141,7 +145,8 @@ extension ConnectwareHost {
             let missing = wantedImages(request).filter { !imageExists($0) }
             if !missing.isEmpty {
                 let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
-                let answer = try engine.upload("/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar")
+                let answer = try engine.upload(
+                    "/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar")
                 let text = String(decoding: answer, as: UTF8.self)
                 if text.contains("\"error\"") {
                     throw .engine(call: "POST /images/load", status: 200, message: text)
@@ -167,8 +172,12 @@ extension ConnectwareHost {
             if access(keep, F_OK) != 0 { _ = FileManager.default.createFile(atPath: keep, contents: Data(text.utf8)) }
             let updated = Data(Self.retargetCompose(text, to: request.version).utf8)
             let temporary = composeFile + ".part"
-            guard FileManager.default.createFile(atPath: temporary, contents: updated), rename(temporary, composeFile) == 0
-            else { throw .programFailed(command: "writing \(composeFile)", status: 1, output: String(cString: strerror(errno))) }
+            guard FileManager.default.createFile(atPath: temporary, contents: updated),
+                rename(temporary, composeFile) == 0
+            else {
+                throw .programFailed(
+                    command: "writing \(composeFile)", status: 1, output: String(cString: strerror(errno)))
+            }
         }
         try start(project: request.project, directory: request.directory)
     }

@@ -93,7 +93,9 @@ struct ContainerSummary: Decodable {
         var name: String?
         var destination: String?
         enum CodingKeys: String, CodingKey {
-            case type = "Type", name = "Name", destination = "Destination"
+            case type = "Type"
+            case name = "Name"
+            case destination = "Destination"
         }
     }
     var id: String
@@ -104,7 +106,12 @@ struct ContainerSummary: Decodable {
     var labels: [String: String]?
     var mounts: [Mount]?
     enum CodingKeys: String, CodingKey {
-        case id = "Id", names = "Names", image = "Image", state = "State", status = "Status", labels = "Labels"
+        case id = "Id"
+        case names = "Names"
+        case image = "Image"
+        case state = "State"
+        case status = "Status"
+        case labels = "Labels"
         case mounts = "Mounts"
     }
 
@@ -115,7 +122,10 @@ struct ContainerDetails: Decodable {
     struct Config: Decodable {
         var image: String?
         var env: [String]?
-        enum CodingKeys: String, CodingKey { case image = "Image", env = "Env" }
+        enum CodingKeys: String, CodingKey {
+            case image = "Image"
+            case env = "Env"
+        }
     }
     struct State: Decodable {
         struct Health: Decodable {
@@ -125,11 +135,18 @@ struct ContainerDetails: Decodable {
         var status: String?
         var running: Bool?
         var health: Health?
-        enum CodingKeys: String, CodingKey { case status = "Status", running = "Running", health = "Health" }
+        enum CodingKeys: String, CodingKey {
+            case status = "Status"
+            case running = "Running"
+            case health = "Health"
+        }
     }
     var config: Config?
     var state: State?
-    enum CodingKeys: String, CodingKey { case config = "Config", state = "State" }
+    enum CodingKeys: String, CodingKey {
+        case config = "Config"
+        case state = "State"
+    }
 }
 
 struct VolumeList: Decodable {
@@ -139,7 +156,10 @@ struct VolumeList: Decodable {
         var mountpoint: String?
         var labels: [String: String]?
         enum CodingKeys: String, CodingKey {
-            case name = "Name", driver = "Driver", mountpoint = "Mountpoint", labels = "Labels"
+            case name = "Name"
+            case driver = "Driver"
+            case mountpoint = "Mountpoint"
+            case labels = "Labels"
         }
     }
     var volumes: [Volume]?
@@ -154,7 +174,10 @@ struct DiskUsage: Decodable {
         }
         var name: String
         var usageData: Usage?
-        enum CodingKeys: String, CodingKey { case name = "Name", usageData = "UsageData" }
+        enum CodingKeys: String, CodingKey {
+            case name = "Name"
+            case usageData = "UsageData"
+        }
     }
     var volumes: [Volume]?
     enum CodingKeys: String, CodingKey { case volumes = "Volumes" }

@@ -79,7 +79,9 @@ extension ConnectwareHost {
     func runningUsers(of volume: ProjectVolume) throws(DockerOpsError) -> [String] {
         let running = try engine.decode(
             [ContainerSummary].self, .get, "/containers/json",
-            query: ["filters": Engine.filters(["volume": [volume.name], "status": ["running", "restarting", "paused"]])])
+            query: [
+                "filters": Engine.filters(["volume": [volume.name], "status": ["running", "restarting", "paused"]])
+            ])
         return running.map(\.displayName).sorted()
     }
 
@@ -102,7 +104,8 @@ extension ConnectwareHost {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "its manifest \(sidecar) is unreadable")
         }
         guard manifest.format == SnapshotManifest.currentFormat, let expected = manifest.archiveSHA256 else {
-            throw .snapshotNotVerified(volume: subject, path: path, reason: "its manifest is not a \(SnapshotManifest.currentFormat) manifest")
+            throw .snapshotNotVerified(
+                volume: subject, path: path, reason: "its manifest is not a \(SnapshotManifest.currentFormat) manifest")
         }
         if let volume, manifest.volume != volume {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "it is a snapshot of \(manifest.volume)")
@@ -194,7 +197,8 @@ extension ConnectwareHost {
         manifest.contentBytes = contentBytes
         try syncFile(part)
         guard link(part, output) == 0 else {
-            throw errno == EEXIST ? .outputExists(path: output) : .snapshotWrite(path: output, message: String(cString: strerror(errno)))
+            throw errno == EEXIST
+                ? .outputExists(path: output) : .snapshotWrite(path: output, message: String(cString: strerror(errno)))
         }
         unlink(part)
         placed = true
@@ -235,7 +239,8 @@ extension ConnectwareHost {
     public func removeVolume(_ name: String, snapshot: String, policy: VolumePolicy) throws(DockerOpsError) {
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         guard policy.allowsRemoval(of: volume) else {
-            throw .volumeNotRemovable(volume: name, removable: policy.removable.filter { !VolumePolicy.isProtected($0) }.sorted())
+            throw .volumeNotRemovable(
+                volume: name, removable: policy.removable.filter { !VolumePolicy.isProtected($0) }.sorted())
         }
         guard volume.usedBy.isEmpty else { throw .volumeInUse(volume: name, containers: volume.usedBy) }
         try Self.verifySnapshot(at: snapshot, volume: volume.name)

@@ -4,7 +4,10 @@ import Foundation
 
 /// Options every Docker command shares.
 struct DockerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The compose project (default: the one whose containers carry io.cybus.connectware=core).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The compose project (default: the one whose containers carry io.cybus.connectware=core).",
+            valueName: "name"))
     var project: String?
 }
 
@@ -48,7 +51,9 @@ struct HostCommand: ParsableCommand {
 
 extension Installation {
     var versionText: String {
-        var parts = imageVersions.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.sorted().joined(separator: ", ")))" }
+        var parts = imageVersions.sorted { $0.key < $1.key }.map {
+            "\($0.key) (\($0.value.sorted().joined(separator: ", ")))"
+        }
         if let displayVersion, imageVersions.keys.contains(displayVersion) == false || imageVersions.count > 1 {
             parts.append("display version \(displayVersion)")
         }
@@ -67,16 +72,20 @@ extension Installation {
         for (index, container) in containers.enumerated() {
             let state = container.state + (container.health.map { " (\($0))" } ?? "")
             lines.append(
-                row(index == 0 ? "services:" : "", container.service.padding(toLength: 24, withPad: " ", startingAt: 0)
-                    + state.padding(toLength: 20, withPad: " ", startingAt: 0) + container.image))
+                row(
+                    index == 0 ? "services:" : "",
+                    container.service.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + state.padding(toLength: 20, withPad: " ", startingAt: 0) + container.image))
         }
         if containers.isEmpty { lines.append(row("services:", "none (no core containers)")) }
         for (index, volume) in volumes.enumerated() {
             let size = volume.sizeBytes.map(ArchiveSize.text) ?? "size unknown"
             let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
             lines.append(
-                row(index == 0 ? "volumes:" : "", volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                    + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users))
+                row(
+                    index == 0 ? "volumes:" : "",
+                    volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                        + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users))
         }
         return lines
     }

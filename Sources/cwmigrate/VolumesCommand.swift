@@ -59,7 +59,9 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"))
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"))
         var output: String
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
@@ -85,11 +87,13 @@ struct VolumesCommand: ParsableCommand {
                 } else {
                     let host = try ConnectwareHost()
                     let target = try host.findVolume(volume, project: docker.project)
-                    let version = connectwareVersion ?? (try? host.discover(project: docker.project))?.version?.description
+                    let version =
+                        connectwareVersion ?? (try? host.discover(project: docker.project))?.version?.description
                     if version == nil {
                         terminal.warning("the running Connectware version is unknown; the snapshot will not name one")
                     }
-                    manifest = try host.snapshotVolume(target.name, to: output, connectwareVersion: version, level: level)
+                    manifest = try host.snapshotVolume(
+                        target.name, to: output, connectwareVersion: version, level: level)
                 }
                 for line in manifest.summaryLines(file: output) { terminal.out(line) }
                 for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
@@ -190,7 +194,10 @@ extension SnapshotManifest {
         var lines = [row("snapshot:", file), row("volume:", volume)]
         lines.append(row("version:", connectwareVersion ?? "unknown"))
         lines.append(
-            row("files:", "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(ArchiveSize.text(bytes)))"))
+            row(
+                "files:",
+                "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(ArchiveSize.text(bytes)))"
+            ))
         if let archiveBytes {
             lines.append(row("archive:", "\(archiveBytes) bytes (\(ArchiveSize.text(archiveBytes))), zstd"))
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -40,7 +40,8 @@ struct DockerCLITests {
     }
 
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
-        try TestSupport.run(TestSupport.product("cwmigrate"), arguments, environment: environment, currentDirectory: dir)
+        try TestSupport.run(
+            TestSupport.product("cwmigrate"), arguments, environment: environment, currentDirectory: dir)
     }
 
     func sh(_ script: String) throws -> String {
@@ -101,7 +102,8 @@ struct DockerCLITests {
     @Test func aDirectorySnapshotIsReadBackByInspectWithItsVersionAndChecksum() throws {
         _ = try sh("mkdir -p data/base && head -c 2000000 /dev/urandom > data/base/1 && ln -s base/1 data/link")
         let result = try cwmigrate([
-            "volumes", "snapshot", "connectware_postgresql", "--directory", dir.path + "/data", "--output", "pg.tar.zst",
+            "volumes", "snapshot", "connectware_postgresql", "--directory", dir.path + "/data", "--output",
+            "pg.tar.zst",
             "--connectware-version", "1.7.3",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -140,7 +142,8 @@ struct DockerCLITests {
             try cwmigrate(["volumes", "restore", "service-manager", "--from", file, "--yes"])
         }
         #expect(result.status == 75)
-        #expect(result.stderr.hasPrefix("error: refusing to touch volume \(lab.project)_service-manager: it is used by"))
+        #expect(
+            result.stderr.hasPrefix("error: refusing to touch volume \(lab.project)_service-manager: it is used by"))
     }
 
     @Test func aDamagedSnapshotIsRefusedWith65() throws {
@@ -158,10 +161,14 @@ struct DockerCLITests {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_certs", named: "certs.tar.zst")
         let result = try exclusively(lab) {
-            try cwmigrate(["volumes", "remove", "certs", "--snapshot", file, "--removable", "certs,postgresql", "--yes"])
+            try cwmigrate([
+                "volumes", "remove", "certs", "--snapshot", file, "--removable", "certs,postgresql", "--yes",
+            ])
         }
         #expect(result.status == 77)
-        #expect(result.stderr.hasPrefix("error: refusing to remove volume \(lab.project)_certs: it is not in the removable set"))
+        #expect(
+            result.stderr.hasPrefix(
+                "error: refusing to remove volume \(lab.project)_certs: it is not in the removable set"))
         let list = try exclusively(lab) { try cwmigrate(["volumes", "list"]) }
         #expect(list.stdout.contains("\(lab.project)_certs"))
     }

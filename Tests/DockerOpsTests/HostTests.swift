@@ -1,7 +1,7 @@
 import DockerOps
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.serialized)
 struct HostTests {

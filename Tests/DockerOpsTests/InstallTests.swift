@@ -1,8 +1,8 @@
 import DockerOps
 import Foundation
 import Planner
-import Testing
 import TestSupport
+import Testing
 
 /// Both install strategies move the lab from one version to another and back, with the
 /// data volumes intact.
@@ -63,10 +63,12 @@ struct InstallTests {
             let work = try TestSupport.temporaryDirectory("cwmigrate-offline")
             defer { try? FileManager.default.removeItem(at: work) }
             try TestSupport.shell(
-                "cd '\(work.path)' && '\(lab.directory)/installers/\(target)/connectware-online-installer.sh' -s -P >/dev/null")
+                "cd '\(work.path)' && '\(lab.directory)/installers/\(target)/connectware-online-installer.sh' -s -P >/dev/null"
+            )
             let archive = work.appendingPathComponent("connectware-\(target).tar").path
             try TestSupport.shell(
-                "docker images --format '{{.Repository}}:{{.Tag}}' | grep ':\(target)$' | xargs -r docker rmi >/dev/null")
+                "docker images --format '{{.Repository}}:{{.Tag}}' | grep ':\(target)$' | xargs -r docker rmi >/dev/null"
+            )
             #expect(throws: DockerOpsError.self) {
                 try host.checkInstall(request(target, .offlineImages, lab, archive: work.path + "/absent.tar"))
             }

@@ -1,7 +1,7 @@
 import DockerOps
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -25,7 +25,9 @@ struct Lab {
         }
         let project = environment["CWMIGRATE_LAB_PROJECT_DIR"] ?? directory + "/connectware"
         // Only the lab's own daemon: its socket lives in the lab's directory.
-        guard host.hasPrefix("unix://" + directory) else { throw LabMissing(detail: "DOCKER_HOST \(host) is not the lab's socket") }
+        guard host.hasPrefix("unix://" + directory) else {
+            throw LabMissing(detail: "DOCKER_HOST \(host) is not the lab's socket")
+        }
         return Lab(dockerHost: host, directory: directory, projectDirectory: project)
     }
 

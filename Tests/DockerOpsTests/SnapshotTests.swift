@@ -1,8 +1,9 @@
 import ArchiveInspect
-@testable import DockerOps
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import DockerOps
 
 /// Snapshots of plain directories: no Docker needed.
 struct SnapshotTests {
@@ -18,7 +19,8 @@ struct SnapshotTests {
             chown -R 999:998 base && chown 70:70 empty && chmod 2750 empty && touch -d 2020-01-02T03:04:05 PG_VERSION
             """)
         let file = root.appendingPathComponent("snap.tar.zst").path
-        let manifest = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.1")
+        let manifest = try ConnectwareHost.snapshotDirectory(
+            source, volume: "lab_pg", to: file, connectwareVersion: "1.8.1")
         #expect(manifest.files == 2)
         #expect(manifest.hardlinks == 1)
         #expect(manifest.symlinks == 1)

@@ -1,7 +1,7 @@
 import DockerOps
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Snapshot, removal and restore on the lab's real volumes. Each test leaves Connectware
 /// running with its volumes as it found them.
@@ -146,10 +146,14 @@ struct VolumeTests {
             #expect {
                 try host.removeVolume(certsName, snapshot: certsSnapshot, policy: evenNamed)
             } throws: { error in
-                guard case .volumeNotRemovable(let volume, let removable) = error as? DockerOpsError else { return false }
+                guard case .volumeNotRemovable(let volume, let removable) = error as? DockerOpsError else {
+                    return false
+                }
                 return volume == certsName && removable == ["postgresql"]
             }
-            #expect(throws: DockerOpsError.volumeNotRemovable(volume: other, removable: ["postgresql", "service-manager"])) {
+            #expect(
+                throws: DockerOpsError.volumeNotRemovable(volume: other, removable: ["postgresql", "service-manager"])
+            ) {
                 try host.removeVolume(other, snapshot: otherSnapshot, policy: .vendorDefault)
             }
             #expect(try lab.volumeExists(certsName))
