@@ -252,3 +252,81 @@ private func extractionMessage(_ archive: OpaquePointer) -> String {
     if let message = archive_error_string(archive) { return String(cString: message) }
     return "libarchive error \(archive_errno(archive))"
 }
+
+extension ArchiveWriter {
+    /// Copies the entries of another archive (any format and compression libarchive reads)
+    /// under `oldPrefix/` into this one under `newPrefix/`, keeping their metadata; entries
+    /// outside the prefix are left out. This is how a tar streamed by the Docker Engine
+    /// becomes a snapshot, and a snapshot becomes a tar for the Engine.
+    public func addEntries(fromArchive source: String, renaming oldPrefix: String, to newPrefix: String)
+        throws(WriteError) -> TreeTotals
+    {
+        let archive = try openHandle()
+        guard let reader = archive_read_new() else {
+            throw .cannotReadSource(path: source, message: "libarchive could not allocate a reader")
+        }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_all(reader)
+        guard archive_read_open_filename(reader, source, 1 << 20) == ARCHIVE_OK else {
+            throw .cannotReadSource(path: source, message: Self.archiveWriterMessage(reader))
+        }
+        let block = UnsafeMutableRawPointer.allocate(byteCount: Self.archiveWriterBlockSize, alignment: 64)
+        defer { block.deallocate() }
+        var totals = TreeTotals()
+        var entry: OpaquePointer?
+        while true {
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status >= ARCHIVE_WARN, let entry else {
+                throw .cannotReadSource(path: source, message: Self.archiveWriterMessage(reader))
+            }
+            let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+            guard let renamed = renamedEntry(name, from: oldPrefix, to: newPrefix) else {
+                archive_read_data_skip(reader)
+                continue
+            }
+            archive_entry_set_pathname(entry, renamed)
+            if let link = archive_entry_hardlink(entry) {
+                guard let target = renamedEntry(String(cString: link), from: oldPrefix, to: newPrefix) else {
+                    throw .cannotReadSource(path: source, message: "\(name) is a hard link to outside \(oldPrefix)/")
+                }
+                archive_entry_set_hardlink(entry, target)
+                totals.hardlinks += 1
+            } else {
+                switch archive_entry_filetype(entry) & 0o170000 {
+                case 0o100000:
+                    totals.files += 1
+                    totals.bytes += archive_entry_size(entry)
+                case 0o040000: totals.directories += 1
+                case 0o120000: totals.symlinks += 1
+                default: totals.others += 1
+                }
+            }
+            guard archive_write_header(archive, entry) == ARCHIVE_OK else {
+                throw .cannotWriteEntry(archive: path, entry: renamed, message: Self.archiveWriterMessage(archive))
+            }
+            totals.entries += 1
+            while true {
+                let count = archive_read_data(reader, block, Self.archiveWriterBlockSize)
+                if count == 0 { break }
+                guard count > 0 else {
+                    throw .cannotReadSource(path: source, message: Self.archiveWriterMessage(reader))
+                }
+                guard archive_write_data(archive, block, count) == count else {
+                    throw .cannotWriteEntry(archive: path, entry: renamed, message: Self.archiveWriterMessage(archive))
+                }
+            }
+        }
+        return totals
+    }
+}
+
+/// `old/a` → `new/a`, `old/` → `new/`; nil outside `old/`.
+private func renamedEntry(_ name: String, from oldPrefix: String, to newPrefix: String) -> String? {
+    var name = Substring(name)
+    if name.hasPrefix("./") { name = name.dropFirst(2) }
+    if name == oldPrefix || name == oldPrefix + "/" { return newPrefix + "/" }
+    guard name.hasPrefix(oldPrefix + "/") else { return nil }
+    return newPrefix + "/" + name.dropFirst(oldPrefix.count + 1)
+}

@@ -32,6 +32,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
     case volumeNotEmpty(volume: String, mountpoint: String)
     /// The volume's directory cannot be reached from here (not root, or a remote daemon).
     case mountpointUnreachable(volume: String, mountpoint: String, message: String)
+    /// No image is on the host to make a helper container from (none is ever pulled).
+    case noHelperImage(volume: String)
     case snapshotWrite(path: String, message: String)
     case outputExists(path: String)
     case restoreFailed(volume: String, path: String, message: String)
@@ -75,6 +77,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
             "volume \(volume) is not empty (\(mountpoint)); a snapshot is restored only into an empty volume"
         case .mountpointUnreachable(let volume, let mountpoint, let message):
             "cannot reach the files of volume \(volume) at \(mountpoint): \(message)"
+        case .noHelperImage(let volume):
+            "cannot reach volume \(volume) through a helper container: there is no image on this host to make one from"
         case .snapshotWrite(let path, let message):
             "cannot write the snapshot \(path): \(message)"
         case .outputExists(let path):

@@ -93,19 +93,41 @@ public final class Engine {
     func upload(_ path: String, query: [String: String] = [:], file: String, contentType: String)
         throws(DockerOpsError) -> [UInt8]
     {
+        try send(file: file, .post, path, query: query, contentType: contentType)
+    }
+
+    /// Sends a file as the whole body, streamed.
+    @discardableResult
+    func send(
+        file: String, _ method: HTTPMethod, _ path: String, query: [String: String] = [:],
+        contentType: String = "application/x-tar"
+    ) throws(DockerOpsError) -> [UInt8] {
         let response: HTTPResponse
         do {
             response = try client.send(
                 HTTPRequest(
-                    .post, url(path, query: query, versioned: true), body: .file(path: file, contentType: contentType),
+                    method, url(path, query: query, versioned: true), body: .file(path: file, contentType: contentType),
                     retryable: false))
         } catch {
             throw failure(error)
         }
         guard response.isSuccess else {
-            throw .engine(call: "POST \(path)", status: response.status, message: Self.message(response.body))
+            throw .engine(call: "\(method) \(path)", status: response.status, message: Self.message(response.body))
         }
         return response.body
+    }
+
+    /// Streams a 2xx body to a file (a volume's tar from the archive endpoint).
+    func download(_ path: String, query: [String: String] = [:], to file: String) throws(DockerOpsError) {
+        let result: DownloadResult
+        do {
+            result = try client.download(HTTPRequest(.get, url(path, query: query, versioned: true)), to: file)
+        } catch {
+            throw failure(error)
+        }
+        if case .rejected(let response) = result {
+            throw .engine(call: "GET \(path)", status: response.status, message: Self.message(response.body))
+        }
     }
 
     func decode<T: Decodable>(

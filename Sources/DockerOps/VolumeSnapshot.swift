@@ -57,23 +57,40 @@ public struct VolumePolicy: Sendable, Equatable {
 }
 
 extension ConnectwareHost {
-    /// Snapshots a volume from its mount point (as root on the Docker host) into a zstd
-    /// tar at `output`, then reads it back and records its SHA-256. Refuses while a running
+    /// Snapshots a volume into a zstd tar at `output`, then reads it back and records its
+    /// SHA-256. The files are read from the volume's mount point (as root on the Docker host)
+    /// or, where that is not possible, through a helper container. Refuses while a running
     /// container uses the volume, and never replaces an existing file.
     @discardableResult
     public func snapshotVolume(
-        _ name: String, to output: String, connectwareVersion: String?, level: Int = 1
+        _ name: String, to output: String, connectwareVersion: String?, level: Int = 1,
+        access mode: VolumeAccess = .automatic
     ) throws(DockerOpsError) -> SnapshotManifest {
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         let running = try runningUsers(of: volume)
         guard running.isEmpty else { throw .volumeInUse(volume: name, containers: running) }
-        guard access(volume.mountpoint, R_OK | X_OK) == 0 else {
-            throw .mountpointUnreachable(
-                volume: name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+        let reachable = access(volume.mountpoint, R_OK | X_OK) == 0
+        if mode == .mountpoint || (mode == .automatic && reachable) {
+            guard reachable else {
+                throw .mountpointUnreachable(
+                    volume: name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+            }
+            return try snapshotDirectory(
+                volume.mountpoint, volume: volume.name, driver: volume.driver, labels: volume.labels, to: output,
+                connectwareVersion: connectwareVersion, level: level)
         }
-        return try snapshotDirectory(
-            volume.mountpoint, volume: volume.name, driver: volume.driver, labels: volume.labels, to: output,
-            connectwareVersion: connectwareVersion, level: level)
+        let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
+        defer { helper.remove() }
+        let raw = temporaryTar("snapshot")
+        defer { unlink(raw) }
+        try helper.download(to: raw)
+        return try Self.writeSnapshot(
+            volume: volume.name, driver: volume.driver, labels: volume.labels, to: output,
+            connectwareVersion: connectwareVersion, level: level
+        ) { writer throws(ArchiveWriter.WriteError) in
+            try writer.addEntries(
+                fromArchive: raw, renaming: String(HelperContainer.path.dropFirst()), to: SnapshotManifest.dataPrefix)
+        }
     }
 
     func runningUsers(of volume: ProjectVolume) throws(DockerOpsError) -> [String] {
@@ -152,6 +169,20 @@ extension ConnectwareHost {
         _ directory: String, volume: String, driver: String? = nil, labels: [String: String] = [:], to output: String,
         connectwareVersion: String?, level: Int = 1
     ) throws(DockerOpsError) -> SnapshotManifest {
+        try writeSnapshot(
+            volume: volume, driver: driver, labels: labels, to: output, connectwareVersion: connectwareVersion,
+            level: level
+        ) { writer throws(ArchiveWriter.WriteError) in
+            try writer.addTree(at: directory, as: SnapshotManifest.dataPrefix)
+        }
+    }
+
+    /// Writes the archive (`content` adds the volume's entries), the manifest, reads it all
+    /// back, and only then puts the snapshot and its sidecars in place.
+    static func writeSnapshot(
+        volume: String, driver: String?, labels: [String: String], to output: String, connectwareVersion: String?,
+        level: Int, content: (ArchiveWriter) throws(ArchiveWriter.WriteError) -> TreeTotals
+    ) throws(DockerOpsError) -> SnapshotManifest {
         let sidecar = SnapshotManifest.sidecarPath(of: output)
         for path in [output, sidecar] {
             var existing = stat()
@@ -170,7 +201,7 @@ extension ConnectwareHost {
         var manifestBytes = Data()
         do {
             let writer = try ArchiveWriter(creating: URL(fileURLWithPath: part), compression: .zstd, level: level)
-            let totals = try writer.addTree(at: directory, as: SnapshotManifest.dataPrefix)
+            let totals = try content(writer)
             manifest = SnapshotManifest(
                 format: SnapshotManifest.currentFormat, volume: volume, connectwareVersion: connectwareVersion,
                 driver: driver, labels: labels, createdAt: ISO8601DateFormatter().string(from: Date()),
@@ -248,9 +279,12 @@ extension ConnectwareHost {
     }
 
     /// Restores a volume from a verified snapshot into the volume, which must be unused and
-    /// empty; an absent volume is created with the driver and labels it had.
+    /// empty; an absent volume is created with the driver and labels it had. Files are written
+    /// at the mount point or, where that is not possible, through a helper container.
     @discardableResult
-    public func restoreVolume(_ name: String, from snapshot: String) throws(DockerOpsError) -> SnapshotManifest {
+    public func restoreVolume(_ name: String, from snapshot: String, access mode: VolumeAccess = .automatic)
+        throws(DockerOpsError) -> SnapshotManifest
+    {
         let manifest = try Self.verifySnapshot(at: snapshot, volume: name)
         var volume = try volume(name)
         if let existing = volume {
@@ -262,6 +296,21 @@ extension ConnectwareHost {
             volume = try self.volume(name)
         }
         guard let volume else { throw .noSuchVolume(name) }
+        let reachable = access(volume.mountpoint, R_OK | W_OK | X_OK) == 0
+        if mode == .mountpoint || (mode == .automatic && reachable) {
+            guard reachable else {
+                throw .mountpointUnreachable(
+                    volume: name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+            }
+            return try restoreAtMountpoint(volume, from: snapshot, manifest: manifest)
+        }
+        return try restoreThroughHelper(volume, from: snapshot, manifest: manifest)
+    }
+
+    private func restoreAtMountpoint(_ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest)
+        throws(DockerOpsError) -> SnapshotManifest
+    {
+        let name = volume.name
         let children = (try? FileManager.default.contentsOfDirectory(atPath: volume.mountpoint)) ?? nil
         guard let children else {
             throw .mountpointUnreachable(volume: name, mountpoint: volume.mountpoint, message: "cannot list it")
@@ -280,5 +329,50 @@ extension ConnectwareHost {
                     + "\(manifest.entries) and \(manifest.bytes)")
         }
         return manifest
+    }
+
+    private func restoreThroughHelper(_ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest)
+        throws(DockerOpsError) -> SnapshotManifest
+    {
+        let name = volume.name
+        let inside = String(HelperContainer.path.dropFirst())
+        let helper = try HelperContainer.create(for: name, readOnly: false, engine: engine)
+        defer { helper.remove() }
+        let current = temporaryTar("current")
+        defer { unlink(current) }
+        try helper.download(to: current)
+        // The volume's own directory is the one entry an empty volume has.
+        guard try Self.entryCount(current, volume: name) <= 1 else {
+            throw .volumeNotEmpty(volume: name, mountpoint: volume.mountpoint)
+        }
+        let upload = temporaryTar("restore")
+        defer { unlink(upload) }
+        do {
+            let writer = try ArchiveWriter(creating: URL(fileURLWithPath: upload), compression: .none)
+            _ = try writer.addEntries(fromArchive: snapshot, renaming: SnapshotManifest.dataPrefix, to: inside)
+            try writer.close()
+        } catch {
+            throw .restoreFailed(volume: name, path: snapshot, message: error.description)
+        }
+        try helper.upload(upload)
+        unlink(current)
+        try helper.download(to: current)
+        let written = try Self.entryCount(current, volume: name)
+        guard written == manifest.entries else {
+            throw .restoreFailed(
+                volume: name, path: snapshot,
+                message: "the volume holds \(written) entries after the restore; the snapshot holds \(manifest.entries)")
+        }
+        return manifest
+    }
+
+    private static func entryCount(_ tar: String, volume: String) throws(DockerOpsError) -> Int {
+        do {
+            let facts = try inspectBackup(
+                at: tar, options: InspectOptions(verify: true, assumedVersion: Version(major: 0, minor: 0, patch: 0)))
+            return facts.entries
+        } catch {
+            throw .restoreFailed(volume: volume, path: tar, message: "\(error)")
+        }
     }
 }

@@ -58,6 +58,10 @@ extension DockerOpsError: OperatorFacing {
             return Failure(
                 message: description, hint: "run cwmigrate as root on the Docker host itself",
                 exitCode: ExitStatus.noPermission)
+        case .noHelperImage:
+            return Failure(
+                message: description, hint: "run cwmigrate as root on the Docker host, where the volume's directory is",
+                exitCode: ExitStatus.unavailable)
         case .snapshotWrite:
             return Failure(message: description, exitCode: ExitStatus.cantCreate)
         case .outputExists:

@@ -67,6 +67,9 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
         var level = 1
 
+        @Option(help: ArgumentHelp("How the volume's files are read: automatic, mountpoint or helper-container.", valueName: "how"))
+        var access: VolumeAccess = .automatic
+
         @Option(help: .hidden)
         var directory: String?
 
@@ -93,7 +96,7 @@ struct VolumesCommand: ParsableCommand {
                         terminal.warning("the running Connectware version is unknown; the snapshot will not name one")
                     }
                     manifest = try host.snapshotVolume(
-                        target.name, to: output, connectwareVersion: version, level: level)
+                        target.name, to: output, connectwareVersion: version, level: level, access: access)
                 }
                 for line in manifest.summaryLines(file: output) { terminal.out(line) }
                 for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
@@ -118,6 +121,9 @@ struct VolumesCommand: ParsableCommand {
         @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"))
         var snapshot: String
 
+        @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
+        var access: VolumeAccess = .automatic
+
         @Flag(help: "Do not ask; required when not on a terminal.")
         var yes = false
 
@@ -126,7 +132,7 @@ struct VolumesCommand: ParsableCommand {
                 let host = try ConnectwareHost()
                 let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
                 try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
-                let manifest = try host.restoreVolume(name, from: snapshot)
+                let manifest = try host.restoreVolume(name, from: snapshot, access: access)
                 terminal.out("restored:  \(name) from \(snapshot)")
                 terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
                 return ExitStatus.ok
@@ -185,6 +191,8 @@ private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
         throw Failure(message: "cancelled", exitCode: ExitStatus.usage)
     }
 }
+
+extension VolumeAccess: ExpressibleByArgument {}
 
 extension SnapshotManifest {
     func summaryLines(file: String) -> [String] {

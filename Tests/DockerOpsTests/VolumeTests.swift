@@ -1,3 +1,4 @@
+import ArchiveInspect
 import DockerOps
 import Foundation
 import TestSupport
@@ -35,6 +36,38 @@ struct VolumeTests {
             #expect(try Lab.treeDigest(lab.mountpoint(certsName)) == certs)
             try lab.startAgain(host)
             #expect(try lab.run(["check"]).stdout == checkBefore)
+            #expect(try Lab.treeDigest(lab.mountpoint(certsName)) == certs)
+        }
+    }
+
+    @Test func throughAHelperContainerASnapshotAndRestoreBringBackEveryByteAndTheHelperGoes() throws {
+        let lab = try Lab.require()
+        try lab.exclusively {
+            let host = try lab.host()
+            let installation = try host.discover()
+            let certsName = "\(lab.project)_certs"
+            let certs = try Lab.treeDigest(lab.mountpoint(certsName))
+            try host.stop(installation, timeout: 10)
+            try host.removeContainers(installation)
+            defer { try? lab.startAgain(host) }
+            let directory = try TestSupport.temporaryDirectory("cwmigrate-helper")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            for short in ["service-manager", "postgresql"] {
+                let name = "\(lab.project)_\(short)"
+                let digest = try Lab.treeDigest(lab.mountpoint(name))
+                let file = directory.appendingPathComponent("\(short).tar.zst").path
+                try host.snapshotVolume(name, to: file, connectwareVersion: nil, access: .helperContainer)
+                let copy = directory.appendingPathComponent("\(short)-copy")
+                try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+                _ = try extractTree(from: file, prefix: SnapshotManifest.dataPrefix, into: copy.path)
+                #expect(try Lab.treeDigest(copy.path) == digest)
+                try host.removeVolume(name, snapshot: file, policy: .vendorDefault)
+                try host.restoreVolume(name, from: file, access: .helperContainer)
+                #expect(try Lab.treeDigest(lab.mountpoint(name)) == digest)
+            }
+            let helpers = try TestSupport.shell(
+                "DOCKER_HOST='\(lab.dockerHost)' docker ps -aq --filter label=io.cybus.cwmigrate")
+            #expect(helpers.stdout.isEmpty)
             #expect(try Lab.treeDigest(lab.mountpoint(certsName)) == certs)
         }
     }
