@@ -23,6 +23,21 @@ public struct CoreContainer: Sendable, Codable, Equatable {
     public var health: String?
     public var mounts: [VolumeMount]
 
+    public init(
+        id: String, name: String, service: String, image: String, imageVersion: String?, state: String,
+        status: String, health: String?, mounts: [VolumeMount]
+    ) {
+        self.id = id
+        self.name = name
+        self.service = service
+        self.image = image
+        self.imageVersion = imageVersion
+        self.state = state
+        self.status = status
+        self.health = health
+        self.mounts = mounts
+    }
+
     public var isRunning: Bool { state == "running" }
 }
 
@@ -54,6 +69,20 @@ public struct Installation: Sendable, Codable, Equatable {
     public var displayVersion: String?
     public var engineVersion: String
     public var apiVersion: String
+
+    public init(
+        project: String, workingDirectory: String?, containers: [CoreContainer], volumes: [ProjectVolume],
+        imageVersions: [String: [String]], displayVersion: String?, engineVersion: String, apiVersion: String
+    ) {
+        self.project = project
+        self.workingDirectory = workingDirectory
+        self.containers = containers
+        self.volumes = volumes
+        self.imageVersions = imageVersions
+        self.displayVersion = displayVersion
+        self.engineVersion = engineVersion
+        self.apiVersion = apiVersion
+    }
 
     /// The one version every image tag (and the display version) agrees on; nil when mixed or unknown.
     public var version: Version? {

@@ -37,10 +37,53 @@ struct HostTests {
             #expect(order.count == before.containers.count)
             #expect(order.firstIndex(of: "system-control-server")! > order.firstIndex(of: "service-manager")!)
             #expect(stopped.containers.allSatisfy { !$0.isRunning })
+            #expect {
+                try host.waitUntilHealthy(project: lab.project, within: 1, pollEvery: 0.2)
+            } throws: { error in
+                guard case .notHealthy(_, let states) = error as? DockerOpsError else { return false }
+                return states.contains { $0.hasPrefix("postgresql ") }
+            }
             try lab.startAgain(host)
             #expect(try host.discover().containers.allSatisfy { $0.isRunning })
             #expect(try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs")) == certs)
         }
+    }
+
+    @Test func dockerComposeIsHonouredAndAFailingComposeIsReportedWithItsCommand() throws {
+        let lab = try Lab.require()
+        var environment = ProcessInfo.processInfo.environment
+        environment["DOCKER_COMPOSE"] = "docker-compose"
+        #expect(try ConnectwareHost(environment: environment).composeCommand() == ["docker-compose"])
+        environment["DOCKER_COMPOSE"] = "false compose"
+        let failing = try ConnectwareHost(environment: environment)
+        #expect {
+            try failing.start(project: lab.project, directory: lab.projectDirectory)
+        } throws: { error in
+            guard case .programFailed(let command, let status, _) = error as? DockerOpsError else { return false }
+            return command == "false compose -p \(lab.project) up -d" && status == 1
+        }
+    }
+
+    @Test func mixedVersionsAreReportedNotGuessedAway() {
+        func container(_ service: String, _ tag: String) -> CoreContainer {
+            CoreContainer(
+                id: service, name: service, service: service, image: "registry.cybus.io/cybus/\(service):\(tag)",
+                imageVersion: tag, state: "running", status: "Up", health: nil, mounts: [])
+        }
+        var installation = Installation(
+            project: "connectware", workingDirectory: "/opt/connectware",
+            containers: [container("postgresql", "1.8.1"), container("admin-web-app", "1.8.1")],
+            volumes: [], imageVersions: ["1.8.1": ["admin-web-app", "postgresql"]], displayVersion: "1.8.1",
+            engineVersion: "20.10", apiVersion: "1.41")
+        #expect(installation.version?.description == "1.8.1")
+        #expect(installation.hasMixedVersions == false)
+        installation.imageVersions = ["1.8.1": ["postgresql"], "1.7.3": ["admin-web-app"]]
+        #expect(installation.version == nil)
+        #expect(installation.hasMixedVersions)
+        installation.imageVersions = ["1.8.1": ["admin-web-app", "postgresql"]]
+        installation.displayVersion = "1.8.0"
+        #expect(installation.version == nil)
+        #expect(installation.hasMixedVersions)
     }
 
     @Test func aTCPDockerHostIsRefusedAsNotSupportedYet() {
