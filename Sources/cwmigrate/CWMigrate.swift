@@ -11,5 +11,8 @@ struct CWMigrate: ParsableCommand {
             Exit codes are listed in the README.
             """,
         version: BuildInfo.version,
-        subcommands: [Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self])
+        subcommands: [
+            Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
+            HostCommand.self, VolumesCommand.self, VersionCommand.self,
+        ])
 }
