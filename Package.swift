@@ -31,10 +31,11 @@ let package = Package(
             dependencies: ["CArchive", "CCrypto", "Planner", .product(name: "Yams", package: "Yams")]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
+        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
-                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP",
+                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -53,6 +54,7 @@ let package = Package(
         .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"]),
+        .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),
     ]

@@ -56,12 +56,13 @@ public final class ArchiveWriter {
         try writer.close()
     }
 
-    private let path: String
+    let path: String
     private var handle: OpaquePointer?
-    private static let archiveWriterBlockSize = 1 << 20
+    static let archiveWriterBlockSize = 1 << 20
 
     /// Creates (or truncates) the archive at `url`; entries are added in call order.
-    public init(creating url: URL, compression: Compression = .gzip) throws(WriteError) {
+    /// `level` sets the compressor's level (zstd 1…19, gzip 1…9); nil keeps libarchive's default.
+    public init(creating url: URL, compression: Compression = .gzip, level: Int? = nil) throws(WriteError) {
         path = url.path
         guard let archive = archive_write_new() else {
             throw .cannotOpen(path: path, message: "libarchive could not allocate a writer")
@@ -73,6 +74,14 @@ public final class ArchiveWriter {
             case .zstd: status = archive_write_add_filter_zstd(archive)
             case .none: status = archive_write_add_filter_none(archive)
             }
+        }
+        if status == ARCHIVE_OK, let level, compression != .none {
+            status = archive_write_set_filter_option(archive, nil, "compression-level", String(level))
+        }
+        if status == ARCHIVE_OK {
+            // Whole 64 KiB blocks reach the compressor; the last block is not padded out.
+            archive_write_set_bytes_per_block(archive, 64 << 10)
+            archive_write_set_bytes_in_last_block(archive, 1)
         }
         if status == ARCHIVE_OK {
             status = archive_write_open_filename(archive, path)
@@ -177,7 +186,7 @@ public final class ArchiveWriter {
         }
     }
 
-    private func openHandle() throws(WriteError) -> OpaquePointer {
+    func openHandle() throws(WriteError) -> OpaquePointer {
         guard let handle else { throw .alreadyClosed(path: path) }
         return handle
     }
@@ -192,7 +201,7 @@ public final class ArchiveWriter {
         archive_entry_set_mtime(entry, time_t(modificationDate.timeIntervalSince1970), 0)
     }
 
-    private static func archiveWriterMessage(_ archive: OpaquePointer) -> String {
+    static func archiveWriterMessage(_ archive: OpaquePointer) -> String {
         if let message = archive_error_string(archive) { return String(cString: message) }
         return "libarchive error \(archive_errno(archive))"
     }

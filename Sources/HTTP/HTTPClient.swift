@@ -39,7 +39,11 @@ public final class HTTPClient {
     public func send(
         _ request: HTTPRequest, progress: (any TransferProgressReporter)? = nil
     ) throws(HTTPError) -> HTTPResponse {
-        let direction: TransferDirection = if case .multipartFile = request.body { .upload } else { .download }
+        let direction: TransferDirection =
+            switch request.body {
+            case .multipartFile, .file: .upload
+            case .none, .bytes: .download
+            }
         let transfer = try perform(
             request, sink: .memory(limit: options.maximumResponseBytes), direction: direction, progress: progress)
         return HTTPResponse(
@@ -137,7 +141,9 @@ public final class HTTPClient {
         errorBuffer[0] = 0
         var headerList: UnsafeMutablePointer<curl_slist>?
         var mime: OpaquePointer?
+        var bodyFile: UnsafeMutablePointer<FILE>?
         defer {
+            if let bodyFile { fclose(bodyFile) }
             if mime != nil {
                 _ = cw_setopt_mime(handle, nil)
                 curl_mime_free(mime)
@@ -173,6 +179,18 @@ public final class HTTPClient {
             try check(curl_mime_type(part, contentType))
             try check(cw_setopt_mime(handle, mime))
             if request.method != .post { try set(CURLOPT_CUSTOMREQUEST, request.method.rawValue) }
+        case .file(let path, let contentType):
+            // Without a read callback libcurl freads the FILE* given as READDATA.
+            guard let file = fopen(path, "rb") else { throw .file(path: path, message: errnoMessage()) }
+            bodyFile = file
+            var info = stat()
+            guard fstat(fileno(file), &info) == 0 else { throw .file(path: path, message: errnoMessage()) }
+            try set(CURLOPT_UPLOAD, 1)
+            try check(cw_setopt_pointer(handle, CURLOPT_READDATA, UnsafeMutableRawPointer(file)))
+            try check(cw_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(info.st_size)))
+            try set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+            headers.append(HTTPHeader("Content-Type", contentType))
+            headers.append(HTTPHeader("Expect", ""))
         }
         for header in headers {
             // "Name:" with nothing after it tells libcurl to drop a header it would add itself.
@@ -257,12 +275,19 @@ public final class HTTPClient {
             throw .file(path: path, message: "cannot read the CA certificate file: \(errnoMessage())")
         }
         if case .multipartFile(_, let path, _, _) = request.body {
-            var info = stat()
-            guard stat(path, &info) == 0, access(path, R_OK) == 0 else {
-                throw .file(path: path, message: errnoMessage())
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else { throw .file(path: path, message: "not a regular file") }
+            try checkReadableFile(path)
         }
+        if case .file(let path, _) = request.body {
+            try checkReadableFile(path)
+        }
+    }
+
+    private func checkReadableFile(_ path: String) throws(HTTPError) {
+        var info = stat()
+        guard stat(path, &info) == 0, access(path, R_OK) == 0 else {
+            throw .file(path: path, message: errnoMessage())
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .file(path: path, message: "not a regular file") }
     }
 
     // MARK: - libcurl results
@@ -299,6 +324,9 @@ public final class HTTPClient {
                 url: url, received: transfer.receivedBytes, expected: expected >= 0 ? Int64(expected) : nil)
         case CURLE_READ_ERROR:
             if case .multipartFile(_, let path, _, _) = request.body {
+                return .file(path: path, message: "could not be read while uploading: \(message)")
+            }
+            if case .file(let path, _) = request.body {
                 return .file(path: path, message: "could not be read while uploading: \(message)")
             }
             return .transferFailed(url: url, curlCode: Int(code.rawValue), message: message)

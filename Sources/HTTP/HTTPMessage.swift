@@ -31,6 +31,8 @@ public enum HTTPBody: Sendable {
     case bytes([UInt8])
     /// A `multipart/form-data` body with one file part, streamed from disk while it is sent.
     case multipartFile(field: String, path: String, fileName: String, contentType: String)
+    /// A file sent as the whole body, streamed (an image archive to the Docker Engine).
+    case file(path: String, contentType: String)
 
     /// A UTF-8 text body, e.g. JSON.
     public static func text(_ text: String) -> HTTPBody { .bytes(Array(text.utf8)) }

@@ -11,5 +11,8 @@ struct CWMigrate: ParsableCommand {
             Exit codes are listed in the README.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self])
+        subcommands: [
+            Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
+            HostCommand.self, VolumesCommand.self,
+        ])
 }

@@ -1,0 +1,258 @@
+import Foundation
+import Planner
+
+/// The Docker host Connectware runs on, reached through the Engine API: discovers the
+/// installation, stops and starts it, snapshots, restores and removes its volumes, and
+/// installs a given version. The interlocks that protect data live here, not in the CLI.
+public final class ConnectwareHost {
+    public let engine: Engine
+    /// The environment given to `docker compose` and the installer (DOCKER_HOST, DOCKER_COMPOSE…).
+    public let environment: [String: String]
+
+    public init(
+        host: DockerHost? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(DockerOpsError) {
+        let resolved: DockerHost
+        if let host { resolved = host } else { resolved = try DockerHost(environment: environment) }
+        let host = resolved
+        engine = try Engine(host: host)
+        var environment = environment
+        environment["DOCKER_HOST"] = host.description
+        self.environment = environment
+    }
+
+    // MARK: - Discovery
+
+    /// Finds Connectware's compose project from its labelled containers (running or not).
+    /// With `project` given, an installation whose containers are all removed is still found
+    /// by its volumes.
+    public func discover(project wantedProject: String? = nil, includeSizes: Bool = false) throws(DockerOpsError)
+        -> Installation
+    {
+        let summaries = try engine.decode(
+            [ContainerSummary].self, .get, "/containers/json",
+            query: ["all": "1", "filters": Engine.filters(["label": [connectwareCoreLabel]])])
+        var byProject: [String: [ContainerSummary]] = [:]
+        for summary in summaries {
+            byProject[summary.labels?[ComposeLabel.project] ?? "", default: []].append(summary)
+        }
+        let project: String
+        if let wantedProject {
+            project = wantedProject
+        } else if byProject.count == 1, let only = byProject.keys.first, !only.isEmpty {
+            project = only
+        } else if byProject.isEmpty {
+            throw .noInstallation(label: connectwareCoreLabel)
+        } else {
+            throw .severalProjects(byProject.keys.sorted().map { $0.isEmpty ? "(no compose project)" : $0 })
+        }
+
+        var containers: [CoreContainer] = []
+        var workingDirectory: String?
+        var displayVersion: String?
+        for summary in byProject[project] ?? [] {
+            let details = try engine.decode(ContainerDetails.self, .get, "/containers/\(summary.id)/json")
+            let labels = summary.labels ?? [:]
+            let service = labels[ComposeLabel.service] ?? summary.displayName
+            workingDirectory = workingDirectory ?? labels[ComposeLabel.workingDirectory]
+            let image = details.config?.image ?? summary.image ?? ""
+            for entry in details.config?.env ?? [] where entry.hasPrefix("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION=") {
+                let value = String(entry.dropFirst("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION=".count))
+                if !value.isEmpty { displayVersion = value }
+            }
+            containers.append(
+                CoreContainer(
+                    id: summary.id, name: summary.displayName, service: service, image: image,
+                    imageVersion: connectwareImageTag(image),
+                    state: details.state?.status ?? summary.state ?? "unknown",
+                    status: summary.status ?? "", health: details.state?.health?.status,
+                    mounts: (summary.mounts ?? []).compactMap { mount in
+                        guard mount.type == "volume", let name = mount.name else { return nil }
+                        return VolumeMount(volume: name, destination: mount.destination ?? "")
+                    }))
+        }
+        containers.sort { ($0.service, $0.name) < ($1.service, $1.name) }
+        var imageVersions: [String: [String]] = [:]
+        for container in containers {
+            if let tag = container.imageVersion { imageVersions[tag, default: []].append(container.service) }
+        }
+        return Installation(
+            project: project, workingDirectory: workingDirectory, containers: containers,
+            volumes: try projectVolumes(project, includeSizes: includeSizes), imageVersions: imageVersions,
+            displayVersion: displayVersion, engineVersion: engine.engineVersion, apiVersion: engine.apiVersion)
+    }
+
+    /// The project's volumes: labelled by compose, or named `<project>_<name>`.
+    func projectVolumes(_ project: String, includeSizes: Bool = false) throws(DockerOpsError) -> [ProjectVolume] {
+        let list = try engine.decode(VolumeList.self, .get, "/volumes")
+        let users = try volumeUsers()
+        var sizes: [String: Int64] = [:]
+        if includeSizes {
+            let usage = try engine.decode(DiskUsage.self, .get, "/system/df")
+            for volume in usage.volumes ?? [] {
+                if let size = volume.usageData?.size, size >= 0 { sizes[volume.name] = size }
+            }
+        }
+        let prefix = project + "_"
+        return (list.volumes ?? []).compactMap { volume -> ProjectVolume? in
+            let labels = volume.labels ?? [:]
+            let labelled = labels[ComposeLabel.project] == project
+            guard labelled || volume.name.hasPrefix(prefix) else { return nil }
+            let shortName =
+                labels[ComposeLabel.volume]
+                ?? (volume.name.hasPrefix(prefix) ? String(volume.name.dropFirst(prefix.count)) : volume.name)
+            return ProjectVolume(
+                name: volume.name, shortName: shortName, driver: volume.driver ?? "local",
+                mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [],
+                sizeBytes: sizes[volume.name])
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Volume name → every container (any project, running or not) that mounts it.
+    func volumeUsers() throws(DockerOpsError) -> [String: [String]] {
+        let all = try engine.decode([ContainerSummary].self, .get, "/containers/json", query: ["all": "1"])
+        var users: [String: [String]] = [:]
+        for container in all {
+            for mount in container.mounts ?? [] where mount.type == "volume" {
+                if let name = mount.name { users[name, default: []].append(container.displayName) }
+            }
+        }
+        return users.mapValues { $0.sorted() }
+    }
+
+    /// One volume by its Docker name.
+    func volume(_ name: String) throws(DockerOpsError) -> ProjectVolume? {
+        let list = try engine.decode(VolumeList.self, .get, "/volumes")
+        guard let volume = list.volumes?.first(where: { $0.name == name }) else { return nil }
+        let users = try volumeUsers()
+        let labels = volume.labels ?? [:]
+        return ProjectVolume(
+            name: volume.name, shortName: labels[ComposeLabel.volume] ?? volume.name, driver: volume.driver ?? "local",
+            mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [], sizeBytes: nil)
+    }
+
+    // MARK: - Stopping and starting
+
+    /// Stops every core container of the installation, dependants first and PostgreSQL last,
+    /// each with `timeout` seconds to exit before it is killed. Returns the services in the
+    /// order they were stopped.
+    @discardableResult
+    public func stop(_ installation: Installation, timeout: Int = 30) throws(DockerOpsError) -> [String] {
+        var stopped: [String] = []
+        for container in Self.stopOrder(installation.containers) {
+            if container.isRunning || container.state == "restarting" || container.state == "paused" {
+                try engine.send(.post, "/containers/\(container.id)/stop", query: ["t": String(timeout)])
+                let state = try engine.decode(ContainerDetails.self, .get, "/containers/\(container.id)/json")
+                if state.state?.running == true {
+                    do {
+                        try engine.send(.post, "/containers/\(container.id)/kill")
+                    } catch .engine(_, 409, _) {
+                        // Not running any more: it exited between the two calls.
+                    }
+                    let again = try engine.decode(ContainerDetails.self, .get, "/containers/\(container.id)/json")
+                    if again.state?.running == true { throw .containerDidNotStop(name: container.name) }
+                }
+            }
+            stopped.append(container.service)
+        }
+        return stopped
+    }
+
+    /// Removes the core containers (never their volumes); they must be stopped first.
+    @discardableResult
+    public func removeContainers(_ installation: Installation) throws(DockerOpsError) -> [String] {
+        var removed: [String] = []
+        for container in Self.stopOrder(installation.containers) {
+            do {
+                try engine.send(.delete, "/containers/\(container.id)", query: ["v": "0"])
+            } catch .engine(_, 404, _) {
+                // Already gone.
+            }
+            removed.append(container.name)
+        }
+        return removed
+    }
+
+    /// The vendor's services in the order they start; stopping goes backwards, so PostgreSQL,
+    /// which everything depends on, stops last. Unknown services stop first.
+    public static let startOrder = [
+        "postgresql", "system-control-server", "auth-server", "broker", "container-manager", "service-manager",
+        "protocol-mapper", "workbench", "ingress-controller", "connectware", "admin-web-app",
+    ]
+
+    static func stopOrder(_ containers: [CoreContainer]) -> [CoreContainer] {
+        containers.enumerated().sorted { a, b in
+            let rankA = startOrder.firstIndex(of: a.element.service) ?? startOrder.count
+            let rankB = startOrder.firstIndex(of: b.element.service) ?? startOrder.count
+            return rankA != rankB ? rankA > rankB : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// `docker compose -p PROJECT up -d` in the project's directory.
+    public func start(project: String, directory: String) throws(DockerOpsError) {
+        let compose = try composeCommand()
+        _ = try runProgram(compose + ["-p", project, "up", "-d"], in: directory)
+    }
+
+    /// The compose command: DOCKER_COMPOSE if set, else `docker compose` if it works, else `docker-compose`.
+    public func composeCommand() throws(DockerOpsError) -> [String] {
+        if let chosen = environment["DOCKER_COMPOSE"], !chosen.isEmpty {
+            return chosen.split(separator: " ").map(String.init)
+        }
+        if (try? runProgram(["docker", "compose", "version"], in: nil)) != nil { return ["docker", "compose"] }
+        if (try? runProgram(["docker-compose", "version"], in: nil)) != nil { return ["docker-compose"] }
+        throw .composeUnavailable(tried: ["docker compose", "docker-compose"])
+    }
+
+    /// Waits until every core container runs (and is healthy where it has a health check)
+    /// and, when given, `maintenanceAnswers` says the maintenance API answers.
+    @discardableResult
+    public func waitUntilHealthy(
+        project: String? = nil, within seconds: Int, pollEvery interval: Double = 1,
+        maintenanceAnswers: (() -> Bool)? = nil
+    ) throws(DockerOpsError) -> Installation {
+        let start = Date()
+        var last: [String] = []
+        while true {
+            if let installation = try? discover(project: project) {
+                let unhealthy = installation.containers.filter {
+                    !$0.isRunning || ($0.health ?? "healthy") != "healthy"
+                }
+                last = unhealthy.map { "\($0.service) \($0.state)" + ($0.health.map { " (\($0))" } ?? "") }
+                if installation.containers.isEmpty { last = ["no core containers"] }
+                if unhealthy.isEmpty, !installation.containers.isEmpty {
+                    if maintenanceAnswers?() ?? true { return installation }
+                    last = ["the maintenance API does not answer yet"]
+                }
+            } else {
+                last = ["no core containers"]
+            }
+            if Date().timeIntervalSince(start) >= Double(seconds) {
+                throw .notHealthy(afterSeconds: seconds, states: last)
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+}
+
+extension ConnectwareHost {
+    /// A volume by its Docker name, or by its compose name within `project` (default: the
+    /// discovered installation's project).
+    public func findVolume(_ name: String, project: String? = nil) throws(DockerOpsError) -> ProjectVolume {
+        if let exact = try volume(name) {
+            if let project, let short = exact.labels[ComposeLabel.volume], exact.labels[ComposeLabel.project] == project
+            {
+                return ProjectVolume(
+                    name: exact.name, shortName: short, driver: exact.driver, mountpoint: exact.mountpoint,
+                    labels: exact.labels, usedBy: exact.usedBy, sizeBytes: nil)
+            }
+            return exact
+        }
+        let projectName: String
+        if let project { projectName = project } else { projectName = try discover().project }
+        guard let found = try projectVolumes(projectName).first(where: { $0.shortName == name }) else {
+            throw .noSuchVolume(name)
+        }
+        return found
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HTTP
+
+/// Where the Docker Engine is: a unix socket, from DOCKER_HOST or the default.
+public struct DockerHost: Sendable, Equatable {
+    public let socketPath: String
+
+    public static let defaultSocket = "/var/run/docker.sock"
+
+    public init(socketPath: String) { self.socketPath = socketPath }
+
+    /// Reads DOCKER_HOST: `unix:///path` or unset (the default socket); any other scheme is refused.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(DockerOpsError) {
+        guard let value = environment["DOCKER_HOST"], !value.isEmpty else {
+            socketPath = Self.defaultSocket
+            return
+        }
+        guard value.hasPrefix("unix://") else { throw .unsupportedHost(value) }
+        let path = String(value.dropFirst("unix://".count))
+        guard path.hasPrefix("/") else { throw .unsupportedHost(value) }
+        socketPath = path
+    }
+
+    public var description: String { "unix://\(socketPath)" }
+}
+
+/// The Docker Engine API over its socket, with the API version agreed with the daemon.
+public final class Engine {
+    /// The newest Engine API version DockerOps was written against.
+    public static let newestSupportedAPI = "1.41"
+
+    public let host: DockerHost
+    /// The API version every call uses: the smaller of the daemon's and ours.
+    public private(set) var apiVersion: String
+    /// The daemon's own version, e.g. 20.10.24.
+    public private(set) var engineVersion: String
+    private let client: HTTPClient
+
+    /// Connects and negotiates the API version from `/version`.
+    public init(host: DockerHost) throws(DockerOpsError) {
+        self.host = host
+        // Stopping a container answers only after its timeout: slow answers are normal here.
+        client = HTTPClient(
+            options: TransportOptions(
+                unixSocketPath: host.socketPath, connectTimeout: .seconds(10), lowSpeedLimit: 0,
+                lowSpeedTime: .seconds(3600), retry: .never, userAgent: "cwmigrate",
+                maximumResponseBytes: 64 << 20))
+        apiVersion = Self.newestSupportedAPI
+        engineVersion = "unknown"
+        if access(host.socketPath, F_OK) == 0, access(host.socketPath, R_OK | W_OK) != 0 {
+            throw .permissionDenied(socket: host.socketPath)
+        }
+        let answer = try send(.get, "/version", versioned: false)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
+            let server = object["ApiVersion"] as? String
+        else { throw .unexpectedAnswer(call: "GET /version", message: "no ApiVersion") }
+        engineVersion = object["Version"] as? String ?? "unknown"
+        apiVersion = Self.older(server, Self.newestSupportedAPI)
+    }
+
+    static func older(_ a: String, _ b: String) -> String {
+        let parts = { (text: String) in text.split(separator: ".").map { Int($0) ?? 0 } }
+        return parts(a).lexicographicallyPrecedes(parts(b)) ? a : b
+    }
+
+    /// A call's body on 2xx; an `engine` error with the daemon's message otherwise.
+    @discardableResult
+    func send(
+        _ method: HTTPMethod, _ path: String, query: [String: String] = [:], json: Any? = nil,
+        versioned: Bool = true
+    ) throws(DockerOpsError) -> [UInt8] {
+        let url = self.url(path, query: query, versioned: versioned)
+        var body = HTTPBody.none
+        var headers: [HTTPHeader] = []
+        if let json {
+            let data = (try? JSONSerialization.data(withJSONObject: json)) ?? Data()
+            body = .bytes(Array(data))
+            headers.append(HTTPHeader("Content-Type", "application/json"))
+        }
+        let response: HTTPResponse
+        do {
+            response = try client.send(HTTPRequest(method, url, headers: headers, body: body, retryable: false))
+        } catch {
+            throw failure(error)
+        }
+        guard response.isSuccess else {
+            throw .engine(call: "\(method) \(path)", status: response.status, message: Self.message(response.body))
+        }
+        return response.body
+    }
+
+    /// Streams a file as the body (an image archive for /images/load).
+    func upload(_ path: String, query: [String: String] = [:], file: String, contentType: String)
+        throws(DockerOpsError) -> [UInt8]
+    {
+        try send(file: file, .post, path, query: query, contentType: contentType)
+    }
+
+    /// Sends a file as the whole body, streamed.
+    @discardableResult
+    func send(
+        file: String, _ method: HTTPMethod, _ path: String, query: [String: String] = [:],
+        contentType: String = "application/x-tar"
+    ) throws(DockerOpsError) -> [UInt8] {
+        let response: HTTPResponse
+        do {
+            response = try client.send(
+                HTTPRequest(
+                    method, url(path, query: query, versioned: true), body: .file(path: file, contentType: contentType),
+                    retryable: false))
+        } catch {
+            throw failure(error)
+        }
+        guard response.isSuccess else {
+            throw .engine(call: "\(method) \(path)", status: response.status, message: Self.message(response.body))
+        }
+        return response.body
+    }
+
+    /// Streams a 2xx body to a file (a volume's tar from the archive endpoint).
+    func download(_ path: String, query: [String: String] = [:], to file: String) throws(DockerOpsError) {
+        let result: DownloadResult
+        do {
+            result = try client.download(HTTPRequest(.get, url(path, query: query, versioned: true)), to: file)
+        } catch {
+            throw failure(error)
+        }
+        if case .rejected(let response) = result {
+            throw .engine(call: "GET \(path)", status: response.status, message: Self.message(response.body))
+        }
+    }
+
+    func decode<T: Decodable>(
+        _ type: T.Type, _ method: HTTPMethod = .get, _ path: String, query: [String: String] = [:]
+    )
+        throws(DockerOpsError) -> T
+    {
+        let body = try send(method, path, query: query)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch {
+            throw .unexpectedAnswer(call: "\(method) \(path)", message: "\(error)")
+        }
+    }
+
+    private func url(_ path: String, query: [String: String], versioned: Bool) -> String {
+        var components = URLComponents()
+        components.scheme = "http"
+        components.host = "localhost"
+        components.path = (versioned ? "/v\(apiVersion)" : "") + path
+        if !query.isEmpty {
+            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        }
+        // URLComponents leaves JSON's braces and quotes alone; libcurl wants them encoded.
+        components.percentEncodedQuery = components.percentEncodedQuery?
+            .replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")
+            .replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "[", with: "%5B")
+            .replacingOccurrences(of: "]", with: "%5D").replacingOccurrences(of: ":", with: "%3A")
+        return components.string ?? "http://localhost\(path)"
+    }
+
+    private func failure(_ error: HTTPError) -> DockerOpsError {
+        if case .couldNotConnect(_, let message) = error, message.lowercased().contains("permission denied") {
+            return .permissionDenied(socket: host.socketPath)
+        }
+        return .unreachable(socket: host.socketPath, message: error.description)
+    }
+
+    /// The Engine's errors are `{"message": "…"}`.
+    static func message(_ body: [UInt8]) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let message = object["message"] as? String
+        {
+            return message
+        }
+        return String(decoding: body.prefix(500), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The `filters` query parameter: `{"label": ["k=v"]}`.
+    static func filters(_ filters: [String: [String]]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: filters, options: .sortedKeys)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

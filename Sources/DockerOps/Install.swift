@@ -1,0 +1,201 @@
+import Foundation
+import Planner
+
+/// How to install one Connectware version into a compose project.
+public struct InstallRequest: Sendable {
+    public var version: String
+    public var strategy: InstallStrategy
+    /// The compose project's directory (`/opt/connectware`).
+    public var directory: String
+    public var project: String
+    /// `installer`: the version's `connectware-online-installer.sh`.
+    public var installer: String?
+    /// `offline-images`: `connectware-<version>.tar` saved with the installer's `-P`.
+    public var imageArchive: String?
+    /// Written to `DIR/.env` as `CYBUS_REGISTRY_PASS`, where the installer reads it; never in argv.
+    public var licenseKey: String?
+
+    public init(
+        version: String, strategy: InstallStrategy, directory: String, project: String, installer: String? = nil,
+        imageArchive: String? = nil, licenseKey: String? = nil
+    ) {
+        self.version = version
+        self.strategy = strategy
+        self.directory = directory
+        self.project = project
+        self.installer = installer
+        self.imageArchive = imageArchive
+        self.licenseKey = licenseKey
+    }
+}
+
+/// Whether an install can go ahead, and what the operator should know before it does.
+public struct InstallCheck: Sendable, Equatable {
+    /// Images of the wanted version already on the host.
+    public var imagesPresent: [String]
+    /// Images that must come from the archive (offline) or the registry (installer).
+    public var imagesMissing: [String]
+    public var warnings: [String]
+}
+
+extension ConnectwareHost {
+    /// The Connectware images the compose file names, as `registry.cybus.io/cybus/<name>`.
+    static func composeImages(in text: String) -> [(repository: String, tag: String)] {
+        text.split(separator: "\n").compactMap { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("image:") else { return nil }
+            let image = trimmed.dropFirst("image:".count).trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+            guard let tag = connectwareImageTag(image) else { return nil }
+            return (String(image.dropLast(tag.count + 1)), tag)
+        }
+    }
+
+    /// The compose file with every Connectware image tag, and every value equal to one of
+    /// the old tags (such as `CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION`), set to `version`.
+    static func retargetCompose(_ text: String, to version: String) -> String {
+        let oldTags = Set(composeImages(in: text).map(\.tag))
+        var lines: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(line)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("image:"),
+                let old = connectwareImageTag(
+                    String(trimmed.dropFirst(6)).trimmingCharacters(in: CharacterSet(charactersIn: " \"'")))
+            {
+                if let range = line.range(of: ":" + old, options: .backwards) {
+                    line.replaceSubrange(range, with: ":" + version)
+                }
+            } else {
+                for old in oldTags {
+                    for form in [": \"\(old)\"", ": '\(old)'", ": \(old)", "=\(old)"] where trimmed.hasSuffix(form) {
+                        line = String(line.dropLast(form.count)) + form.replacingOccurrences(of: old, with: version)
+                    }
+                }
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The names of the version's images, from the compose file's images.
+    func wantedImages(_ request: InstallRequest) -> [String] {
+        let composeFile = request.directory + "/docker-compose.yml"
+        let text = (try? String(contentsOfFile: composeFile, encoding: .utf8)) ?? ""
+        return Array(Set(Self.composeImages(in: text).map { "\($0.repository):\(request.version)" })).sorted()
+    }
+
+    func imageExists(_ reference: String) -> Bool {
+        // The Engine's router takes a reference with slashes in the path as it is.
+        (try? engine.send(.get, "/images/\(reference)/json")) != nil
+    }
+
+    /// Images tagged `registry.cybus.io/cybus/…` with another version than `version`.
+    func otherVersionImages(than version: String) throws(DockerOpsError) -> [String] {
+        struct Image: Decodable {
+            var repoTags: [String]?
+            enum CodingKeys: String, CodingKey { case repoTags = "RepoTags" }
+        }
+        let images = try engine.decode([Image].self, .get, "/images/json")
+        return images.flatMap { $0.repoTags ?? [] }
+            .filter { connectwareImageTag($0).map { $0 != version } ?? false }.sorted()
+    }
+
+    /// Checks, before anything is stopped or removed, that the install can succeed.
+    public func checkInstall(_ request: InstallRequest) throws(DockerOpsError) -> InstallCheck {
+        let wanted = wantedImages(request)
+        let present = wanted.filter(imageExists)
+        let missing = wanted.filter { !present.contains($0) }
+        var warnings: [String] = []
+        switch request.strategy {
+        case .installer:
+            guard let installer = request.installer, access(installer, X_OK) == 0 else {
+                throw .installerMissing(version: request.version, path: request.installer ?? "(not given)")
+            }
+            let others = try otherVersionImages(than: request.version)
+            if !others.isEmpty {
+                warnings.append(
+                    "the vendor's installer deletes the images of every other Connectware version: "
+                        + others.joined(separator: ", "))
+            }
+        case .offlineImages:
+            if wanted.isEmpty {
+                throw .imagesMissing(
+                    version: request.version,
+                    images: ["(no registry.cybus.io image in \(request.directory)/docker-compose.yml)"],
+                    archive: request.imageArchive ?? "(not given)")
+            }
+            if !missing.isEmpty {
+                let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
+                guard access(archive, R_OK) == 0 else {
+                    throw .imagesMissing(version: request.version, images: missing, archive: archive)
+                }
+            }
+        }
+        return InstallCheck(imagesPresent: present, imagesMissing: missing, warnings: warnings)
+    }
+
+    /// Installs `request.version` and starts it; the volumes are left as they are.
+    public func install(_ request: InstallRequest) throws(DockerOpsError) {
+        _ = try checkInstall(request)
+        switch request.strategy {
+        case .installer:
+            if let key = request.licenseKey { try setEnvValue("CYBUS_REGISTRY_PASS", key, in: request.directory) }
+            try runProgram([request.installer ?? "", "-s", "-d", request.directory], in: request.directory)
+        case .offlineImages:
+            let missing = wantedImages(request).filter { !imageExists($0) }
+            if !missing.isEmpty {
+                let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
+                let answer = try engine.upload(
+                    "/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar")
+                let text = String(decoding: answer, as: UTF8.self)
+                if text.contains("\"error\"") {
+                    throw .engine(call: "POST /images/load", status: 200, message: text)
+                }
+                let still = missing.filter { !imageExists($0) }
+                if !still.isEmpty {
+                    throw .engine(
+                        call: "POST /images/load", status: 200,
+                        message: "\(archive) was loaded but does not hold \(still.joined(separator: ", "))")
+                }
+            }
+            // Only with the images in place do the running containers go, like the installer does it.
+            if let current = try? discover(project: request.project) {
+                try stop(current)
+                try removeContainers(current)
+            }
+            let composeFile = request.directory + "/docker-compose.yml"
+            guard let text = try? String(contentsOfFile: composeFile, encoding: .utf8) else {
+                throw .programFailed(command: "reading \(composeFile)", status: 1, output: "cannot read it")
+            }
+            let old = Self.composeImages(in: text).first?.tag ?? "previous"
+            let keep = composeFile + ".before-\(request.version)-from-\(old)"
+            if access(keep, F_OK) != 0 { _ = FileManager.default.createFile(atPath: keep, contents: Data(text.utf8)) }
+            let updated = Data(Self.retargetCompose(text, to: request.version).utf8)
+            let temporary = composeFile + ".part"
+            guard FileManager.default.createFile(atPath: temporary, contents: updated),
+                rename(temporary, composeFile) == 0
+            else {
+                throw .programFailed(
+                    command: "writing \(composeFile)", status: 1, output: String(cString: strerror(errno)))
+            }
+        }
+        try start(project: request.project, directory: request.directory)
+    }
+
+    /// Sets one `KEY=value` in `DIR/.env`, keeping the other lines; the file stays 0600.
+    func setEnvValue(_ key: String, _ value: String, in directory: String) throws(DockerOpsError) {
+        let path = directory + "/.env"
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        var lines = existing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        lines.removeAll { $0.hasPrefix(key + "=") }
+        lines.append("\(key)=\(value)")
+        let temporary = path + ".part"
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]),
+            rename(temporary, path) == 0
+        else { throw .programFailed(command: "writing \(path)", status: 1, output: String(cString: strerror(errno))) }
+    }
+}

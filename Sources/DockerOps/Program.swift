@@ -1,0 +1,37 @@
+import Foundation
+
+extension ConnectwareHost {
+    /// Runs a program (found on PATH) to its end with `environment`, stdin closed, and
+    /// returns its combined output. Secrets travel in the environment or files, never in
+    /// `arguments`, and output is only shown when the program fails.
+    @discardableResult
+    func runProgram(
+        _ arguments: [String], in directory: String?, extraEnvironment: [String: String] = [:]
+    ) throws(DockerOpsError) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        var env = environment
+        for (key, value) in extraEnvironment { env[key] = value }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        let command = arguments.joined(separator: " ")
+        do {
+            try process.run()
+        } catch {
+            throw .programFailed(command: command, status: 127, output: "\(error)")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            let tail = text.split(separator: "\n").suffix(8).joined(separator: " | ")
+            throw .programFailed(command: command, status: process.terminationStatus, output: tail)
+        }
+        return text
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import DockerOps
+import Foundation
+
+/// Options every Docker command shares.
+struct DockerOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The compose project (default: the one whose containers carry io.cybus.connectware=core).",
+            valueName: "name"))
+    var project: String?
+}
+
+struct HostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Show the Connectware installation on this Docker host.",
+        discussion: """
+            Talks to the Docker Engine API over its socket (DOCKER_HOST=unix://…, default \
+            /var/run/docker.sock) and prints the compose project, its directory, the version(s) \
+            the images carry, every core container and its state, and the project's volumes with \
+            their sizes and users. Mixed versions are shown as found.
+
+            Exit codes: 0 shown; 69 Docker unreachable or no installation; 77 permission denied \
+            on the socket; 78 DOCKER_HOST not a unix socket.
+            """)
+
+    @OptionGroup var docker: DockerOptions
+
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        try guarded { terminal in
+            let host = try ConnectwareHost()
+            let installation = try host.discover(project: docker.project, includeSizes: true)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                terminal.out(String(decoding: try encoder.encode(installation), as: UTF8.self))
+            } else {
+                for line in installation.summaryLines { terminal.out(line) }
+            }
+            if installation.hasMixedVersions {
+                terminal.warning("the services run different versions: " + installation.versionText)
+            }
+            return ExitStatus.ok
+        }
+    }
+}
+
+extension Installation {
+    var versionText: String {
+        var parts = imageVersions.sorted { $0.key < $1.key }.map {
+            "\($0.key) (\($0.value.sorted().joined(separator: ", ")))"
+        }
+        if let displayVersion, imageVersions.keys.contains(displayVersion) == false || imageVersions.count > 1 {
+            parts.append("display version \(displayVersion)")
+        }
+        return parts.isEmpty ? "unknown" : parts.joined(separator: "; ")
+    }
+
+    var summaryLines: [String] {
+        func row(_ label: String, _ value: String) -> String {
+            label.padding(toLength: 11, withPad: " ", startingAt: 0) + value
+        }
+        var lines = [
+            row("project:", project), row("directory:", workingDirectory ?? "unknown"),
+            row("version:", version?.description ?? versionText),
+            row("docker:", "Engine \(engineVersion), API \(apiVersion)"),
+        ]
+        for (index, container) in containers.enumerated() {
+            let state = container.state + (container.health.map { " (\($0))" } ?? "")
+            lines.append(
+                row(
+                    index == 0 ? "services:" : "",
+                    container.service.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + state.padding(toLength: 20, withPad: " ", startingAt: 0) + container.image))
+        }
+        if containers.isEmpty { lines.append(row("services:", "none (no core containers)")) }
+        for (index, volume) in volumes.enumerated() {
+            let size = volume.sizeBytes.map(ArchiveSize.text) ?? "size unknown"
+            let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
+            lines.append(
+                row(
+                    index == 0 ? "volumes:" : "",
+                    volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                        + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users))
+        }
+        return lines
+    }
+}
+
+enum ArchiveSize {
+    static func text(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

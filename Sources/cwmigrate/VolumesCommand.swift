@@ -1,0 +1,216 @@
+import ArgumentParser
+import DockerOps
+import Foundation
+
+struct VolumesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volumes",
+        abstract: "List, snapshot, restore or remove Connectware's Docker volumes, one step at a time.",
+        discussion: """
+            Volumes are named as Docker names them (connectware_postgresql) or as the compose \
+            file does (postgresql). Snapshots are zstd-compressed tar files with a manifest \
+            inside and a <file>.manifest.json and <file>.sha256 beside them; `cwmigrate inspect` \
+            reads them. A volume is removed only when the playbook's set names it (never certs), \
+            no container uses it, and a verified snapshot of it is given.
+
+            Exit codes: 0 done; 64 usage (or --yes missing off a terminal); 65 the snapshot does \
+            not verify; 66 no such volume or file; 69 Docker unreachable; 73 the output cannot \
+            be written; 75 the volume is in use or not empty; 77 not allowed (not root, or a \
+            volume outside the removable set).
+            """,
+        subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the compose project's volumes.")
+
+        @OptionGroup var docker: DockerOptions
+
+        @Flag(help: "Print one JSON array on stdout.")
+        var json = false
+
+        func run() throws {
+            try guarded { terminal in
+                let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    terminal.out(String(decoding: try encoder.encode(installation.volumes), as: UTF8.self))
+                    return ExitStatus.ok
+                }
+                for volume in installation.volumes {
+                    let size = volume.sizeBytes.map(ArchiveSize.text) ?? "?"
+                    let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
+                    terminal.out(
+                        volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                            + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users)
+                }
+                return ExitStatus.ok
+            }
+        }
+    }
+
+    struct Snapshot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
+            discussion: "The volume must not be in use by a running container (stop Connectware first).")
+
+        @OptionGroup var docker: DockerOptions
+
+        @Argument(help: "The volume (connectware_postgresql or postgresql).")
+        var volume: String
+
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"))
+        var output: String
+
+        @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
+        var level = 1
+
+        @Option(help: ArgumentHelp("How the volume's files are read: automatic, mountpoint or helper-container.", valueName: "how"))
+        var access: VolumeAccess = .automatic
+
+        @Option(help: .hidden)
+        var directory: String?
+
+        @Option(help: .hidden)
+        var connectwareVersion: String?
+
+        func validate() throws {
+            guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
+        }
+
+        func run() throws {
+            try guarded { terminal in
+                let manifest: SnapshotManifest
+                if let directory {
+                    // For benchmarks and tests: any directory, without Docker.
+                    manifest = try ConnectwareHost.snapshotDirectory(
+                        directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level)
+                } else {
+                    let host = try ConnectwareHost()
+                    let target = try host.findVolume(volume, project: docker.project)
+                    let version =
+                        connectwareVersion ?? (try? host.discover(project: docker.project))?.version?.description
+                    if version == nil {
+                        terminal.warning("the running Connectware version is unknown; the snapshot will not name one")
+                    }
+                    manifest = try host.snapshotVolume(
+                        target.name, to: output, connectwareVersion: version, level: level, access: access)
+                }
+                for line in manifest.summaryLines(file: output) { terminal.out(line) }
+                for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
+                return ExitStatus.ok
+            }
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a volume from its snapshot.",
+            discussion: """
+                The snapshot is verified first (manifest, SHA-256, every entry). The volume must be \
+                unused by any container and empty; an absent volume is created as it was.
+                """)
+
+        @OptionGroup var docker: DockerOptions
+
+        @Argument(help: "The volume (connectware_postgresql or postgresql).")
+        var volume: String
+
+        @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"))
+        var snapshot: String
+
+        @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
+        var access: VolumeAccess = .automatic
+
+        @Flag(help: "Do not ask; required when not on a terminal.")
+        var yes = false
+
+        func run() throws {
+            try guarded { terminal in
+                let host = try ConnectwareHost()
+                let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
+                try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
+                let manifest = try host.restoreVolume(name, from: snapshot, access: access)
+                terminal.out("restored:  \(name) from \(snapshot)")
+                terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
+                return ExitStatus.ok
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a volume that has a verified snapshot.",
+            discussion: """
+                Refused unless the volume is in the removable set (postgresql and service-manager \
+                unless --removable says otherwise; never certs), no container uses it, and \
+                --snapshot names a snapshot of it that verifies.
+                """)
+
+        @OptionGroup var docker: DockerOptions
+
+        @Argument(help: "The volume (connectware_postgresql or postgresql).")
+        var volume: String
+
+        @Option(help: ArgumentHelp("The verified snapshot of this volume.", valueName: "file"))
+        var snapshot: String
+
+        @Option(help: ArgumentHelp("The removable volumes, comma-separated.", valueName: "names"))
+        var removable = "postgresql,service-manager"
+
+        @Flag(help: "Do not ask; required when not on a terminal.")
+        var yes = false
+
+        func run() throws {
+            try guarded { terminal in
+                let host = try ConnectwareHost()
+                let target = try host.findVolume(volume, project: docker.project)
+                try confirm("Remove volume \(target.name)?", yes: yes, terminal: terminal)
+                let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
+                try host.removeVolume(target.name, snapshot: snapshot, policy: policy)
+                terminal.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
+                return ExitStatus.ok
+            }
+        }
+    }
+}
+
+/// Asks on a terminal; off a terminal, only `--yes` lets a destructive step go ahead.
+private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
+    guard !yes else { return }
+    guard isatty(STDIN_FILENO) == 1 else {
+        throw Failure(
+            message: "not on a terminal, so nobody can confirm: \(question)", hint: "pass --yes to go ahead",
+            exitCode: ExitStatus.usage)
+    }
+    FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+    let answer = readLine()?.lowercased() ?? ""
+    guard answer == "y" || answer == "yes" else {
+        throw Failure(message: "cancelled", exitCode: ExitStatus.usage)
+    }
+}
+
+extension VolumeAccess: ExpressibleByArgument {}
+
+extension SnapshotManifest {
+    func summaryLines(file: String) -> [String] {
+        func row(_ label: String, _ value: String) -> String {
+            label.padding(toLength: 11, withPad: " ", startingAt: 0) + value
+        }
+        var lines = [row("snapshot:", file), row("volume:", volume)]
+        lines.append(row("version:", connectwareVersion ?? "unknown"))
+        lines.append(
+            row(
+                "files:",
+                "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(ArchiveSize.text(bytes)))"
+            ))
+        if let archiveBytes {
+            lines.append(row("archive:", "\(archiveBytes) bytes (\(ArchiveSize.text(archiveBytes))), zstd"))
+        }
+        lines.append(row("verified:", "yes, read back to the end"))
+        if let archiveSHA256 { lines.append(row("sha256:", archiveSHA256)) }
+        return lines
+    }
+}

@@ -1,0 +1,92 @@
+import DockerOps
+import Foundation
+import Planner
+import TestSupport
+import Testing
+
+/// Both install strategies move the lab from one version to another and back, with the
+/// data volumes intact.
+@Suite(.serialized)
+struct InstallTests {
+    /// The version a migration would install: the newest the lab builds below the running
+    /// one, else the oldest other one.
+    func otherVersion(than running: String, _ lab: Lab) throws -> String {
+        let versions = try lab.run(["versions"]).stdout.split(separator: "\n")
+            .compactMap { $0.hasPrefix("version ") ? Version.parse($0.dropFirst(8)) : nil }.sorted()
+        let current = try #require(Version.parse(running))
+        let older = versions.last { $0 < current }
+        return try #require(older ?? versions.first { $0 != current }).description
+    }
+
+    func request(_ version: String, _ strategy: InstallStrategy, _ lab: Lab, archive: String? = nil) -> InstallRequest {
+        InstallRequest(
+            version: version, strategy: strategy, directory: lab.projectDirectory, project: lab.project,
+            installer: "\(lab.directory)/installers/\(version)/connectware-online-installer.sh", imageArchive: archive)
+    }
+
+    @Test func theInstallerStrategyMovesTheLabToAnotherVersionAndBackWithTheDataIntact() throws {
+        let lab = try Lab.require()
+        try lab.exclusively {
+            try lab.run(["seed"])
+            let before = try lab.run(["check"]).stdout
+            let host = try lab.host()
+            let running = try #require(try host.discover().version?.description)
+            let target = try otherVersion(than: running, lab)
+            let certs = try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs"))
+
+            let check = try host.checkInstall(request(target, .installer, lab))
+            #expect(check.warnings.contains { $0.contains("deletes the images of every other Connectware version") })
+            try host.install(request(target, .installer, lab))
+            try lab.startAgain(host)
+            #expect(try host.discover().version?.description == target)
+            #expect(try lab.run(["check"]).stdout == before)
+
+            try host.install(request(running, .installer, lab))
+            try lab.startAgain(host)
+            #expect(try host.discover().version?.description == running)
+            #expect(try lab.run(["check"]).stdout == before)
+            #expect(try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs")) == certs)
+        }
+    }
+
+    @Test func theOfflineImagesStrategyLoadsTheSavedImagesAndMovesTheLabAndBack() throws {
+        let lab = try Lab.require()
+        try lab.exclusively {
+            try lab.run(["seed"])
+            let before = try lab.run(["check"]).stdout
+            let host = try lab.host()
+            let running = try #require(try host.discover().version?.description)
+            let target = try otherVersion(than: running, lab)
+            let certs = try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs"))
+
+            // The installer's -P writes connectware-<version>.tar; then the images leave the host.
+            let work = try TestSupport.temporaryDirectory("cwmigrate-offline")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try TestSupport.shell(
+                "cd '\(work.path)' && '\(lab.directory)/installers/\(target)/connectware-online-installer.sh' -s -P >/dev/null"
+            )
+            let archive = work.appendingPathComponent("connectware-\(target).tar").path
+            try TestSupport.shell(
+                "docker images --format '{{.Repository}}:{{.Tag}}' | grep ':\(target)$' | xargs -r docker rmi >/dev/null"
+            )
+            #expect(throws: DockerOpsError.self) {
+                try host.checkInstall(request(target, .offlineImages, lab, archive: work.path + "/absent.tar"))
+            }
+            let check = try host.checkInstall(request(target, .offlineImages, lab, archive: archive))
+            #expect(!check.imagesMissing.isEmpty)
+
+            try host.install(request(target, .offlineImages, lab, archive: archive))
+            try lab.startAgain(host)
+            let moved = try host.discover()
+            #expect(moved.version?.description == target)
+            #expect(moved.containers.allSatisfy { $0.imageVersion == target })
+            #expect(try lab.run(["check"]).stdout == before)
+
+            try host.install(request(running, .offlineImages, lab))
+            try lab.startAgain(host)
+            #expect(try host.discover().version?.description == running)
+            #expect(try lab.run(["check"]).stdout == before)
+            #expect(try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs")) == certs)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArchiveInspect
+import Foundation
+import TestSupport
+import Testing
+
+@testable import DockerOps
+
+/// Snapshots of plain directories: no Docker needed.
+struct SnapshotTests {
+    @Test func aDirectorySnapshotRestoresModesOwnersSymlinksHardLinksAndBytes() throws {
+        let root = try TestSupport.temporaryDirectory()
+        let source = root.appendingPathComponent("source").path
+        let target = root.appendingPathComponent("target").path
+        try TestSupport.shell(
+            """
+            mkdir -p '\(source)/base/1' '\(source)/empty' '\(target)' && cd '\(source)' && \
+            head -c 3000000 /dev/urandom > base/1/16384 && printf 'PG 15\\n' > PG_VERSION && \
+            ln -s base/1/16384 link && ln PG_VERSION hard && chmod 700 base && chmod 600 PG_VERSION && \
+            chown -R 999:998 base && chown 70:70 empty && chmod 2750 empty && touch -d 2020-01-02T03:04:05 PG_VERSION
+            """)
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        let manifest = try ConnectwareHost.snapshotDirectory(
+            source, volume: "lab_pg", to: file, connectwareVersion: "1.8.1")
+        #expect(manifest.files == 2)
+        #expect(manifest.hardlinks == 1)
+        #expect(manifest.symlinks == 1)
+        #expect(manifest.bytes == 3_000_006)
+
+        let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
+        #expect(facts.version.description == "1.8.1")
+        #expect(facts.sha256 == manifest.archiveSHA256)
+        let sidecar = try String(contentsOfFile: file + ".sha256", encoding: .utf8)
+        #expect(sidecar == "\(manifest.archiveSHA256!)  snap.tar.zst\n")
+        #expect(try TestSupport.shell("cd '\(root.path)' && sha256sum -c snap.tar.zst.sha256").status == 0)
+
+        try ConnectwareHost.verifySnapshot(at: file, volume: "lab_pg")
+        let totals = try extractTree(from: file, prefix: SnapshotManifest.dataPrefix, into: target)
+        #expect(totals.entries == manifest.entries)
+        #expect(try Lab.treeDigest(target) == Lab.treeDigest(source))
+        #expect(try TestSupport.shell("stat -c %h '\(target)/hard'").stdout == "2\n")
+    }
+
+    @Test func aSnapshotNeverReplacesAnExistingFile() throws {
+        let root = try TestSupport.temporaryDirectory()
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("keep".utf8)))
+        #expect(throws: DockerOpsError.outputExists(path: file)) {
+            try ConnectwareHost.snapshotDirectory(root.path, volume: "x", to: file, connectwareVersion: nil)
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep")
+    }
+
+    @Test func retargetingTheComposeFileChangesEveryConnectwareTagAndVersionValue() throws {
+        let text = """
+            services:
+              postgresql:
+                image: registry.cybus.io/cybus/postgresql:1.8.1
+              admin-web-app:
+                image: "registry.cybus.io/cybus/admin-web-app:1.8.1"
+                environment:
+                  CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION: "1.8.1"
+                  OTHER: 1.8.10
+              other:
+                image: example.org/tool:1.8.1
+            """
+        let result = ConnectwareHost.retargetCompose(text, to: "1.7.3")
+        #expect(result.contains("image: registry.cybus.io/cybus/postgresql:1.7.3"))
+        #expect(result.contains("image: \"registry.cybus.io/cybus/admin-web-app:1.7.3\""))
+        #expect(result.contains("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION: \"1.7.3\""))
+        #expect(result.contains("OTHER: 1.8.10"))
+        #expect(result.contains("image: example.org/tool:1.8.1"))
+    }
+}
