@@ -14,5 +14,6 @@ struct CWMigrate: ParsableCommand {
         subcommands: [
             Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
             HostCommand.self, VolumesCommand.self,
+            MigrateCommand.self, RunsCommand.self,
         ])
 }
