@@ -30,7 +30,8 @@ public enum Prechecks {
     /// The backup file inspected and read to its end.
     public static func backupFile(_ path: String, assumedVersion: Version?) -> (CheckResult, ArchiveFacts?) {
         do {
-            let facts = try inspectBackup(at: path, options: InspectOptions(verify: true, assumedVersion: assumedVersion))
+            let facts = try inspectBackup(
+                at: path, options: InspectOptions(verify: true, assumedVersion: assumedVersion))
             let id = facts.backupID.map { ", id \($0)" } ?? ", no backup id"
             return (
                 CheckResult(
@@ -50,7 +51,8 @@ public enum Prechecks {
             return (
                 CheckResult(
                     "docker", .pass,
-                    "Engine \(host.engine.engineVersion) (API \(host.engine.apiVersion)) at \(host.engine.host.description)"), host
+                    "Engine \(host.engine.engineVersion) (API \(host.engine.apiVersion)) at \(host.engine.host.description)"
+                ), host
             )
         } catch {
             return (CheckResult("docker", .fail, error.description), nil)
@@ -67,7 +69,8 @@ public enum Prechecks {
                 return (
                     CheckResult(
                         "installation", .fail,
-                        "project \(found.project) runs mixed or unknown versions (\(versions.isEmpty ? "none" : versions))"),
+                        "project \(found.project) runs mixed or unknown versions (\(versions.isEmpty ? "none" : versions))"
+                    ),
                     found
                 )
             }
@@ -180,7 +183,8 @@ public enum Prechecks {
             return CheckResult("state directory", .fail, "\(path) is not writable for this user: \(systemError())")
         }
         return CheckResult(
-            "state directory", .pass, exists ? "\(store.directory) is writable" : "\(store.directory) will be created in \(path)")
+            "state directory", .pass,
+            exists ? "\(store.directory) is writable" : "\(store.directory) will be created in \(path)")
     }
 
     /// No other process holds the installation's lock.

@@ -17,7 +17,8 @@ extension MigrationError: OperatorFacing {
         case .journalCorrupt:
             Failure(message: description, exitCode: ExitStatus.dataError)
         case .invalidRunID:
-            Failure(message: description, hint: "cwmigrate runs lists the runs and their ids", exitCode: ExitStatus.usage)
+            Failure(
+                message: description, hint: "cwmigrate runs lists the runs and their ids", exitCode: ExitStatus.usage)
         case .noSuchRun:
             Failure(
                 message: description, hint: "cwmigrate runs lists the runs; is --state-dir the right directory?",
@@ -30,10 +31,13 @@ extension MigrationError: OperatorFacing {
                 hint: "a run against this installation is going on; wait for it to end (cwmigrate runs shows it)",
                 exitCode: ExitStatus.tempFailure)
         case .stepNotImplemented, .preconditionFailed, .postconditionFailed, .stepFailed:
-            Failure(message: description, hint: "cwmigrate runs shows the run and its steps", exitCode: ExitStatus.unavailable)
+            Failure(
+                message: description, hint: "cwmigrate runs shows the run and its steps",
+                exitCode: ExitStatus.unavailable)
         case .noSuchStep, .invalidTransition:
             Failure(
-                message: description, hint: "this is a bug in cwmigrate; please report it", exitCode: ExitStatus.software)
+                message: description, hint: "this is a bug in cwmigrate; please report it",
+                exitCode: ExitStatus.software)
         }
     }
 }

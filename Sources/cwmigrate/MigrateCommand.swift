@@ -25,7 +25,8 @@ struct MigrateCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
 
-    @Flag(name: .customLong("precheck-only"), help: "Run every check that needs no change, print pass or fail for each.")
+    @Flag(
+        name: .customLong("precheck-only"), help: "Run every check that needs no change, print pass or fail for each.")
     var precheckOnly = false
 
     @Flag(help: "Print the plan (--dry-run) or the checks (--precheck-only) as JSON.")
@@ -100,7 +101,8 @@ struct MigrateCommand: ParsableCommand {
         let installation = try host.discover(project: docker.project)
         guard let running = installation.version else {
             throw Failure(
-                message: "the installation \(installation.project) runs mixed or unknown versions: \(installation.versionText)",
+                message:
+                    "the installation \(installation.project) runs mixed or unknown versions: \(installation.versionText)",
                 hint: "bring every service to one version first (cwmigrate host shows them)",
                 exitCode: ExitStatus.unavailable)
         }
@@ -145,7 +147,8 @@ struct MigrateCommand: ParsableCommand {
         do {
             checks.append(Prechecks.api(try connection.client(terminal)))
         } catch let failure as Failure {
-            checks.append(CheckResult("connectware api", .fail, failure.message + (failure.hint.map { " (\($0))" } ?? "")))
+            checks.append(
+                CheckResult("connectware api", .fail, failure.message + (failure.hint.map { " (\($0))" } ?? "")))
         } catch let error as any OperatorFacing {
             checks.append(CheckResult("connectware api", .fail, error.failure.message))
         }
@@ -188,10 +191,12 @@ struct MigrateCommand: ParsableCommand {
                 case .fail: word = terminal.paint("FAIL", .red, terminal.colorOnStdout)
                 case .skip: word = terminal.paint("skip", .yellow, terminal.colorOnStdout)
                 }
-                terminal.out(word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
+                terminal.out(
+                    word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
             }
             let failed = checks.filter { $0.status != .pass }.count
-            terminal.out(passed ? "All \(checks.count) checks passed." : "\(failed) of \(checks.count) checks did not pass.")
+            terminal.out(
+                passed ? "All \(checks.count) checks passed." : "\(failed) of \(checks.count) checks did not pass.")
         }
         if let plan { notes(for: plan, terminal) }
         return passed ? ExitStatus.ok : ExitStatus.unavailable
