@@ -78,11 +78,7 @@ public final class ArchiveWriter {
         if status == ARCHIVE_OK, let level, compression != .none {
             status = archive_write_set_filter_option(archive, nil, "compression-level", String(level))
         }
-        if status == ARCHIVE_OK {
-            // Whole 64 KiB blocks reach the compressor; the last block is not padded out.
-            archive_write_set_bytes_per_block(archive, 64 << 10)
-            archive_write_set_bytes_in_last_block(archive, 1)
-        }
+
         if status == ARCHIVE_OK {
             status = archive_write_open_filename(archive, path)
         }

@@ -140,7 +140,10 @@ extension ConnectwareHost {
         switch request.strategy {
         case .installer:
             if let key = request.licenseKey { try setEnvValue("CYBUS_REGISTRY_PASS", key, in: request.directory) }
-            try runProgram([request.installer ?? "", "-s", "-d", request.directory], in: request.directory)
+            // The key is read from DIR/.env; its value never reaches argv, and is cut from shown output.
+            try runProgram(
+                [request.installer ?? "", "-s", "-d", request.directory], in: request.directory,
+                redacting: request.licenseKey)
         case .offlineImages:
             let missing = wantedImages(request).filter { !imageExists($0) }
             if !missing.isEmpty {

@@ -6,12 +6,17 @@ extension ConnectwareHost {
     /// `arguments`, and output is only shown when the program fails.
     @discardableResult
     func runProgram(
-        _ arguments: [String], in directory: String?, extraEnvironment: [String: String] = [:]
+        _ arguments: [String], in directory: String?, extraEnvironment: [String: String] = [:],
+        redacting secret: String? = nil
     ) throws(DockerOpsError) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         var env = environment
+        // cwmigrate's own secrets are not the child's business.
+        for key in env.keys where key.hasPrefix("CWMIGRATE_") && (key.contains("PASSWORD") || key.contains("TOKEN")) {
+            env[key] = nil
+        }
         for (key, value) in extraEnvironment { env[key] = value }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
@@ -29,7 +34,8 @@ extension ConnectwareHost {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            let tail = text.split(separator: "\n").suffix(8).joined(separator: " | ")
+            var tail = text.split(separator: "\n").suffix(8).joined(separator: " | ")
+            if let secret, !secret.isEmpty { tail = tail.replacingOccurrences(of: secret, with: "<license key>") }
             throw .programFailed(command: command, status: process.terminationStatus, output: tail)
         }
         return text

@@ -36,12 +36,34 @@ struct InstallTests {
 
             let check = try host.checkInstall(request(target, .installer, lab))
             #expect(check.warnings.contains { $0.contains("deletes the images of every other Connectware version") })
-            try host.install(request(target, .installer, lab))
+
+            // A wrapper records the installer's arguments: the license key must not be among them.
+            let envFile = lab.projectDirectory + "/.env"
+            let originalKey = try #require(
+                try String(contentsOfFile: envFile, encoding: .utf8).split(separator: "\n")
+                    .first { $0.hasPrefix("CYBUS_REGISTRY_PASS=") }?.dropFirst("CYBUS_REGISTRY_PASS=".count))
+            let work = try TestSupport.temporaryDirectory("cwmigrate-installer")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let wrapper = work.appendingPathComponent("connectware-online-installer.sh").path
+            let real = "\(lab.directory)/installers/\(target)/connectware-online-installer.sh"
+            try TestSupport.shell(
+                "printf '#!/bin/sh\\necho \"$*\" > %s/argv\\nexec %s \"$@\"\\n' '\(work.path)' '\(real)' > '\(wrapper)'"
+                    + " && chmod 755 '\(wrapper)'")
+            var viaWrapper = request(target, .installer, lab)
+            viaWrapper.installer = wrapper
+            viaWrapper.licenseKey = "test-license-0123456789"
+            try host.install(viaWrapper)
+            let argv = try String(contentsOfFile: work.path + "/argv", encoding: .utf8)
+            #expect(argv == "-s -d \(lab.projectDirectory)\n")
+            #expect(try String(contentsOfFile: envFile, encoding: .utf8).contains("CYBUS_REGISTRY_PASS=test-license-0123456789\n"))
+            #expect(try TestSupport.shell("stat -c %a '\(envFile)'").stdout == "600\n")
             try lab.startAgain(host)
             #expect(try host.discover().version?.description == target)
             #expect(try lab.run(["check"]).stdout == before)
 
-            try host.install(request(running, .installer, lab))
+            var back = request(running, .installer, lab)
+            back.licenseKey = String(originalKey)
+            try host.install(back)
             try lab.startAgain(host)
             #expect(try host.discover().version?.description == running)
             #expect(try lab.run(["check"]).stdout == before)
