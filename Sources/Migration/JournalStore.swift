@@ -83,6 +83,10 @@ public struct JournalStore: Sendable {
         guard fsync(runs) == 0 else {
             throw .journalWrite(path: target, reason: "fsync of \(runsDirectory): \(systemError())")
         }
+        // Temp files of this run left by a process killed mid-save; the lock makes this the only writer.
+        for name in StateFiles.names(in: runs) where name.hasPrefix(".\(journal.id).json.") {
+            unlinkat(runs, name, 0)
+        }
     }
 
     public func load(_ id: String) throws(MigrationError) -> Journal {

@@ -269,6 +269,21 @@ struct MigrateCLITests {
         }
     }
 
+    @Test func dockerHostOptionOutranksTheEnvironment() throws {
+        let lab = try lab()
+        let file = try backup()
+        let socket = try #require(ProcessInfo.processInfo.environment["DOCKER_HOST"])
+        try exclusively(lab) {
+            let result = try cwmigrate(
+                ["migrate", "--backup", file, "--dry-run", "--docker-host", socket],
+                environment: ["DOCKER_HOST": "unix://\(dir.path)/no-docker.sock"])
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stdout.hasPrefix("Installation: project \(lab.project) "))
+        }
+        let refused = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--docker-host", "tcp://127.0.0.1:2375"])
+        #expect(refused.status == 64)
+    }
+
     @Test func precheckPassesEveryCheckOnTheLabAndChangesNothing() throws {
         let lab = try lab()
         let file = try backup()

@@ -25,6 +25,17 @@ struct JournalStoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.runsDirectory) == ["\(journal.id).json"])
     }
 
+    @Test func aTempFileLeftByAProcessKilledMidSaveIsClearedByTheNextSave() throws {
+        let store = try Fixtures.store()
+        let journal = try Fixtures.journal()
+        try store.save(journal)
+        let stale = store.runsDirectory + "/.\(journal.id).json.4242.17"
+        try Data("{\"half".utf8).write(to: URL(fileURLWithPath: stale))
+        #expect(try store.list().runs.map(\.id) == [journal.id])
+        try store.save(journal)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.runsDirectory) == ["\(journal.id).json"])
+    }
+
     @Test func savingReplacesASymlinkPlantedAtTheJournalsPathWithoutWritingThroughIt() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
