@@ -8,6 +8,8 @@ import Testing
 /// on disk had at that moment; the postcondition is that the file exists.
 struct FileStep: StepRunner {
     var precondition: String? = nil
+    /// Stays in `act` after writing, until the process is killed.
+    var blockAfterActing = false
 
     static func file(_ context: StepContext) -> String {
         context.artifactDirectory + "/\(context.position)-\(context.step.id).log"
@@ -31,6 +33,7 @@ struct FileStep: StepRunner {
             _ = FileManager.default.createFile(
                 atPath: Self.file(context), contents: Data("acted while saved as \(onDisk)\n".utf8))
         }
+        if blockAfterActing { sleep(300) }
     }
 
     func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
