@@ -32,10 +32,11 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
         .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner"]),
+        .target(name: "Migration", dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
-                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps",
+                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),
     ]

@@ -1,0 +1,357 @@
+import ArchiveInspect
+import Foundation
+import Planner
+
+/// Which installation a run is for. Two runs with the same `lockKey` must never proceed at once.
+public struct InstallationRef: Sendable, Codable, Equatable, Hashable, CustomStringConvertible {
+    public var kind: InstallationKind
+    /// The compose project (or, for Kubernetes, `namespace/release`).
+    public var name: String
+    /// The compose project's directory, when known.
+    public var directory: String?
+
+    public init(kind: InstallationKind = .dockerCompose, name: String, directory: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.directory = directory
+    }
+
+    public var description: String {
+        directory.map { "\(name) (\($0))" } ?? name
+    }
+
+    /// A file-name-safe key: readable, and unique per kind, name and directory.
+    public var lockKey: String {
+        let readable = String(
+            name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" }.prefix(40))
+        let hasher = SHA256Hasher()
+        hasher.update(Array("\(kind.rawValue)\u{0}\(name)\u{0}\(directory ?? "")".utf8))
+        return "\(kind.rawValue)-\(readable)-\(hasher.finalize().prefix(12))"
+    }
+}
+
+/// Where one step of a run stands.
+public enum StepState: String, Sendable, Codable, CaseIterable {
+    case pending, running, done, failed, skipped
+
+    /// Whether the walk moves past this step.
+    public var isSettled: Bool { self == .done || self == .skipped }
+}
+
+/// One step of the plan as the run saw it, at its position in the plan (the plan has
+/// `wait-healthy` twice, so the step's id alone does not name it).
+public struct StepRecord: Sendable, Codable, Equatable {
+    public let position: Int
+    /// The plan step's id, e.g. `fresh-backup`.
+    public let kind: String
+    public var state: StepState
+    public var startedAt: Date?
+    public var endedAt: Date?
+    /// What happened, in one line for the operator.
+    public var message: String?
+    /// How often the step was begun (a resumed or retried step is begun again).
+    public var attempts: Int
+
+    public init(position: Int, kind: String) {
+        self.position = position
+        self.kind = kind
+        self.state = .pending
+        self.attempts = 0
+    }
+}
+
+/// A file a run made and depends on: the way back, or the proof of the result.
+public struct Artifact: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case freshBackup = "fresh-backup"
+        case volumeSnapshot = "volume-snapshot"
+        case reBackup = "re-backup"
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    /// The position of the step that made it.
+    public var step: Int
+    /// The backup id, or the snapshotted volume's name.
+    public var detail: String?
+
+    public init(kind: Kind, path: String, sha256: String, bytes: Int64, step: Int, detail: String? = nil) {
+        self.kind = kind
+        self.path = path
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.step = step
+        self.detail = detail
+    }
+}
+
+/// How a run ended, or that it has not.
+public enum RunOutcome: String, Sendable, Codable, CaseIterable {
+    case inProgress = "in-progress"
+    case completed, failed, abandoned
+    case rolledBack = "rolled-back"
+
+    /// Whether the run is over for good: it can be neither resumed nor abandoned.
+    public var isFinal: Bool { self == .completed || self == .abandoned || self == .rolledBack }
+}
+
+/// The backup file a run restores, as inspected when the run was created.
+public struct BackupRecord: Sendable, Codable, Equatable {
+    public var path: String
+    public var version: Version
+    public var id: BackupID?
+    public var sha256: String?
+
+    public init(path: String, version: Version, id: BackupID?, sha256: String?) {
+        self.path = path
+        self.version = version
+        self.id = id
+        self.sha256 = sha256
+    }
+}
+
+/// Everything a migration run knows about itself: the plan, each step's state, the
+/// artifacts, and the outcome. It is written to disk before and after every step, so a
+/// run killed at any point can be resumed or explicitly abandoned. It never holds a
+/// secret: nothing in it comes from the environment or the credentials.
+public struct Journal: Sendable, Codable, Equatable {
+    public static let currentFormat = "cwmigrate-journal/1"
+
+    public var format: String
+    public let id: String
+    public let createdAt: Date
+    public var updatedAt: Date
+    public let installation: InstallationRef
+    public let backup: BackupRecord
+    public let plan: Plan
+    public var steps: [StepRecord]
+    public var artifacts: [Artifact]
+    public var outcome: RunOutcome
+    /// Why the run ended as it did (a failed step's message, the reason to abandon it).
+    public var outcomeMessage: String?
+    public var endedAt: Date?
+
+    /// A new run at `now`, every step pending.
+    public init(
+        id: String, createdAt now: Date, installation: InstallationRef, backup: BackupRecord, plan: Plan
+    ) {
+        self.format = Self.currentFormat
+        self.id = id
+        self.createdAt = now
+        self.updatedAt = now
+        self.installation = installation
+        self.backup = backup
+        self.plan = plan
+        self.steps = plan.steps.enumerated().map { StepRecord(position: $0.offset, kind: $0.element.id) }
+        self.artifacts = []
+        self.outcome = .inProgress
+    }
+
+    /// A run id: the UTC time to the second (so ids sort by time), then six hex digits.
+    public static func makeID(at date: Date, using generator: inout some RandomNumberGenerator) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt32.random(in: 0...0xFF_FFFF, using: &generator), radix: 16)
+        return formatter.string(from: date) + "-" + String(repeating: "0", count: 6 - suffix.count) + suffix
+    }
+
+    /// A run id from the system's random source.
+    public static func makeID(at date: Date) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return makeID(at: date, using: &generator)
+    }
+
+    /// Whether `text` has the form of a run id; anything else never becomes a file name.
+    public static func isValidID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 23 else { return false }
+        func digits(_ range: Range<Int>) -> Bool { bytes[range].allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        let hex = bytes[17...].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        return digits(0..<8) && bytes[8] == UInt8(ascii: "T") && digits(9..<15) && bytes[15] == UInt8(ascii: "Z")
+            && bytes[16] == UInt8(ascii: "-") && hex
+    }
+
+    /// The first step that is not done or skipped; nil when every step is.
+    public var currentStep: StepRecord? { steps.first { !$0.state.isSettled } }
+
+    /// The plan's step at `position`.
+    public func planStep(_ position: Int) -> Step { plan.steps[position] }
+
+    // MARK: - Transitions (pure: the time comes in)
+
+    /// Marks the step running; a failed or interrupted step may be begun again.
+    public mutating func begin(_ position: Int, at now: Date) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        guard !steps[position].state.isSettled else {
+            throw .invalidTransition(
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .running)
+        }
+        steps[position].state = .running
+        steps[position].startedAt = now
+        steps[position].endedAt = nil
+        steps[position].message = nil
+        steps[position].attempts += 1
+        outcome = .inProgress
+        outcomeMessage = nil
+        updatedAt = now
+    }
+
+    /// Marks a running step done with what it found.
+    public mutating func finish(_ position: Int, at now: Date, message: String?) throws(MigrationError) {
+        try settle(position, as: .done, at: now, message: message)
+    }
+
+    /// Marks a step failed and the run with it; the run can be resumed or abandoned. A step
+    /// that failed its preconditions fails without having started.
+    public mutating func fail(_ position: Int, at now: Date, message: String) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        guard !steps[position].state.isSettled else {
+            throw .invalidTransition(
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .failed)
+        }
+        steps[position].state = .failed
+        steps[position].endedAt = now
+        steps[position].message = message
+        updatedAt = now
+        outcome = .failed
+        let prefix = "step \(position + 1) \(steps[position].kind)"
+        outcomeMessage = message.hasPrefix(prefix) ? message : prefix + ": " + message
+        endedAt = now
+    }
+
+    /// Marks a step that needs no doing as skipped.
+    public mutating func skip(_ position: Int, at now: Date, message: String) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        guard steps[position].state == .pending else {
+            throw .invalidTransition(
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .skipped)
+        }
+        steps[position].state = .skipped
+        steps[position].endedAt = now
+        steps[position].message = message
+        updatedAt = now
+    }
+
+    /// Records an artifact; one made again by a repeated step replaces the earlier record.
+    public mutating func record(_ artifact: Artifact, at now: Date) {
+        artifacts.removeAll { $0.kind == artifact.kind && $0.step == artifact.step && $0.detail == artifact.detail }
+        artifacts.append(artifact)
+        updatedAt = now
+    }
+
+    /// Marks the whole run completed; every step must be done or skipped.
+    public mutating func complete(at now: Date) throws(MigrationError) {
+        try requireOpen()
+        if let open = currentStep {
+            throw .invalidTransition(run: id, position: open.position, kind: open.kind, from: open.state, to: .done)
+        }
+        outcome = .completed
+        outcomeMessage = nil
+        endedAt = now
+        updatedAt = now
+    }
+
+    /// Ends the run for good without rolling back; the journal and the artifacts stay.
+    public mutating func abandon(at now: Date, reason: String) throws(MigrationError) {
+        try requireOpen()
+        for index in steps.indices where steps[index].state == .running {
+            steps[index].state = .failed
+            steps[index].endedAt = now
+            steps[index].message = "interrupted; the run was abandoned"
+        }
+        outcome = .abandoned
+        outcomeMessage = reason
+        endedAt = now
+        updatedAt = now
+    }
+
+    private mutating func settle(_ position: Int, as state: StepState, at now: Date, message: String?)
+        throws(MigrationError)
+    {
+        try requireOpen()
+        try requirePosition(position)
+        guard steps[position].state == .running else {
+            throw .invalidTransition(
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: state)
+        }
+        steps[position].state = state
+        steps[position].endedAt = now
+        steps[position].message = message
+        updatedAt = now
+    }
+
+    private func requireOpen() throws(MigrationError) {
+        guard !outcome.isFinal else { throw .runEnded(run: id, outcome: outcome) }
+    }
+
+    private func requirePosition(_ position: Int) throws(MigrationError) {
+        guard steps.indices.contains(position) else {
+            throw .noSuchStep(run: id, position: position, count: steps.count)
+        }
+    }
+}
+
+extension Journal {
+    /// The version Connectware should run after the step at `position`: the version the
+    /// last install or upgrade before it brought, else the version the run found.
+    public func expectedVersion(after position: Int) -> Version {
+        var version = plan.runningVersion
+        for index in 0...min(position, plan.steps.count - 1) {
+            switch plan.steps[index].id {
+            case "install-older": version = plan.restoreVersion ?? version
+            case "upgrade": version = plan.upgradePath.last ?? plan.runningVersion
+            default: break
+            }
+        }
+        return version
+    }
+}
+
+/// The journal's JSON: ISO-8601 dates with milliseconds, keys sorted, so a diff of two
+/// saves shows what changed.
+public enum JournalCoding {
+    public static func encode(_ journal: Journal) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(timestamp(date))
+        }
+        return try encoder.encode(journal)
+    }
+
+    public static func decode(_ data: Data) throws -> Journal {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "\(text) is not an ISO-8601 date")
+            }
+            return date
+        }
+        return try decoder.decode(Journal.self, from: data)
+    }
+
+    /// `2026-11-26T22:59:01.123Z`.
+    public static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        return ISO8601DateFormatter().date(from: text)
+    }
+}

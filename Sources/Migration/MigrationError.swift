@@ -1,0 +1,73 @@
+import Foundation
+
+/// What stopped a migration run, its journal or its lock, with what the operator needs to
+/// act: the run, the step and its position, the file, the holder of a lock.
+public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The state directory (or one below it) cannot be created, opened or used.
+    case stateDirectory(path: String, reason: String)
+    /// A path in the state directory is a symlink or not what it must be; it is never followed.
+    case unsafePath(path: String, reason: String)
+    case journalWrite(path: String, reason: String)
+    case journalRead(path: String, reason: String)
+    /// The journal file exists but is not a journal this cwmigrate reads.
+    case journalCorrupt(path: String, reason: String)
+    case invalidRunID(String)
+    case noSuchRun(id: String, directory: String)
+    /// The run is completed, abandoned or rolled back; nothing more happens to it.
+    case runEnded(run: String, outcome: RunOutcome)
+    case noSuchStep(run: String, position: Int, count: Int)
+    case invalidTransition(run: String, position: Int, kind: String, from: StepState, to: StepState)
+    /// Another process holds the installation's lock; `holder` is what it wrote there.
+    case installationLocked(installation: String, lockFile: String, holder: String?)
+    case lockFailed(path: String, reason: String)
+    /// The step has no executor yet; the run stops here, before the step changes anything.
+    case stepNotImplemented(position: Int, kind: String)
+    case preconditionFailed(position: Int, kind: String, reason: String)
+    /// The step acted but what it should have brought about is not so.
+    case postconditionFailed(position: Int, kind: String, reason: String)
+    /// The step's action failed; `reason` is the underlying error in the operator's words.
+    case stepFailed(position: Int, kind: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .stateDirectory(let path, let reason):
+            "the state directory \(path) cannot be used: \(reason)"
+        case .unsafePath(let path, let reason):
+            "\(path) is not safe to use: \(reason)"
+        case .journalWrite(let path, let reason):
+            "cannot write the journal \(path): \(reason)"
+        case .journalRead(let path, let reason):
+            "cannot read the journal \(path): \(reason)"
+        case .journalCorrupt(let path, let reason):
+            "\(path) is not a readable cwmigrate journal: \(reason)"
+        case .invalidRunID(let text):
+            "'\(text)' is not a run id (they look like 20261126T225901Z-3fa9c1)"
+        case .noSuchRun(let id, let directory):
+            "no run \(id) in \(directory)"
+        case .runEnded(let run, let outcome):
+            "run \(run) has ended (\(outcome.rawValue)); nothing more can be done with it"
+        case .noSuchStep(let run, let position, let count):
+            "run \(run) has \(count) steps; there is no step \(position + 1)"
+        case .invalidTransition(let run, let position, let kind, let from, let to):
+            "run \(run): step \(position + 1) \(kind) cannot go from \(from.rawValue) to \(to.rawValue)"
+        case .installationLocked(let installation, let lockFile, let holder):
+            "another cwmigrate run holds the lock of installation \(installation) (\(lockFile)"
+                + (holder.map { ", held by \($0)" } ?? "") + ")"
+        case .lockFailed(let path, let reason):
+            "cannot lock \(path): \(reason)"
+        case .stepNotImplemented(let position, let kind):
+            "step \(position + 1) \(kind): executing this step is not implemented yet; the run stopped before it changed anything"
+        case .preconditionFailed(let position, let kind, let reason):
+            "step \(position + 1) \(kind) cannot start: \(reason)"
+        case .postconditionFailed(let position, let kind, let reason):
+            "step \(position + 1) \(kind) did not bring about what it should: \(reason)"
+        case .stepFailed(let position, let kind, let reason):
+            "step \(position + 1) \(kind) failed: \(reason)"
+        }
+    }
+}
+
+/// `strerror` of the current errno, for messages.
+func systemError(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Planner
+
+/// What a step runner is given: the journal as it stands, the step's position, and the
+/// directory for the run's files.
+public struct StepContext: Sendable {
+    public let journal: Journal
+    public let position: Int
+    public let artifactDirectory: String
+
+    public init(journal: Journal, position: Int, artifactDirectory: String) {
+        self.journal = journal
+        self.position = position
+        self.artifactDirectory = artifactDirectory
+    }
+
+    public var step: Step { journal.plan.steps[position] }
+    public var record: StepRecord { journal.steps[position] }
+    /// The version Connectware should run once this step is done.
+    public var expectedVersion: Version { journal.expectedVersion(after: position) }
+}
+
+/// What a step's postcondition check found, with the files that prove it.
+public enum Postcondition: Sendable, Equatable {
+    case holds(message: String, artifacts: [Artifact])
+    case doesNotHold(reason: String)
+}
+
+/// The code behind one kind of plan step. The run checks the preconditions, marks the step
+/// running (saved), acts, verifies the postcondition, and marks it done (saved). A run
+/// resumed after a crash verifies a step it finds running before repeating it, so `act`
+/// must be safe to repeat.
+public protocol StepRunner {
+    /// Throws `preconditionFailed` (or `stepNotImplemented`) when the step must not start.
+    func checkPreconditions(_ context: StepContext) throws(MigrationError)
+    func act(_ context: StepContext) throws(MigrationError)
+    /// Whether what the step should bring about is so, looked at afresh (not remembered).
+    func verify(_ context: StepContext) throws(MigrationError) -> Postcondition
+}
+
+/// The runner of every step that has no executor yet: it stops the run with
+/// `stepNotImplemented` before the step is begun, so nothing is changed and nothing is
+/// silently skipped.
+public struct NotImplementedStep: StepRunner {
+    public init() {}
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        throw .stepNotImplemented(position: context.position, kind: context.step.id)
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        throw .stepNotImplemented(position: context.position, kind: context.step.id)
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        .doesNotHold(reason: "executing \(context.step.id) is not implemented yet")
+    }
+}
+
+/// The runner for each step kind; a kind without one gets `NotImplementedStep`.
+public struct StepRunners {
+    public var byKind: [String: any StepRunner]
+
+    public init(_ byKind: [String: any StepRunner]) { self.byKind = byKind }
+
+    public func runner(for kind: String) -> any StepRunner { byKind[kind] ?? NotImplementedStep() }
+
+    /// The kinds in `plan` that have no runner: the run will stop at the first of them.
+    public func unimplemented(in plan: Plan) -> [String] {
+        var seen: [String] = []
+        for step in plan.steps where byKind[step.id] == nil && !seen.contains(step.id) { seen.append(step.id) }
+        return seen
+    }
+}
+
+/// What happens during a run, for the operator's screen.
+public enum RunEvent: Sendable, Equatable {
+    case started(position: Int, kind: String, title: String)
+    case done(position: Int, kind: String, message: String)
+    /// A step found running when the run resumed was verified as done without repeating it.
+    case foundDone(position: Int, kind: String, message: String)
+    /// A step found running when the run resumed did not verify; it is done again.
+    case repeating(position: Int, kind: String, reason: String)
+    case failed(position: Int, kind: String, error: MigrationError)
+    case completed
+}
+
+/// Walks a journal's steps in order, saving each transition before and after the step
+/// acts. Holding the installation's `RunLock` is a condition of making one.
+public final class MigrationRun {
+    public private(set) var journal: Journal
+    public let store: JournalStore
+    private let lock: RunLock
+    private let runners: StepRunners
+    private let clock: () -> Date
+    private let onEvent: (RunEvent) -> Void
+
+    /// `clock` gives every time written to the journal.
+    public init(
+        journal: Journal, store: JournalStore, lock: RunLock, runners: StepRunners, clock: @escaping () -> Date,
+        onEvent: @escaping (RunEvent) -> Void = { _ in }
+    ) throws(MigrationError) {
+        guard lock.installation.lockKey == journal.installation.lockKey else {
+            throw .lockFailed(
+                path: lock.path,
+                reason: "it is the lock of \(lock.installation), not of run \(journal.id)'s \(journal.installation)")
+        }
+        guard !journal.outcome.isFinal else { throw .runEnded(run: journal.id, outcome: journal.outcome) }
+        self.journal = journal
+        self.store = store
+        self.lock = lock
+        self.runners = runners
+        self.clock = clock
+        self.onEvent = onEvent
+    }
+
+    /// Runs every step not yet done, from the first. Stops at the first step that fails
+    /// (the journal then says `failed` and why); returns the completed journal.
+    @discardableResult
+    public func run() throws(MigrationError) -> Journal {
+        let artifactDirectory = try store.artifactDirectory(for: journal.id)
+        try store.save(journal)
+        for position in journal.steps.indices where !journal.steps[position].state.isSettled {
+            let runner = runners.runner(for: journal.steps[position].kind)
+            if journal.steps[position].state == .running,
+                try recheckInterrupted(position, runner, artifactDirectory)
+            {
+                continue
+            }
+            try execute(position, runner, artifactDirectory)
+        }
+        try journal.complete(at: clock())
+        try store.save(journal)
+        onEvent(.completed)
+        return journal
+    }
+
+    /// A step left running by an interrupted run: done when its postcondition holds.
+    private func recheckInterrupted(_ position: Int, _ runner: any StepRunner, _ artifactDirectory: String)
+        throws(MigrationError) -> Bool
+    {
+        let kind = journal.steps[position].kind
+        let found: Postcondition
+        do {
+            found = try runner.verify(context(position, artifactDirectory))
+        } catch {
+            found = .doesNotHold(reason: error.description)
+        }
+        switch found {
+        case .holds(let message, let artifacts):
+            for artifact in artifacts { journal.record(artifact, at: clock()) }
+            try journal.finish(position, at: clock(), message: "found done when the run resumed: " + message)
+            try store.save(journal)
+            onEvent(.foundDone(position: position, kind: kind, message: message))
+            return true
+        case .doesNotHold(let reason):
+            onEvent(.repeating(position: position, kind: kind, reason: reason))
+            return false
+        }
+    }
+
+    private func execute(_ position: Int, _ runner: any StepRunner, _ artifactDirectory: String)
+        throws(MigrationError)
+    {
+        let kind = journal.steps[position].kind
+        do {
+            try runner.checkPreconditions(context(position, artifactDirectory))
+        } catch {
+            try failed(position, error)
+        }
+        try journal.begin(position, at: clock())
+        try store.save(journal)
+        onEvent(.started(position: position, kind: kind, title: journal.plan.steps[position].title))
+        do throws(MigrationError) {
+            try runner.act(context(position, artifactDirectory))
+            switch try runner.verify(context(position, artifactDirectory)) {
+            case .holds(let message, let artifacts):
+                for artifact in artifacts { journal.record(artifact, at: clock()) }
+                try journal.finish(position, at: clock(), message: message)
+                try store.save(journal)
+                onEvent(.done(position: position, kind: kind, message: message))
+            case .doesNotHold(let reason):
+                throw MigrationError.postconditionFailed(position: position, kind: kind, reason: reason)
+            }
+        } catch {
+            try failed(position, error)
+        }
+    }
+
+    /// Records the failure (a journal that cannot be saved is the worse news) and stops.
+    private func failed(_ position: Int, _ error: MigrationError) throws(MigrationError) -> Never {
+        let kind = journal.steps[position].kind
+        try journal.fail(position, at: clock(), message: error.description)
+        try store.save(journal)
+        onEvent(.failed(position: position, kind: kind, error: error))
+        throw error
+    }
+
+    private func context(_ position: Int, _ artifactDirectory: String) -> StepContext {
+        StepContext(journal: journal, position: position, artifactDirectory: artifactDirectory)
+    }
+}

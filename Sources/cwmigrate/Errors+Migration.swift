@@ -1,0 +1,43 @@
+import Migration
+
+extension MigrationError: OperatorFacing {
+    var failure: Failure {
+        switch self {
+        case .stateDirectory, .journalWrite, .lockFailed:
+            Failure(
+                message: description, hint: "give a writable directory with --state-dir (or CWMIGRATE_STATE_DIR)",
+                exitCode: ExitStatus.cantCreate)
+        case .unsafePath:
+            Failure(
+                message: description,
+                hint: "something other than cwmigrate put this there; look at it before you move it away",
+                exitCode: ExitStatus.config)
+        case .journalRead:
+            Failure(message: description, exitCode: ExitStatus.ioError)
+        case .journalCorrupt:
+            Failure(message: description, exitCode: ExitStatus.dataError)
+        case .invalidRunID:
+            Failure(
+                message: description, hint: "cwmigrate runs lists the runs and their ids", exitCode: ExitStatus.usage)
+        case .noSuchRun:
+            Failure(
+                message: description, hint: "cwmigrate runs lists the runs; is --state-dir the right directory?",
+                exitCode: ExitStatus.noInput)
+        case .runEnded:
+            Failure(message: description, exitCode: ExitStatus.dataError)
+        case .installationLocked:
+            Failure(
+                message: description,
+                hint: "a run against this installation is going on; wait for it to end (cwmigrate runs shows it)",
+                exitCode: ExitStatus.tempFailure)
+        case .stepNotImplemented, .preconditionFailed, .postconditionFailed, .stepFailed:
+            Failure(
+                message: description, hint: "cwmigrate runs shows the run and its steps",
+                exitCode: ExitStatus.unavailable)
+        case .noSuchStep, .invalidTransition:
+            Failure(
+                message: description, hint: "this is a bug in cwmigrate; please report it",
+                exitCode: ExitStatus.software)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import Migration
+
+/// Where runs keep their journals, locks and files.
+struct StateDirectoryOption: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "The state directory (default: $CWMIGRATE_STATE_DIR, else \(JournalStore.defaultDirectory)).",
+            valueName: "dir"))
+    var stateDirectory: String?
+
+    func store(environment: [String: String] = ProcessInfo.processInfo.environment) -> JournalStore {
+        let chosen = stateDirectory ?? environment["CWMIGRATE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return JournalStore(directory: chosen ?? JournalStore.defaultDirectory)
+    }
+}
+
+/// `cwmigrate runs`: the migration runs in the state directory, and ending one.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List migration runs, or end one with `runs abandon ID`.",
+        subcommands: [RunsList.self, RunsAbandon.self],
+        defaultSubcommand: RunsList.self)
+}
+
+struct RunsList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the runs: id, installation, decision, outcome and the step each stands at.",
+        discussion: "Exit codes: 0 listed (also when there are none); 73, 74, 78 the state directory cannot be read.")
+
+    @OptionGroup var state: StateDirectoryOption
+
+    @Flag(help: "Print the runs as one JSON array.")
+    var json = false
+
+    func run() throws {
+        try guarded { terminal in
+            let store = state.store()
+            let list = try store.list()
+            if json {
+                let rows = list.runs.map { RunRow($0, store: store) }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                terminal.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            } else if list.runs.isEmpty {
+                terminal.out("No runs in \(store.directory).")
+            } else {
+                let rows = list.runs.map {
+                    [$0.id, $0.installation.description, $0.plan.decision, $0.outcome.rawValue, Self.stepText($0)]
+                }
+                for line in table([["ID", "INSTALLATION", "DECISION", "OUTCOME", "STEP"]] + rows) { terminal.out(line) }
+            }
+            for problem in list.unreadable { terminal.warning(problem.description) }
+            return ExitStatus.ok
+        }
+    }
+
+    /// `3/11 remove-volumes (failed)`, or `done` when every step is.
+    static func stepText(_ journal: Journal) -> String {
+        guard let step = journal.currentStep else { return "all \(journal.steps.count) steps done" }
+        return "\(step.position + 1)/\(journal.steps.count) \(step.kind) (\(step.state.rawValue))"
+    }
+
+    func table(_ rows: [[String]]) -> [String] {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }
+    }
+}
+
+/// One run in `runs --json`.
+struct RunRow: Encodable {
+    struct CurrentStep: Encodable {
+        let position: Int
+        let kind: String
+        let state: String
+    }
+
+    let id: String
+    let createdAt: String
+    let installation: InstallationRef
+    let decision: String
+    let backupVersion: String
+    let runningVersion: String
+    let outcome: String
+    let currentStep: CurrentStep?
+    let journal: String
+
+    init(_ journal: Journal, store: JournalStore) {
+        id = journal.id
+        createdAt = JournalCoding.timestamp(journal.createdAt)
+        installation = journal.installation
+        decision = journal.plan.decision
+        backupVersion = journal.plan.backupVersion.description
+        runningVersion = journal.plan.runningVersion.description
+        outcome = journal.outcome.rawValue
+        currentStep = journal.currentStep.map {
+            CurrentStep(position: $0.position + 1, kind: $0.kind, state: $0.state.rawValue)
+        }
+        self.journal = store.path(of: journal.id)
+    }
+}
+
+struct RunsAbandon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abandon",
+        abstract: "End a run for good without rolling it back; its journal and files stay.",
+        discussion: """
+            Refused while another process holds the installation's lock (the run is still going).
+            Exit codes: 0 abandoned; 65 the run has already ended; 66 no such run; 75 the run is
+            still going.
+            """)
+
+    @Argument(help: "The run's id, as `cwmigrate runs` lists it.")
+    var id: String
+
+    @Option(help: "Why, for the journal.")
+    var reason = "abandoned by the operator (cwmigrate runs abandon)"
+
+    @OptionGroup var state: StateDirectoryOption
+
+    func run() throws {
+        try guarded { terminal in
+            let store = state.store()
+            let journal = try store.abandon(id, at: Date(), reason: reason)
+            terminal.out("Run \(journal.id) abandoned; its journal stays at \(store.path(of: journal.id)).")
+            let stopped = journal.steps.last { $0.state != .pending }
+            if let stopped {
+                terminal.out(
+                    "It had reached step \(stopped.position + 1) \(stopped.kind) (\(stopped.state.rawValue)); the installation is as that left it."
+                )
+            }
+            if !journal.artifacts.isEmpty {
+                terminal.out("Its files, kept:")
+                for artifact in journal.artifacts {
+                    terminal.out("  \(artifact.kind.rawValue)  \(artifact.path)  sha256 \(artifact.sha256)")
+                }
+            }
+            return ExitStatus.ok
+        }
+    }
+}

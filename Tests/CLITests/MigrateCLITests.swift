@@ -1,0 +1,351 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `cwmigrate migrate` and `cwmigrate runs` as the operator runs them. The Docker tests use
+/// the lab that scripts/test started and fail without it; they only look, never change it.
+@Suite("cwmigrate migrate and runs", .serialized)
+struct MigrateCLITests {
+    let dir: URL
+    var stateDir: String { dir.path + "/state" }
+
+    init() throws { dir = try TestSupport.temporaryDirectory("cwmigrate-migrate-cli") }
+
+    struct LabMissingForMigrate: Error, CustomStringConvertible {
+        var description: String {
+            "this test needs the lab's Docker daemon and Connectware (DOCKER_HOST, CWMIGRATE_LAB_DIR, CWMIGRATE_URL): "
+                + "run it through scripts/test, or export the lines `scripts/lab up` prints"
+        }
+    }
+
+    struct Lab {
+        let directory: String
+        let project: String
+        let projectDirectory: String
+    }
+
+    func lab() throws -> Lab {
+        let environment = ProcessInfo.processInfo.environment
+        guard let host = environment["DOCKER_HOST"], let directory = environment["CWMIGRATE_LAB_DIR"],
+            host.hasPrefix("unix://" + directory), environment["CWMIGRATE_URL"] != nil
+        else { throw LabMissingForMigrate() }
+        let projectDirectory = environment["CWMIGRATE_LAB_PROJECT_DIR"] ?? directory + "/connectware"
+        return Lab(
+            directory: directory, project: (projectDirectory as NSString).lastPathComponent,
+            projectDirectory: projectDirectory)
+    }
+
+    /// One test at a time on the lab, across suites and processes (the lab's test.lock).
+    func exclusively<T>(_ lab: Lab, _ body: () throws -> T) throws -> T {
+        let fd = open(lab.directory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LabMissingForMigrate() }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
+        try TestSupport.run(
+            TestSupport.product("cwmigrate"), arguments,
+            environment: ["XDG_STATE_HOME": dir.path + "/xdg"].merging(environment) { $1 }, currentDirectory: dir)
+    }
+
+    /// A backup shaped like Connectware's, of `version`, packed by GNU tar.
+    func backup(version: String = "1.0.73") throws -> String {
+        let id = "\(version)_2022-02-16T15:37:19.242Z"
+        let name = "connectware-\(version)_2022-02-16T15-37-19.242Z.tgz"
+        try TestSupport.shell(
+            """
+            mkdir -p 'src/\(id)' && printf '{"version":"\(version)","id":"\(id)"}' > 'src/\(id)/metadata.json' \
+            && printf 'PGDMP' > 'src/\(id)/cybus_connectware.dump' && tar -C src -czf '\(name)' '\(id)'
+            """, in: dir)
+        return dir.path + "/" + name
+    }
+
+    /// The lock file name cwmigrate uses for a compose installation, computed independently.
+    func lockFile(project: String, directory: String) throws -> String {
+        let digest = try TestSupport.shell(
+            "printf 'docker-compose\\0%s\\0%s' '\(project)' '\(directory)' | sha256sum | cut -c1-12"
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return stateDir + "/locks/docker-compose-\(project)-\(digest).lock"
+    }
+
+    /// A journal as a run leaves it, written the way the format reads (the plan from `plan --json`).
+    func writeJournal(
+        id: String, project: String = "connectware", directory: String = "/opt/connectware",
+        outcome: String = "failed", states: [String: String] = ["0": "done", "1": "failed"]
+    ) throws {
+        let planOutput = try cwmigrate(["plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--json"])
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(planOutput.stdout.utf8)) as? [String: Any])
+        let steps = try #require(plan["steps"] as? [[String: Any]])
+        let journal: [String: Any] = [
+            "format": "cwmigrate-journal/1", "id": id, "createdAt": "2026-11-26T22:59:01.000Z",
+            "updatedAt": "2026-11-26T23:01:00.000Z",
+            "installation": ["kind": "docker-compose", "name": project, "directory": directory],
+            "backup": ["path": "/var/backups/b.tgz", "version": "1.0.73"],
+            "plan": plan,
+            "steps": steps.enumerated().map { position, step in
+                [
+                    "position": position, "kind": step["id"] ?? "", "state": states["\(position)"] ?? "pending",
+                    "attempts": 1,
+                ]
+            },
+            "artifacts": [], "outcome": outcome,
+        ]
+        try FileManager.default.createDirectory(atPath: stateDir + "/runs", withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: journal).write(
+            to: URL(fileURLWithPath: stateDir + "/runs/\(id).json"))
+    }
+
+    /// flock(1) holding `path` in another process until the returned process is killed.
+    func holdLock(_ path: String) throws -> Process {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        process.arguments = ["--exclusive", "--no-fork", path, "sleep", "300"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<600 {
+            if try TestSupport.run(URL(fileURLWithPath: "/usr/bin/flock"), ["--nonblock", path, "true"]).status != 0 {
+                break
+            }
+            usleep(50_000)
+        }
+        return process
+    }
+
+    func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+
+    // MARK: - Without Docker
+
+    @Test func migrateWithoutDryRunOrPrecheckRefusesBeforeTouchingAnything() throws {
+        let file = try backup()
+        let result = try cwmigrate(
+            ["migrate", "--backup", file, "--state-dir", stateDir],
+            environment: ["DOCKER_HOST": "unix:///nonexistent.sock"])
+        #expect(result.status == 69)
+        #expect(lines(result.stderr).first == "error: executing migrations is not implemented yet")
+        #expect(result.stderr.contains("hint: check with `cwmigrate migrate --backup FILE --precheck-only`"))
+        #expect(result.stderr.contains("cwmigrate plan"))
+        #expect(result.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: stateDir))
+    }
+
+    @Test func dryRunAndPrecheckOnlyTogetherAreAUsageError() throws {
+        let result = try cwmigrate(["migrate", "--backup", try backup(), "--dry-run", "--precheck-only"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("give --dry-run or --precheck-only, not both"))
+    }
+
+    @Test func precheckWithoutDockerFailsThatCheckAndSkipsWhatNeedsIt() throws {
+        let result = try cwmigrate(
+            ["migrate", "--backup", try backup(), "--precheck-only", "--state-dir", stateDir],
+            environment: ["DOCKER_HOST": "unix://\(dir.path)/no-docker.sock", "CWMIGRATE_URL": "http://127.0.0.1:9"])
+        #expect(result.status == 69)
+        let out = lines(result.stdout)
+        #expect(out.contains { $0.hasPrefix("pass  backup file") && $0.contains("Connectware 1.0.73") })
+        #expect(out.contains { $0.hasPrefix("FAIL  docker") && $0.contains("no-docker.sock") })
+        #expect(out.contains { $0.hasPrefix("skip  installation") })
+        #expect(out.contains { $0.hasPrefix("FAIL  connectware api") })
+        #expect(out.last?.hasSuffix("checks did not pass.") == true)
+    }
+
+    @Test func runsOnAStateDirectoryWithoutRunsSaysSoAndCreatesNothing() throws {
+        let result = try cwmigrate(["runs", "--state-dir", stateDir])
+        #expect(result.status == 0)
+        #expect(result.stdout == "No runs in \(stateDir).\n")
+        let json = try cwmigrate(["runs", "--json"], environment: ["CWMIGRATE_STATE_DIR": stateDir])
+        #expect(json.status == 0)
+        #expect(json.stdout == "[]\n")
+        #expect(!FileManager.default.fileExists(atPath: stateDir))
+    }
+
+    @Test func runsListsEachRunWithItsInstallationDecisionOutcomeAndStep() throws {
+        try writeJournal(id: "20261126T225901Z-3fa9c1")
+        try writeJournal(id: "20261126T210000Z-000001", outcome: "abandoned", states: ["0": "done"])
+        let result = try cwmigrate(["runs", "--state-dir", stateDir])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = lines(result.stdout)
+        #expect(out.count == 3)
+        #expect(out[0].hasPrefix("ID") && out[0].contains("INSTALLATION") && out[0].hasSuffix("STEP"))
+        #expect(out[1].hasPrefix("20261126T210000Z-000001") && out[1].contains("abandoned"))
+        #expect(out[2].hasPrefix("20261126T225901Z-3fa9c1"))
+        #expect(out[2].contains("connectware (/opt/connectware)"))
+        #expect(out[2].contains("downgrade-required"))
+        #expect(out[2].contains("failed"))
+        #expect(out[2].hasSuffix("2/11 shutdown (failed)"))
+
+        let json = try cwmigrate(["runs", "--state-dir", stateDir, "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["id"] as? String } == ["20261126T210000Z-000001", "20261126T225901Z-3fa9c1"])
+        let step = try #require(rows[1]["currentStep"] as? [String: Any])
+        #expect(
+            step["position"] as? Int == 2 && step["kind"] as? String == "shutdown"
+                && step["state"] as? String == "failed")
+        #expect(rows[1]["journal"] as? String == stateDir + "/runs/20261126T225901Z-3fa9c1.json")
+    }
+
+    @Test func abandonEndsARunOnceAndSaysWhereItStopped() throws {
+        try writeJournal(id: "20261126T225901Z-3fa9c1")
+        let result = try cwmigrate(["runs", "abandon", "20261126T225901Z-3fa9c1", "--state-dir", stateDir])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Run 20261126T225901Z-3fa9c1 abandoned"))
+        #expect(result.stdout.contains("step 2 shutdown (failed)"))
+        let listed = try cwmigrate(["runs", "--state-dir", stateDir])
+        #expect(lines(listed.stdout).last?.contains("abandoned") == true)
+
+        let again = try cwmigrate(["runs", "abandon", "20261126T225901Z-3fa9c1", "--state-dir", stateDir])
+        #expect(again.status == 65)
+        #expect(again.stderr.contains("has ended (abandoned)"))
+        let missing = try cwmigrate(["runs", "abandon", "20261126T000000Z-000000", "--state-dir", stateDir])
+        #expect(missing.status == 66)
+        let bad = try cwmigrate(["runs", "abandon", "../../etc/passwd", "--state-dir", stateDir])
+        #expect(bad.status == 64)
+    }
+
+    @Test func abandonIsRefusedWhileAnotherProcessHoldsTheInstallationsLock() throws {
+        try writeJournal(id: "20261126T225901Z-3fa9c1")
+        let holder = try holdLock(try lockFile(project: "connectware", directory: "/opt/connectware"))
+        let refused = try cwmigrate(["runs", "abandon", "20261126T225901Z-3fa9c1", "--state-dir", stateDir])
+        stop(holder)
+        #expect(refused.status == 75)
+        #expect(refused.stderr.contains("another cwmigrate run holds the lock of installation connectware"))
+        let listed = try cwmigrate(["runs", "--state-dir", stateDir])
+        #expect(lines(listed.stdout).last?.contains("abandoned") == false)
+        let afterwards = try cwmigrate(["runs", "abandon", "20261126T225901Z-3fa9c1", "--state-dir", stateDir])
+        #expect(afterwards.status == 0, "\(afterwards.stderr)")
+    }
+
+    // MARK: - Against the lab (looking only)
+
+    /// What the lab looks like from outside: containers and the last backup and restore.
+    func labFingerprint() throws -> String {
+        let host = try cwmigrate(["host", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(host.stdout.utf8)) as? [String: Any])
+        let containers = (object["containers"] as? [[String: Any]] ?? []).map {
+            "\($0["name"] ?? "") \($0["id"] ?? "") \($0["state"] ?? "") \($0["image"] ?? "")"
+        }
+        let volumes = (object["volumes"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? "")" }
+        let status = try cwmigrate(["status", "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        return (containers + volumes).sorted().joined(separator: "\n") + "\n" + status.stdout
+    }
+
+    @Test func dryRunPlansForTheInstallationDockerShowsAndChangesNothing() throws {
+        let lab = try lab()
+        let file = try backup()
+        try exclusively(lab) {
+            let before = try labFingerprint()
+            let result = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--state-dir", stateDir])
+            #expect(result.status == 3, "\(result.stderr)")
+            let out = lines(result.stdout)
+            #expect(
+                out.first?.hasPrefix(
+                    "Installation: project \(lab.project) in \(lab.projectDirectory), Connectware 1.8.0")
+                    == true)
+            #expect(out.contains("Decision: downgrade-required"))
+            #expect(out.contains("Restore on: 1.7.3"))
+            #expect(result.stdout.contains("docker volume rm \(lab.project)_postgresql"))
+
+            let json = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--json", "--state-dir", stateDir])
+            #expect(json.status == 3)
+            let plan = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            #expect(plan["runningVersion"] as? String == "1.8.0")
+            #expect((plan["settings"] as? [String: Any])?["directory"] as? String == lab.projectDirectory)
+            #expect(try labFingerprint() == before)
+            #expect(!FileManager.default.fileExists(atPath: stateDir))
+        }
+    }
+
+    @Test func dockerHostOptionOutranksTheEnvironment() throws {
+        let lab = try lab()
+        let file = try backup()
+        let socket = try #require(ProcessInfo.processInfo.environment["DOCKER_HOST"])
+        try exclusively(lab) {
+            let result = try cwmigrate(
+                ["migrate", "--backup", file, "--dry-run", "--docker-host", socket],
+                environment: ["DOCKER_HOST": "unix://\(dir.path)/no-docker.sock"])
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stdout.hasPrefix("Installation: project \(lab.project) "))
+        }
+        let refused = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--docker-host", "tcp://127.0.0.1:2375"])
+        #expect(refused.status == 64)
+    }
+
+    @Test func precheckPassesEveryCheckOnTheLabAndChangesNothing() throws {
+        let lab = try lab()
+        let file = try backup()
+        try exclusively(lab) {
+            let before = try labFingerprint()
+            let result = try cwmigrate([
+                "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir,
+                "--installer-dir", lab.directory + "/installers",
+            ])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            let out = lines(result.stdout)
+            for name in [
+                "backup file", "docker", "installation", "plan", "connectware api", "install strategy", "free disk",
+                "state directory", "lock", "earlier runs",
+            ] {
+                #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
+            }
+            #expect(out.last == "All 10 checks passed.")
+            #expect(try labFingerprint() == before)
+            #expect(!FileManager.default.fileExists(atPath: stateDir))
+        }
+    }
+
+    @Test func precheckFailsTheLockCheckWhileAnotherProcessHoldsTheInstallationsLock() throws {
+        let lab = try lab()
+        let file = try backup()
+        try exclusively(lab) {
+            let holder = try holdLock(try lockFile(project: lab.project, directory: lab.projectDirectory))
+            let result = try cwmigrate([
+                "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir, "--json",
+                "--installer-dir", lab.directory + "/installers",
+            ])
+            stop(holder)
+            #expect(result.status == 69)
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(report["passed"] as? Bool == false)
+            let checks = try #require(report["checks"] as? [[String: Any]])
+            let failed = checks.filter { $0["status"] as? String != "pass" }.map { $0["name"] as? String }
+            #expect(failed == ["lock"])
+        }
+    }
+
+    @Test func precheckFailsOnAnUnfinishedRunAndOnRefusedCredentials() throws {
+        let lab = try lab()
+        let file = try backup()
+        try writeJournal(id: "20261126T225901Z-3fa9c1", project: lab.project, directory: lab.projectDirectory)
+        try exclusively(lab) {
+            let result = try cwmigrate(
+                [
+                    "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir,
+                    "--installer-dir", lab.directory + "/installers",
+                ], environment: ["CWMIGRATE_PASSWORD": "not-the-password"])
+            #expect(result.status == 69)
+            let out = lines(result.stdout)
+            #expect(
+                out.contains {
+                    $0.hasPrefix("FAIL  earlier runs") && $0.contains("run 20261126T225901Z-3fa9c1 is unfinished")
+                        && $0.contains("cwmigrate runs abandon 20261126T225901Z-3fa9c1")
+                })
+            #expect(out.contains { $0.hasPrefix("FAIL  connectware api") && $0.contains("credentials were refused") })
+            #expect(!result.stdout.contains("not-the-password") && !result.stderr.contains("not-the-password"))
+        }
+    }
+}
