@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
         .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner"]),
-        .target(name: "Migration", dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect"]),
+        .target(name: "Migration", dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "HTTP"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [

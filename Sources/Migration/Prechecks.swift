@@ -2,6 +2,7 @@ import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
 import Foundation
+import HTTP
 import Planner
 
 #if canImport(Glibc)
@@ -148,14 +149,14 @@ public enum Prechecks {
         let backups = plan.steps.filter { $0.id == "fresh-backup" || $0.id == "re-backup" }.count
         if backups > 0 {
             needed += Int64(backups) * backupBytes
-            parts.append("\(backups) backup\(backups == 1 ? "" : "s") of about \(byteText(backupBytes))")
+            parts.append("\(backups) backup\(backups == 1 ? "" : "s") of about \(formatBytes(backupBytes))")
         }
         if plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
             for name in plan.volumes {
                 let volume = installation.volumes.first { $0.shortName == name }
                 if let size = volume?.sizeBytes {
                     needed += size
-                    parts.append("snapshot of \(volume?.name ?? name) \(byteText(size))")
+                    parts.append("snapshot of \(volume?.name ?? name) \(formatBytes(size))")
                 } else {
                     parts.append("snapshot of \(volume?.name ?? name) (size unknown)")
                 }
@@ -166,7 +167,7 @@ public enum Prechecks {
             return CheckResult("free disk", .fail, "cannot tell the free space at \(store.directory): \(systemError())")
         }
         let detail =
-            "needs about \(byteText(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(byteText(free)) free at \(place)"
+            "needs about \(formatBytes(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(formatBytes(free)) free at \(place)"
         return CheckResult("free disk", free >= required ? .pass : .fail, detail)
     }
 
@@ -231,18 +232,6 @@ public enum Prechecks {
         guard statvfs(place, &info) == 0 else { return nil }
         return (place, Int64(info.f_bavail) * Int64(info.f_frsize))
     }
-}
-
-/// `1.5 MiB`: bytes for a person.
-public func byteText(_ bytes: Int64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }
 
 extension InstallationRef {

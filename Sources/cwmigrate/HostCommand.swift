@@ -1,6 +1,7 @@
 import ArgumentParser
 import DockerOps
 import Foundation
+import HTTP
 
 /// Options every Docker command shares.
 struct DockerOptions: ParsableArguments {
@@ -79,7 +80,7 @@ extension Installation {
         }
         if containers.isEmpty { lines.append(row("services:", "none (no core containers)")) }
         for (index, volume) in volumes.enumerated() {
-            let size = volume.sizeBytes.map(ArchiveSize.text) ?? "size unknown"
+            let size = volume.sizeBytes.map(formatBytes) ?? "size unknown"
             let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
             lines.append(
                 row(
@@ -88,18 +89,5 @@ extension Installation {
                         + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users))
         }
         return lines
-    }
-}
-
-enum ArchiveSize {
-    static func text(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

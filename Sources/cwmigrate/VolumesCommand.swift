@@ -1,6 +1,7 @@
 import ArgumentParser
 import DockerOps
 import Foundation
+import HTTP
 
 struct VolumesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +39,7 @@ struct VolumesCommand: ParsableCommand {
                     return ExitStatus.ok
                 }
                 for volume in installation.volumes {
-                    let size = volume.sizeBytes.map(ArchiveSize.text) ?? "?"
+                    let size = volume.sizeBytes.map(formatBytes) ?? "?"
                     let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
                     terminal.out(
                         volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
@@ -204,10 +205,10 @@ extension SnapshotManifest {
         lines.append(
             row(
                 "files:",
-                "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(ArchiveSize.text(bytes)))"
+                "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(formatBytes(bytes)))"
             ))
         if let archiveBytes {
-            lines.append(row("archive:", "\(archiveBytes) bytes (\(ArchiveSize.text(archiveBytes))), zstd"))
+            lines.append(row("archive:", "\(archiveBytes) bytes (\(formatBytes(archiveBytes))), zstd"))
         }
         lines.append(row("verified:", "yes, read back to the end"))
         if let archiveSHA256 { lines.append(row("sha256:", archiveSHA256)) }
