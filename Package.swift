@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "cwmigrate", targets: ["cwmigrate"]),
         .executable(name: "cwsim", targets: ["cwsim"]),
+        // For Fuzz/, whose own package depends on this one by path and can use only products.
+        .library(name: "Planner", targets: ["Planner"]),
+        .library(name: "ArchiveInspect", targets: ["ArchiveInspect"]),
+        .library(name: "ConnectwareAPI", targets: ["ConnectwareAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

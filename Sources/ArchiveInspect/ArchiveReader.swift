@@ -71,19 +71,19 @@ final class ArchiveReader {
     }
 
     func next() throws(ReadFailure) -> Next {
-        while true {
-            var e: OpaquePointer?
-            let status = archive_read_next_header(archive, &e)
-            switch status {
-            case ARCHIVE_EOF: return .end
-            case ARCHIVE_RETRY: continue
-            case ARCHIVE_OK, ARCHIVE_WARN:
-                guard let e else { throw ReadFailure(message: "libarchive returned no entry") }
-                entry = e
-                return .entry(Self.header(e), warning: status == ARCHIVE_WARN ? Self.message(archive) : nil)
-            default:
-                throw failure()
-            }
+        var e: OpaquePointer?
+        let status = archive_read_next_header(archive, &e)
+        switch status {
+        case ARCHIVE_EOF: return .end
+        case ARCHIVE_OK, ARCHIVE_WARN:
+            guard let e else { throw ReadFailure(message: "libarchive returned no entry") }
+            entry = e
+            return .entry(Self.header(e), warning: status == ARCHIVE_WARN ? Self.message(archive) : nil)
+        default:
+            // Including RETRY, which libarchive's tar reader gives for a header that fails its
+            // checksum before skipping ahead to the next valid one: carrying on would drop
+            // entries unseen and let --verify call a damaged archive sound.
+            throw failure()
         }
     }
 

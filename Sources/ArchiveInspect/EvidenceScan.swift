@@ -24,6 +24,9 @@ struct EvidenceScan {
         "a backup id or connectware-<version> in the archive's file name",
     ]
 
+    /// How deep in a path a directory named like a backup id still counts as evidence.
+    static let pathLevelsScanned = 8
+
     private(set) var evidence: [VersionEvidence] = []
     private(set) var warnings: [String] = []
     private var seenPrefixes: Set<String> = []
@@ -55,7 +58,9 @@ struct EvidenceScan {
     /// A directory (or file) named like a backup id; each distinct one counts once.
     mutating func notePath(_ path: String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
-        for (index, part) in parts.enumerated() {
+        // Only the first levels: each level's prefix is kept, so a path nesting thousands of
+        // id-named directories would otherwise cost time and memory quadratic in its length.
+        for (index, part) in parts.prefix(Self.pathLevelsScanned).enumerated() {
             guard let id = BackupID(part) else { continue }
             let prefix = parts[...index].joined(separator: "/")
             guard seenPrefixes.insert(prefix).inserted else { continue }

@@ -132,8 +132,14 @@ func yamlQuoted(_ text: String) -> String {
         case "\t": out += "\\t"
         case "\r": out += "\\r"
         default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
+            // Escaped: what YAML does not allow in a document (C0 and C1 controls, DEL,
+            // U+FFFE/U+FFFF) and what a reader would fold as a line break or drop as a
+            // byte order mark (U+2028, U+2029, U+FEFF).
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(value) {
+                out += value <= 0xFF
+                    ? "\\x" + String(value, radix: 16).leftPadded(to: 2)
+                    : "\\u" + String(value, radix: 16).leftPadded(to: 4)
             } else {
                 out.unicodeScalars.append(scalar)
             }
