@@ -58,7 +58,8 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "TestSupport"]),
         .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"]),
+        .testTarget(
+            name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
