@@ -35,13 +35,13 @@ private final class HostileServer {
 
 private final class Outcome: @unchecked Sendable {
     private let lock = NSLock()
-    private var result: Result<Void, ConnectwareAPIError>?
+    private var result: Result<Void, any Error>?
     let finished = DispatchSemaphore(value: 0)
-    func set(_ value: Result<Void, ConnectwareAPIError>) {
+    func set(_ value: Result<Void, any Error>) {
         lock.withLock { result = value }
         finished.signal()
     }
-    func get() -> Result<Void, ConnectwareAPIError>? { lock.withLock { result } }
+    func get() -> Result<Void, any Error>? { lock.withLock { result } }
 }
 
 /// Runs `call` with a fresh client on a thread of its own and waits at most `limit`, so a client
@@ -49,11 +49,11 @@ private final class Outcome: @unchecked Sendable {
 /// Returns the error, or nil after recording an issue when the call succeeded or did not end.
 private func failure(
     within limit: Duration = .seconds(30), baseURL: String, transport: TransportOptions,
-    _ call: @escaping @Sendable (MaintenanceClient) throws(ConnectwareAPIError) -> Void
+    _ call: @escaping @Sendable (MaintenanceClient) throws -> Void
 ) -> ConnectwareAPIError? {
     let outcome = Outcome()
     Thread.detachNewThread {
-        do throws(ConnectwareAPIError) {
+        do {
             let client = try MaintenanceClient(
                 baseURL: baseURL, authentication: .basic(user: "admin", password: "s3cret-pw"),
                 transport: transport)
@@ -68,11 +68,14 @@ private func failure(
         return nil
     }
     switch outcome.get() {
-    case .failure(let error):
+    case .failure(let error as ConnectwareAPIError):
         let text = String(describing: error)
         #expect(!text.contains("\n"), "not one line: \(text)")
         #expect(!text.contains("Optional("), "leaks an Optional: \(text)")
         return error
+    case .failure(let error):
+        Issue.record("not a ConnectwareAPIError: \(error)")
+        return nil
     default:
         Issue.record("the call succeeded against a hostile server")
         return nil
@@ -103,7 +106,7 @@ struct HostileServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try HostileServer("headers", directory: root)
         defer { server.stop() }
-        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             _ = try client.status()
         }
         let message = try #require(transportMessage(error), "\(String(describing: error))")
@@ -116,7 +119,7 @@ struct HostileServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try HostileServer("body", directory: root)
         defer { server.stop() }
-        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             _ = try client.status()
         }
         let message = try #require(transportMessage(error), "\(String(describing: error))")
@@ -130,7 +133,7 @@ struct HostileServerTests {
         let server = try HostileServer("big", directory: root)
         defer { server.stop() }
         let before = peakResidentKiB()
-        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             _ = try client.status()
         }
         let after = peakResidentKiB()
@@ -147,7 +150,7 @@ struct HostileServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let server = try HostileServer("redirect", directory: root)
         defer { server.stop() }
-        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             _ = try client.status()
         }
         guard case .unexpectedStatus(let status, let expected, _) = error else {
@@ -173,7 +176,7 @@ struct HostileServerTests {
         defer { server.stop() }
         var options = quick
         options.caCertificatePath = cert
-        let error = failure(baseURL: "https://127.0.0.1:\(server.port)", transport: options) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "https://127.0.0.1:\(server.port)", transport: options) { client in
             _ = try client.status()
         }
         let message = try #require(transportMessage(error), "\(String(describing: error))")
@@ -189,7 +192,7 @@ struct HostileServerTests {
         try Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: backup)
         let server = try HostileServer("upload-close", directory: root)
         defer { server.stop() }
-        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client throws(ConnectwareAPIError) in
+        let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             try client.startRestore(file: backup.path)
         }
         let message = try #require(transportMessage(error), "\(String(describing: error))")
