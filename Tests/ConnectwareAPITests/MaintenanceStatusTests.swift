@@ -58,3 +58,26 @@ private func status(_ json: String) throws -> MaintenanceStatus {
     #expect(throws: ConnectwareAPIError.self) { try status("[1,2,3]") }
     #expect(throws: ConnectwareAPIError.self) { try status(#"{"running":"yes"}"#) }
 }
+
+@Test func datesAreReadWithAndWithoutMillisecondsAndWithOffsets() throws {
+    let withMilliseconds = try #require(MaintenanceStatus.parseDate("2022-02-16T15:37:19.242Z"))
+    #expect(abs(withMilliseconds.timeIntervalSince1970 - 1_645_025_839.242) < 0.0005)
+    #expect(MaintenanceStatus.parseDate("2022-02-16T15:37:19Z")?.timeIntervalSince1970 == 1_645_025_839)
+    #expect(MaintenanceStatus.parseDate("2022-02-16T16:37:19+01:00")?.timeIntervalSince1970 == 1_645_025_839)
+    #expect(MaintenanceStatus.parseDate("1970-01-01T00:00:00Z")?.timeIntervalSince1970 == 0)
+    #expect(MaintenanceStatus.parseDate("2024-02-29T00:00:00Z")?.timeIntervalSince1970 == 1_709_164_800)
+    for bad in ["", "2022-02-16", "2022-02-16T.242Z", "2022-13-16T15:37:19Z", "2022-02-16T15:37:19", "2022-02-16T15:37:19.Z",
+                "2022-02-16T15:37:24.107a", "2022-02-16T15:37:19Zjunk"] {
+        #expect(MaintenanceStatus.parseDate(bad) == nil, "\(bad)")
+    }
+}
+
+/// Found by FuzzMaintenanceStatus: ICU (behind ISO8601DateFormatter) died with SIGFPE on
+/// these dates; the status must decode with the bad dates left out.
+@Test func aStatusWithMangledDatesDecodesInsteadOfCrashing() throws {
+    let body = #"{"running": false, "backup": {"succeded": true, "i$": "1.0.73_2022-02-16T.242Z", "endDate": "2022-02-16T15:37:24.107a"}, "restore": {"succeded": true, "startDate": "2022-02-16T.242Z"}}"#
+    let s = try MaintenanceStatus(body: Array(body.utf8))
+    #expect(s.backup?.endDate == nil)
+    #expect(s.backup?.endDateText == "2022-02-16T15:37:24.107a")
+    #expect(s.restore?.startDate == nil)
+}
