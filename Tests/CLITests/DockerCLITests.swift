@@ -31,12 +31,7 @@ struct DockerCLITests {
 
     /// One test at a time on the lab, across suites and processes (the lab's test.lock).
     func exclusively<T>(_ lab: LabEnvironment, _ body: () throws -> T) throws -> T {
-        let fd = open(lab.directory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LabRequired() }
-        defer { close(fd) }
-        flock(fd, LOCK_EX)
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try TestSupport.holdingLabLock(lab.directory, body)
     }
 
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {

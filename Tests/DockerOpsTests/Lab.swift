@@ -90,12 +90,7 @@ struct Lab {
 
     /// Holds the lab for one test across suites and test processes (flock on a file in the lab).
     func exclusively<T>(_ body: () throws -> T) throws -> T {
-        let fd = open(directory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LabMissing(detail: "cannot open \(directory)/test.lock") }
-        defer { close(fd) }
-        flock(fd, LOCK_EX)
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try TestSupport.holdingLabLock(directory, body)
     }
 }
 

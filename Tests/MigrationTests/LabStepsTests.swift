@@ -45,12 +45,7 @@ struct LabStepsTests {
     }
 
     func exclusively<T>(_ lab: Lab, _ body: () throws -> T) throws -> T {
-        let fd = open(lab.directory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LabMissing() }
-        defer { close(fd) }
-        flock(fd, LOCK_EX)
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try TestSupport.holdingLabLock(lab.directory, body)
     }
 
     @Test func waitHealthyHoldsForTheVersionTheLabRunsAndNotForTheOlderOne() throws {

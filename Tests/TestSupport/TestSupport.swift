@@ -109,3 +109,16 @@ public struct ShellError: Error, CustomStringConvertible {
     public let stderr: String
     public var description: String { "shell command failed (\(status)): \(script)\n\(stderr)" }
 }
+
+extension TestSupport {
+    /// Runs `body` holding the Docker lab's test lock (flock on `LAB/test.lock`), so tests of
+    /// every suite and test process that share the lab take turns. Freed even on a crash.
+    public static func holdingLabLock<T>(_ labDirectory: String, _ body: () throws -> T) throws -> T {
+        let fd = open(labDirectory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SetupFailure(description: "cannot open \(labDirectory)/test.lock: is the lab up?") }
+        defer { close(fd) }
+        flock(fd, LOCK_EX)
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}
