@@ -236,6 +236,9 @@ public final class ConnectwareHost {
 }
 
 extension ConnectwareHost {
+    /// Whether a volume of this Docker name exists.
+    public func volumeExists(_ name: String) throws(DockerOpsError) -> Bool { try volume(name) != nil }
+
     /// A volume by its Docker name, or by its compose name within `project` (default: the
     /// discovered installation's project).
     public func findVolume(_ name: String, project: String? = nil) throws(DockerOpsError) -> ProjectVolume {

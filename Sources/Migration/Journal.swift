@@ -125,13 +125,21 @@ public struct Journal: Sendable, Codable, Equatable {
     public var updatedAt: Date
     public let installation: InstallationRef
     public let backup: BackupRecord
-    public let plan: Plan
+    /// The plan being carried out; replaced once when a restore at the running version is
+    /// refused and the server's message makes a downgrade plan (`earlierPlans` keeps the first).
+    public private(set) var plan: Plan
     public var steps: [StepRecord]
     public var artifacts: [Artifact]
     public var outcome: RunOutcome
     /// Why the run ended as it did (a failed step's message, the reason to abandon it).
     public var outcomeMessage: String?
     public var endedAt: Date?
+    /// Plans given up for a new one, with how far each got and why it was replaced.
+    public var earlierPlans: [EarlierPlan]?
+    /// CPU seconds cwmigrate's own processes spent on the run (those that ended normally).
+    public var cpuSeconds: Double?
+    /// What `cwmigrate rollback` did, once it began.
+    public var rollback: RollbackRecord?
 
     /// A new run at `now`, every step pending.
     public init(
@@ -246,6 +254,54 @@ public struct Journal: Sendable, Codable, Equatable {
         updatedAt = now
     }
 
+    /// Replaces the plan after a refused restore: the steps done at the same positions with
+    /// the same kinds (the fresh backup) stay done, with their artifacts; the rest are new.
+    public mutating func replan(_ newPlan: Plan, because reason: String, at now: Date) throws(MigrationError) {
+        try requireOpen()
+        earlierPlans = (earlierPlans ?? []) + [EarlierPlan(plan: plan, steps: steps, reason: reason, replacedAt: now)]
+        var kept: [StepRecord] = []
+        for (position, step) in newPlan.steps.enumerated() {
+            if position < steps.count, steps[position].kind == step.id, steps[position].state == .done,
+                kept.count == position
+            {
+                kept.append(steps[position])
+            } else {
+                kept.append(StepRecord(position: position, kind: step.id))
+            }
+        }
+        let keptPositions = Set(kept.filter { $0.state == .done }.map(\.position))
+        artifacts.removeAll { !keptPositions.contains($0.step) }
+        plan = newPlan
+        steps = kept
+        outcome = .inProgress
+        outcomeMessage = nil
+        endedAt = nil
+        updatedAt = now
+    }
+
+    /// Marks the run paused before a step the operator declined; it can be resumed.
+    public mutating func pause(before position: Int, at now: Date, reason: String) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        outcome = .inProgress
+        outcomeMessage = reason
+        updatedAt = now
+    }
+
+    /// Marks the run rolled back for good.
+    public mutating func markRolledBack(at now: Date, message: String) throws(MigrationError) {
+        try requireOpen()
+        for index in steps.indices where steps[index].state == .running {
+            steps[index].state = .failed
+            steps[index].endedAt = now
+            steps[index].message = "interrupted; the run was rolled back"
+        }
+        outcome = .rolledBack
+        outcomeMessage = message
+        endedAt = now
+        updatedAt = now
+    }
+
     /// Marks the whole run completed; every step must be done or skipped.
     public mutating func complete(at now: Date) throws(MigrationError) {
         try requireOpen()
@@ -295,6 +351,30 @@ public struct Journal: Sendable, Codable, Equatable {
         guard steps.indices.contains(position) else {
             throw .noSuchStep(run: id, position: position, count: steps.count)
         }
+    }
+}
+
+/// A plan a run gave up for a new one, as far as it got.
+public struct EarlierPlan: Sendable, Codable, Equatable {
+    public var plan: Plan
+    public var steps: [StepRecord]
+    public var reason: String
+    public var replacedAt: Date
+}
+
+/// A rollback's progress: begun, what it did, and whether it finished.
+public struct RollbackRecord: Sendable, Codable, Equatable {
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var attempts: Int
+    public var actions: [String]
+    public var succeeded: Bool?
+    public var message: String?
+
+    public init(startedAt: Date) {
+        self.startedAt = startedAt
+        self.attempts = 1
+        self.actions = []
     }
 }
 

@@ -57,9 +57,28 @@ public struct JournalStore: Sendable {
         } catch {
             throw .journalWrite(path: target, reason: "it cannot be encoded: \(error)")
         }
+        try write(bytes, named: "\(journal.id).json", cleaningUp: ".\(journal.id).json.")
+    }
+
+    /// Where the run's report is, in `extension` (`md` or `json`).
+    public func reportPath(of id: String, extension: String) -> String {
+        runsDirectory + "/\(id).report.\(`extension`)"
+    }
+
+    /// Writes the run's report beside its journal, as the journal is written.
+    public func saveReport(_ bytes: [UInt8], of id: String, extension: String) throws(MigrationError) {
+        guard Journal.isValidID(id) else { throw .invalidRunID(id) }
+        let name = "\(id).report.\(`extension`)"
+        try write(bytes, named: name, cleaningUp: "." + name + ".")
+    }
+
+    /// Replaces `runs/NAME` with `bytes`: complete and durable, or (on any failure) the
+    /// previous version stays. Temp files named `prefix…` left by a killed process go.
+    private func write(_ bytes: [UInt8], named name: String, cleaningUp prefix: String) throws(MigrationError) {
+        let target = runsDirectory + "/" + name
         let runs = try openRuns(create: true)
         defer { close(runs) }
-        let temporary = ".\(journal.id).json.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = prefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         // O_EXCL and O_NOFOLLOW: a file or symlink planted at the name is never written through.
         let fd = openat(runs, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .journalWrite(path: runsDirectory + "/" + temporary, reason: systemError()) }
@@ -73,7 +92,7 @@ public struct JournalStore: Sendable {
         }
         if close(fd) != 0, failure == nil { failure = "close: \(systemError())" }
         // rename replaces whatever is at the name, a symlink included, without following it.
-        if failure == nil, renameat(runs, temporary, runs, "\(journal.id).json") != 0 {
+        if failure == nil, renameat(runs, temporary, runs, name) != 0 {
             failure = "rename: \(systemError())"
         }
         if let failure {
@@ -83,9 +102,9 @@ public struct JournalStore: Sendable {
         guard fsync(runs) == 0 else {
             throw .journalWrite(path: target, reason: "fsync of \(runsDirectory): \(systemError())")
         }
-        // Temp files of this run left by a process killed mid-save; the lock makes this the only writer.
-        for name in StateFiles.names(in: runs) where name.hasPrefix(".\(journal.id).json.") {
-            unlinkat(runs, name, 0)
+        // The lock makes this process the only writer of the run's files.
+        for leftover in StateFiles.names(in: runs) where leftover.hasPrefix(prefix) {
+            unlinkat(runs, leftover, 0)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Planner
 
 /// What stopped a migration run, its journal or its lock, with what the operator needs to
 /// act: the run, the step and its position, the file, the holder of a lock.
@@ -27,6 +28,12 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case postconditionFailed(position: Int, kind: String, reason: String)
     /// The step's action failed; `reason` is the underlying error in the operator's words.
     case stepFailed(position: Int, kind: String, reason: String)
+    /// Connectware `atVersion` refused the restore; the refusal may name where it restores.
+    case restoreRefused(position: Int, kind: String, atVersion: Version, refusal: RestoreRefusal)
+    /// The operator answered no before a step that changes the installation; the run is paused.
+    case declined(position: Int, kind: String)
+    /// A rollback cannot start or did not finish; `reason` says what to do.
+    case rollbackFailed(run: String, reason: String)
 
     public var description: String {
         switch self {
@@ -63,6 +70,13 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             "step \(position + 1) \(kind) did not bring about what it should: \(reason)"
         case .stepFailed(let position, let kind, let reason):
             "step \(position + 1) \(kind) failed: \(reason)"
+        case .restoreRefused(let position, let kind, let version, let refusal):
+            "step \(position + 1) \(kind): Connectware \(version) refused the restore: \"\(refusal.statusMessage)\""
+                + (refusal.lastRestoringVersion.map { " (it names \($0) as the last version that restores it)" } ?? "")
+        case .declined(let position, let kind):
+            "the run is paused before step \(position + 1) \(kind): the operator declined it"
+        case .rollbackFailed(let run, let reason):
+            "the rollback of run \(run) did not finish: \(reason)"
         }
     }
 }

@@ -1,6 +1,10 @@
 import Foundation
 import Planner
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a step runner is given: the journal as it stands, the step's position, and the
 /// directory for the run's files.
 public struct StepContext: Sendable {
@@ -36,6 +40,13 @@ public protocol StepRunner {
     func act(_ context: StepContext) throws(MigrationError)
     /// Whether what the step should bring about is so, looked at afresh (not remembered).
     func verify(_ context: StepContext) throws(MigrationError) -> Postcondition
+    /// What the step will do to which containers and volumes, for the operator to confirm;
+    /// nil for a step that changes nothing of the installation.
+    func intent(_ context: StepContext) -> String?
+}
+
+extension StepRunner {
+    public func intent(_ context: StepContext) -> String? { nil }
 }
 
 /// The runner of every step that has no executor yet: it stops the run with
@@ -82,8 +93,18 @@ public enum RunEvent: Sendable, Equatable {
     /// A step found running when the run resumed did not verify; it is done again.
     case repeating(position: Int, kind: String, reason: String)
     case failed(position: Int, kind: String, error: MigrationError)
+    /// A restore at the running version was refused; the run goes on with a new plan.
+    case replanned(refusal: RestoreRefusal, plan: Plan)
     case completed
 }
+
+/// Makes the plan a run continues with after Connectware refused the restore at the
+/// running version (recording what it learned); nil when no plan follows from the refusal.
+public typealias Replanner = (Journal, RestoreRefusal) -> Plan?
+
+/// Asks the operator before a step that changes the installation: the journal, the step's
+/// position, and what it will do. False stops the run there, paused.
+public typealias Confirmation = (Journal, Int, String) -> Bool
 
 /// Walks a journal's steps in order, saving each transition before and after the step
 /// acts. Holding the installation's `RunLock` is a condition of making one.
@@ -94,11 +115,15 @@ public final class MigrationRun {
     private let runners: StepRunners
     private let clock: () -> Date
     private let onEvent: (RunEvent) -> Void
+    private let confirm: Confirmation?
+    private let replanner: Replanner?
+    private var cpuAccounted = processCPUSeconds()
 
-    /// `clock` gives every time written to the journal.
+    /// `clock` gives every time written to the journal. Without `confirm` the run is
+    /// unattended; without `replanner` a refused restore ends it.
     public init(
         journal: Journal, store: JournalStore, lock: RunLock, runners: StepRunners, clock: @escaping () -> Date,
-        onEvent: @escaping (RunEvent) -> Void = { _ in }
+        confirm: Confirmation? = nil, replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
     ) throws(MigrationError) {
         guard lock.installation.lockKey == journal.installation.lockKey else {
             throw .lockFailed(
@@ -111,6 +136,8 @@ public final class MigrationRun {
         self.lock = lock
         self.runners = runners
         self.clock = clock
+        self.confirm = confirm
+        self.replanner = replanner
         self.onEvent = onEvent
     }
 
@@ -120,19 +147,38 @@ public final class MigrationRun {
     public func run() throws(MigrationError) -> Journal {
         let artifactDirectory = try store.artifactDirectory(for: journal.id)
         try store.save(journal)
-        for position in journal.steps.indices where !journal.steps[position].state.isSettled {
+        while let position = journal.steps.firstIndex(where: { !$0.state.isSettled }) {
             let runner = runners.runner(for: journal.steps[position].kind)
             if journal.steps[position].state == .running,
                 try recheckInterrupted(position, runner, artifactDirectory)
             {
                 continue
             }
-            try execute(position, runner, artifactDirectory)
+            do {
+                try execute(position, runner, artifactDirectory)
+            } catch .restoreRefused(let at, let kind, let version, let refusal) {
+                guard version == journal.plan.runningVersion, journal.earlierPlans == nil, let replanner,
+                    let newPlan = replanner(journal, refusal), newPlan.decision != journal.plan.decision
+                else {
+                    throw MigrationError.restoreRefused(position: at, kind: kind, atVersion: version, refusal: refusal)
+                }
+                try journal.replan(newPlan, because: refusal.statusMessage, at: clock())
+                try store.save(journal)
+                onEvent(.replanned(refusal: refusal, plan: newPlan))
+            }
         }
         try journal.complete(at: clock())
-        try store.save(journal)
+        try saveAccountingCPU()
         onEvent(.completed)
         return journal
+    }
+
+    /// Saves the journal with the CPU time this process spent since it last did so.
+    private func saveAccountingCPU() throws(MigrationError) {
+        let now = processCPUSeconds()
+        journal.cpuSeconds = (journal.cpuSeconds ?? 0) + max(0, now - cpuAccounted)
+        cpuAccounted = now
+        try store.save(journal)
     }
 
     /// A step left running by an interrupted run: done when its postcondition holds.
@@ -168,6 +214,14 @@ public final class MigrationRun {
         } catch {
             try failed(position, error)
         }
+        let stepContext = context(position, artifactDirectory)
+        if let confirm, let intent = runner.intent(stepContext), !confirm(journal, position, intent) {
+            try journal.pause(
+                before: position, at: clock(),
+                reason: "paused before step \(position + 1) \(kind): the operator declined it")
+            try saveAccountingCPU()
+            throw .declined(position: position, kind: kind)
+        }
         try journal.begin(position, at: clock())
         try store.save(journal)
         onEvent(.started(position: position, kind: kind, title: journal.plan.steps[position].title))
@@ -191,7 +245,7 @@ public final class MigrationRun {
     private func failed(_ position: Int, _ error: MigrationError) throws(MigrationError) -> Never {
         let kind = journal.steps[position].kind
         try journal.fail(position, at: clock(), message: error.description)
-        try store.save(journal)
+        try saveAccountingCPU()
         onEvent(.failed(position: position, kind: kind, error: error))
         throw error
     }
@@ -199,4 +253,12 @@ public final class MigrationRun {
     private func context(_ position: Int, _ artifactDirectory: String) -> StepContext {
         StepContext(journal: journal, position: position, artifactDirectory: artifactDirectory)
     }
+}
+
+/// User and system CPU seconds of this process so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
 }

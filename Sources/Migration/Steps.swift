@@ -10,24 +10,33 @@ import Planner
 #endif
 
 extension StepRunners {
-    /// The step kinds that have an executor today; `available` supplies exactly these.
-    public static let availableKinds: Set<String> = ["fresh-backup", "re-backup", "verify-restore", "wait-healthy"]
+    /// Every step kind of a Docker Compose plan, each with its executor.
+    public static let composeKinds: Set<String> = [
+        "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy", "restore",
+        "verify-restore", "upgrade", "re-backup", "restart", "retry-if-refused",
+    ]
 
-    /// The runners that exist today: the backups, the restore check and the wait for a
-    /// healthy Connectware. Every step that changes the installation (shutdown,
-    /// snapshot-volumes, remove-volumes, install-older, restore, upgrade, restart,
-    /// retry-if-refused) stops the run with `stepNotImplemented` before it starts.
-    public static func available(
-        client: MaintenanceClient, host: ConnectwareHost, project: String, operationTimeout: Duration,
-        healthySeconds: Int, progress: (any TransferProgressReporter)? = nil
+    /// The executors of a Docker Compose installation's steps.
+    public static func compose(
+        client: MaintenanceClient, host: ConnectwareHost, target: ComposeTarget, operationTimeout: Duration,
+        progress: (any TransferProgressReporter)? = nil
     ) -> StepRunners {
         StepRunners([
             "fresh-backup": BackupStep(
                 artifact: .freshBackup, client: client, deadline: operationTimeout, progress: progress),
+            "shutdown": ShutdownStep(host: host, target: target),
+            "snapshot-volumes": SnapshotVolumesStep(host: host, target: target),
+            "remove-volumes": RemoveVolumesStep(host: host, target: target),
+            "install-older": InstallStep(host: host, client: client, target: target),
+            "wait-healthy": WaitHealthyStep(
+                host: host, client: client, project: target.project, seconds: target.healthySeconds),
+            "restore": RestoreStep(client: client, deadline: operationTimeout, progress: progress),
+            "verify-restore": VerifyRestoreStep(client: client),
+            "upgrade": InstallStep(host: host, client: client, target: target),
             "re-backup": BackupStep(
                 artifact: .reBackup, client: client, deadline: operationTimeout, progress: progress),
-            "verify-restore": VerifyRestoreStep(client: client),
-            "wait-healthy": WaitHealthyStep(host: host, client: client, project: project, seconds: healthySeconds),
+            "restart": RestartStep(host: host, client: client, target: target),
+            "retry-if-refused": RetryIfRefusedStep(client: client),
         ])
     }
 }
@@ -181,7 +190,9 @@ public struct WaitHealthyStep: StepRunner {
 
     public func act(_ context: StepContext) throws(MigrationError) {
         do {
-            try host.waitUntilHealthy(project: project, within: seconds) { (try? client.status()) != nil }
+            try host.waitUntilHealthy(project: project, within: seconds, pollEvery: 0.25) {
+                (try? client.status()) != nil
+            }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }

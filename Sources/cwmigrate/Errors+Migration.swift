@@ -34,6 +34,19 @@ extension MigrationError: OperatorFacing {
             Failure(
                 message: description, hint: "cwmigrate runs shows the run and its steps",
                 exitCode: ExitStatus.unavailable)
+        case .restoreRefused:
+            Failure(
+                message: description,
+                hint: "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
+                exitCode: ExitStatus.restoreRefused)
+        case .declined:
+            Failure(
+                message: description, hint: "cwmigrate migrate --resume carries on from this step",
+                exitCode: ExitStatus.paused)
+        case .rollbackFailed:
+            Failure(
+                message: description, hint: "cwmigrate rollback RUN again carries on where it stopped",
+                exitCode: ExitStatus.unavailable)
         case .noSuchStep, .invalidTransition:
             Failure(
                 message: description, hint: "this is a bug in cwmigrate; please report it",

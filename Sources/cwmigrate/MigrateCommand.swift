@@ -5,22 +5,54 @@ import Foundation
 import Migration
 import Planner
 
-/// `cwmigrate migrate`: plan a migration against the installation found on this Docker
-/// host, or check everything it needs. Executing the steps is not there yet, and says so.
+/// `cwmigrate migrate`: plan, check, or carry out a migration against the installation
+/// found on this Docker host, journaled and resumable (MigrateRun.swift).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Check and plan a migration of a backup onto this host's Connectware.",
+        abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
         discussion: """
             --dry-run inspects the backup, finds the installation through Docker, reads its
             version there and prints the plan (exit codes as for `plan`: 0, 3, 4, 5).
             --precheck-only runs every check a migration needs and changes nothing: exit 0
-            when all pass, 69 when one fails. Executing a migration is not implemented yet:
-            without one of these flags, migrate exits 69.
+            when all pass, 69 when one fails.
+
+            Otherwise the plan is carried out step by step, each transition written to the
+            run's journal in the state directory before and after the step. On a terminal
+            it asks before every step that changes the installation; --yes runs unattended
+            (and is required when stdin is not a terminal). --resume [RUN] carries on an
+            interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown
+            and JSON) is written beside the journal; its path is the last line printed.
+
+            Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore
+            was refused at the older version too; 64 usage (also: no terminal and no --yes);
+            65, 66 the backup; 69 a check or step failed (the run can be resumed or rolled
+            back); 73, 74, 78 the state directory; 75 another run holds the installation's
+            lock; 77 credentials refused.
             """)
 
-    @Option(help: "The backup archive (.tgz) to restore.")
-    var backup: String
+    @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).")
+    var backup: String?
+
+    @Flag(help: "Run unattended: do not ask before the steps that change the installation.")
+    var yes = false
+
+    @Option(
+        name: .customLong("resume"),
+        help: ArgumentHelp(
+            "Carry on an unfinished run: its id, or `last` for this installation's newest unfinished run.",
+            valueName: "run"))
+    var resume: String?
+
+    @Option(
+        name: .customLong("healthy-timeout"),
+        help: "Seconds Connectware gets to come up after a start or install.")
+    var healthyTimeout: Int = 600
+
+    @Option(
+        name: .customLong("stop-timeout"),
+        help: "Seconds each container gets to stop before it is killed.")
+    var stopTimeout: Int = 30
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
@@ -66,6 +98,16 @@ struct MigrateCommand: ParsableCommand {
 
     func validate() throws {
         if dryRun && precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
+        if resume != nil && (dryRun || precheckOnly) {
+            throw ValidationError("--resume carries a run on; it does not go with --dry-run or --precheck-only")
+        }
+        if resume == nil && backup == nil { throw ValidationError("give the backup to restore with --backup FILE") }
+        if let resume, resume != "last", !Journal.isValidID(resume) {
+            throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
+        }
+        guard healthyTimeout > 0, stopTimeout > 0 else {
+            throw ValidationError("--healthy-timeout and --stop-timeout must be positive numbers of seconds")
+        }
         if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
         if let dockerHost, !dockerHost.hasPrefix("unix://") {
             throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
@@ -74,14 +116,9 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         try guarded { terminal in
-            guard dryRun || precheckOnly else {
-                throw Failure(
-                    message: "executing migrations is not implemented yet",
-                    hint:
-                        "check with `cwmigrate migrate --backup FILE --precheck-only` or `--dry-run`; print the steps with `cwmigrate plan --backup FILE --running VERSION` and carry them out by hand",
-                    exitCode: ExitStatus.unavailable)
-            }
-            return dryRun ? try planOnly(terminal) : try precheck(terminal)
+            if dryRun { return try planOnly(terminal) }
+            if precheckOnly { return try precheck(terminal) }
+            return try execute(terminal)
         }
     }
 
@@ -95,7 +132,11 @@ struct MigrateCommand: ParsableCommand {
         get throws { try assumeVersion.map { try versionOption($0, "--assume-version") } }
     }
 
+    /// The backup path (validate() makes sure it is there unless resuming).
+    var backupPath: String { backup ?? "" }
+
     private func planOnly(_ terminal: Terminal) throws -> Int32 {
+        let backup = backupPath
         let facts = try inspectBackup(at: backup, options: InspectOptions(verify: false, assumedVersion: assumed))
         let host = try ConnectwareHost(environment: dockerEnvironment)
         let installation = try host.discover(project: docker.project)
@@ -120,6 +161,7 @@ struct MigrateCommand: ParsableCommand {
     }
 
     private func precheck(_ terminal: Terminal) throws -> Int32 {
+        let backup = backupPath
         let store = state.store()
         var checks: [CheckResult] = []
         let (backupCheck, facts) = Prechecks.backupFile(backup, assumedVersion: try assumed)
@@ -203,16 +245,28 @@ struct MigrateCommand: ParsableCommand {
     }
 
     /// The plan for this installation: the playbook's project and directory are the ones found.
-    private func makePlan(facts: ArchiveFacts, running: Version, installation: Installation) throws -> Plan {
-        let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
-        var chosen = try LocalKnowledge.playbook(path: playbook, installation: .dockerCompose)
-        chosen.settings["project"] = installation.project
-        if let directory = installation.workingDirectory { chosen.settings["directory"] = directory }
-        return Planner.makePlan(
-            backup: facts.version, running: running, knowledge: knowledge, playbook: chosen, backupFile: backup)
+    func makePlan(facts: ArchiveFacts, running: Version, installation: Installation) throws -> Plan {
+        try makePlan(
+            backupVersion: facts.version, running: running, project: installation.project,
+            directory: installation.workingDirectory, refusal: nil, backupFile: backupPath)
     }
 
-    private func notes(for plan: Plan, _ terminal: Terminal) {
+    /// The plan from what is known here (and a server's refusal, when there is one).
+    func makePlan(
+        backupVersion: Version, running: Version, project: String, directory: String?, refusal: RestoreRefusal?,
+        backupFile: String
+    ) throws -> Plan {
+        let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
+        var chosen = try LocalKnowledge.playbook(path: playbook, installation: .dockerCompose)
+        chosen.settings["project"] = project
+        if let directory { chosen.settings["directory"] = directory }
+        if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
+        return Planner.makePlan(
+            backup: backupVersion, running: running, knowledge: knowledge, playbook: chosen, refusal: refusal,
+            backupFile: backupFile)
+    }
+
+    func notes(for plan: Plan, _ terminal: Terminal) {
         if plan.exampleData {
             terminal.note(
                 "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"

@@ -7,6 +7,8 @@ enum ExitStatus {
     static let downgradeRequired: Int32 = 3
     static let compatibilityUnknown: Int32 = 4
     static let upgradeFirst: Int32 = 5
+    static let paused: Int32 = 10  // a migration run paused before a step the operator declined
+    static let restoreRefused: Int32 = 11  // a run's restore was refused where no new plan could follow
     static let usage: Int32 = 64  // EX_USAGE, also ArgumentParser's validation errors
     static let dataError: Int32 = 65  // EX_DATAERR: bad input data (archive, compat file, version)
     static let noInput: Int32 = 66  // EX_NOINPUT: a file that does not exist or cannot be read

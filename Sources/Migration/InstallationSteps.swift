@@ -1,0 +1,423 @@
+import ArchiveInspect
+import ConnectwareAPI
+import DockerOps
+import Foundation
+import HTTP
+import Planner
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the installation a run changes lives, and how versions are installed there.
+public struct ComposeTarget: Sendable {
+    public var project: String
+    /// The compose project's directory (`/opt/connectware`), where the installer writes.
+    public var directory: String
+    public var strategy: InstallStrategy
+    /// Holds `VERSION/connectware-online-installer.sh` for the `installer` strategy.
+    public var installerDirectory: String
+    /// Holds `connectware-VERSION.tar` for `offline-images` (default: the project's directory).
+    public var imageDirectory: String?
+    /// Seconds a container gets to stop before it is killed.
+    public var stopTimeout: Int
+    /// Seconds Connectware gets to become healthy after a start.
+    public var healthySeconds: Int
+
+    public init(
+        project: String, directory: String, strategy: InstallStrategy, installerDirectory: String,
+        imageDirectory: String? = nil, stopTimeout: Int = 30, healthySeconds: Int = 600
+    ) {
+        self.project = project
+        self.directory = directory
+        self.strategy = strategy
+        self.installerDirectory = installerDirectory
+        self.imageDirectory = imageDirectory
+        self.stopTimeout = stopTimeout
+        self.healthySeconds = healthySeconds
+    }
+
+    /// How `version` is installed here.
+    public func installRequest(_ version: Version) -> InstallRequest {
+        InstallRequest(
+            version: version.description, strategy: strategy, directory: directory, project: project,
+            installer: installerDirectory + "/\(version)/connectware-online-installer.sh",
+            imageArchive: imageDirectory.map { $0 + "/connectware-\(version).tar" })
+    }
+
+    /// The Docker name of one of the plan's volumes (`postgresql` → `connectware_postgresql`).
+    public func volumeName(_ short: String) -> String { project + "_" + short }
+}
+
+/// The snapshot of a plan volume in the run's directory.
+func snapshotPath(_ context: StepContext, volume: String) -> String {
+    context.artifactDirectory + "/volume-\(volume).tar.zst"
+}
+
+/// The installation as Docker sees it now, or a precondition failure naming the step.
+func discovered(_ host: ConnectwareHost, _ target: ComposeTarget, _ context: StepContext) throws(MigrationError)
+    -> Installation
+{
+    do { return try host.discover(project: target.project) } catch {
+        throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+    }
+}
+
+/// The fresh backup the run took, still on disk with the SHA-256 recorded for it: nothing
+/// is stopped or removed without the way back in place.
+func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
+    guard let fresh = context.journal.artifacts.first(where: { $0.kind == .freshBackup }) else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the run has no verified fresh backup (step fresh-backup) to go back to")
+    }
+    let digest: String
+    do { digest = try sha256(ofFileAt: fresh.path) } catch {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the fresh backup \(fresh.path) cannot be read: \(error.operatorText)")
+    }
+    guard digest == fresh.sha256 else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
+        )
+    }
+}
+
+/// `shutdown`: every core container of the project stops, dependants first.
+public struct ShutdownStep: StepRunner {
+    let host: ConnectwareHost
+    let target: ComposeTarget
+
+    public init(host: ConnectwareHost, target: ComposeTarget) {
+        self.host = host
+        self.target = target
+    }
+
+    public func intent(_ context: StepContext) -> String {
+        let running = (try? host.discover(project: target.project))?.containers.filter(\.isRunning).map(\.name) ?? []
+        return "stop the containers of project \(target.project): "
+            + (running.isEmpty ? "(none runs now)" : running.joined(separator: ", "))
+            + ". Connectware is unavailable from here until the run ends."
+    }
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        try requireFreshBackup(context)
+        let installation = try discovered(host, target, context)
+        guard !installation.containers.isEmpty else {
+            throw .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason: "project \(target.project) has no core containers to stop")
+        }
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        do {
+            try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
+        } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        let installation: Installation
+        do { installation = try host.discover(project: target.project) } catch {
+            return .doesNotHold(reason: error.description)
+        }
+        let running = installation.containers.filter { $0.isRunning || $0.state == "restarting" }
+        guard running.isEmpty else {
+            return .doesNotHold(reason: "still running: " + running.map(\.name).joined(separator: ", "))
+        }
+        return .holds(
+            message: "\(installation.containers.count) core containers of \(target.project) stopped", artifacts: [])
+    }
+}
+
+/// `snapshot-volumes`: each of the plan's volumes that exists is copied into the run's
+/// directory and the copy verified. A snapshot already there that verifies is kept, so
+/// the step is safe to repeat; one that does not verify is made again.
+public struct SnapshotVolumesStep: StepRunner {
+    let host: ConnectwareHost
+    let target: ComposeTarget
+
+    public init(host: ConnectwareHost, target: ComposeTarget) {
+        self.host = host
+        self.target = target
+    }
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        let installation = try discovered(host, target, context)
+        let running = installation.containers.filter(\.isRunning)
+        guard running.isEmpty else {
+            throw .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason: "containers still run, a snapshot would not be consistent: "
+                    + running.map(\.name).joined(separator: ", "))
+        }
+        let names = Set(installation.volumes.map(\.name))
+        guard context.journal.plan.volumes.contains(where: { names.contains(target.volumeName($0)) }) else {
+            throw .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason: "none of the volumes \(context.journal.plan.volumes.joined(separator: ", ")) exists in project \(target.project)"
+            )
+        }
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        for volume in context.journal.plan.volumes {
+            let name = target.volumeName(volume)
+            let path = snapshotPath(context, volume: volume)
+            if access(path, F_OK) == 0 {
+                if (try? ConnectwareHost.verifySnapshot(at: path, volume: name)) != nil { continue }
+                unlink(path)
+                unlink(SnapshotManifest.sidecarPath(of: path))
+            }
+            do {
+                guard try host.volumeExists(name) else { continue }
+                try host.snapshotVolume(
+                    name, to: path, connectwareVersion: context.journal.plan.runningVersion.description)
+            } catch {
+                throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+            }
+        }
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        var artifacts: [Artifact] = []
+        var parts: [String] = []
+        for volume in context.journal.plan.volumes {
+            let name = target.volumeName(volume)
+            let path = snapshotPath(context, volume: volume)
+            let present: Bool
+            do { present = try host.volumeExists(name) } catch { return .doesNotHold(reason: error.description) }
+            if !present && access(path, F_OK) != 0 {
+                parts.append("\(name) does not exist (nothing to copy)")
+                continue
+            }
+            let manifest: SnapshotManifest
+            do { manifest = try ConnectwareHost.verifySnapshot(at: path, volume: name) } catch {
+                return .doesNotHold(reason: "the snapshot of \(name) does not verify: \(error.description)")
+            }
+            artifacts.append(
+                Artifact(
+                    kind: .volumeSnapshot, path: path, sha256: manifest.archiveSHA256 ?? "",
+                    bytes: manifest.archiveBytes ?? 0, step: context.position, detail: name))
+            parts.append("\(name): \(manifest.files) files, \(formatBytes(manifest.bytes)) at \(path)")
+        }
+        guard !artifacts.isEmpty else { return .doesNotHold(reason: "no volume was copied") }
+        return .holds(message: "snapshots verified: " + parts.joined(separator: "; "), artifacts: artifacts)
+    }
+}
+
+/// `remove-volumes`: the stopped core containers are removed (the installer makes them
+/// again) and then the plan's volumes, each only with a verified snapshot of it in the
+/// journal; `certs` never. The library's interlocks check the same again.
+public struct RemoveVolumesStep: StepRunner {
+    let host: ConnectwareHost
+    let target: ComposeTarget
+
+    public init(host: ConnectwareHost, target: ComposeTarget) {
+        self.host = host
+        self.target = target
+    }
+
+    public func intent(_ context: StepContext) -> String {
+        let names = context.journal.plan.volumes.map(target.volumeName)
+        let snapshots = context.journal.artifacts.filter { $0.kind == .volumeSnapshot }
+        return "remove the stopped core containers of \(target.project), then DELETE the volumes "
+            + names.joined(separator: " and ") + " (their snapshots: "
+            + snapshots.map { "\($0.path)" }.joined(separator: ", ") + "). "
+            + "\(target.volumeName("certs")) and every other volume stay."
+    }
+
+    func policy(_ context: StepContext) -> VolumePolicy {
+        VolumePolicy(removable: Set(context.journal.plan.volumes.map(target.volumeName)))
+    }
+
+    func snapshot(of name: String, _ context: StepContext) -> Artifact? {
+        context.journal.artifacts.first { $0.kind == .volumeSnapshot && $0.detail == name }
+    }
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        try requireFreshBackup(context)
+        let installation = try discovered(host, target, context)
+        let running = installation.containers.filter(\.isRunning)
+        guard running.isEmpty else {
+            throw .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason: "containers still run: " + running.map(\.name).joined(separator: ", "))
+        }
+        for volume in context.journal.plan.volumes {
+            let name = target.volumeName(volume)
+            guard installation.volume(named: name) != nil else { continue }
+            guard let recorded = snapshot(of: name, context) else {
+                throw .preconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "the run has no snapshot of \(name) (step snapshot-volumes)")
+            }
+            do throws(DockerOpsError) {
+                let manifest = try ConnectwareHost.verifySnapshot(at: recorded.path, volume: name)
+                guard manifest.archiveSHA256 == recorded.sha256 else {
+                    throw DockerOpsError.snapshotNotVerified(
+                        volume: name, path: recorded.path, reason: "it is not the snapshot the run recorded")
+                }
+            } catch {
+                throw .preconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "the snapshot of \(name) does not verify: \(error.description)")
+            }
+        }
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        do {
+            try host.removeContainers(try host.discover(project: target.project))
+            for volume in context.journal.plan.volumes {
+                let name = target.volumeName(volume)
+                guard try host.volumeExists(name), let recorded = snapshot(of: name, context) else { continue }
+                try host.removeVolume(name, snapshot: recorded.path, policy: policy(context))
+            }
+        } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        var left: [String] = []
+        do {
+            for volume in context.journal.plan.volumes where try host.volumeExists(target.volumeName(volume)) {
+                left.append(target.volumeName(volume))
+            }
+        } catch { return .doesNotHold(reason: error.description) }
+        guard left.isEmpty else { return .doesNotHold(reason: "still there: " + left.joined(separator: ", ")) }
+        let certs = (try? host.volumeExists(target.volumeName("certs"))) ?? false
+        return .holds(
+            message: "removed "
+                + context.journal.plan.volumes.map(target.volumeName).joined(separator: ", ")
+                + (certs ? "; \(target.volumeName("certs")) is still there" : ""),
+            artifacts: [])
+    }
+}
+
+/// `install-older` and `upgrade`: installs each version the step passes through, in
+/// order, waiting for Connectware to come up at each (an upgrade stop migrates the
+/// database on its start). The postcondition reads the running version back.
+public struct InstallStep: StepRunner {
+    let host: ConnectwareHost
+    let client: MaintenanceClient
+    let target: ComposeTarget
+
+    public init(host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget) {
+        self.host = host
+        self.client = client
+        self.target = target
+    }
+
+    /// The versions installed by the step at `context.position`, in order.
+    func versions(_ context: StepContext) -> [Version] {
+        let plan = context.journal.plan
+        if context.step.id == "install-older" { return plan.restoreVersion.map { [$0] } ?? [] }
+        return plan.upgradePath.isEmpty ? [plan.runningVersion] : plan.upgradePath
+    }
+
+    public func intent(_ context: StepContext) -> String {
+        let versions = versions(context).map(\.description).joined(separator: " then ")
+        let how =
+            target.strategy == .installer
+            ? "with the installer from \(target.installerDirectory)/VERSION (it replaces the containers of \(target.project) and deletes the images of other Connectware versions)"
+            : "from the saved images"
+        return "install Connectware \(versions) in \(target.directory) \(how), and start it; the volumes stay."
+    }
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        let versions = versions(context)
+        guard !versions.isEmpty else {
+            throw .preconditionFailed(
+                position: context.position, kind: context.step.id, reason: "the plan names no version to install")
+        }
+        for version in versions {
+            do { _ = try host.checkInstall(target.installRequest(version)) } catch {
+                throw .preconditionFailed(
+                    position: context.position, kind: context.step.id, reason: error.description)
+            }
+        }
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        for version in versions(context) {
+            do {
+                try host.install(target.installRequest(version))
+                try host.waitUntilHealthy(
+                    project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                ) { (try? client.status()) != nil }
+            } catch {
+                throw .stepFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "installing \(version): \(error.description)")
+            }
+        }
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        let installation: Installation
+        do { installation = try host.discover(project: target.project) } catch {
+            return .doesNotHold(reason: error.description)
+        }
+        guard !installation.containers.isEmpty else {
+            return .doesNotHold(reason: "project \(target.project) has no core containers")
+        }
+        guard installation.version == context.expectedVersion else {
+            return .doesNotHold(
+                reason: "the containers are of \(installation.version?.description ?? "mixed versions"), not \(context.expectedVersion)"
+            )
+        }
+        let stopped = installation.containers.filter { !$0.isRunning }
+        guard stopped.isEmpty else {
+            return .doesNotHold(
+                reason: "Connectware \(context.expectedVersion) is installed but not running: "
+                    + stopped.map(\.name).joined(separator: ", "))
+        }
+        return .holds(
+            message: "Connectware \(context.expectedVersion) installed and started in \(target.directory)",
+            artifacts: [])
+    }
+}
+
+/// `restart`: the vendor recommends a restart after a restore; stop and start again.
+public struct RestartStep: StepRunner {
+    let host: ConnectwareHost
+    let client: MaintenanceClient
+    let target: ComposeTarget
+
+    public init(host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget) {
+        self.host = host
+        self.client = client
+        self.target = target
+    }
+
+    public func intent(_ context: StepContext) -> String {
+        "restart every container of project \(target.project); Connectware is unavailable for a moment."
+    }
+
+    public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        _ = try discovered(host, target, context)
+    }
+
+    public func act(_ context: StepContext) throws(MigrationError) {
+        do {
+            try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
+            try host.start(project: target.project, directory: target.directory)
+            try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: 0.25) {
+                (try? client.status()) != nil
+            }
+        } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+    }
+
+    public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
+        try WaitHealthyStep(host: host, client: client, project: target.project, seconds: 0).verify(context)
+    }
+}
+

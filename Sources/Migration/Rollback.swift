@@ -1,0 +1,236 @@
+import ArchiveInspect
+import ConnectwareAPI
+import DockerOps
+import Foundation
+import HTTP
+import Planner
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Brings an installation back to where a run found it: the volumes the run removed come
+/// back from the run's verified snapshots, the original version is installed and started,
+/// and a restore made at the original version is undone with the run's fresh backup. Each
+/// action is safe to repeat, so a rollback that was interrupted is simply run again. What
+/// the volumes hold when the rollback replaces them is snapshotted first, never just lost.
+public struct Rollback {
+    let host: ConnectwareHost
+    let client: MaintenanceClient
+    let target: ComposeTarget
+    let store: JournalStore
+    let lock: RunLock
+    let operationTimeout: Duration
+    let clock: () -> Date
+    let onAction: (String) -> Void
+
+    public init(
+        host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget, store: JournalStore, lock: RunLock,
+        operationTimeout: Duration, clock: @escaping () -> Date, onAction: @escaping (String) -> Void = { _ in }
+    ) {
+        self.host = host
+        self.client = client
+        self.target = target
+        self.store = store
+        self.lock = lock
+        self.operationTimeout = operationTimeout
+        self.clock = clock
+        self.onAction = onAction
+    }
+
+    /// Every step record of the run, of the plan it carries out and of plans it replaced.
+    static func allSteps(_ journal: Journal) -> [(plan: Plan, record: StepRecord)] {
+        (journal.earlierPlans ?? []).flatMap { earlier in earlier.steps.map { (earlier.plan, $0) } }
+            + journal.steps.map { (journal.plan, $0) }
+    }
+
+    /// Whether the run began removing volumes.
+    public static func touchedVolumes(_ journal: Journal) -> Bool {
+        allSteps(journal).contains { $0.record.kind == "remove-volumes" && $0.record.attempts > 0 }
+    }
+
+    /// Whether the run began a restore at the original version that was not refused (a
+    /// refused restore changes nothing), so the data may be the backup's now.
+    public static func touchedDataInPlace(_ journal: Journal) -> Bool {
+        for (plan, record) in allSteps(journal) where record.kind == "restore" && record.attempts > 0 {
+            var version = plan.runningVersion
+            for step in plan.steps.prefix(record.position + 1) where step.id == "install-older" {
+                version = plan.restoreVersion ?? version
+            }
+            let refused = record.state == .failed && (record.message ?? "").contains("refused the restore")
+            if version == plan.runningVersion && !refused { return true }
+        }
+        return false
+    }
+
+    /// Runs the rollback of `journal`'s run; returns the journal, rolled back.
+    @discardableResult
+    public func run(_ start: Journal) throws(MigrationError) -> Journal {
+        var journal = start
+        guard lock.installation.lockKey == journal.installation.lockKey else {
+            throw .lockFailed(path: lock.path, reason: "it is not the lock of run \(journal.id)'s installation")
+        }
+        guard !journal.outcome.isFinal else { throw .runEnded(run: journal.id, outcome: journal.outcome) }
+        if var record = journal.rollback {
+            record.attempts += 1
+            record.succeeded = nil
+            record.message = nil
+            journal.rollback = record
+        } else {
+            journal.rollback = RollbackRecord(startedAt: clock())
+        }
+        try store.save(journal)
+        let original = journal.plan.runningVersion
+        do throws(MigrationError) {
+            if Self.touchedVolumes(journal) {
+                try restoreVolumes(&journal)
+            }
+            try bringUp(original, &journal)
+            if Self.touchedDataInPlace(journal) {
+                try restoreFreshBackup(&journal)
+            }
+            try checkUp(original, run: journal.id)
+        } catch {
+            journal.rollback?.succeeded = false
+            journal.rollback?.message = error.description
+            journal.rollback?.endedAt = clock()
+            try store.save(journal)
+            _ = try? store.saveReports(journal)
+            if case .rollbackFailed = error { throw error }
+            throw .rollbackFailed(run: journal.id, reason: error.description)
+        }
+        journal.rollback?.succeeded = true
+        journal.rollback?.endedAt = clock()
+        try journal.markRolledBack(
+            at: clock(), message: "rolled back: Connectware \(original) runs with the data the run found")
+        try store.save(journal)
+        try store.saveReports(journal)
+        return journal
+    }
+
+    private func note(_ text: String, _ journal: inout Journal) throws(MigrationError) {
+        journal.rollback?.actions.append(text)
+        try store.save(journal)
+        onAction(text)
+    }
+
+    private func failure(_ error: any Error) -> MigrationError {
+        switch error {
+        case let error as MigrationError: error
+        case let error as DockerOpsError: .stepFailed(position: 0, kind: "rollback", reason: error.description)
+        case let error as ConnectwareAPIError: .stepFailed(position: 0, kind: "rollback", reason: error.operatorText)
+        default: .stepFailed(position: 0, kind: "rollback", reason: "\(error)")
+        }
+    }
+
+    /// Stops and removes the core containers, then puts each snapshotted volume back.
+    private func restoreVolumes(_ journal: inout Journal) throws(MigrationError) {
+        let snapshots = journal.artifacts.filter { $0.kind == .volumeSnapshot }
+        guard !snapshots.isEmpty else {
+            throw .rollbackFailed(
+                run: journal.id, reason: "the run removed volumes but its journal records no snapshot of them")
+        }
+        for snapshot in snapshots {
+            do throws(DockerOpsError) {
+                let manifest = try ConnectwareHost.verifySnapshot(at: snapshot.path, volume: snapshot.detail)
+                guard manifest.archiveSHA256 == snapshot.sha256 else {
+                    throw .snapshotNotVerified(
+                        volume: snapshot.detail ?? "?", path: snapshot.path,
+                        reason: "its SHA-256 is not the one the run recorded")
+                }
+            } catch {
+                throw failure(error)
+            }
+        }
+        do throws(DockerOpsError) {
+            if let installation = try? host.discover(project: target.project), !installation.containers.isEmpty {
+                try host.stop(installation, timeout: target.stopTimeout)
+                try host.removeContainers(installation)
+            }
+        } catch {
+            throw failure(error)
+        }
+        try note("stopped and removed the core containers of \(target.project)", &journal)
+        let attempt = journal.rollback?.attempts ?? 1
+        let directory = try store.artifactDirectory(for: journal.id)
+        for snapshot in snapshots {
+            guard let name = snapshot.detail else { continue }
+            do {
+                if try host.volumeExists(name) {
+                    let aside = directory + "/rollback-\(attempt)-replaced-\(name).tar.zst"
+                    if access(aside, F_OK) == 0 {
+                        unlink(aside)
+                        unlink(SnapshotManifest.sidecarPath(of: aside))
+                    }
+                    try host.snapshotVolume(name, to: aside, connectwareVersion: nil)
+                    try host.removeVolume(
+                        name, snapshot: aside, policy: VolumePolicy(removable: Set(snapshots.compactMap(\.detail))))
+                    try note("kept what \(name) held at \(aside) and removed it", &journal)
+                }
+                let manifest = try host.restoreVolume(name, from: snapshot.path)
+                try note(
+                    "restored \(name) from \(snapshot.path) (\(manifest.files) files, \(formatBytes(manifest.bytes)))",
+                    &journal)
+            } catch {
+                throw failure(error)
+            }
+        }
+    }
+
+    /// Installs the original version unless it is what is there, and starts it.
+    private func bringUp(_ original: Version, _ journal: inout Journal) throws(MigrationError) {
+        do {
+            let installation = try? host.discover(project: target.project)
+            if let installation, !installation.containers.isEmpty, installation.version == original {
+                try host.start(project: target.project, directory: target.directory)
+                try note("started Connectware \(original)", &journal)
+            } else {
+                try host.install(target.installRequest(original))
+                try note("installed Connectware \(original) again and started it", &journal)
+            }
+            _ = try host.waitUntilHealthy(
+                project: target.project, within: target.healthySeconds, pollEvery: 0.25
+            ) { (try? client.status()) != nil }
+        } catch {
+            throw failure(error)
+        }
+    }
+
+    /// A restore that ran at the original version replaced the data: the fresh backup puts it back.
+    private func restoreFreshBackup(_ journal: inout Journal) throws(MigrationError) {
+        guard let fresh = journal.artifacts.first(where: { $0.kind == .freshBackup }) else {
+            throw .rollbackFailed(run: journal.id, reason: "the run has no fresh backup to restore")
+        }
+        guard (try? sha256(ofFileAt: fresh.path)) == fresh.sha256 else {
+            throw .rollbackFailed(
+                run: journal.id, reason: "the fresh backup \(fresh.path) is missing or changed since it was verified")
+        }
+        do throws(ConnectwareAPIError) {
+            let status = try client.status()
+            if !status.running, let restore = status.restore, restore.succeeded == true,
+                let id = fresh.detail, restore.id == id
+            {
+                onAction("the fresh backup \(id) is already restored")
+                return
+            }
+            _ = try client.runRestore(
+                file: fresh.path, backupVersion: journal.plan.runningVersion,
+                runningVersion: journal.plan.runningVersion, deadline: operationTimeout)
+        } catch {
+            throw .rollbackFailed(run: journal.id, reason: "restoring the fresh backup: \(error.operatorText)")
+        }
+        try note("restored the fresh backup \(fresh.path)", &journal)
+    }
+
+    private func checkUp(_ original: Version, run: String) throws(MigrationError) {
+        let installation: Installation
+        do { installation = try host.discover(project: target.project) } catch { throw failure(error) }
+        guard installation.version == original else {
+            throw .rollbackFailed(
+                run: run, reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
+        }
+        do { _ = try client.status() } catch {
+            throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.operatorText)")
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Planner
+
+/// What a run did, for the operator and the change record: the versions, each step with
+/// its times, the artifacts, the downtime. Written as Markdown and JSON beside the journal
+/// at the end of a run, when it fails or pauses, and after a rollback. Made from the
+/// journal alone, so it holds no secret either.
+public struct RunReport: Sendable, Encodable {
+    public static let currentFormat = "cwmigrate-report/1"
+
+    public struct StepLine: Sendable, Encodable {
+        public var position: Int
+        public var kind: String
+        public var title: String
+        public var state: String
+        public var startedAt: String?
+        public var endedAt: String?
+        public var durationSeconds: Double?
+        public var attempts: Int
+        public var message: String?
+    }
+
+    public struct ArtifactLine: Sendable, Encodable {
+        public var kind: String
+        public var path: String
+        public var sha256: String
+        public var bytes: Int64
+        public var detail: String?
+    }
+
+    public var format: String
+    public var run: String
+    public var installation: String
+    public var outcome: String
+    public var outcomeMessage: String?
+    public var decision: String
+    public var reason: String
+    public var backupFile: String
+    public var backupVersion: String
+    public var backupID: String?
+    public var backupSHA256: String?
+    public var runningVersion: String
+    public var restoreVersion: String?
+    public var upgradePath: [String]
+    public var createdAt: String
+    public var endedAt: String?
+    public var steps: [StepLine]
+    public var artifacts: [ArtifactLine]
+    /// From the first step that takes Connectware down to the end of the last step that
+    /// brings it up at the original version; nil until that has happened.
+    public var downtimeSeconds: Double?
+    public var downtimeFrom: String?
+    public var downtimeTo: String?
+    /// CPU seconds of cwmigrate itself: time not spent waiting for Connectware, Docker or transfers.
+    public var overheadSeconds: Double?
+    /// Plans replaced during the run (a refused restore), and why.
+    public var replacedPlans: [String]
+    public var rollback: String?
+
+    public init(_ journal: Journal) {
+        format = Self.currentFormat
+        run = journal.id
+        installation = journal.installation.description
+        outcome = journal.outcome.rawValue
+        outcomeMessage = journal.outcomeMessage
+        decision = journal.plan.decision
+        reason = journal.plan.reason
+        backupFile = journal.backup.path
+        backupVersion = journal.backup.version.description
+        backupID = journal.backup.id?.description
+        backupSHA256 = journal.backup.sha256
+        runningVersion = journal.plan.runningVersion.description
+        restoreVersion = journal.plan.restoreVersion?.description
+        upgradePath = journal.plan.upgradePath.map(\.description)
+        createdAt = JournalCoding.timestamp(journal.createdAt)
+        endedAt = journal.endedAt.map(JournalCoding.timestamp)
+        steps = journal.steps.map { record in
+            StepLine(
+                position: record.position + 1, kind: record.kind, title: journal.plan.steps[record.position].title,
+                state: record.state.rawValue, startedAt: record.startedAt.map(JournalCoding.timestamp),
+                endedAt: record.endedAt.map(JournalCoding.timestamp),
+                durationSeconds: Self.seconds(from: record.startedAt, to: record.endedAt),
+                attempts: record.attempts, message: record.message)
+        }
+        artifacts = journal.artifacts.map {
+            ArtifactLine(kind: $0.kind.rawValue, path: $0.path, sha256: $0.sha256, bytes: $0.bytes, detail: $0.detail)
+        }
+        let window = Self.downtime(journal)
+        downtimeFrom = window.map { JournalCoding.timestamp($0.from) }
+        downtimeTo = window.map { JournalCoding.timestamp($0.to) }
+        downtimeSeconds = window.map { Self.rounded($0.to.timeIntervalSince($0.from)) }
+        overheadSeconds = journal.cpuSeconds.map(Self.rounded)
+        replacedPlans = (journal.earlierPlans ?? []).map {
+            "\($0.plan.decision) at \(JournalCoding.timestamp($0.replacedAt)), because Connectware said: \($0.reason)"
+        }
+        rollback = journal.rollback.map { record in
+            let state = record.succeeded == true ? "finished" : record.succeeded == false ? "failed" : "begun"
+            return "\(state) (\(record.attempts) attempt\(record.attempts == 1 ? "" : "s")): "
+                + (record.actions + [record.message].compactMap { $0 }).joined(separator: "; ")
+        }
+    }
+
+    static func seconds(from start: Date?, to end: Date?) -> Double? {
+        guard let start, let end else { return nil }
+        return rounded(end.timeIntervalSince(start))
+    }
+
+    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    /// The window in which Connectware was down: from the start of the first step that
+    /// takes it down (shutdown, restore, restart) to the end of the last step after it
+    /// that brings it up (wait-healthy, restart), when that step is done and the run is
+    /// at the original version again.
+    public static func downtime(_ journal: Journal) -> (from: Date, to: Date)? {
+        let down: Set<String> = ["shutdown", "restore", "restart"]
+        let up: Set<String> = ["wait-healthy", "restart"]
+        let steps = journal.steps
+        guard let first = steps.first(where: { down.contains($0.kind) && $0.startedAt != nil }),
+            let from = first.startedAt
+        else { return nil }
+        guard
+            let last = steps.last(where: { up.contains($0.kind) && $0.position >= first.position }),
+            last.state == .done, let to = last.endedAt,
+            journal.expectedVersion(after: last.position) == journal.plan.runningVersion
+        else { return nil }
+        return (from, to)
+    }
+
+    public func json() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(self)) ?? Data("{}".utf8)) + [0x0A]
+    }
+
+    public func markdown() -> String {
+        var lines: [String] = []
+        lines.append("# cwmigrate run \(run): \(outcome)")
+        lines.append("")
+        if let outcomeMessage { lines.append("> \(Self.escaped(outcomeMessage))\n") }
+        lines.append("| | |")
+        lines.append("| --- | --- |")
+        lines.append("| Installation | \(Self.escaped(installation)) |")
+        lines.append("| Decision | \(decision): \(Self.escaped(reason)) |")
+        lines.append(
+            "| Backup | \(Self.escaped(backupFile)), Connectware \(backupVersion), id \(backupID ?? "none"), SHA-256 \(backupSHA256 ?? "not recorded") |"
+        )
+        lines.append("| Running version | \(runningVersion) |")
+        if let restoreVersion { lines.append("| Restored on | \(restoreVersion) |") }
+        if !upgradePath.isEmpty { lines.append("| Upgraded through | \(upgradePath.joined(separator: ", ")) |") }
+        lines.append("| Started | \(createdAt) |")
+        lines.append("| Ended | \(endedAt ?? "not yet") |")
+        lines.append(
+            "| Downtime | "
+                + (downtimeSeconds.map { String(format: "%.1f s (%@ to %@)", $0, downtimeFrom ?? "", downtimeTo ?? "") }
+                    ?? "not over (Connectware is not back at \(runningVersion) through this run)") + " |")
+        if let overheadSeconds { lines.append("| cwmigrate's own CPU time | \(String(format: "%.2f s", overheadSeconds)) |") }
+        for replaced in replacedPlans { lines.append("| Plan replaced | \(Self.escaped(replaced)) |") }
+        if let rollback { lines.append("| Rollback | \(Self.escaped(rollback)) |") }
+        lines.append("")
+        lines.append("## Steps")
+        lines.append("")
+        lines.append("| # | step | state | started | ended | duration | attempts | what happened |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for step in steps {
+            let duration = step.durationSeconds.map { String(format: "%.1f s", $0) } ?? ""
+            lines.append(
+                "| \(step.position) | \(step.kind) | \(step.state) | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.escaped(step.message ?? "")) |"
+            )
+        }
+        lines.append("")
+        lines.append("## Artifacts")
+        lines.append("")
+        if artifacts.isEmpty { lines.append("None.") }
+        for artifact in artifacts {
+            lines.append(
+                "- \(artifact.kind)\(artifact.detail.map { " (\(Self.escaped($0)))" } ?? ""): `\(artifact.path)`, \(artifact.bytes) bytes, SHA-256 `\(artifact.sha256)`"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Table cells stay cells: pipes and line breaks in server messages are escaped.
+    static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+extension JournalStore {
+    /// Writes the run's report (Markdown and JSON) beside its journal; returns the Markdown's path.
+    @discardableResult
+    public func saveReports(_ journal: Journal) throws(MigrationError) -> String {
+        let report = RunReport(journal)
+        try saveReport(report.json(), of: journal.id, extension: "json")
+        try saveReport(Array(report.markdown().utf8), of: journal.id, extension: "md")
+        return reportPath(of: journal.id, extension: "md")
+    }
+}

@@ -1,0 +1,281 @@
+import ArchiveInspect
+import ArgumentParser
+import ConnectwareAPI
+import DockerOps
+import Foundation
+import Migration
+import Planner
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Carrying a migration out: a new run, or one resumed, walked under the installation's
+/// lock with the executors of Migration, and a report at the end whatever happened.
+extension MigrateCommand {
+    func execute(_ terminal: Terminal) throws -> Int32 {
+        let interactive = isatty(STDIN_FILENO) == 1
+        guard yes || interactive else {
+            throw Failure(
+                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage)
+        }
+        let store = state.store()
+        let client = try connection.client(terminal)
+        let host = try ConnectwareHost(environment: dockerEnvironment)
+
+        let journal: Journal
+        if let resume {
+            journal = try resumable(resume, store: store, host: host)
+            terminal.out("Resuming run \(journal.id) for \(journal.installation)\(where: journal)")
+        } else {
+            journal = try newRun(store: store, host: host, terminal: terminal)
+            terminal.out("Run \(journal.id) for \(journal.installation): \(journal.plan.decision)")
+            terminal.out(journal.plan.renderText(color: terminal.colorOnStdout))
+            notes(for: journal.plan, terminal)
+        }
+
+        let lock = try RunLock.acquire(
+            journal.installation, in: store, holder: "cwmigrate migrate, run \(journal.id), pid \(getpid())")
+        defer { lock.release() }
+        // Read again under the lock: another process may have moved the run on meanwhile.
+        let current = try store.load(journal.id)
+        guard !current.outcome.isFinal else { throw MigrationError.runEnded(run: current.id, outcome: current.outcome) }
+
+        let target = composeTarget(for: current)
+        let runners = StepRunners.compose(
+            client: client, host: host, target: target, operationTimeout: .seconds(connection.timeout),
+            progress: connection.progressReporter())
+        let total = StepCount(current.steps.count)
+        let run = try MigrationRun(
+            journal: current, store: store, lock: lock, runners: runners, clock: Date.init,
+            confirm: yes ? nil : { journal, position, intent in
+                confirm(journal, position, intent, terminal)
+            },
+            replanner: { journal, refusal in
+                replan(journal, refusal, terminal)
+            },
+            onEvent: { event in
+                if case .replanned(_, let plan) = event { total.value = plan.steps.count }
+                show(event, total: total.value, terminal)
+            })
+        let outcome: Result<Journal, MigrationError>
+        do { outcome = .success(try run.run()) } catch { outcome = .failure(error) }
+        switch outcome {
+        case .success(let finished):
+            let report = try store.saveReports(finished)
+            summary(finished, terminal)
+            terminal.out("report: \(report)")
+            return ExitStatus.ok
+        case .failure(let error):
+            let stopped = run.journal
+            let report = try? store.saveReports(stopped)
+            return try stoppedRun(stopped, error, report: report, terminal)
+        }
+    }
+
+    /// How the run's installation is reached and installed: from the journal and the options.
+    func composeTarget(for journal: Journal) -> ComposeTarget {
+        let plan = journal.plan
+        return ComposeTarget(
+            project: journal.installation.name,
+            directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
+            strategy: plan.installStrategy,
+            installerDirectory: installerDirectory ?? plan.settings["installerDir"]
+                ?? "/var/backups/cwmigrate/installers",
+            imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthyTimeout)
+    }
+
+    /// A new run: the backup inspected to its end, the installation found, the plan made.
+    private func newRun(store: JournalStore, host: ConnectwareHost, terminal: Terminal) throws -> Journal {
+        let path = absolute(backupPath)
+        let facts = try inspectBackup(at: path, options: InspectOptions(verify: true, assumedVersion: assumed))
+        let installation = try host.discover(project: docker.project)
+        guard let running = installation.version else {
+            throw Failure(
+                message:
+                    "the installation \(installation.project) runs mixed or unknown versions: \(installation.versionText)",
+                hint: "bring every service to one version first (cwmigrate host shows them)",
+                exitCode: ExitStatus.unavailable)
+        }
+        let reference = InstallationRef(installation)
+        let open = try store.list().runs.filter {
+            $0.installation.lockKey == reference.lockKey && !$0.outcome.isFinal
+        }
+        if let unfinished = open.last {
+            throw Failure(
+                message: "run \(unfinished.id) for \(reference) is unfinished (\(unfinished.outcome.rawValue))",
+                hint:
+                    "carry it on with `cwmigrate migrate --resume \(unfinished.id)`, go back with `cwmigrate rollback \(unfinished.id)`, or end it with `cwmigrate runs abandon \(unfinished.id)`",
+                exitCode: ExitStatus.tempFailure)
+        }
+        let plan = try makePlan(
+            backupVersion: facts.version, running: running, project: installation.project,
+            directory: installation.workingDirectory, refusal: nil, backupFile: path)
+        let digest = try facts.sha256 ?? sha256(ofFileAt: path)
+        let journal = Journal(
+            id: Journal.makeID(at: Date()), createdAt: Date(), installation: reference,
+            backup: BackupRecord(path: path, version: facts.version, id: facts.backupID, sha256: digest), plan: plan)
+        let lock = try RunLock.acquire(reference, in: store, holder: "cwmigrate migrate, creating run \(journal.id)")
+        defer { lock.release() }
+        try store.save(journal)
+        return journal
+    }
+
+    /// The run `--resume` names (`last`: this installation's newest unfinished one).
+    private func resumable(_ name: String, store: JournalStore, host: ConnectwareHost) throws -> Journal {
+        if name != "last" {
+            let journal = try store.load(name)
+            guard !journal.outcome.isFinal else {
+                throw MigrationError.runEnded(run: journal.id, outcome: journal.outcome)
+            }
+            return journal
+        }
+        let runs = try store.list().runs.filter { !$0.outcome.isFinal }
+        let installation = try? host.discover(project: docker.project)
+        let mine = runs.filter { run in
+            installation.map { run.installation.name == $0.project } ?? (docker.project.map { run.installation.name == $0 } ?? true)
+        }
+        guard let last = mine.last else {
+            throw Failure(
+                message: "no unfinished run in \(store.directory)",
+                hint: "cwmigrate runs lists the runs; is --state-dir the right directory?", exitCode: ExitStatus.noInput)
+        }
+        return last
+    }
+
+    /// Guided mode: what the step will do, and a yes from the operator.
+    private func confirm(_ journal: Journal, _ position: Int, _ intent: String, _ terminal: Terminal) -> Bool {
+        let step = journal.plan.steps[position]
+        terminal.err("")
+        terminal.err(
+            terminal.paint("Step \(position + 1) of \(journal.steps.count): \(step.title)", .yellow, terminal.colorOnStderr))
+        terminal.err("  This will " + intent)
+        FileHandle.standardError.write(Data("  Go ahead? Type yes to go on, anything else to pause the run: ".utf8))
+        guard let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased() else {
+            return false
+        }
+        return answer == "yes" || answer == "y"
+    }
+
+    /// Connectware refused the restore at the running version: the refusal is remembered
+    /// and the run goes on with the plan it implies (nil: none follows, the run stops).
+    private func replan(_ journal: Journal, _ refusal: RestoreRefusal, _ terminal: Terminal) -> Plan? {
+        terminal.out("Connectware \(journal.plan.runningVersion) refused the restore: \(refusal.statusMessage)")
+        if let barrier = RestoreBarrier.learned(
+            from: refusal, backup: journal.backup.version, running: journal.plan.runningVersion)
+        {
+            if let file = try? LocalKnowledge.record(barrier) {
+                terminal.note("recorded this barrier in \(file.path) for later plans")
+            }
+        }
+        guard
+            let plan = try? makePlan(
+                backupVersion: journal.backup.version, running: journal.plan.runningVersion,
+                project: journal.installation.name, directory: journal.installation.directory, refusal: refusal,
+                backupFile: journal.backup.path),
+            plan.decision == "downgrade-required"
+        else { return nil }
+        terminal.out("The run carries on with the plan this refusal gives:")
+        terminal.out(plan.renderText(color: terminal.colorOnStdout))
+        return plan
+    }
+
+    private func show(_ event: RunEvent, total: Int, _ terminal: Terminal) {
+        func label(_ position: Int, _ kind: String) -> String { "[\(position + 1)/\(total)] \(kind)" }
+        switch event {
+        case .started(let position, let kind, let title):
+            terminal.out("\(label(position, kind)): \(title)")
+        case .done(let position, let kind, let message):
+            terminal.out("\(label(position, kind)) " + terminal.paint("done", .green, terminal.colorOnStdout) + ": \(message)")
+        case .foundDone(let position, let kind, let message):
+            terminal.out(
+                "\(label(position, kind)) " + terminal.paint("found done", .green, terminal.colorOnStdout)
+                    + " (the run was interrupted after it acted): \(message)")
+        case .repeating(let position, let kind, let reason):
+            terminal.out("\(label(position, kind)) was interrupted and is done again (\(reason))")
+        case .failed(let position, let kind, let error):
+            if case .restoreRefused = error { return }
+            terminal.out("\(label(position, kind)) " + terminal.paint("FAILED", .red, terminal.colorOnStdout))
+        case .replanned:
+            break
+        case .completed:
+            terminal.out(terminal.paint("Migration completed.", .green, terminal.colorOnStdout))
+        }
+    }
+
+    private func summary(_ journal: Journal, _ terminal: Terminal) {
+        let report = RunReport(journal)
+        if let downtime = report.downtimeSeconds {
+            terminal.out(String(format: "Downtime: %.1f s (from the shutdown to Connectware %@ healthy again)", downtime, journal.plan.runningVersion.description))
+        }
+        for artifact in journal.artifacts {
+            terminal.out("\(artifact.kind.rawValue): \(artifact.path) (SHA-256 \(artifact.sha256))")
+        }
+    }
+
+    /// A run that stopped: what happened, where it stands, and the ways on (resume, rollback).
+    private func stoppedRun(_ journal: Journal, _ error: MigrationError, report: String?, _ terminal: Terminal)
+        throws -> Int32
+    {
+        var failure = error.failure
+        switch error {
+        case .declined:
+            failure = Failure(
+                message: error.description,
+                hint: "nothing of this step was done; carry on with `cwmigrate migrate --resume \(journal.id)`, or go back with `cwmigrate rollback \(journal.id)`",
+                exitCode: ExitStatus.paused)
+        case .restoreRefused(_, _, let version, let refusal):
+            terminal.report(
+                Failure(message: error.description + "; the run stopped before anything more was changed", exitCode: 0))
+            if let plan = try? makePlan(
+                backupVersion: journal.backup.version, running: version, project: journal.installation.name,
+                directory: journal.installation.directory, refusal: refusal, backupFile: journal.backup.path)
+            {
+                terminal.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
+                terminal.out(plan.renderText(color: terminal.colorOnStdout))
+            }
+            if let report { terminal.out("report: \(report)") }
+            terminal.err(
+                "hint: go back to Connectware \(journal.plan.runningVersion) with `cwmigrate rollback \(journal.id)`; the refusal is recorded, so a new `cwmigrate migrate` plans with it"
+            )
+            if let barrier = RestoreBarrier.learned(from: refusal, backup: journal.backup.version, running: version) {
+                _ = try? LocalKnowledge.record(barrier)
+            }
+            return ExitStatus.restoreRefused
+        case .preconditionFailed, .postconditionFailed, .stepFailed, .stepNotImplemented:
+            let destroyed = journal.steps.contains {
+                ["shutdown", "remove-volumes", "install-older", "restore", "upgrade", "restart"].contains($0.kind)
+                    && $0.attempts > 0
+            }
+            failure = Failure(
+                message: error.description,
+                hint: destroyed
+                    ? "fix the cause, then `cwmigrate migrate --resume \(journal.id)`; or go back with `cwmigrate rollback \(journal.id)`"
+                    : "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(journal.id)`, or end the run with `cwmigrate runs abandon \(journal.id)`",
+                exitCode: ExitStatus.unavailable)
+        default:
+            break
+        }
+        if let report { terminal.out("report: \(report)") }
+        throw failure
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// The number of steps shown as `[n/total]`; it changes when the run takes a new plan.
+private final class StepCount {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+}
+
+extension String.StringInterpolation {
+    /// ` at step 4 remove-volumes (failed)`, or nothing when every step is settled.
+    fileprivate mutating func appendInterpolation(where journal: Journal) {
+        guard let step = journal.currentStep else { return }
+        appendLiteral(" at step \(step.position + 1) \(step.kind) (\(step.state.rawValue))")
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import ConnectwareAPI
+import DockerOps
+import Foundation
+import Migration
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `cwmigrate rollback [RUN]`: the installation back where the run found it.
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Bring the installation back to where a migration run found it.",
+        discussion: """
+            For a run that did not complete (failed, paused or interrupted): the volumes the run
+            removed are restored from its verified snapshots (what they hold now is snapshotted
+            first), the version the run found is installed again and started, and a restore the
+            run made at that version is undone with its fresh backup. Safe to repeat; a rollback
+            that was interrupted is run again the same way. Without RUN, this installation's
+            newest unfinished run. The run's report is rewritten.
+
+            Exit codes: 0 rolled back; 64 usage (also: no terminal and no --yes); 65 the run has
+            ended; 66 no such run; 69 the rollback did not finish (run it again); 75 another
+            process holds the installation's lock; 77 credentials refused.
+            """)
+
+    @Argument(help: "The run's id, as `cwmigrate runs` lists it (default: the newest unfinished run).")
+    var id: String?
+
+    @Flag(help: "Do not ask before changing the installation.")
+    var yes = false
+
+    @OptionGroup var state: StateDirectoryOption
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(
+        name: .customLong("docker-host"),
+        help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
+    var dockerHost: String?
+
+    @Option(
+        name: .customLong("installer-dir"),
+        help: ArgumentHelp(
+            "Where the installers are, as DIR/VERSION/connectware-online-installer.sh (default: the plan's installerDir).",
+            valueName: "dir"))
+    var installerDirectory: String?
+
+    @Option(name: .customLong("healthy-timeout"), help: "Seconds Connectware gets to come up after a start or install.")
+    var healthyTimeout: Int = 600
+
+    func validate() throws {
+        if let id, !Journal.isValidID(id) {
+            throw ValidationError("\(id) is not a run id (cwmigrate runs lists them)")
+        }
+        if let dockerHost, !dockerHost.hasPrefix("unix://") {
+            throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
+        }
+        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number") }
+    }
+
+    func run() throws {
+        try guarded { terminal in
+            guard yes || isatty(STDIN_FILENO) == 1 else {
+                throw Failure(
+                    message: "rollback asks before it changes the installation, and stdin is not a terminal",
+                    hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage)
+            }
+            let store = state.store()
+            let journal: Journal
+            if let id {
+                journal = try store.load(id)
+            } else {
+                guard let last = try store.list().runs.last(where: { !$0.outcome.isFinal }) else {
+                    throw Failure(
+                        message: "no unfinished run in \(store.directory) to roll back",
+                        hint: "cwmigrate runs lists the runs", exitCode: ExitStatus.noInput)
+                }
+                journal = last
+            }
+            guard !journal.outcome.isFinal else {
+                throw Failure(
+                    message: "run \(journal.id) has ended (\(journal.outcome.rawValue)); there is nothing to roll back",
+                    hint: journal.outcome == .completed
+                        ? "a completed run's result is the installation now; its fresh backup is listed by `cwmigrate runs --json`"
+                        : nil,
+                    exitCode: ExitStatus.dataError)
+            }
+            var environment = ProcessInfo.processInfo.environment
+            if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
+            let host = try ConnectwareHost(environment: environment)
+            let client = try connection.client(terminal)
+            let plan = journal.plan
+            let target = ComposeTarget(
+                project: journal.installation.name,
+                directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
+                strategy: plan.installStrategy,
+                installerDirectory: installerDirectory ?? plan.settings["installerDir"]
+                    ?? "/var/backups/cwmigrate/installers",
+                imageDirectory: plan.settings["imageDir"], healthySeconds: healthyTimeout)
+
+            terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
+            if Rollback.touchedVolumes(journal) {
+                let names = journal.artifacts.filter { $0.kind == .volumeSnapshot }.compactMap(\.detail)
+                terminal.out("  the volumes \(names.joined(separator: ", ")) are replaced by the run's snapshots")
+            }
+            terminal.out("  Connectware \(plan.runningVersion) is installed (if needed) and started")
+            if Rollback.touchedDataInPlace(journal) {
+                terminal.out("  the run's fresh backup is restored (the run restored at \(plan.runningVersion))")
+            }
+            if !yes {
+                FileHandle.standardError.write(Data("Go ahead? Type yes to go on: ".utf8))
+                let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased()
+                guard answer == "yes" || answer == "y" else {
+                    terminal.out("Nothing was changed.")
+                    return ExitStatus.paused
+                }
+            }
+            let lock = try RunLock.acquire(
+                journal.installation, in: store, holder: "cwmigrate rollback \(journal.id), pid \(getpid())")
+            defer { lock.release() }
+            let rollback = Rollback(
+                host: host, client: client, target: target, store: store, lock: lock,
+                operationTimeout: .seconds(connection.timeout), clock: Date.init
+            ) { action in terminal.out("  " + action) }
+            let done = try rollback.run(try store.load(journal.id))
+            terminal.out(
+                "Run \(done.id) rolled back: Connectware \(plan.runningVersion) runs with the data the run found.")
+            terminal.out("report: \(store.reportPath(of: done.id, extension: "md"))")
+            return ExitStatus.ok
+        }
+    }
+}
