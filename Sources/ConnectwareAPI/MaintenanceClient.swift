@@ -104,17 +104,20 @@ public final class MaintenanceClient {
     /// overall `deadline`. A new operation is recognised by its start date or id differing from
     /// `previous`, not by comparing clocks, so a server clock that is off does not matter.
     /// Passing failures of single polls (5xx, a dropped connection) are tolerated until the deadline.
+    /// An operation the server stops reporting (nothing runs, no new record) for `vanishedAfter`
+    /// is an `operationFailed`: a server that restarted does not finish what it forgot.
     public func waitForCompletion(
         of operation: MaintenanceOperation, after previous: MaintenanceStatus.Operation?,
         deadline: Duration, firstInterval: Duration = .milliseconds(250), maximumInterval: Duration = .seconds(5),
-        onPoll: (MaintenanceStatus) -> Void = { _ in }
+        vanishedAfter: Duration = .seconds(15), onPoll: (MaintenanceStatus) -> Void = { _ in }
     ) throws(ConnectwareAPIError) -> MaintenanceStatus.Operation {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: deadline)
         var interval = firstInterval
         var lastFailure: ConnectwareAPIError?
+        var idleSince: ContinuousClock.Instant?
         while true {
-            do {
+            do throws(ConnectwareAPIError) {
                 let current = try status()
                 lastFailure = nil
                 onPoll(current)
@@ -124,7 +127,21 @@ public final class MaintenanceClient {
                 {
                     return record
                 }
+                // Nothing runs and no new record came: a server that restarted forgot the operation.
+                if !current.running && (record.map { !Self.isNew($0, comparedWith: previous) } ?? true) {
+                    let since = idleSince ?? clock.now
+                    idleSince = since
+                    if since.duration(to: clock.now) >= vanishedAfter {
+                        throw .operationFailed(
+                            operation: operation.rawValue,
+                            message:
+                                "Connectware no longer reports the \(operation.rawValue) it was asked for (did it restart?)")
+                    }
+                } else {
+                    idleSince = nil
+                }
             } catch {
+                if case .operationFailed = error { throw error }
                 switch error {
                 case .unauthorized, .notFound, .notJSON, .malformedStatus: throw error
                 default: lastFailure = error

@@ -1,6 +1,8 @@
 import Foundation
 
 extension ConnectwareHost {
+    static let diesWithParent = access("/usr/bin/setpriv", X_OK) == 0
+
     /// Runs a program (found on PATH) to its end with `environment`, stdin closed, and
     /// returns its combined output. Secrets travel in the environment or files, never in
     /// `arguments`, and output is only shown when the program fails.
@@ -11,7 +13,9 @@ extension ConnectwareHost {
     ) throws(DockerOpsError) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        // A child must not outlive a cwmigrate that was killed: a resumed run would otherwise
+        // race an orphaned installer. setpriv (util-linux) sets the parent-death signal.
+        process.arguments = Self.diesWithParent ? ["setpriv", "--pdeathsig", "KILL", "--"] + arguments : arguments
         var env = environment
         // cwmigrate's own secrets are not the child's business.
         for key in env.keys where key.hasPrefix("CWMIGRATE_") && (key.contains("PASSWORD") || key.contains("TOKEN")) {

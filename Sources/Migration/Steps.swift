@@ -81,12 +81,27 @@ public struct BackupStep: StepRunner {
         }
     }
 
+    /// A backup the server lost (it restarted) or a failed download is tried once more;
+    /// credentials refused or a second failure stop the step.
     public func act(_ context: StepContext) throws(MigrationError) {
-        do {
-            _ = try client.runBackup(deadline: deadline)
-            _ = try client.downloadBackup(to: file(context), replacing: true, progress: progress)
-        } catch {
-            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.operatorText)
+        var attempt = 1
+        while true {
+            do {
+                _ = try client.runBackup(deadline: deadline)
+                _ = try client.downloadBackup(to: file(context), replacing: true, progress: progress)
+                return
+            } catch {
+                let retryable: Bool
+                switch error {
+                case .unauthorized, .notFound, .notJSON, .malformedStatus, .alreadyRunning, .busy: retryable = false
+                default: retryable = true
+                }
+                guard retryable, attempt < 2 else {
+                    throw .stepFailed(position: context.position, kind: context.step.id, reason: error.operatorText)
+                }
+                attempt += 1
+                Thread.sleep(forTimeInterval: 1)
+            }
         }
     }
 

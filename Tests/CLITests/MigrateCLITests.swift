@@ -125,17 +125,38 @@ struct MigrateCLITests {
 
     // MARK: - Without Docker
 
-    @Test func migrateWithoutDryRunOrPrecheckRefusesBeforeTouchingAnything() throws {
+    @Test func migrateWithoutATerminalAndWithoutYesRefusesBeforeTouchingAnything() throws {
         let file = try backup()
         let result = try cwmigrate(
             ["migrate", "--backup", file, "--state-dir", stateDir],
-            environment: ["DOCKER_HOST": "unix:///nonexistent.sock"])
-        #expect(result.status == 69)
-        #expect(lines(result.stderr).first == "error: executing migrations is not implemented yet")
-        #expect(result.stderr.contains("hint: check with `cwmigrate migrate --backup FILE --precheck-only`"))
-        #expect(result.stderr.contains("cwmigrate plan"))
+            environment: ["DOCKER_HOST": "unix:///nonexistent.sock", "CWMIGRATE_URL": "https://127.0.0.1:9"])
+        #expect(result.status == 64)
+        #expect(
+            lines(result.stderr).first
+                == "error: migrate asks before each step that changes the installation, and stdin is not a terminal")
+        #expect(result.stderr.contains("hint: run it on a terminal, or pass --yes to run unattended"))
         #expect(result.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: stateDir))
+    }
+
+    @Test func migrateWithYesAndNoDockerStopsBeforeARunIsMade() throws {
+        let file = try backup()
+        let result = try cwmigrate(
+            ["migrate", "--backup", file, "--state-dir", stateDir, "--yes"],
+            environment: ["DOCKER_HOST": "unix:///nonexistent.sock", "CWMIGRATE_URL": "https://127.0.0.1:9"])
+        #expect(result.status == 69)
+        #expect(lines(result.stderr).first?.hasPrefix("error: ") == true)
+        #expect(result.stderr.contains("/nonexistent.sock"))
+        #expect(!FileManager.default.fileExists(atPath: stateDir + "/runs"))
+    }
+
+    @Test func resumeWithoutARunAndWithABadIdAreUsageErrors() throws {
+        let bad = try cwmigrate(["migrate", "--resume", "../../etc/passwd", "--state-dir", stateDir, "--yes"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--resume takes a run id"))
+        let none = try cwmigrate(["migrate", "--state-dir", stateDir, "--yes"])
+        #expect(none.status == 64)
+        #expect(none.stderr.contains("give the backup to restore with --backup FILE"))
     }
 
     @Test func dryRunAndPrecheckOnlyTogetherAreAUsageError() throws {

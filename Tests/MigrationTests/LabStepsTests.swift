@@ -68,15 +68,14 @@ struct LabStepsTests {
         }
     }
 
-    @Test func theAvailableRunnersLeaveEveryDestructiveStepOfADowngradeToStopTheRun() throws {
+    @Test func theComposeRunnersCoverEveryStepOfADowngrade() throws {
         let lab = try lab()
-        let runners = StepRunners.available(
-            client: lab.client, host: lab.host, project: lab.project, operationTimeout: .seconds(60), healthySeconds: 60
-        )
-        #expect(Set(runners.byKind.keys) == StepRunners.availableKinds)
-        #expect(
-            runners.unimplemented(in: try Fixtures.downgradePlan()) == [
-                "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "restore", "upgrade",
-            ])
+        let target = ComposeTarget(
+            project: lab.project, directory: lab.directory + "/connectware", strategy: .installer,
+            installerDirectory: lab.directory + "/installers", healthySeconds: 60)
+        let runners = StepRunners.compose(
+            client: lab.client, host: lab.host, target: target, operationTimeout: .seconds(60))
+        #expect(Set(runners.byKind.keys) == StepRunners.composeKinds)
+        #expect(runners.unimplemented(in: try Fixtures.downgradePlan()) == [])
     }
 }
