@@ -13,6 +13,6 @@ struct CWMigrate: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
-            HostCommand.self, VolumesCommand.self, MigrateCommand.self, RunsCommand.self, VersionCommand.self,
+            HostCommand.self, VolumesCommand.self, MigrateCommand.self, RunbookCommand.self, RunsCommand.self, VersionCommand.self,
         ])
 }
