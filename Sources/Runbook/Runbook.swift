@@ -201,7 +201,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
 func looksLikeCommand(_ line: String) -> Bool {
     let programs: Set<String> = [
         "cwmigrate", "docker", "docker-compose", "kubectl", "helm", "tar", "cd", "mkdir", "curl", "bash", "df", "ls",
-        "test", "[",
+        "test", "[", "timeout", "sh", "sha256sum",
     ]
     guard let first = line.split(separator: " ", maxSplits: 1).first else { return false }
     return programs.contains(String(first))
