@@ -162,6 +162,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
     for (name, value) in settings { yaml["setting_" + name] = yamlQuoted(value) }
     return [
         "generator": subject.generator,
+        "binary": binary,
         "generatedAt": utcTimestamp(subject.generatedAt),
         "instance": subject.instanceURL ?? "(not given)",
         "hasInstance": subject.instanceURL != nil,

@@ -173,7 +173,7 @@ struct RunbookCommand: ParsableCommand {
                 )
             }
             let unknown = names.filter { $0.value == nil }
-            if !unknown.isEmpty {
+            if !unknown.isEmpty, format != .ansible {
                 terminal.note(
                     "the runbook shows placeholders for \(unknown.map(\.placeholder).joined(separator: ", ")); give \(unknown.map { "--" + Self.optionName($0.setting) }.joined(separator: ", ")) to fill them in"
                 )
