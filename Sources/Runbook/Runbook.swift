@@ -33,11 +33,15 @@ public struct RunbookSubject: Sendable {
     public var cwmigrateBinary: String?
     /// The version of cwmigrate that wrote the runbook.
     public var generator: String
+    /// cwmigrate's data directory (compat.yml, playbooks), copied beside the executable by Ansible.
+    public var dataDirectory: String?
 
     public init(
         instanceURL: String?, backupFile: String, backupID: String?, backupSHA256: String?, generatedAt: Date,
-        names: [SiteName], cwmigrateBinary: String? = nil, generator: String = "cwmigrate"
+        names: [SiteName], cwmigrateBinary: String? = nil, generator: String = "cwmigrate",
+        dataDirectory: String? = nil
     ) {
+        self.dataDirectory = dataDirectory
         self.instanceURL = instanceURL
         self.backupFile = backupFile
         self.backupID = backupID
@@ -154,6 +158,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "backupFile": yamlQuoted(absolutePath(subject.backupFile)),
         "backupFileName": yamlQuoted((subject.backupFile as NSString).lastPathComponent),
         "binary": yamlQuoted(binary),
+        "dataDirectory": yamlQuoted(subject.dataDirectory ?? ""),
         "backupSHA256": yamlQuoted(subject.backupSHA256 ?? ""),
         "backupID": yamlQuoted(subject.backupID ?? ""),
         "url": yamlQuoted(subject.instanceURL ?? ""),

@@ -158,12 +158,13 @@ struct RunbookCommand: ParsableCommand {
             let plan = makePlan(
                 backup: facts.version, running: running, knowledge: knowledge, playbook: named, refusal: refused,
                 backupFile: backup)
+            let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks).path
             let subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
                 backupSHA256: facts.sha256, generatedAt: Date(), names: names,
-                cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)")
-            let directory = try templates ?? DataFiles.playbooksDirectory(explicit: playbooks)
-                .appendingPathComponent("runbook").path
+                cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)",
+                dataDirectory: dataDirectory)
+            let directory = templates ?? dataDirectory + "/runbook"
             let files = try renderRunbook(
                 plan, subject: subject, format: format, templates: RunbookTemplates(directory: directory))
             try write(files, terminal)
