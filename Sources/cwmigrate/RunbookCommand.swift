@@ -189,7 +189,10 @@ struct RunbookCommand: ParsableCommand {
         let instance = connection.url ?? environmentURL
         if let runningText { return (try versionOption(runningText, "--running"), instance) }
         guard instance != nil else {
-            throw ValidationError("give the running version with --running VERSION, or Connectware's address (--url or CWMIGRATE_URL)")
+            throw Failure(
+                message: "the running version is not known",
+                hint: "give --running VERSION, or Connectware's address (--url or CWMIGRATE_URL) to read it there",
+                exitCode: ExitStatus.usage)
         }
         let client = try connection.client(terminal)
         let status = try client.status()
