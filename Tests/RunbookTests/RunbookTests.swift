@@ -145,7 +145,7 @@ struct RunbookRenderingTests {
         #expect(markdown.contains("kubectl -n iot delete pvc data-cw-postgresql-0 data-cw-service-manager-0\n"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.7.3 -n iot --reuse-values\n"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.8.0 -n iot --reuse-values\n"))
-        #expect(markdown.contains("cwmigrate backup --output /var/backups/cwmigrate/connectware-1.8.0-after-migration.tgz\n"))
+        #expect(markdown.contains("cwmigrate backup --output /var/backups/cwmigrate/connectware-after-migration-1.8.0.tgz\n"))
         #expect(!markdown.contains("PLACEHOLDER"))
     }
 
