@@ -215,7 +215,8 @@ func looksLikeCommand(_ line: String) -> Bool {
 
 /// A word as the shell reads it back: unchanged when plain, else single-quoted.
 func shellWord(_ text: String) -> String {
-    let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:+=@%,".contains($0)) }
+    let plain =
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:+=@%,".contains($0)) }
     return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 

@@ -45,7 +45,9 @@ func loadStepWording(yaml text: String, source: String, installation: Installati
             guard Playbook.stepKinds.contains(kind) else {
                 throw .invalidWording(
                     path: source,
-                    problem: "`\(section)` names an unknown step `\(kind)`; known: \(Playbook.stepKinds.joined(separator: ", "))")
+                    problem:
+                        "`\(section)` names an unknown step `\(kind)`; known: \(Playbook.stepKinds.joined(separator: ", "))"
+                )
             }
             guard let fields = value as? [String: Any] else {
                 throw .invalidWording(path: source, problem: "`\(section).\(kind)` must be a mapping")

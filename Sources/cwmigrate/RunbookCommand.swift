@@ -75,7 +75,8 @@ struct RunbookCommand: ParsableCommand {
 
     @Option(
         name: .customLong("installer-dir"),
-        help: ArgumentHelp("Where installers are kept, as DIR/VERSION/connectware-online-installer.sh.", valueName: "dir"))
+        help: ArgumentHelp(
+            "Where installers are kept, as DIR/VERSION/connectware-online-installer.sh.", valueName: "dir"))
     var installerDirectory: String?
 
     @Option(
@@ -143,7 +144,8 @@ struct RunbookCommand: ParsableCommand {
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
             let facts = try inspectBackup(
                 at: backup,
-                options: InspectOptions(verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }))
+                options: InspectOptions(
+                    verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }))
             let (running, instance) = try runningVersion(terminal)
             let knowledge = try LocalKnowledge.load(
                 compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
@@ -243,7 +245,8 @@ enum OutputFiles {
     static func writeAtomically(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary =
+            directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw Failure(

@@ -66,7 +66,9 @@ private func ansiblePlaybook() throws -> URL {
 
 struct RunbookToolMissing: Error, CustomStringConvertible {
     let tool: String
-    var description: String { "\(tool) is missing: run scripts/setup (it installs chromium, poppler-utils, ansible-core)" }
+    var description: String {
+        "\(tool) is missing: run scripts/setup (it installs chromium, poppler-utils, ansible-core)"
+    }
 }
 
 @Suite("cwmigrate runbook")
@@ -167,7 +169,8 @@ struct RunbookCLITests {
             "--backup", backup.file.path, "--running", "1.8.0", "--templates", "/nonexistent/templates",
         ])
         #expect(result.status == 66)
-        #expect(result.stderr.hasPrefix("error: the runbook templates directory /nonexistent/templates does not exist\n"))
+        #expect(
+            result.stderr.hasPrefix("error: the runbook templates directory /nonexistent/templates does not exist\n"))
     }
 
     @Test func theKubernetesRunbookNamesWhatItWasGivenAndMarksTheRest() throws {
@@ -178,7 +181,8 @@ struct RunbookCLITests {
             "--release", "cw", "--chart", "cybus/connectware", "--postgresql-claim", "pg-data",
         ])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("kubectl -n iot scale sts,deploy -l app.kubernetes.io/instance=cw --replicas=0\n"))
+        #expect(
+            result.stdout.contains("kubectl -n iot scale sts,deploy -l app.kubernetes.io/instance=cw --replicas=0\n"))
         #expect(result.stdout.contains("kubectl -n iot delete pvc pg-data <SERVICE-MANAGER-CLAIM>\n"))
         #expect(result.stdout.contains("helm upgrade cw cybus/connectware --version 1.7.3 -n iot --reuse-values\n"))
         #expect(result.stderr.contains("give --service-manager-claim to fill them in"))
@@ -195,9 +199,11 @@ struct RunbookCLITests {
             html.path,
         ])
         #expect(made.status == 0)
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { throw RunbookToolMissing(tool: "chromium") }
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else { throw RunbookToolMissing(tool: "chromium") }
         let profile = backup.directory.appendingPathComponent("profile")
         let printed = try TestSupport.run(
             URL(fileURLWithPath: "/usr/bin/timeout"),
@@ -217,7 +223,8 @@ struct RunbookCLITests {
         }
         #expect(flat.contains("DESTRUCTIVE"))
         let pages = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/pdfinfo"), [pdf.path]).stdout
-        let count = pages.split(separator: "\n").first { $0.hasPrefix("Pages:") }
+        let count =
+            pages.split(separator: "\n").first { $0.hasPrefix("Pages:") }
             .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         #expect(count > headings.count, "a page per step, plus the header and the sign-off")
     }
@@ -226,11 +233,16 @@ struct RunbookCLITests {
         let backup = try exampleBackup()
         defer { try? FileManager.default.removeItem(at: backup.directory) }
         let out = backup.directory.appendingPathComponent("fleet")
-        let made = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--format", "ansible", "--output", out.path])
+        let made = try runbook([
+            "--backup", backup.file.path, "--running", "1.8.0", "--format", "ansible", "--output", out.path,
+        ])
         #expect(made.status == 0)
         let check = try TestSupport.run(
             try ansiblePlaybook(),
-            ["--syntax-check", "-i", out.appendingPathComponent("inventory.example.ini").path, out.appendingPathComponent("site.yml").path],
+            [
+                "--syntax-check", "-i", out.appendingPathComponent("inventory.example.ini").path,
+                out.appendingPathComponent("site.yml").path,
+            ],
             environment: ["ANSIBLE_LOCAL_TEMP": backup.directory.path + "/ansible-tmp", "ANSIBLE_NOCOLOR": "1"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("playbook: \(out.path)/site.yml"))

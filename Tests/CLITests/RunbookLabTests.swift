@@ -44,7 +44,8 @@ private struct Lab {
     /// Adds a row the backup does not have, so only a real restore brings the checksums back.
     func changeDataAfterTheBackup() throws {
         let env = try String(contentsOfFile: projectDirectory + "/.env", encoding: .utf8)
-        let port = env.split(separator: "\n").last { $0.hasPrefix("CYBUS_LAB_POSTGRES_PORT=") }
+        let port =
+            env.split(separator: "\n").last { $0.hasPrefix("CYBUS_LAB_POSTGRES_PORT=") }
             .map { String($0.dropFirst("CYBUS_LAB_POSTGRES_PORT=".count)) } ?? ""
         try TestSupport.shell(
             "psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p '\(port)' -U cybus-admin -d cybus_connectware "

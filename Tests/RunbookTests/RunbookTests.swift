@@ -27,7 +27,8 @@ private func render(
     _ format: RunbookFormat, installation: InstallationKind = .dockerCompose, given: [String: String] = [:],
     templates: String = templatesDirectory, backupFile: String = "/srv/backups/connectware-1.7.3.tgz"
 ) throws -> (plan: Plan, files: [RunbookFile]) {
-    let (playbook, names) = resolveSiteNames(try bundledPlaybook(installation), given: given, trustPlaybookValues: false)
+    let (playbook, names) = resolveSiteNames(
+        try bundledPlaybook(installation), given: given, trustPlaybookValues: false)
     let plan = makePlan(
         backup: try version("1.7.3"), running: try version("1.8.0"),
         knowledge: try CompatibilityKnowledge(yaml: barrierYAML, source: "test.yml"), playbook: playbook,
@@ -35,8 +36,12 @@ private func render(
     let subject = RunbookSubject(
         instanceURL: "https://connectware.plant.example", backupFile: backupFile,
         backupID: "1.7.3_2026-11-20T10:00:00.000Z", backupSHA256: String(repeating: "ab", count: 32),
-        generatedAt: Date(timeIntervalSince1970: 1_795_000_000), names: names, cwmigrateBinary: "/usr/local/bin/cwmigrate")
-    return (plan, try renderRunbook(plan, subject: subject, format: format, templates: RunbookTemplates(directory: templates)))
+        generatedAt: Date(timeIntervalSince1970: 1_795_000_000), names: names,
+        cwmigrateBinary: "/usr/local/bin/cwmigrate")
+    return (
+        plan,
+        try renderRunbook(plan, subject: subject, format: format, templates: RunbookTemplates(directory: templates))
+    )
 }
 
 /// The text between the heading of step `number` and the next step heading.
@@ -116,8 +121,13 @@ struct RunbookRenderingTests {
     @Test func unknownComposeNamesAreMarkedPlaceholdersWithTheCommandThatFindsThem() throws {
         let markdown = try render(.markdown).files[0].text
         #expect(markdown.contains("docker volume rm <PROJECT>_postgresql\n"))
-        #expect(markdown.contains("bash /var/backups/cwmigrate/installers/1.7.3/connectware-online-installer.sh -s -d <DIRECTORY>"))
-        #expect(markdown.contains("- **Compose project:** `<PROJECT>` ⚠ **PLACEHOLDER** — find it with `docker ps --filter label=io.cybus.connectware=core"))
+        #expect(
+            markdown.contains(
+                "bash /var/backups/cwmigrate/installers/1.7.3/connectware-online-installer.sh -s -d <DIRECTORY>"))
+        #expect(
+            markdown.contains(
+                "- **Compose project:** `<PROJECT>` ⚠ **PLACEHOLDER** — find it with `docker ps --filter label=io.cybus.connectware=core"
+            ))
         #expect(!markdown.contains("connectware_postgresql"), "the vendor default is never assumed")
     }
 
@@ -132,7 +142,8 @@ struct RunbookRenderingTests {
 
     @Test func theKubernetesRunbookScalesDownCopiesDeletesClaimsAndUsesHelm() throws {
         let given = [
-            "namespace": "iot", "release": "cw", "chart": "cybus/connectware", "postgresqlClaim": "data-cw-postgresql-0",
+            "namespace": "iot", "release": "cw", "chart": "cybus/connectware",
+            "postgresqlClaim": "data-cw-postgresql-0",
             "serviceManagerClaim": "data-cw-service-manager-0",
         ]
         let (plan, files) = try render(.markdown, installation: .kubernetes, given: given)
@@ -145,7 +156,9 @@ struct RunbookRenderingTests {
         #expect(markdown.contains("kubectl -n iot delete pvc data-cw-postgresql-0 data-cw-service-manager-0\n"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.7.3 -n iot --reuse-values\n"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.8.0 -n iot --reuse-values\n"))
-        #expect(markdown.contains("cwmigrate backup --output /var/backups/cwmigrate/connectware-after-migration-1.8.0.tgz\n"))
+        #expect(
+            markdown.contains(
+                "cwmigrate backup --output /var/backups/cwmigrate/connectware-after-migration-1.8.0.tgz\n"))
         #expect(!markdown.contains("PLACEHOLDER"))
     }
 
@@ -153,7 +166,8 @@ struct RunbookRenderingTests {
         let markdown = try render(.markdown, installation: .kubernetes, given: ["namespace": "iot"]).files[0].text
         #expect(markdown.contains("helm upgrade <RELEASE> <CHART> --version 1.7.3 -n iot --reuse-values\n"))
         #expect(markdown.contains("kubectl -n iot delete pvc <POSTGRESQL-CLAIM> <SERVICE-MANAGER-CLAIM>\n"))
-        #expect(markdown.contains("- **Helm release:** `<RELEASE>` ⚠ **PLACEHOLDER** — find it with `helm list -n iot`"))
+        #expect(
+            markdown.contains("- **Helm release:** `<RELEASE>` ⚠ **PLACEHOLDER** — find it with `helm list -n iot`"))
         #expect(markdown.contains("find it with `kubectl get pvc,sts -n iot -l app.kubernetes.io/instance=<RELEASE>`"))
         #expect(!markdown.contains(" connectware "), "no release or namespace named after the vendor default")
     }
@@ -162,7 +176,9 @@ struct RunbookRenderingTests {
         let hostile = "<script>alert('x')</script>&"
         let html = try render(.html, given: ["project": hostile, "directory": "/srv/a\"b"]).files[0].text
         #expect(!html.contains("<script>"))
-        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;_postgresql") || html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;_postgresql"))
+        #expect(
+            html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;_postgresql")
+                || html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;_postgresql"))
         #expect(!html.contains("/srv/a\"b"))
     }
 
@@ -170,7 +186,8 @@ struct RunbookRenderingTests {
         let (plan, files) = try render(.html)
         let html = files[0].text
         #expect(files.map(\.name) == ["runbook.html"])
-        #expect(!html.contains("<link") && !html.contains("src=") && !html.contains("@import") && !html.contains("url("))
+        #expect(
+            !html.contains("<link") && !html.contains("src=") && !html.contains("@import") && !html.contains("url("))
         #expect(html.contains("page-break-before: always"))
         #expect(html.components(separatedBy: "<section class=\"step\" id=\"step-").count - 1 == plan.steps.count)
         #expect(html.components(separatedBy: "class=\"destructive\"").count - 1 == 2)
@@ -195,7 +212,8 @@ struct RunbookRenderingTests {
             .replacingOccurrences(of: "# Runbook: restore", with: "# Änderungsantrag: restore")
             .write(to: template, atomically: true, encoding: .utf8)
 
-        let (playbook, names) = resolveSiteNames(try bundledPlaybook(.dockerCompose), given: [:], trustPlaybookValues: false)
+        let (playbook, names) = resolveSiteNames(
+            try bundledPlaybook(.dockerCompose), given: [:], trustPlaybookValues: false)
         let plan = makePlan(
             backup: try version("1.8.0"), running: try version("1.8.0"), knowledge: .empty, playbook: playbook)
         let subject = RunbookSubject(
@@ -203,7 +221,8 @@ struct RunbookRenderingTests {
         let changed = try renderRunbook(
             plan, subject: subject, format: .markdown, templates: RunbookTemplates(directory: directory.path))[0].text
         let original = try renderRunbook(
-            plan, subject: subject, format: .markdown, templates: RunbookTemplates(directory: templatesDirectory))[0].text
+            plan, subject: subject, format: .markdown, templates: RunbookTemplates(directory: templatesDirectory))[0]
+            .text
         #expect(changed.hasPrefix("# Änderungsantrag: restore a Connectware 1.8.0 backup"))
         #expect(changed.contains("**Purpose.** Werk 7 restarts after every restore (change board rule 12)."))
         #expect(!original.contains("Werk 7"))
@@ -236,7 +255,8 @@ struct RunbookRenderingTests {
         let subject = RunbookSubject(
             instanceURL: nil, backupFile: "/b.tgz", backupID: nil, backupSHA256: nil, generatedAt: Date(), names: [])
         #expect {
-            _ = try renderRunbook(plan, subject: subject, format: .markdown, templates: RunbookTemplates(directory: directory.path))
+            _ = try renderRunbook(
+                plan, subject: subject, format: .markdown, templates: RunbookTemplates(directory: directory.path))
         } throws: { error in
             (error as? RunbookError)?.description.contains("unknown step `reboot-the-plant`") ?? false
         }
