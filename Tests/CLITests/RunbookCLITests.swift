@@ -145,6 +145,21 @@ struct RunbookCLITests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test func anAnsibleOutputDirectoryThatIsASymlinkIsRefused() throws {
+        let backup = try exampleBackup()
+        defer { try? FileManager.default.removeItem(at: backup.directory) }
+        let elsewhere = backup.directory.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let link = backup.directory.appendingPathComponent("fleet")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: elsewhere)
+        let result = try runbook([
+            "--backup", backup.file.path, "--running", "1.8.0", "--format", "ansible", "--output", link.path,
+        ])
+        #expect(result.status == 73)
+        #expect(result.stderr.hasPrefix("error: \(link.path) exists and is not a directory (a symlink is not followed)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
+    }
+
     @Test func wrongCombinationsAreUsageErrors() throws {
         let backup = try exampleBackup()
         defer { try? FileManager.default.removeItem(at: backup.directory) }
