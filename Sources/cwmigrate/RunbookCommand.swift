@@ -215,11 +215,11 @@ struct RunbookCommand: ParsableCommand {
             return
         }
         if format == .ansible {
-            try OutputFiles.makeDirectory(output)
-            for file in files { try OutputFiles.writeAtomically(file.text, to: output + "/" + file.name) }
+            try makeOutputDirectory(output)
+            for file in files { try writeAtomically(file.text, to: output + "/" + file.name) }
             terminal.note("wrote \(files.map { output + "/" + $0.name }.joined(separator: ", "))")
         } else {
-            for file in files { try OutputFiles.writeAtomically(file.text, to: output) }
+            for file in files { try writeAtomically(file.text, to: output) }
         }
     }
 
@@ -238,60 +238,6 @@ struct RunbookCommand: ParsableCommand {
     }
 }
 
-/// Files cwmigrate writes for a person: whole or not at all, never through a symlink.
-enum OutputFiles {
-    /// Writes `text` to a new temporary file beside `path` (O_EXCL|O_NOFOLLOW, mode 0644), then
-    /// renames it over `path`; a symlink at `path` is replaced, never followed.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary =
-            directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw Failure(
-                message: "cannot write \(path): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cantCreate)
-        }
-        var ok = true
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                ok = false
-                break
-            }
-            written += n
-        }
-        let failure = errno
-        if ok && fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(ok ? errno : failure))
-            unlink(temporary)
-            throw Failure(message: "cannot write \(path): \(reason)", exitCode: ExitStatus.cantCreate)
-        }
-    }
-
-    /// Creates `path` as a directory (mode 0755) unless it is one; a symlink or file there is refused.
-    static func makeDirectory(_ path: String) throws {
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw Failure(
-                    message: "\(path) exists and is not a directory (a symlink is not followed)",
-                    exitCode: ExitStatus.cantCreate)
-            }
-            return
-        }
-        guard mkdir(path, 0o755) == 0 else {
-            throw Failure(
-                message: "cannot create \(path): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cantCreate)
-        }
-    }
-}
-
 extension RunbookError: OperatorFacing {
     var failure: Failure {
         switch self {
@@ -303,6 +249,8 @@ extension RunbookError: OperatorFacing {
             Failure(message: description, exitCode: ExitStatus.noInput)
         case .invalidTemplate, .invalidWording:
             Failure(message: description, hint: "see README.md, section runbook", exitCode: ExitStatus.dataError)
+        case .cannotWrite, .notADirectory:
+            Failure(message: description, exitCode: ExitStatus.cantCreate)
         }
     }
 }

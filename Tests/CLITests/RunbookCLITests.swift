@@ -156,7 +156,8 @@ struct RunbookCLITests {
             "--backup", backup.file.path, "--running", "1.8.0", "--format", "ansible", "--output", link.path,
         ])
         #expect(result.status == 73)
-        #expect(result.stderr.hasPrefix("error: \(link.path) exists and is not a directory (a symlink is not followed)"))
+        #expect(
+            result.stderr.hasPrefix("error: \(link.path) exists and is not a directory (a symlink is not followed)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
     }
 
