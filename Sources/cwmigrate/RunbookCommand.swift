@@ -122,12 +122,6 @@ struct RunbookCommand: ParsableCommand {
                 throw ValidationError("--format ansible migrates Docker Compose hosts; it has no Kubernetes form")
             }
         }
-        let kubernetes = installation == .kubernetes
-        let misplaced = (kubernetes ? composeNames : kubernetesNames).filter { $0.value != nil }.keys.sorted()
-        if let name = misplaced.first {
-            throw ValidationError(
-                "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations")
-        }
         for (name, value) in composeNames.merging(kubernetesNames, uniquingKeysWith: { a, _ in a }) {
             if let value, value.isEmpty || value.contains(where: \.isNewline) {
                 throw ValidationError("--\(Self.optionName(name)) needs a name on one line")
@@ -152,7 +146,14 @@ struct RunbookCommand: ParsableCommand {
             var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
             if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
             if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
-            let given = (chosen.installation == .kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
+            let kubernetes = chosen.installation == .kubernetes
+            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first {
+                throw Failure(
+                    message:
+                        "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
+                    exitCode: ExitStatus.usage)
+            }
+            let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
             let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook != nil)
             let refused = refusal.map {
                 RestoreRefusal(statusMessage: $0, backupVersion: facts.version, runningVersion: running)
