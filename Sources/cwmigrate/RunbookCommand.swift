@@ -147,7 +147,8 @@ struct RunbookCommand: ParsableCommand {
             if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
             if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
             let kubernetes = chosen.installation == .kubernetes
-            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first {
+            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first
+            {
                 throw Failure(
                     message:
                         "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
