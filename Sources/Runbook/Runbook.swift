@@ -136,9 +136,10 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         }
         return [
             "number": index + 1, "id": step.id, "title": step.title, "destructive": step.destructive,
-            "purpose": words.purpose, "hasPurpose": !words.purpose.isEmpty,
+            "purpose": words.purpose, "hasPurpose": !words.purpose.isEmpty, "purposeParts": codeParts(words.purpose),
             "expected": words.expected, "hasExpected": !words.expected.isEmpty,
-            "ifFails": words.ifFails, "hasIfFails": !words.ifFails.isEmpty,
+            "expectedParts": codeParts(words.expected),
+            "ifFails": words.ifFails, "hasIfFails": !words.ifFails.isEmpty, "ifFailsParts": codeParts(words.ifFails),
             "preconditions": lines(step.preconditions), "hasPreconditions": !step.preconditions.isEmpty,
             "commands": step.commands, "hasCommands": !step.commands.isEmpty,
             "verification": lines(step.verification), "hasVerification": !step.verification.isEmpty,
@@ -200,6 +201,14 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "steps": steps,
         "yaml": yaml,
     ]
+}
+
+/// Wording split at Markdown backticks into text and code parts, so the HTML template can show
+/// code as code while every part stays escaped by the template engine.
+func codeParts(_ text: String) -> [[String: Any]] {
+    text.split(separator: "`", omittingEmptySubsequences: false).enumerated().compactMap { index, part in
+        part.isEmpty ? nil : ["text": String(part), "isCode": index % 2 == 1]
+    }
 }
 
 /// Whether a plan line is a command to type rather than a sentence: it starts with a program

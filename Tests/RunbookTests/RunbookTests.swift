@@ -189,6 +189,7 @@ struct RunbookRenderingTests {
         #expect(
             !html.contains("<link") && !html.contains("src=") && !html.contains("@import") && !html.contains("url("))
         #expect(html.contains("page-break-before: always"))
+        #expect(html.contains("One archive per volume; <code>tar -tzf</code> lists its files"), "wording code as code")
         #expect(html.components(separatedBy: "<section class=\"step\" id=\"step-").count - 1 == plan.steps.count)
         #expect(html.components(separatedBy: "class=\"destructive\"").count - 1 == 2)
     }
