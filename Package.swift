@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // C at the edge: only ArchiveInspect imports CArchive and CCrypto, only HTTP imports CCurl.
@@ -36,11 +37,16 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
         .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner"]),
+        .target(
+            name: "Runbook",
+            dependencies: [
+                "Planner", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
+            ]),
         .target(name: "Migration", dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "HTTP"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
-                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration",
+                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration", "Runbook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -62,6 +68,7 @@ let package = Package(
             name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),
     ]

@@ -13,7 +13,7 @@ struct CWMigrate: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
-            HostCommand.self, VolumesCommand.self, MigrateCommand.self, RollbackCommand.self, RunsCommand.self,
-            VersionCommand.self,
+            HostCommand.self, VolumesCommand.self, MigrateCommand.self, RollbackCommand.self, RunbookCommand.self,
+            RunsCommand.self, VersionCommand.self,
         ])
 }

@@ -243,7 +243,7 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func theKubernetesInstallationUsesItsPlaybook() throws {
     let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--installation", "kubernetes"])
     #expect(result.status == 3)
-    #expect(result.stdout.contains("helm -n connectware upgrade connectware cybus/connectware --version 1.7.3"))
+    #expect(result.stdout.contains("helm upgrade <RELEASE> <CHART> --version 1.7.3 -n <NAMESPACE> --reuse-values"))
 }
 
 @Test func aDataDirectoryWithoutPlaybooksIsAClearError() throws {

@@ -1,0 +1,265 @@
+import Foundation
+import Mustache
+import Planner
+
+/// The forms a runbook comes in.
+public enum RunbookFormat: String, Sendable, CaseIterable {
+    /// One Markdown document; its command blocks are fenced `sh` blocks, one per step.
+    case markdown
+    /// One self-contained HTML page that prints with a page per step.
+    case html
+    /// An Ansible playbook, an example inventory and a README, for many Compose hosts.
+    case ansible
+}
+
+/// One file of a rendered runbook, named relative to the output.
+public struct RunbookFile: Sendable, Equatable {
+    public let name: String
+    public let text: String
+}
+
+/// What a runbook says about its circumstances beyond the plan: where, which backup, when.
+public struct RunbookSubject: Sendable {
+    /// The Connectware address the operator gave, if any.
+    public var instanceURL: String?
+    /// The backup file as the operator named it.
+    public var backupFile: String
+    public var backupID: String?
+    public var backupSHA256: String?
+    public var generatedAt: Date
+    /// The site names the plan's commands use, known or as placeholders.
+    public var names: [SiteName]
+    /// The cwmigrate executable an Ansible playbook copies to each host.
+    public var cwmigrateBinary: String?
+    /// The version of cwmigrate that wrote the runbook.
+    public var generator: String
+    /// cwmigrate's data directory (compat.yml, playbooks), copied beside the executable by Ansible.
+    public var dataDirectory: String?
+
+    public init(
+        instanceURL: String?, backupFile: String, backupID: String?, backupSHA256: String?, generatedAt: Date,
+        names: [SiteName], cwmigrateBinary: String? = nil, generator: String = "cwmigrate",
+        dataDirectory: String? = nil
+    ) {
+        self.dataDirectory = dataDirectory
+        self.instanceURL = instanceURL
+        self.backupFile = backupFile
+        self.backupID = backupID
+        self.backupSHA256 = backupSHA256
+        self.generatedAt = generatedAt
+        self.names = names
+        self.cwmigrateBinary = cwmigrateBinary
+        self.generator = generator
+    }
+}
+
+/// The templates of a runbook directory (`playbooks/runbook/` or `--templates DIR`):
+/// every `*.mustache` file by its name without the extension, and `steps.yml`.
+public struct RunbookTemplates: Sendable {
+    public let directory: String
+    let library: MustacheLibrary
+    let wordingText: String
+    let names: Set<String>
+
+    public init(directory: String) throws(RunbookError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        else { throw .templatesNotFound(directory: directory) }
+        self.directory = directory
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        var library = MustacheLibrary()
+        var names: Set<String> = []
+        for entry in entries where entry.hasSuffix(".mustache") {
+            let path = directory + "/" + entry
+            let text = try Self.read(path)
+            do {
+                library.register(try MustacheTemplate(string: text), named: String(entry.dropLast(".mustache".count)))
+            } catch {
+                throw .invalidTemplate(path: path, problem: "\(error)")
+            }
+            names.insert(String(entry.dropLast(".mustache".count)))
+        }
+        self.library = library
+        self.names = names
+        self.wordingText = try Self.read(directory + "/steps.yml")
+    }
+
+    /// The template files `format` renders: output name and template name.
+    static func files(for format: RunbookFormat) -> [(output: String, template: String)] {
+        switch format {
+        case .markdown: [("runbook.md", "runbook.md")]
+        case .html: [("runbook.html", "runbook.html")]
+        case .ansible:
+            [
+                ("site.yml", "ansible-playbook.yml"), ("inventory.example.ini", "ansible-inventory.ini"),
+                ("README.md", "ansible-readme.md"),
+            ]
+        }
+    }
+
+    func render(_ context: [String: Any], template name: String) throws(RunbookError) -> String {
+        guard names.contains(name), let text = library.render(context, withTemplate: name) else {
+            throw .templateMissing(name: name, directory: directory)
+        }
+        return text
+    }
+
+    private static func read(_ path: String) throws(RunbookError) -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw .unreadable(path: path) }
+        return text
+    }
+}
+
+/// Renders `plan` as a runbook in `format` with `templates`. The plan's commands are used as
+/// they are: the runbook adds wording around them, never commands of its own, so what a person
+/// executes and what `plan` prints cannot drift apart.
+public func renderRunbook(
+    _ plan: Plan, subject: RunbookSubject, format: RunbookFormat, templates: RunbookTemplates
+) throws(RunbookError) -> [RunbookFile] {
+    let wording = try loadStepWording(
+        yaml: templates.wordingText, source: templates.directory + "/steps.yml", installation: plan.installation)
+    let context = runbookContext(plan, subject: subject, wording: wording)
+    var files: [RunbookFile] = []
+    for (output, template) in RunbookTemplates.files(for: format) {
+        files.append(RunbookFile(name: output, text: try templates.render(context, template: template)))
+    }
+    return files
+}
+
+/// Everything a template can name. Values are plain strings and lists; templates decide the layout.
+func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: StepWording]) -> [String: Any] {
+    let steps: [[String: Any]] = plan.steps.enumerated().map { index, step in
+        let words = wording[step.id] ?? StepWording()
+        func lines(_ texts: [String]) -> [[String: Any]] {
+            texts.map { ["text": $0, "isCommand": looksLikeCommand($0)] }
+        }
+        return [
+            "number": index + 1, "id": step.id, "title": step.title, "destructive": step.destructive,
+            "purpose": words.purpose, "hasPurpose": !words.purpose.isEmpty, "purposeParts": codeParts(words.purpose),
+            "expected": words.expected, "hasExpected": !words.expected.isEmpty,
+            "expectedParts": codeParts(words.expected),
+            "ifFails": words.ifFails, "hasIfFails": !words.ifFails.isEmpty, "ifFailsParts": codeParts(words.ifFails),
+            "preconditions": lines(step.preconditions), "hasPreconditions": !step.preconditions.isEmpty,
+            "commands": step.commands, "hasCommands": !step.commands.isEmpty,
+            "verification": lines(step.verification), "hasVerification": !step.verification.isEmpty,
+            "undo": lines(step.undo), "hasUndo": !step.undo.isEmpty,
+        ]
+    }
+    let names: [[String: Any]] = subject.names.map {
+        [
+            "setting": $0.setting, "label": $0.label, "shown": $0.shown, "known": $0.value != nil,
+            "placeholder": $0.placeholder, "finder": $0.finder,
+        ]
+    }
+    let settings = plan.settings
+    let backupQuoted = shellWord(subject.backupFile)
+    let binary = subject.cwmigrateBinary ?? "cwmigrate"
+    var yaml: [String: String] = [
+        "backupFile": yamlQuoted(absolutePath(subject.backupFile)),
+        "backupFileName": yamlQuoted((subject.backupFile as NSString).lastPathComponent),
+        "binary": yamlQuoted(binary),
+        "dataDirectory": yamlQuoted(subject.dataDirectory ?? ""),
+        "backupSHA256": yamlQuoted(subject.backupSHA256 ?? ""),
+        "backupID": yamlQuoted(subject.backupID ?? ""),
+        "url": yamlQuoted(subject.instanceURL ?? ""),
+        "decision": yamlQuoted(plan.decision),
+    ]
+    for (name, value) in settings { yaml["setting_" + name] = yamlQuoted(value) }
+    return [
+        "generator": subject.generator,
+        "binary": binary,
+        "generatedAt": utcTimestamp(subject.generatedAt),
+        "instance": subject.instanceURL ?? "(not given)",
+        "hasInstance": subject.instanceURL != nil,
+        "installation": plan.installation.rawValue,
+        "isCompose": plan.installation == .dockerCompose,
+        "isKubernetes": plan.installation == .kubernetes,
+        "backupVersion": plan.backupVersion.description,
+        "runningVersion": plan.runningVersion.description,
+        "restoreVersion": plan.restoreVersion?.description ?? plan.runningVersion.description,
+        "upgradePath": plan.upgradePath.map(\.description).joined(separator: " → "),
+        "hasUpgradePath": !plan.upgradePath.isEmpty,
+        "decision": plan.decision,
+        "isDowngrade": plan.decision == "downgrade-required",
+        "reason": plan.reason,
+        "exampleData": plan.exampleData,
+        "refusalMessage": plan.refusalMessage ?? "",
+        "hasRefusal": plan.refusalMessage != nil,
+        "volumes": plan.volumes,
+        "volumeList": plan.volumes.joined(separator: ", "),
+        "hasDestructive": plan.steps.contains(where: \.destructive),
+        "backupFile": subject.backupFile,
+        "backupFileShell": backupQuoted,
+        "backupID": subject.backupID ?? "(unknown)",
+        "backupSHA256": subject.backupSHA256 ?? "(not computed)",
+        "names": names,
+        "unknownNames": names.filter { $0["known"] as? Bool == false },
+        "hasUnknownNames": subject.names.contains { $0.value == nil },
+        "settings": settings,
+        "stepCount": plan.steps.count,
+        "steps": steps,
+        "yaml": yaml,
+    ]
+}
+
+/// Wording split at Markdown backticks into text and code parts, so the HTML template can show
+/// code as code while every part stays escaped by the template engine.
+func codeParts(_ text: String) -> [[String: Any]] {
+    text.split(separator: "`", omittingEmptySubsequences: false).enumerated().compactMap { index, part in
+        part.isEmpty ? nil : ["text": String(part), "isCode": index % 2 == 1]
+    }
+}
+
+/// Whether a plan line is a command to type rather than a sentence: it starts with a program
+/// the playbooks use. Sentences are shown as text, commands as code.
+func looksLikeCommand(_ line: String) -> Bool {
+    let programs: Set<String> = [
+        "cwmigrate", "docker", "docker-compose", "kubectl", "helm", "tar", "cd", "mkdir", "curl", "bash", "df", "ls",
+        "test", "[", "timeout", "sh", "sha256sum",
+    ]
+    guard let first = line.split(separator: " ", maxSplits: 1).first else { return false }
+    return programs.contains(String(first))
+}
+
+/// A word as the shell reads it back: unchanged when plain, else single-quoted.
+func shellWord(_ text: String) -> String {
+    let plain =
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:+=@%,".contains($0)) }
+    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+func yamlQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += String(format: "\\u%04X", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+/// `2026-11-27 00:58 UTC`, computed by hand so no locale or ICU data takes part.
+func utcTimestamp(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(
+        format: "%04d-%02d-%02d %02d:%02d UTC", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+        Int(parts.tm_hour), Int(parts.tm_min))
+}

@@ -1,0 +1,29 @@
+/// Why a runbook could not be rendered; each case names the file the operator must fix.
+public enum RunbookError: Error, Sendable, Equatable {
+    /// The templates directory does not exist or is not a directory.
+    case templatesNotFound(directory: String)
+    /// A template the format needs is not in the directory.
+    case templateMissing(name: String, directory: String)
+    /// A template or the step wording file cannot be read as UTF-8 text.
+    case unreadable(path: String)
+    /// A template does not parse as Mustache.
+    case invalidTemplate(path: String, problem: String)
+    /// The step wording file is not the mapping it must be.
+    case invalidWording(path: String, problem: String)
+    /// An output file cannot be created or written.
+    case cannotWrite(path: String, reason: String)
+    /// The output directory exists as something else (a symlink is never followed).
+    case notADirectory(path: String)
+
+    public var description: String {
+        switch self {
+        case .templatesNotFound(let directory): "the runbook templates directory \(directory) does not exist"
+        case .templateMissing(let name, let directory): "\(directory) has no template \(name).mustache"
+        case .unreadable(let path): "\(path) cannot be read as UTF-8 text"
+        case .invalidTemplate(let path, let problem): "\(path) is not a valid Mustache template: \(problem)"
+        case .invalidWording(let path, let problem): "\(path): \(problem)"
+        case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
+        case .notADirectory(let path): "\(path) exists and is not a directory (a symlink is not followed)"
+        }
+    }
+}

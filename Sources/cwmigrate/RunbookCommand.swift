@@ -1,0 +1,258 @@
+import ArchiveInspect
+import ArgumentParser
+import Foundation
+import Planner
+import Runbook
+
+extension RunbookFormat: ExpressibleByArgument {}
+
+/// `cwmigrate runbook`: the plan as a document people execute and sign, or an Ansible playbook.
+struct RunbookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runbook",
+        abstract: "Write the plan as a runbook (Markdown or HTML) or as an Ansible playbook for many hosts.",
+        discussion: """
+            The runbook holds the same steps and commands as `cwmigrate plan`, with the backup's id and
+            SHA-256, a pre-flight checklist and, for each step, its purpose, expected output, check,
+            what to do when it fails, how to roll back and a line for initials. Names it is not given
+            (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them.
+            Templates come from playbooks/runbook/ or --templates DIR.
+
+            --format ansible writes DIR/site.yml, DIR/inventory.example.ini and DIR/README.md
+            (--output DIR is required).
+
+            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup;
+            66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
+            """)
+
+    @Option(help: "The backup archive (.tgz) to restore.")
+    var backup: String
+
+    @Option(
+        name: .customLong("running"),
+        help: "The version of the running Connectware (default: read from Connectware's last backup id).")
+    var runningText: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "How Connectware is installed: docker-compose or kubernetes (default: docker-compose).")
+    var installation: InstallationKind?
+
+    @Option(help: "markdown, html or ansible.")
+    var format: RunbookFormat = .markdown
+
+    @Option(help: ArgumentHelp("Write here (for ansible: a directory) instead of stdout.", valueName: "path"))
+    var output: String?
+
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    var compatFiles: [String] = []
+
+    @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
+    var noExampleData = false
+
+    @Option(help: "A playbook file to use instead of the bundled one; its names count as known.")
+    var playbook: String?
+
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    var playbooks: String?
+
+    @Option(help: ArgumentHelp("Runbook templates to use instead of playbooks/runbook.", valueName: "dir"))
+    var templates: String?
+
+    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
+    var refusal: String?
+
+    @Option(
+        name: .customLong("assume-version"),
+        help: "Take this as the backup's version when its evidence is missing or disagrees.")
+    var assumeVersion: String?
+
+    @Option(help: ArgumentHelp("Compose project name (docker-compose).", valueName: "name"))
+    var project: String?
+
+    @Option(help: ArgumentHelp("Installation directory (docker-compose).", valueName: "dir"))
+    var directory: String?
+
+    @Option(
+        name: .customLong("installer-dir"),
+        help: ArgumentHelp(
+            "Where installers are kept, as DIR/VERSION/connectware-online-installer.sh.", valueName: "dir"))
+    var installerDirectory: String?
+
+    @Option(
+        name: .customLong("snapshot-dir"),
+        help: ArgumentHelp("Where backups and volume copies go (default: the playbook's).", valueName: "dir"))
+    var snapshotDirectory: String?
+
+    @Option(help: ArgumentHelp("Kubernetes namespace (kubernetes).", valueName: "name"))
+    var namespace: String?
+
+    @Option(help: ArgumentHelp("Helm release (kubernetes).", valueName: "name"))
+    var release: String?
+
+    @Option(help: ArgumentHelp("Helm chart as repo/name (kubernetes).", valueName: "chart"))
+    var chart: String?
+
+    @Option(
+        name: .customLong("postgresql-claim"),
+        help: ArgumentHelp("The PostgreSQL persistent volume claim (kubernetes).", valueName: "name"))
+    var postgresqlClaim: String?
+
+    @Option(
+        name: .customLong("service-manager-claim"),
+        help: ArgumentHelp("The service-manager persistent volume claim (kubernetes).", valueName: "name"))
+    var serviceManagerClaim: String?
+
+    var composeNames: [String: String?] { ["project": project, "directory": directory] }
+    var kubernetesNames: [String: String?] {
+        [
+            "namespace": namespace, "release": release, "chart": chart, "postgresqlClaim": postgresqlClaim,
+            "serviceManagerClaim": serviceManagerClaim,
+        ]
+    }
+
+    func validate() throws {
+        if let runningText { _ = try versionOption(runningText, "--running") }
+        if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
+        if format == .ansible {
+            guard output != nil else {
+                throw ValidationError("--format ansible writes several files: give --output DIR")
+            }
+            if installation == .kubernetes {
+                throw ValidationError("--format ansible migrates Docker Compose hosts; it has no Kubernetes form")
+            }
+        }
+        for (name, value) in composeNames.merging(kubernetesNames, uniquingKeysWith: { a, _ in a }) {
+            if let value, value.isEmpty || value.contains(where: \.isNewline) {
+                throw ValidationError("--\(Self.optionName(name)) needs a name on one line")
+            }
+        }
+        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--refusal needs the restore's status message")
+        }
+    }
+
+    func run() throws {
+        try guarded { terminal in
+            // Absolute, so the runbook's commands work from any directory the operator is in.
+            let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
+            let facts = try inspectBackup(
+                at: backup,
+                options: InspectOptions(
+                    verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }))
+            let (running, instance) = try runningVersion(terminal)
+            let knowledge = try LocalKnowledge.load(
+                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+            var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
+            if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
+            if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
+            let kubernetes = chosen.installation == .kubernetes
+            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first
+            {
+                throw Failure(
+                    message:
+                        "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
+                    exitCode: ExitStatus.usage)
+            }
+            let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
+            let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook != nil)
+            let refused = refusal.map {
+                RestoreRefusal(statusMessage: $0, backupVersion: facts.version, runningVersion: running)
+            }
+            let plan = makePlan(
+                backup: facts.version, running: running, knowledge: knowledge, playbook: named, refusal: refused,
+                backupFile: backup)
+            let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks).path
+            let subject = RunbookSubject(
+                instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
+                backupSHA256: facts.sha256, generatedAt: Date(), names: names,
+                cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)",
+                dataDirectory: dataDirectory)
+            let directory = templates ?? dataDirectory + "/runbook"
+            let files = try renderRunbook(
+                plan, subject: subject, format: format, templates: RunbookTemplates(directory: directory))
+            try write(files, terminal)
+            if plan.exampleData {
+                terminal.note(
+                    "an EXAMPLE barrier shipped with cwmigrate decided this plan; the runbook says so (--no-example-data ignores it)"
+                )
+            }
+            let unknown = names.filter { $0.value == nil }
+            if !unknown.isEmpty, format != .ansible {
+                terminal.note(
+                    "the runbook shows placeholders for \(unknown.map(\.placeholder).joined(separator: ", ")); give \(unknown.map { "--" + Self.optionName($0.setting) }.joined(separator: ", ")) to fill them in"
+                )
+            }
+            return ExitStatus.ok
+        }
+    }
+
+    /// `--running`, else the version in the id of Connectware's last backup (with the address used).
+    private func runningVersion(_ terminal: Terminal) throws -> (Version, String?) {
+        let environmentURL = ProcessInfo.processInfo.environment["CWMIGRATE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let instance = connection.url ?? environmentURL
+        if let runningText { return (try versionOption(runningText, "--running"), instance) }
+        guard instance != nil else {
+            throw Failure(
+                message: "the running version is not known",
+                hint: "give --running VERSION, or Connectware's address (--url or CWMIGRATE_URL) to read it there",
+                exitCode: ExitStatus.usage)
+        }
+        let client = try connection.client(terminal)
+        let status = try client.status()
+        guard let id = status.backup?.backupID else {
+            throw Failure(
+                message: "Connectware's status names no backup, so its running version cannot be read there",
+                hint: "give --running VERSION (the version shown in the Admin UI)", exitCode: ExitStatus.unavailable)
+        }
+        terminal.note(
+            "running version \(id.version) taken from the id of Connectware's last backup (\(id)); give --running if it was upgraded since"
+        )
+        return (id.version, client.baseURL)
+    }
+
+    private func write(_ files: [RunbookFile], _ terminal: Terminal) throws {
+        guard let output else {
+            for file in files { FileHandle.standardOutput.write(Data(file.text.utf8)) }
+            return
+        }
+        if format == .ansible {
+            try makeOutputDirectory(output)
+            for file in files { try writeAtomically(file.text, to: output + "/" + file.name) }
+            terminal.note("wrote \(files.map { output + "/" + $0.name }.joined(separator: ", "))")
+        } else {
+            for file in files { try writeAtomically(file.text, to: output) }
+        }
+    }
+
+    static func optionName(_ setting: String) -> String {
+        switch setting {
+        case "postgresqlClaim": "postgresql-claim"
+        case "serviceManagerClaim": "service-manager-claim"
+        default: setting
+        }
+    }
+
+    /// The executable now running, for the Ansible playbook to copy to each host.
+    static func ownExecutable() -> String? {
+        let real = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        return real == "/proc/self/exe" ? nil : real
+    }
+}
+
+extension RunbookError: OperatorFacing {
+    var failure: Failure {
+        switch self {
+        case .templatesNotFound:
+            Failure(
+                message: description, hint: "--templates DIR must name a directory of *.mustache files and steps.yml",
+                exitCode: ExitStatus.noInput)
+        case .templateMissing, .unreadable:
+            Failure(message: description, exitCode: ExitStatus.noInput)
+        case .invalidTemplate, .invalidWording:
+            Failure(message: description, hint: "see README.md, section runbook", exitCode: ExitStatus.dataError)
+        case .cannotWrite, .notADirectory:
+            Failure(message: description, exitCode: ExitStatus.cantCreate)
+        }
+    }
+}
