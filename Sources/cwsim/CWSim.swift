@@ -59,6 +59,13 @@ struct CWSim: AsyncParsableCommand {
         help: "gzip (like Connectware, file .tgz) or zstd (file .tar.zst), to test clients' tolerance.")
     var backupCompression: BackupCompression = .gzip
 
+    @Option(
+        name: .customLong("service-files"),
+        help:
+            "The service-manager's files: backups carry this directory's files as ID/service-manager/, and a successful restore replaces its contents."
+    )
+    var serviceFilesDirectory: String?
+
     @Option(name: .customLong("fail-next"), help: "Fault: the next N API requests answer 500.")
     var failNext = 0
 
@@ -103,7 +110,8 @@ struct CWSim: AsyncParsableCommand {
 
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
-            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression)
+            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression,
+            serviceFiles: try serviceFiles())
         let faults = Faults(
             Faults.Settings(
                 failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
@@ -125,6 +133,17 @@ struct CWSim: AsyncParsableCommand {
         log("Connectware \(version) on database \(database.name); restore barriers: \(barrierText)")
         FileHandle.standardOutput.write(Data("cwsim listening on http://127.0.0.1:\(boundPort)\n".utf8))
         try await running.value
+    }
+
+    private func serviceFiles() throws(SimulatorError) -> ServiceFiles? {
+        guard let serviceFilesDirectory else { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: serviceFilesDirectory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw .unreadableFile(path: serviceFilesDirectory, reason: "--service-files needs an existing directory")
+        }
+        return ServiceFiles(directory: URL(fileURLWithPath: serviceFilesDirectory, isDirectory: true))
     }
 
     private func readPassword() throws(SimulatorError) -> String {

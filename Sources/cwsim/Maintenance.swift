@@ -45,6 +45,7 @@ actor Maintenance {
     let backupDelay: Double
     let restoreDelay: Double
     let compression: BackupCompression
+    let serviceFiles: ServiceFiles?
 
     private(set) var running: Operation?
     private var backup: Record?
@@ -54,7 +55,7 @@ actor Maintenance {
 
     init(
         version: SimVersion, database: Database, dataDirectory: URL, barriers: [RestoreBarrier],
-        backupDelay: Double, restoreDelay: Double, compression: BackupCompression
+        backupDelay: Double, restoreDelay: Double, compression: BackupCompression, serviceFiles: ServiceFiles? = nil
     ) {
         self.version = version
         self.database = database
@@ -63,6 +64,7 @@ actor Maintenance {
         self.backupDelay = backupDelay
         self.restoreDelay = restoreDelay
         self.compression = compression
+        self.serviceFiles = serviceFiles
     }
 
     /// The status body. Before any backup or restore ever ran, the objects are absent.
@@ -109,13 +111,17 @@ actor Maintenance {
             let fileName =
                 id.replacingOccurrences(of: ":", with: "-") + (compression == .gzip ? ".tgz" : ".tar.zst")
             let partial = work.appendingPathComponent(fileName + ".part")
-            let entries: [ArchiveWriter.Entry] = [
-                .directory(id),
-                .data("\(id)/metadata.json", Data((metadata.rendered + "\n").utf8)),
-                .file("\(id)/cybus_connectware.dump", source: dump),
-            ]
             let archiveCompression: ArchiveWriter.Compression = compression == .gzip ? .gzip : .zstd
-            try await offload { try ArchiveWriter.write(entries, to: partial, compression: archiveCompression) }
+            let serviceFiles = self.serviceFiles
+            let metadataBytes = Data((metadata.rendered + "\n").utf8)
+            try await offload {
+                let writer = try ArchiveWriter(creating: partial, compression: archiveCompression)
+                try writer.addDirectory(id)
+                try writer.addFile("\(id)/metadata.json", contents: metadataBytes)
+                try writer.addFile("\(id)/cybus_connectware.dump", from: dump)
+                try serviceFiles?.write(into: writer, prefix: id)
+                try writer.close()
+            }
             let final = dataDirectory.appendingPathComponent(fileName)
             try? FileManager.default.removeItem(at: final)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial.path)
@@ -178,6 +184,16 @@ actor Maintenance {
                     message: "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
             }
             try await database.restore(from: contents.dump)
+            if let serviceFiles, let files = contents.serviceFiles {
+                do {
+                    try await offload { try serviceFiles.replace(with: files) }
+                } catch {
+                    throw RestoreFailure(
+                        message: "Restore failed: the database of \(contents.id) was restored, but the service-manager "
+                            + "files could not be replaced: \(error)")
+                }
+                log("restore of \(contents.id): service-manager files replaced in \(serviceFiles.directory.path)")
+            }
             finish(.restore, succeeded: true, id: contents.id, message: "OK")
             log("restore of \(contents.id) done")
         } catch let failure as RestoreFailure {
@@ -195,6 +211,8 @@ actor Maintenance {
         let version: SimVersion
         let id: String
         let dump: URL
+        /// The unpacked `service-manager/` tree, when the backup carries one.
+        let serviceFiles: URL?
     }
 
     /// Unpacks the archive and finds its metadata and dump, as Connectware would.
@@ -235,7 +253,10 @@ actor Maintenance {
         }
         let id = metadata.id ?? directory.lastPathComponent
         let dump = directory.appendingPathComponent("cybus_connectware.dump")
-        return BackupContents(version: version, id: id, dump: dump)
+        var isDirectory: ObjCBool = false
+        let files = directory.appendingPathComponent(ServiceFiles.archiveDirectory, isDirectory: true)
+        let hasFiles = FileManager.default.fileExists(atPath: files.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        return BackupContents(version: version, id: id, dump: dump, serviceFiles: hasFiles ? files : nil)
     }
 
     /// The status message of a refused restore, or nil when this server accepts the version.
