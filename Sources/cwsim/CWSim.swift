@@ -95,6 +95,7 @@ struct CWSim: AsyncParsableCommand {
         var restoreBarriers = try barriers.map { spec throws(SimulatorError) in try RestoreBarrier(spec: spec) }
         if let barrierFile { restoreBarriers += try RestoreBarrier.load(file: URL(fileURLWithPath: barrierFile)) }
         let password = try readPassword()
+        let serviceFiles = try serviceFiles()
         let port = try listenPort()
         let database = try Database(url: databaseURL)
         let dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
@@ -111,7 +112,7 @@ struct CWSim: AsyncParsableCommand {
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
             backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression,
-            serviceFiles: try serviceFiles())
+            serviceFiles: serviceFiles)
         let faults = Faults(
             Faults.Settings(
                 failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
