@@ -83,6 +83,7 @@ for i in $(seq 1 "$runs"); do
   script_down[i]="$(sed -n 's/^downtime_seconds=//p' "$dir/script.out" | tail -n1)"
   [ -n "${script_down[i]}" ] || { echo "error: the script printed no downtime_seconds= line" >&2; exit 1; }
   same_data "$dir/script-old.tgz.check" "the shell script"
+  echo "run $i: shell script downtime ${script_down[i]} s (whole script ${script_wall[i]} s); data equal to the backup's"
 
   [ "$script_only" -eq 1 ] && continue
   echo "run $i/$runs: cwmigrate migrate" >&2
@@ -104,6 +105,7 @@ r = json.load(open(sys.argv[1]))
 print("%.3f %.3f" % (float(r["downtimeSeconds"]), float(r["overheadSeconds"])))' "$report") || {
     echo "error: $report has no numbers downtimeSeconds and overheadSeconds" >&2; exit 1; }
   same_data "$dir/cw-old.tgz.check" "cwmigrate migrate"
+  echo "run $i: cwmigrate downtime ${cw_down[i]} s, overhead ${cw_over[i]} s (whole run ${cw_wall[i]} s); data equal to the backup's"
 done
 
 best() { printf '%s\n' "$@" | grep . | sort -n | head -n1; }
