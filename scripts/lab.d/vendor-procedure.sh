@@ -37,8 +37,9 @@ password="$(sed -n 's/^CYBUS_ADMIN_PASSWORD=//p' "$project_dir/.env" | tail -n1)
 unset password CWMIGRATE_PASSWORD
 cw() { curl -sS --fail --cacert "$CWMIGRATE_CACERT" --netrc-file "$work/netrc" "$@"; }
 
-step() { echo "vendor-procedure: [$(date -u +%T)] $*" >&2; }
 now() { date +%s.%N; }
+began="$(now)"
+step() { echo "vendor-procedure: [$(awk -v a="$began" -v b="$(now)" 'BEGIN { printf "%7.3f s", b - a }')] $*" >&2; }
 status() { cw --header "Content-Type: application/json" --request GET "$url/api/maintenance/db"; }
 # field OBJECT KEY: a value from the status on stdin (its records hold no nested objects).
 field() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p"; }
