@@ -181,7 +181,8 @@ actor Maintenance {
             // refused for its version even when its contents are of another shape.
             guard FileManager.default.fileExists(atPath: contents.dump.path) else {
                 throw RestoreFailure(
-                    message: "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
+                    message:
+                        "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
             }
             try await database.restore(from: contents.dump)
             if let serviceFiles, let files = contents.serviceFiles {
@@ -255,7 +256,8 @@ actor Maintenance {
         let dump = directory.appendingPathComponent("cybus_connectware.dump")
         var isDirectory: ObjCBool = false
         let files = directory.appendingPathComponent(ServiceFiles.archiveDirectory, isDirectory: true)
-        let hasFiles = FileManager.default.fileExists(atPath: files.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        let hasFiles =
+            FileManager.default.fileExists(atPath: files.path, isDirectory: &isDirectory) && isDirectory.boolValue
         return BackupContents(version: version, id: id, dump: dump, serviceFiles: hasFiles ? files : nil)
     }
 

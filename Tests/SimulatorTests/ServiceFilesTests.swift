@@ -23,7 +23,7 @@ struct ServiceFilesTests {
         return directory
     }
 
-    /// Path, mode and SHA-256 of every regular file, and every directory, sorted.
+    /// Path, mode and SHA-256 of every regular file, and every directory, sorted (symlinks are neither).
     private func tree(_ directory: URL) throws -> String {
         try TestSupport.shell(
             "find . -mindepth 1 \\( -type d -printf 'dir %p %m\\n' \\) -o \\( -type f -printf 'file %p %m ' "
@@ -61,10 +61,10 @@ struct ServiceFilesTests {
         #expect(try sim.upload(backup).code == 202)
         let restored = try await sim.waitUntilFinished("restore")
         #expect(restored["succeded"] as? Bool == true)
-        // The symlink was not in the backup, so the restore does not bring it back.
-        #expect(try tree(files) == before.split(separator: "\n").filter { !$0.contains("link-to-host") }.map {
-            $0 + "\n"
-        }.joined())
+        #expect(try tree(files) == before)
+        // The symlink was not in the backup, so after the restore it is gone with the other strays.
+        let link = files.appendingPathComponent("services/line-1/link-to-host").path
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == nil)
         #expect(!FileManager.default.fileExists(atPath: files.appendingPathComponent("added").path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: files.path).filter {
             $0.hasPrefix(".cwsim-restore")
@@ -83,7 +83,8 @@ struct ServiceFilesTests {
 
         let files = try TestSupport.temporaryDirectory("cwsim-service-files")
         defer { try? FileManager.default.removeItem(at: files) }
-        try TestSupport.shell("mkdir -p services/current && printf 'current\\n' > services/current/service.yml", in: files)
+        try TestSupport.shell(
+            "mkdir -p services/current && printf 'current\\n' > services/current/service.yml", in: files)
         let before = try tree(files)
         let sim = try SimulatedConnectware(arguments: [
             "--service-files", files.path, "--barrier", "before=1.8.0,last=1.7.3",
@@ -126,7 +127,8 @@ struct ServiceFilesTests {
             ["--listen", "127.0.0.1:0", "--data-dir", data.path, "--service-files", missing.path],
             environment: ["CWSIM_PASSWORD": "unused"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("error: cannot read \(missing.path): --service-files needs an existing directory"))
+        #expect(
+            result.stderr.contains("error: cannot read \(missing.path): --service-files needs an existing directory"))
         #expect(result.stdout.isEmpty)
     }
 }
