@@ -15,7 +15,8 @@ struct CWSim: AsyncParsableCommand {
             objects are absent. While an operation runs, its object shows "succeded" and "endDate" as null.
             The admin password comes from --password-file or CWSIM_PASSWORD, never from the command line.
             Fault switches: POST /sim/faults with JSON {"failNext":N,"stallSeconds":T,\
-            "cutDownloadAfterBytes":K,"forceConflict":true}; POST /sim/reset clears them and the status history.
+            "cutDownloadAfterBytes":K,"forceConflict":true,"backupDelaySeconds":T,"restoreDelaySeconds":T}; \
+            POST /sim/reset clears them and the status history.
             """)
 
     @Option(name: .customLong("version-string"), help: "The Connectware version this server pretends to be.")

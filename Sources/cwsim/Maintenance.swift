@@ -84,20 +84,21 @@ actor Maintenance {
 
     // MARK: backup
 
-    func startBackup() throws(Conflict) {
+    /// Starts a backup; `extraDelay` (a fault switch) is added to the configured delay.
+    func startBackup(extraDelay: Double = 0) throws(Conflict) {
         if running != nil { throw Conflict(running: running) }
         let start = Date()
         let id = "\(version)_\(isoTimestamp(start))"
         running = .backup
         backup = Record(succeeded: nil, id: id, statusMessage: "Backup in progress", startDate: start, endDate: nil)
-        Task { await self.runBackup(id: id) }
+        Task { await self.runBackup(id: id, delay: backupDelay + extraDelay) }
     }
 
-    private func runBackup(id: String) async {
+    private func runBackup(id: String, delay: Double) async {
         let work = dataDirectory.appendingPathComponent(".work-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         do {
-            if backupDelay > 0 { try await Task.sleep(for: .seconds(backupDelay)) }
+            if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             let dump = work.appendingPathComponent("cybus_connectware.dump")
             try await database.dump(to: dump)
@@ -154,12 +155,12 @@ actor Maintenance {
     }
 
     /// Restores the uploaded archive in the background; it is deleted afterwards.
-    func startRestore(upload: URL) {
+    func startRestore(upload: URL, extraDelay: Double = 0) {
         restore?.statusMessage = "Restore in progress"
-        Task { await self.runRestore(upload: upload) }
+        Task { await self.runRestore(upload: upload, delay: restoreDelay + extraDelay) }
     }
 
-    private func runRestore(upload: URL) async {
+    private func runRestore(upload: URL, delay: Double) async {
         let work = dataDirectory.appendingPathComponent(".work-\(UUID().uuidString)")
         defer {
             try? FileManager.default.removeItem(at: work)
@@ -167,7 +168,7 @@ actor Maintenance {
         }
         var backupID: String?
         do {
-            if restoreDelay > 0 { try await Task.sleep(for: .seconds(restoreDelay)) }
+            if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             let contents = try await unpack(upload, into: work)
             backupID = contents.id
