@@ -13,6 +13,7 @@
 # Goals (issue 5): cwmigrate's downtime <= 1.05 x the script's; its own overhead < 2 s.
 # --script-only measures the script alone. cwmigrate: CWMIGRATE_BIN, else the release build
 # (built when missing). Needs root (the lab runs its own dockerd in its own directory).
+# CWMIGRATE_BENCH_KEEP=DIR keeps each run's script log and cwmigrate's reports in DIR/run<i>/.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -104,6 +105,10 @@ for i in $(seq 1 "$runs"); do
 r = json.load(open(sys.argv[1]))
 print("%.3f %.3f" % (float(r["downtimeSeconds"]), float(r["overheadSeconds"])))' "$report") || {
     echo "error: $report has no numbers downtimeSeconds and overheadSeconds" >&2; exit 1; }
+  if [ -n "${CWMIGRATE_BENCH_KEEP:-}" ]; then
+    mkdir -p "$CWMIGRATE_BENCH_KEEP/run$i"
+    cp "$dir/script.err" "$dir/cw.out" "$dir/cw.err" "$dir/state/runs/"*.report.* "$CWMIGRATE_BENCH_KEEP/run$i/" 2>/dev/null || true
+  fi
   same_data "$dir/cw-old.tgz.check" "cwmigrate migrate"
   echo "run $i: cwmigrate downtime ${cw_down[i]} s, overhead ${cw_over[i]} s (whole run ${cw_wall[i]} s); data equal to the backup's"
 done
