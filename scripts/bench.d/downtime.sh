@@ -91,7 +91,8 @@ for i in $(seq 1 "$runs"); do
   make_backup "$dir/cw-old.tgz"
   start="$(now)"
   status=0
-  "$bin" migrate --backup "$dir/cw-old.tgz" --yes --state-dir "$dir/state" --docker-host "$DOCKER_HOST" \
+  # Each run learns on its own: no restore barrier learned by an earlier run or by the operator.
+  XDG_STATE_HOME="$dir/xdg-state" "$bin" migrate --backup "$dir/cw-old.tgz" --yes --state-dir "$dir/state" --docker-host "$DOCKER_HOST" \
     --installer-dir "$CWMIGRATE_LAB_DIR/installers" </dev/null >"$dir/cw.out" 2>"$dir/cw.err" || status=$?
   cw_wall[i]="$(seconds "$start" "$(now)")"
   if [ "$status" -ne 0 ]; then
