@@ -42,7 +42,7 @@ export CWMIGRATE_LAB_DIR="${CWMIGRATE_BENCH_LAB_DIR:-/var/tmp/cwm-bench-dt.$$}"
 work="$(mktemp -d /var/tmp/cwm-bench-downtime.XXXXXX)"
 cleanup() {
   "$root/scripts/lab" down >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" "$CWMIGRATE_LAB_DIR.lock"
 }
 trap cleanup EXIT
 
