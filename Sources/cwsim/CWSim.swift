@@ -15,7 +15,8 @@ struct CWSim: AsyncParsableCommand {
             objects are absent. While an operation runs, its object shows "succeded" and "endDate" as null.
             The admin password comes from --password-file or CWSIM_PASSWORD, never from the command line.
             Fault switches: POST /sim/faults with JSON {"failNext":N,"stallSeconds":T,\
-            "cutDownloadAfterBytes":K,"forceConflict":true}; POST /sim/reset clears them and the status history.
+            "cutDownloadAfterBytes":K,"forceConflict":true,"backupDelaySeconds":T,"restoreDelaySeconds":T}; \
+            POST /sim/reset clears them and the status history.
             """)
 
     @Option(name: .customLong("version-string"), help: "The Connectware version this server pretends to be.")
@@ -59,6 +60,13 @@ struct CWSim: AsyncParsableCommand {
         help: "gzip (like Connectware, file .tgz) or zstd (file .tar.zst), to test clients' tolerance.")
     var backupCompression: BackupCompression = .gzip
 
+    @Option(
+        name: .customLong("service-files"),
+        help:
+            "The service-manager's files: backups carry this directory's files as ID/service-manager/, and a successful restore replaces its contents."
+    )
+    var serviceFilesDirectory: String?
+
     @Option(name: .customLong("fail-next"), help: "Fault: the next N API requests answer 500.")
     var failNext = 0
 
@@ -88,6 +96,7 @@ struct CWSim: AsyncParsableCommand {
         var restoreBarriers = try barriers.map { spec throws(SimulatorError) in try RestoreBarrier(spec: spec) }
         if let barrierFile { restoreBarriers += try RestoreBarrier.load(file: URL(fileURLWithPath: barrierFile)) }
         let password = try readPassword()
+        let serviceFiles = try serviceFiles()
         let port = try listenPort()
         let database = try Database(url: databaseURL)
         let dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
@@ -103,7 +112,8 @@ struct CWSim: AsyncParsableCommand {
 
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
-            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression)
+            backupDelay: backupDelay, restoreDelay: restoreDelay, compression: backupCompression,
+            serviceFiles: serviceFiles)
         let faults = Faults(
             Faults.Settings(
                 failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
@@ -125,6 +135,17 @@ struct CWSim: AsyncParsableCommand {
         log("Connectware \(version) on database \(database.name); restore barriers: \(barrierText)")
         FileHandle.standardOutput.write(Data("cwsim listening on http://127.0.0.1:\(boundPort)\n".utf8))
         try await running.value
+    }
+
+    private func serviceFiles() throws(SimulatorError) -> ServiceFiles? {
+        guard let serviceFilesDirectory else { return nil }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: serviceFilesDirectory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw .unreadableFile(path: serviceFilesDirectory, reason: "--service-files needs an existing directory")
+        }
+        return ServiceFiles(directory: URL(fileURLWithPath: serviceFilesDirectory, isDirectory: true))
     }
 
     private func readPassword() throws(SimulatorError) -> String {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Fault switches a test flips to see how a client copes: server errors, a slow
-/// answer, a download cut short, and a forced "operation running" conflict.
+/// answer, a download cut short, a forced "operation running" conflict, and slow
+/// backups and restores (so a test can break in while one runs).
 actor Faults {
     /// The next N API requests fail with 500.
     private(set) var failNext = 0
@@ -11,12 +12,18 @@ actor Faults {
     private(set) var cutDownloadAfterBytes: Int?
     /// Starting a backup or restore answers 409 while this is on.
     private(set) var forceConflict = false
+    /// Every backup started while this is set waits this many more seconds before pg_dump.
+    private(set) var backupDelaySeconds = 0.0
+    /// Every restore started while this is set waits this many more seconds before it unpacks.
+    private(set) var restoreDelaySeconds = 0.0
 
     struct Settings: Codable, Sendable {
         var failNext: Int?
         var stallSeconds: Double?
         var cutDownloadAfterBytes: Int?
         var forceConflict: Bool?
+        var backupDelaySeconds: Double?
+        var restoreDelaySeconds: Double?
     }
 
     init(_ settings: Settings = Settings()) {
@@ -32,6 +39,8 @@ actor Faults {
         if let value = settings.stallSeconds { stallSeconds = max(0, value) }
         if let value = settings.cutDownloadAfterBytes { cutDownloadAfterBytes = value >= 0 ? value : nil }
         if let value = settings.forceConflict { forceConflict = value }
+        if let value = settings.backupDelaySeconds { backupDelaySeconds = max(0, value) }
+        if let value = settings.restoreDelaySeconds { restoreDelaySeconds = max(0, value) }
     }
 
     func reset() {
@@ -39,6 +48,8 @@ actor Faults {
         stallSeconds = 0
         cutDownloadAfterBytes = nil
         forceConflict = false
+        backupDelaySeconds = 0
+        restoreDelaySeconds = 0
     }
 
     func takeFailure() -> Bool {
@@ -63,6 +74,8 @@ actor Faults {
             ("stallSeconds", .decimal(stallSeconds)),
             ("cutDownloadAfterBytes", cutDownloadAfterBytes.map { .number($0) } ?? .null),
             ("forceConflict", .bool(forceConflict)),
+            ("backupDelaySeconds", .decimal(backupDelaySeconds)),
+            ("restoreDelaySeconds", .decimal(restoreDelaySeconds)),
         ])
     }
 }

@@ -45,6 +45,7 @@ actor Maintenance {
     let backupDelay: Double
     let restoreDelay: Double
     let compression: BackupCompression
+    let serviceFiles: ServiceFiles?
 
     private(set) var running: Operation?
     private var backup: Record?
@@ -54,7 +55,7 @@ actor Maintenance {
 
     init(
         version: SimVersion, database: Database, dataDirectory: URL, barriers: [RestoreBarrier],
-        backupDelay: Double, restoreDelay: Double, compression: BackupCompression
+        backupDelay: Double, restoreDelay: Double, compression: BackupCompression, serviceFiles: ServiceFiles? = nil
     ) {
         self.version = version
         self.database = database
@@ -63,6 +64,7 @@ actor Maintenance {
         self.backupDelay = backupDelay
         self.restoreDelay = restoreDelay
         self.compression = compression
+        self.serviceFiles = serviceFiles
     }
 
     /// The status body. Before any backup or restore ever ran, the objects are absent.
@@ -82,20 +84,21 @@ actor Maintenance {
 
     // MARK: backup
 
-    func startBackup() throws(Conflict) {
+    /// Starts a backup; `extraDelay` (a fault switch) is added to the configured delay.
+    func startBackup(extraDelay: Double = 0) throws(Conflict) {
         if running != nil { throw Conflict(running: running) }
         let start = Date()
         let id = "\(version)_\(isoTimestamp(start))"
         running = .backup
         backup = Record(succeeded: nil, id: id, statusMessage: "Backup in progress", startDate: start, endDate: nil)
-        Task { await self.runBackup(id: id) }
+        Task { await self.runBackup(id: id, delay: backupDelay + extraDelay) }
     }
 
-    private func runBackup(id: String) async {
+    private func runBackup(id: String, delay: Double) async {
         let work = dataDirectory.appendingPathComponent(".work-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         do {
-            if backupDelay > 0 { try await Task.sleep(for: .seconds(backupDelay)) }
+            if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             let dump = work.appendingPathComponent("cybus_connectware.dump")
             try await database.dump(to: dump)
@@ -109,13 +112,17 @@ actor Maintenance {
             let fileName =
                 id.replacingOccurrences(of: ":", with: "-") + (compression == .gzip ? ".tgz" : ".tar.zst")
             let partial = work.appendingPathComponent(fileName + ".part")
-            let entries: [ArchiveWriter.Entry] = [
-                .directory(id),
-                .data("\(id)/metadata.json", Data((metadata.rendered + "\n").utf8)),
-                .file("\(id)/cybus_connectware.dump", source: dump),
-            ]
             let archiveCompression: ArchiveWriter.Compression = compression == .gzip ? .gzip : .zstd
-            try await offload { try ArchiveWriter.write(entries, to: partial, compression: archiveCompression) }
+            let serviceFiles = self.serviceFiles
+            let metadataBytes = Data((metadata.rendered + "\n").utf8)
+            try await offload {
+                let writer = try ArchiveWriter(creating: partial, compression: archiveCompression)
+                try writer.addDirectory(id)
+                try writer.addFile("\(id)/metadata.json", contents: metadataBytes)
+                try writer.addFile("\(id)/cybus_connectware.dump", from: dump)
+                try serviceFiles?.write(into: writer, prefix: id)
+                try writer.close()
+            }
             let final = dataDirectory.appendingPathComponent(fileName)
             try? FileManager.default.removeItem(at: final)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial.path)
@@ -148,12 +155,12 @@ actor Maintenance {
     }
 
     /// Restores the uploaded archive in the background; it is deleted afterwards.
-    func startRestore(upload: URL) {
+    func startRestore(upload: URL, extraDelay: Double = 0) {
         restore?.statusMessage = "Restore in progress"
-        Task { await self.runRestore(upload: upload) }
+        Task { await self.runRestore(upload: upload, delay: restoreDelay + extraDelay) }
     }
 
-    private func runRestore(upload: URL) async {
+    private func runRestore(upload: URL, delay: Double) async {
         let work = dataDirectory.appendingPathComponent(".work-\(UUID().uuidString)")
         defer {
             try? FileManager.default.removeItem(at: work)
@@ -161,7 +168,7 @@ actor Maintenance {
         }
         var backupID: String?
         do {
-            if restoreDelay > 0 { try await Task.sleep(for: .seconds(restoreDelay)) }
+            if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             let contents = try await unpack(upload, into: work)
             backupID = contents.id
@@ -175,9 +182,20 @@ actor Maintenance {
             // refused for its version even when its contents are of another shape.
             guard FileManager.default.fileExists(atPath: contents.dump.path) else {
                 throw RestoreFailure(
-                    message: "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
+                    message:
+                        "Restore failed: the backup \(contents.id) holds no database dump (cybus_connectware.dump).")
             }
             try await database.restore(from: contents.dump)
+            if let serviceFiles, let files = contents.serviceFiles {
+                do {
+                    try await offload { try serviceFiles.replace(with: files) }
+                } catch {
+                    throw RestoreFailure(
+                        message: "Restore failed: the database of \(contents.id) was restored, but the service-manager "
+                            + "files could not be replaced: \(error)")
+                }
+                log("restore of \(contents.id): service-manager files replaced in \(serviceFiles.directory.path)")
+            }
             finish(.restore, succeeded: true, id: contents.id, message: "OK")
             log("restore of \(contents.id) done")
         } catch let failure as RestoreFailure {
@@ -195,6 +213,8 @@ actor Maintenance {
         let version: SimVersion
         let id: String
         let dump: URL
+        /// The unpacked `service-manager/` tree, when the backup carries one.
+        let serviceFiles: URL?
     }
 
     /// Unpacks the archive and finds its metadata and dump, as Connectware would.
@@ -235,7 +255,11 @@ actor Maintenance {
         }
         let id = metadata.id ?? directory.lastPathComponent
         let dump = directory.appendingPathComponent("cybus_connectware.dump")
-        return BackupContents(version: version, id: id, dump: dump)
+        var isDirectory: ObjCBool = false
+        let files = directory.appendingPathComponent(ServiceFiles.archiveDirectory, isDirectory: true)
+        let hasFiles =
+            FileManager.default.fileExists(atPath: files.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        return BackupContents(version: version, id: id, dump: dump, serviceFiles: hasFiles ? files : nil)
     }
 
     /// The status message of a refused restore, or nil when this server accepts the version.

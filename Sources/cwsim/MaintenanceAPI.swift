@@ -46,7 +46,7 @@ struct MaintenanceAPI: HTTPHandler {
                 return json(.conflict, .message(Maintenance.Conflict(running: nil).message))
             }
             do {
-                try await maintenance.startBackup()
+                try await maintenance.startBackup(extraDelay: await faults.backupDelaySeconds)
             } catch {
                 return json(.conflict, .message(error.message))
             }
@@ -107,7 +107,7 @@ struct MaintenanceAPI: HTTPHandler {
             try? FileManager.default.removeItem(at: destination)
             throw error
         }
-        await maintenance.startRestore(upload: destination)
+        await maintenance.startRestore(upload: destination, extraDelay: await faults.restoreDelaySeconds)
         return json(.accepted, .message("Restore started"))
     }
 
@@ -137,7 +137,8 @@ struct MaintenanceAPI: HTTPHandler {
                 return json(
                     .badRequest,
                     .message(
-                        "Expected JSON with any of failNext, stallSeconds, cutDownloadAfterBytes, forceConflict"))
+                        "Expected JSON with any of failNext, stallSeconds, cutDownloadAfterBytes, forceConflict, "
+                            + "backupDelaySeconds, restoreDelaySeconds"))
             }
             await faults.apply(settings)
             return json(.ok, await faults.json)

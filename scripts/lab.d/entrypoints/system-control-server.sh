@@ -9,7 +9,9 @@ until pg_isready -q -h 127.0.0.1 -p "$PGPORT" && psql -X -q -h 127.0.0.1 -p "$PG
   [ "$tries" -lt 600 ] || { echo "system-control-server: PostgreSQL on port $PGPORT never answered"; exit 1; }
   sleep 0.2
 done
-set -- --version-string "$CWSIM_VERSION" --listen "127.0.0.1:$CWSIM_PORT" --data-dir /data
+# The service-manager volume is mounted here too: backups carry its files, restores put them back.
+mkdir -p /service-manager
+set -- --version-string "$CWSIM_VERSION" --listen "127.0.0.1:$CWSIM_PORT" --data-dir /data --service-files /service-manager
 for barrier in ${CWSIM_BARRIERS:-}; do set -- "$@" --barrier "$barrier"; done
 # A child, not exec: as PID 1 cwsim would ignore SIGTERM and every stop would wait for the kill.
 cwsim "$@" &
