@@ -143,11 +143,24 @@ struct EvidenceScan {
         }
         for prefix in ["connectware-backup-", "connectware_backup_", "connectware-", "connectware_"]
         where stem.lowercased().hasPrefix(prefix) {
-            if let version = Version.parse(stem.dropFirst(prefix.count)) {
+            if let version = Self.fileNameVersion(stem.dropFirst(prefix.count)) {
                 evidence.append(VersionEvidence(source: .fileName, detail: name, version: version))
             }
             return
         }
+    }
+
+    /// `1.8.0`, `1.8.0-rc.1`; in `1.8.0-before-migration` or `1.8.0-start` what follows the
+    /// version is the operator's label, not a pre-release, so only `1.8.0` counts.
+    static func fileNameVersion(_ text: Substring) -> Version? {
+        let core = text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard let plain = Version.parse(core) else { return nil }
+        let rest = text.dropFirst(core.count)
+        guard rest.hasPrefix("-") else { return rest.isEmpty || rest.hasPrefix("_") ? plain : nil }
+        let tag = rest.dropFirst()
+        let word = tag.prefix { $0.isLetter }.lowercased()
+        guard ["alpha", "beta", "rc", "pre", "dev", "snapshot"].contains(word) else { return plain }
+        return Version.parse(core + rest) ?? plain
     }
 
     private static func fields(in object: [String: Any]) -> [(key: String, value: String)] {

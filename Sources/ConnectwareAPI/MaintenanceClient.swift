@@ -34,6 +34,19 @@ public final class MaintenanceClient {
         return try MaintenanceStatus(body: response.body)
     }
 
+    /// Whether the maintenance API answers with a status now: one attempt, no retry, for
+    /// polls that repeat anyway (a retry's backoff would only make them late).
+    public func answers() -> Bool {
+        guard
+            let response = try? send(
+                HTTPRequest(
+                    .get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")],
+                    retryable: false)),
+            response.status == 200
+        else { return false }
+        return (try? MaintenanceStatus(body: response.body)) != nil
+    }
+
     /// `POST /api/maintenance/db/backup`: starts a backup (the server answers 202 and works on).
     public func startBackup() throws(ConnectwareAPIError) {
         let response = try send(HTTPRequest(.post, baseURL + "/api/maintenance/db/backup"))

@@ -350,7 +350,7 @@ public struct InstallStep: StepRunner {
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
                     project: target.project, within: target.healthySeconds, pollEvery: 0.25
-                ) { (try? client.status()) != nil }
+                ) { client.answers() }
             } catch {
                 throw .stepFailed(
                     position: context.position, kind: context.step.id,
@@ -409,7 +409,7 @@ public struct RestartStep: StepRunner {
             try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
             try host.start(project: target.project, directory: target.directory)
             try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: 0.25) {
-                (try? client.status()) != nil
+                client.answers()
             }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)

@@ -190,7 +190,7 @@ public struct Rollback {
             }
             _ = try host.waitUntilHealthy(
                 project: target.project, within: target.healthySeconds, pollEvery: 0.25
-            ) { (try? client.status()) != nil }
+            ) { client.answers() }
         } catch {
             throw failure(error)
         }

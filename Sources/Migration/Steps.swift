@@ -206,7 +206,7 @@ public struct WaitHealthyStep: StepRunner {
     public func act(_ context: StepContext) throws(MigrationError) {
         do {
             try host.waitUntilHealthy(project: project, within: seconds, pollEvery: 0.25) {
-                (try? client.status()) != nil
+                client.answers()
             }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)

@@ -101,6 +101,20 @@ struct EvidenceTests {
         #expect(second.backupID == nil)
     }
 
+    @Test("A label after the version in a file name is not a pre-release; rc and beta are")
+    func fileNameLabels() throws {
+        defer { scratch.remove() }
+        try scratch.tree(["dump.sql": "x\n"])
+        let labelled = try scratch.archive(
+            "connectware-1.8.0-before-migration.tgz", with: .gnuTar("gnu"), .gzip, order: ["dump.sql"])
+        let candidate = try scratch.archive("connectware-1.9.0-rc.1.tgz", with: .gnuTar("gnu"), .gzip, order: ["dump.sql"])
+        let glued = try scratch.archive("connectware-1.8.0x.tgz", with: .gnuTar("gnu"), .gzip, order: ["dump.sql"])
+
+        #expect(try inspect(labelled).version.description == "1.8.0")
+        #expect(try inspect(candidate).version.description == "1.9.0-rc.1")
+        #expect(throws: ArchiveInspectError.self) { try inspect(glued) }
+    }
+
     @Test("A VERSION file counts, and one that holds no version is a warning")
     func versionFile() throws {
         defer { scratch.remove() }
