@@ -173,6 +173,47 @@ public final class ConnectwareHost {
         return removed
     }
 
+    /// Removes, per service, the containers that do not run when another container of the
+    /// same service exists: what a compose run killed half-way through a recreate leaves
+    /// behind (the old container renamed, or a new one never started). Returns their names.
+    @discardableResult
+    public func removeStaleDuplicates(_ installation: Installation) throws(DockerOpsError) -> [String] {
+        var removed: [String] = []
+        let byService = Dictionary(grouping: installation.containers, by: \.service)
+        for (_, containers) in byService where containers.count > 1 {
+            let canonical = [installation.project + "_" + containers[0].service + "_1", installation.project + "-" + containers[0].service + "-1"]
+            let keep =
+                containers.first(where: \.isRunning) ?? containers.first { canonical.contains($0.name) }
+                ?? containers.first
+            for container in containers where container.id != keep?.id && !container.isRunning {
+                do {
+                    try engine.send(.delete, "/containers/\(container.id)", query: ["v": "0", "force": "1"])
+                } catch .engine(_, 404, _) {
+                    // Gone already.
+                }
+                removed.append(container.name)
+            }
+        }
+        return removed
+    }
+
+    /// Starts, through the Engine API and in the vendor's start order, every core container
+    /// that does not run; returns their names. Compose is not asked: after a compose run
+    /// that was killed it may start a stale container and leave the right one created.
+    @discardableResult
+    public func startStopped(_ installation: Installation) throws(DockerOpsError) -> [String] {
+        var started: [String] = []
+        for container in Self.stopOrder(installation.containers).reversed() where !container.isRunning {
+            do {
+                try engine.send(.post, "/containers/\(container.id)/start")
+            } catch .engine(_, 304, _) {
+                // Already running.
+            }
+            started.append(container.name)
+        }
+        return started
+    }
+
     /// The vendor's services in the order they start; stopping goes backwards, so PostgreSQL,
     /// which everything depends on, stops last. Unknown services stop first.
     public static let startOrder = [

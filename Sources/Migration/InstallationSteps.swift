@@ -378,6 +378,12 @@ public struct InstallStep: StepRunner {
                 reason: "Connectware \(context.expectedVersion) is installed but not running: "
                     + stopped.map(\.name).joined(separator: ", "))
         }
+        // An install interrupted in its compose run can leave containers that never start:
+        // only an answering API says it is done, else it is done again (the installer resets them).
+        guard client.answers() else {
+            return .doesNotHold(
+                reason: "Connectware \(context.expectedVersion) is installed but its maintenance API does not answer")
+        }
         return .holds(
             message: "Connectware \(context.expectedVersion) installed and started in \(target.directory)",
             artifacts: [])

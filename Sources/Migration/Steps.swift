@@ -29,7 +29,8 @@ extension StepRunners {
             "remove-volumes": RemoveVolumesStep(host: host, target: target),
             "install-older": InstallStep(host: host, client: client, target: target),
             "wait-healthy": WaitHealthyStep(
-                host: host, client: client, project: target.project, seconds: target.healthySeconds),
+                host: host, client: client, project: target.project, directory: target.directory,
+                seconds: target.healthySeconds),
             "restore": RestoreStep(client: client, deadline: operationTimeout, progress: progress),
             "verify-restore": VerifyRestoreStep(client: client),
             "upgrade": InstallStep(host: host, client: client, target: target),
@@ -192,12 +193,16 @@ public struct WaitHealthyStep: StepRunner {
     let host: ConnectwareHost
     let client: MaintenanceClient
     let project: String
+    let directory: String?
     let seconds: Int
 
-    public init(host: ConnectwareHost, client: MaintenanceClient, project: String, seconds: Int) {
+    /// With `directory`, containers found stopped (an install that was interrupted) are started first.
+    public init(host: ConnectwareHost, client: MaintenanceClient, project: String, directory: String? = nil, seconds: Int)
+    {
         self.host = host
         self.client = client
         self.project = project
+        self.directory = directory
         self.seconds = seconds
     }
 
@@ -205,6 +210,12 @@ public struct WaitHealthyStep: StepRunner {
 
     public func act(_ context: StepContext) throws(MigrationError) {
         do {
+            if let found = try? host.discover(project: project), found.containers.contains(where: { !$0.isRunning }) {
+                try host.removeStaleDuplicates(found)
+                try host.startStopped(try host.discover(project: project))
+            } else if let directory, (try? host.discover(project: project))?.containers.isEmpty ?? true {
+                try host.start(project: project, directory: directory)
+            }
             try host.waitUntilHealthy(project: project, within: seconds, pollEvery: 0.25) {
                 client.answers()
             }

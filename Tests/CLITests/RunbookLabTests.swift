@@ -213,9 +213,7 @@ struct RunbookLabTests {
         }
     }
 
-    @Test(
-        "The fleet playbook migrates the lab host and fetches its report",
-        .enabled(if: ProcessInfo.processInfo.environment["CWMIGRATE_TEST_ANSIBLE_FULL"] == "1"))
+    @Test("The fleet playbook migrates the lab host and fetches its report")
     func theFleetPlaybookMigratesTheLabHostAndFetchesItsReport() throws {
         let lab = try Lab.current()
         let work = try TestSupport.temporaryDirectory("runbook-ansible")
