@@ -50,7 +50,8 @@ public enum Timestamp {
             return nil
         }
         guard index == c.count else { return nil }
-        let seconds = daysSinceEpoch(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60
+        let seconds =
+            daysSinceEpoch(year: year, month: month, day: day) * 86400 + hour * 3600 + minute * 60
             + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
