@@ -24,9 +24,9 @@ import Testing
 @Test func aBackupIDIsFoundAtTheEndOfAMegabyteName() {
     let name = String(repeating: "a-", count: 500_000) + "connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz"
     #expect(BackupID.find(in: name)?.description == "1.0.73_2022-02-16T15:37:19.242Z")
-    let digits = String(repeating: "1", count: 1_000_000) + "_2022-02-16T15-37-19.242Z"
+    let digits = String(repeating: "1", count: 300_000) + "_2022-02-16T15-37-19.242Z"
     #expect(BackupID.find(in: digits) == nil)
-    let underscores = String(repeating: "1.0.0_", count: 100_000) + "1.0.73_2022-02-16T15-37-19Z"
+    let underscores = String(repeating: "1.0.0_", count: 50_000) + "1.0.73_2022-02-16T15-37-19Z"
     #expect(BackupID.find(in: underscores)?.description == "1.0.73_2022-02-16T15:37:19Z")
 }
 
