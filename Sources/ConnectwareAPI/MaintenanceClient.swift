@@ -163,7 +163,8 @@ public final class MaintenanceClient {
         {
             text.removeSubrange(scheme.upperBound...at)
         }
-        let printable = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        let printable = String(
+            text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
         return printable.count > 200 ? String(printable.prefix(200)) + "…" : printable
     }
 
