@@ -115,7 +115,7 @@ enum LocalKnowledge {
 
     /// Creates `path` and its missing parents, new ones 0700 (they hold the operator's state).
     private static func makeDirectories(_ path: String, failure: (String) -> Failure) throws {
-        var current = ""
+        var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, 0o700) != 0, errno != EEXIST {
