@@ -62,8 +62,23 @@ public final class ArchiveWriter {
 
     /// Creates (or truncates) the archive at `url`; entries are added in call order.
     /// `level` sets the compressor's level (zstd 1…19, gzip 1…9); nil keeps libarchive's default.
-    public init(creating url: URL, compression: Compression = .gzip, level: Int? = nil) throws(WriteError) {
-        path = url.path
+    public convenience init(creating url: URL, compression: Compression = .gzip, level: Int? = nil) throws(WriteError) {
+        let path = url.path
+        try self.init(path: path, compression: compression, level: level) { archive_write_open_filename($0, path) }
+    }
+
+    /// Writes the archive to `descriptor`, a file the caller created (and later closes), so
+    /// nothing reopens it by name; `path` names it in errors.
+    public convenience init(descriptor: Int32, path: String, compression: Compression = .gzip, level: Int? = nil)
+        throws(WriteError)
+    {
+        try self.init(path: path, compression: compression, level: level) { archive_write_open_fd($0, descriptor) }
+    }
+
+    private init(path: String, compression: Compression, level: Int?, open: (OpaquePointer) -> Int32)
+        throws(WriteError)
+    {
+        self.path = path
         guard let archive = archive_write_new() else {
             throw .cannotOpen(path: path, message: "libarchive could not allocate a writer")
         }
@@ -80,7 +95,7 @@ public final class ArchiveWriter {
         }
 
         if status == ARCHIVE_OK {
-            status = archive_write_open_filename(archive, path)
+            status = open(archive)
         }
         guard status == ARCHIVE_OK else {
             let message = Self.archiveWriterMessage(archive)

@@ -184,6 +184,20 @@ public final class MaintenanceClient {
     }
 
     /// Maps every answer but the expected one (or another 2xx) to the error an operator can act on.
+    /// A server's Location as it may be shown: user and password dropped, control
+    /// characters replaced, at most 200 characters.
+    static func printableLocation(_ location: String) -> String {
+        var text = location
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
+            !text[scheme.upperBound..<at].contains("/")
+        {
+            text.removeSubrange(scheme.upperBound...at)
+        }
+        let printable = String(
+            text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        return printable.count > 200 ? String(printable.prefix(200)) + "…" : printable
+    }
+
     private func expect(_ expected: Int, _ response: HTTPResponse) throws(ConnectwareAPIError) {
         if response.status == expected || (200..<300).contains(response.status) { return }
         let message = ServerMessage.from(response.body)
@@ -192,6 +206,13 @@ public final class MaintenanceClient {
         case 404: throw .notFound(url: response.url, message: message)
         case 409, 423: throw .busy(status: response.status, message: message)
         case 500...599: throw .serverError(status: response.status, message: message)
+        case 300...399:
+            // Redirects are never followed (credentials would go with them); say where it pointed.
+            let location = response.headers.last { $0.name.lowercased() == "location" }?.value
+            let shown = location.map(Self.printableLocation) ?? "no Location given"
+            throw .unexpectedStatus(
+                status: response.status, expected: expected,
+                message: "a redirect to \(shown), not followed: credentials stay with the address given")
         default: throw .unexpectedStatus(status: response.status, expected: expected, message: message)
         }
     }

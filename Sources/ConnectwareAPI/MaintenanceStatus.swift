@@ -84,63 +84,9 @@ public struct MaintenanceStatus: Sendable, Equatable {
         }
     }
 
-    /// ISO-8601 as Connectware sends it: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z`
-    /// or `±HH:MM`. Parsed by hand: Foundation's ISO8601DateFormatter hands the text to
-    /// ICU, which crashed (SIGFPE) on a date a fuzzer made, and a server's answer must
-    /// never be able to crash cwmigrate.
-    static func parseDate(_ text: String) -> Date? {
-        let c = Array(text.utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= c.count else { return nil }
-            var value = 0
-            for byte in c[range] {
-                guard byte >= 48, byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-        guard c.count >= 20, let year = number(0..<4), c[4] == 45, let month = number(5..<7), c[7] == 45,
-            let day = number(8..<10), c[10] == 84 || c[10] == 116, let hour = number(11..<13), c[13] == 58,
-            let minute = number(14..<16), c[16] == 58, let second = number(17..<19),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        var index = 19
-        var fraction = 0.0
-        if c[index] == 46 {
-            var scale = 0.1
-            index += 1
-            let start = index
-            while index < c.count, c[index] >= 48, c[index] <= 57 {
-                fraction += Double(c[index] - 48) * scale
-                scale /= 10
-                index += 1
-            }
-            guard index > start, index - start <= 9 else { return nil }
-        }
-        guard index < c.count else { return nil }
-        var offset = 0
-        if c[index] == 90 || c[index] == 122 {
-            index += 1
-        } else if c[index] == 43 || c[index] == 45, let hours = number((index + 1)..<(index + 3)),
-            index + 3 < c.count, c[index + 3] == 58, let minutes = number((index + 4)..<(index + 6)),
-            hours < 24, minutes < 60
-        {
-            offset = (hours * 3600 + minutes * 60) * (c[index] == 45 ? -1 : 1)
-            index += 6
-        } else {
-            return nil
-        }
-        guard index == c.count else { return nil }
-        // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146097 + dayOfEra - 719468
-        let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
-        return Date(timeIntervalSince1970: Double(seconds) + fraction)
-    }
+    /// ISO-8601 as Connectware sends it, read by hand (`Timestamp`): ICU behind
+    /// ISO8601DateFormatter crashed on a date a fuzzer made.
+    static func parseDate(_ text: String) -> Date? { Timestamp.parse(text) }
 }
 
 /// Pulls the human message out of an error body: a JSON `message`/`error`/`statusMessage`

@@ -189,18 +189,24 @@ extension ConnectwareHost {
             if lstat(path, &existing) == 0 { throw .outputExists(path: path) }
         }
         let part = output + ".part"
+        // A .part left by a killed run is ours to replace; unlink removes a symlink planted
+        // there rather than following it, and O_EXCL refuses one planted after.
         unlink(part)
         // Snapshots hold the database's files: readable by root alone.
-        let fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .snapshotWrite(path: part, message: String(cString: strerror(errno))) }
-        close(fd)
+        var isOpen = true
         var placed = false
-        defer { if !placed { unlink(part) } }
+        defer {
+            if isOpen { close(fd) }
+            if !placed { unlink(part) }
+        }
 
         var manifest: SnapshotManifest
         var manifestBytes = Data()
         do {
-            let writer = try ArchiveWriter(creating: URL(fileURLWithPath: part), compression: .zstd, level: level)
+            // Written through the descriptor: the name is never opened again for writing.
+            let writer = try ArchiveWriter(descriptor: fd, path: part, compression: .zstd, level: level)
             let totals = try content(writer)
             manifest = SnapshotManifest(
                 format: SnapshotManifest.currentFormat, volume: volume, connectwareVersion: connectwareVersion,
@@ -222,11 +228,19 @@ extension ConnectwareHost {
                     + "\(manifest.entries + 1) and \(contentBytes)")
         }
         var info = stat()
-        stat(part, &info)
+        var named = stat()
+        // What was read back and is linked into place must be the file written: a swap of
+        // the name meanwhile is refused.
+        guard fstat(fd, &info) == 0, lstat(part, &named) == 0, named.st_dev == info.st_dev,
+            named.st_ino == info.st_ino
+        else { throw .snapshotWrite(path: part, message: "it was replaced while the snapshot was written") }
         manifest.archiveSHA256 = facts.sha256
         manifest.archiveBytes = Int64(info.st_size)
         manifest.contentBytes = contentBytes
-        try syncFile(part)
+        guard fsync(fd) == 0 else { throw .snapshotWrite(path: part, message: String(cString: strerror(errno))) }
+        isOpen = false
+        close(fd)
+        // link(2) fails on an existing name (a symlink included) where rename(2) would replace it.
         guard link(part, output) == 0 else {
             throw errno == EEXIST
                 ? .outputExists(path: output) : .snapshotWrite(path: output, message: String(cString: strerror(errno)))
@@ -245,22 +259,38 @@ extension ConnectwareHost {
         return ((try? encoder.encode(manifest)) ?? Data()) + Data("\n".utf8)
     }
 
-    private static func syncFile(_ path: String) throws(DockerOpsError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0, fsync(fd) == 0 else {
-            throw .snapshotWrite(path: path, message: String(cString: strerror(errno)))
-        }
-        close(fd)
-    }
-
+    /// Writes `path.part` (created exclusively, 0600, never through a symlink), syncs it and
+    /// renames it over `path`: rename(2) replaces a symlink there instead of following it.
     private static func writeAtomically(_ data: Data, to path: String) throws(DockerOpsError) {
         let temporary = path + ".part"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw .snapshotWrite(path: temporary, message: "cannot create the file") }
-        try syncFile(temporary)
-        guard rename(temporary, path) == 0 else {
-            throw .snapshotWrite(path: path, message: String(cString: strerror(errno)))
+        func failure(_ at: String) -> DockerOpsError {
+            .snapshotWrite(path: at, message: String(cString: strerror(errno)))
         }
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure(temporary) }
+        var complete = false
+        defer { if !complete { unlink(temporary) } }
+        let bytes = [UInt8](data)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written >= 0 else {
+                let error = failure(temporary)
+                close(fd)
+                throw error
+            }
+            offset += written
+        }
+        guard fsync(fd) == 0 else {
+            let error = failure(temporary)
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw failure(temporary) }
+        guard rename(temporary, path) == 0 else { throw failure(path) }
+        complete = true
     }
 
     // MARK: - Removing and restoring

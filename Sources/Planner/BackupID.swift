@@ -24,38 +24,55 @@ public struct BackupID: Sendable, Hashable, CustomStringConvertible, Codable {
     }
 
     /// Finds a backup id inside a longer name such as `connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz`.
+    ///
+    /// The version is looked for among the last `maximumVersionLength` characters before
+    /// the `_`, so a long hostile name costs time in proportion to its length.
     public static func find(in name: some StringProtocol) -> BackupID? {
         let chars = Array(name)
         // Try each '_' as the separator; the version ends there and starts after the
         // nearest character that cannot belong to a version.
         for (i, c) in chars.enumerated() where c == "_" {
-            var start = i
-            while start > 0, Self.isVersionCharacter(chars[start - 1]) { start -= 1 }
             var end = i + 1
-            while end < chars.count, Self.isTimestampCharacter(chars[end]) { end += 1 }
+            while end < chars.count, end - i <= longestTimestamp, Self.isTimestampCharacter(chars[end]) { end += 1 }
+            // Neither '_' belongs to a version or a timestamp, so the id is the version
+            // before this '_' and the longest timestamp after it.
+            guard let stamp = Self.longestTimestamp(chars[(i + 1)..<end]) else { continue }
+            var start = i
+            while start > 0, i - start < maximumVersionLength, Self.isVersionCharacter(chars[start - 1]) { start -= 1 }
             // Let the version start at the first digit or 'v' so prefixes like "connectware-" fall off.
-            while start < i {
-                let candidate = String(chars[start..<end])
-                if let id = Self.longestPrefixID(candidate) { return id }
-                start += 1
+            for first in start..<i where Self.mayStartVersion(chars, first) {
+                if let version = Version.parse(String(chars[first..<i])) {
+                    return BackupID(version: version, timestamp: stamp)
+                }
             }
         }
         return nil
+    }
+
+    /// Longer versions are not Connectware's; the bound keeps `find` linear.
+    static let maximumVersionLength = 64
+    /// `YYYY-MM-DDTHH:MM:SS.fffffffffZ`
+    private static let longestTimestamp = 30
+
+    private static func longestTimestamp(_ chars: ArraySlice<Character>) -> String? {
+        var s = Substring(String(chars))
+        while s.count >= 20 {
+            if let stamp = canonicalTimestamp(s) { return stamp }
+            s = s.dropLast()
+        }
+        return nil
+    }
+
+    /// A version starts with a digit, or a `v` before one; anything else cannot parse.
+    private static func mayStartVersion(_ chars: [Character], _ index: Int) -> Bool {
+        if chars[index].isASCIIDigit { return true }
+        return (chars[index] == "v" || chars[index] == "V") && index + 1 < chars.count && chars[index + 1].isASCIIDigit
     }
 
     public var description: String { "\(version)_\(timestamp)" }
 
     /// The id with `:` replaced by `-`, as used in file names.
     public var fileSafe: String { description.replacingColons() }
-
-    private static func longestPrefixID(_ candidate: String) -> BackupID? {
-        var s = Substring(candidate)
-        while !s.isEmpty {
-            if let id = BackupID(s) { return id }
-            s = s.dropLast()
-        }
-        return nil
-    }
 
     private static func isVersionCharacter(_ c: Character) -> Bool {
         c.isASCIIDigit || c.isASCIILetter || c == "." || c == "-" || c == "+"

@@ -45,8 +45,11 @@ struct VersionMention {
         "backup", "backups", "created", "made", "from", "taken", "current", "running", "installed", "this",
     ]
 
+    /// Linear in the message's length: each character is looked at a bounded number of
+    /// times, so a hostile server's megabyte of text costs milliseconds, not hours.
     static func scan(_ text: String) -> [VersionMention] {
         let chars = Array(text)
+        let words = Words(chars)
         var found: [VersionMention] = []
         var i = 0
         while i < chars.count {
@@ -59,14 +62,11 @@ struct VersionMention {
             }
             var end = i
             while end < chars.count, isPartOfToken(chars[end]) { end += 1 }
-            // Shrink from the right so trailing punctuation ("1.0.91." or "1.0.91-") falls off.
-            var stop = end
-            var version: Version?
-            while stop > i, version == nil {
-                version = Version.parse(String(chars[i..<stop]))
-                if version == nil { stop -= 1 }
-            }
-            guard let version else {
+            // The longest version at the start of the token, so trailing punctuation
+            // ("1.0.91." or "1.0.91-") falls off.
+            guard let stop = longestVersionPrefix(chars, from: i, to: end),
+                let version = Version.parse(String(chars[i..<stop]))
+            else {
                 i = end
                 continue
             }
@@ -80,22 +80,134 @@ struct VersionMention {
                 VersionMention(
                     version: version,
                     score: score(
-                        before: words(in: chars[..<i]).suffix(6), after: words(in: chars[stop...]).prefix(3),
+                        before: words.last(6, endingBy: i), after: words.first(3, startingAt: stop),
                         symbolBefore: String(chars[max(0, i - 4)..<i]).contains { $0 == "<" || $0 == "≤" })))
             i = end
         }
         return found
     }
 
+    /// Where the longest prefix of `chars[from..<to]` that `Version.parse` accepts ends, in
+    /// one pass; nil when no prefix is a version. `from` is at a digit, so there is no `v`.
+    static func longestVersionPrefix(_ chars: [Character], from: Int, to: Int) -> Int? {
+        var p = from
+        // major and minor: the whole digit run, then a dot.
+        for _ in 0..<2 {
+            let run = digitRun(chars, p, to)
+            guard run >= 1, run <= 9, run == 1 || chars[p] != "0", p + run < to, chars[p + run] == "." else {
+                return nil
+            }
+            p += run + 1
+        }
+        // patch: a prefix of the run may be the version ("1.0.01" holds "1.0.0").
+        let run = digitRun(chars, p, to)
+        guard run >= 1 else { return nil }
+        if chars[p] == "0" && run > 1 { return p + 1 }
+        if run > 9 { return p + 9 }
+        p += run
+        var longest = p
+        guard p < to, chars[p] == "-" || chars[p] == "+" else { return longest }
+        // Pre-release (numeric identifiers without leading zeros), then build; each a
+        // dot-separated list of non-empty [0-9A-Za-z-] identifiers.
+        var inBuild = chars[p] == "+"
+        var length = 0
+        var allDigits = true
+        var leadingZero = false
+        func identifierValid() -> Bool {
+            length > 0 && (inBuild || !(length > 1 && leadingZero && allDigits))
+        }
+        p += 1
+        while p < to {
+            let c = chars[p]
+            if c == "." || (c == "+" && !inBuild) {
+                guard identifierValid() else { return longest }
+                if c == "+" { inBuild = true }
+                length = 0
+                allDigits = true
+                leadingZero = false
+            } else if c.isASCIIDigit || c.isASCIILetter || c == "-" {
+                if length == 0 { leadingZero = c == "0" }
+                if !c.isASCIIDigit { allDigits = false }
+                length += 1
+                if identifierValid() { longest = p + 1 }
+            } else {
+                return longest
+            }
+            p += 1
+        }
+        return longest
+    }
+
+    private static func digitRun(_ chars: [Character], _ from: Int, _ to: Int) -> Int {
+        var end = from
+        while end < to, chars[end].isASCIIDigit { end += 1 }
+        return end - from
+    }
+
+    /// The message's words (runs of letters, lowercased), found once, so each mention's
+    /// neighbours are looked up rather than cut out of the whole message again.
+    struct Words {
+        private let chars: [Character]
+        private var starts: [Int] = []
+        private var ends: [Int] = []
+        private var lowered: [String] = []
+
+        init(_ chars: [Character]) {
+            self.chars = chars
+            var i = 0
+            while i < chars.count {
+                guard chars[i].isLetter else {
+                    i += 1
+                    continue
+                }
+                var end = i
+                while end < chars.count, chars[end].isLetter { end += 1 }
+                starts.append(i)
+                ends.append(end)
+                lowered.append(String(chars[i..<end]).lowercased())
+                i = end
+            }
+        }
+
+        /// The last `count` words ending at or before `position`.
+        func last(_ count: Int, endingBy position: Int) -> ArraySlice<String> {
+            let n = firstIndex { ends[$0] > position }
+            return lowered[max(0, n - count)..<n]
+        }
+
+        /// The first `count` words from `position` on; a word `position` cuts counts from there.
+        func first(_ count: Int, startingAt position: Int) -> ArraySlice<String> {
+            let k = firstIndex { ends[$0] > position }
+            var result: [String] = []
+            var j = k
+            while j < starts.count, result.count < count {
+                if starts[j] < position {
+                    result.append(String(chars[position..<ends[j]]).lowercased())
+                } else {
+                    result.append(lowered[j])
+                }
+                j += 1
+            }
+            return result[...]
+        }
+
+        /// The first word index for which `isPast` holds (binary search; `isPast` is monotone).
+        private func firstIndex(where isPast: (Int) -> Bool) -> Int {
+            var low = 0
+            var high = ends.count
+            while low < high {
+                let mid = (low + high) / 2
+                if isPast(mid) { high = mid } else { low = mid + 1 }
+            }
+            return low
+        }
+    }
+
     private static func isPartOfToken(_ c: Character) -> Bool {
         c.isASCIIDigit || c.isASCIILetter || c == "." || c == "-" || c == "+"
     }
 
-    private static func words(in chars: ArraySlice<Character>) -> [String] {
-        String(chars).lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init)
-    }
-
-    private static func score(before: ArraySlice<String>, after: ArraySlice<String>, symbolBefore: Bool) -> Int {
+    static func score(before: ArraySlice<String>, after: ArraySlice<String>, symbolBefore: Bool) -> Int {
         var score = symbolBefore ? 2 : 0
         for word in before {
             if strong.contains(word) { score += 3 } else if weak.contains(word) { score += 1 }

@@ -38,12 +38,18 @@ struct BackupCommand: ParsableCommand {
             do {
                 facts = try inspectBackup(at: path, options: InspectOptions(verify: true))
             } catch {
+                // rename(2) replaces whatever is at FILE.unverified, a symlink included,
+                // without writing through it; the file keeps its 0600.
                 let kept = path + ".unverified"
-                _ = rename(path, kept)
+                let hint =
+                    rename(path, kept) == 0
+                    ? "kept as \(kept) for inspection; take the backup again"
+                    : "left at \(path) (renaming it to \(kept) failed: \(String(cString: strerror(errno)))); "
+                        + "do not restore it; take the backup again"
                 throw Failure(
                     message:
                         "the downloaded backup does not verify: \((error as? any OperatorFacing)?.failure.message ?? "\(error)")",
-                    hint: "kept as \(kept) for inspection; take the backup again", exitCode: ExitStatus.dataError)
+                    hint: hint, exitCode: ExitStatus.dataError)
             }
             if let id = record.backupID, id.version != facts.version {
                 terminal.warning("the backup id names \(id.version) but the archive says \(facts.version)")

@@ -1,6 +1,10 @@
 import Foundation
 import Planner
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What this host knows about restore barriers and its installation: the bundled data,
 /// the learned file, and the operator's own files, as `plan` and `restore` both read them.
 enum LocalKnowledge {
@@ -10,8 +14,8 @@ enum LocalKnowledge {
     {
         let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks)
         var knowledge = try compat(dataDirectory.appendingPathComponent("compat.yml").path)
-        if let learned = DataFiles.learnedCompatFile(), FileManager.default.fileExists(atPath: learned.path) {
-            knowledge = knowledge.merging(try compat(learned.path))
+        if let learned = DataFiles.learnedCompatFile(), let text = try readLearned(learned) {
+            knowledge = knowledge.merging(try CompatibilityKnowledge(yaml: text, source: learned.path))
         }
         for file in compatFiles { knowledge = knowledge.merging(try compat(file)) }
         if ignoringExamples { knowledge.barriers.removeAll(where: \.example) }
@@ -38,25 +42,118 @@ enum LocalKnowledge {
 
     /// Adds what a server refusal taught to the learned compat file (written whole, atomically),
     /// and returns the file's path; nil when there is nowhere to keep it.
+    ///
+    /// The file is the operator's own state: new directories are 0700, the file 0600, and
+    /// a symlink at its path (or at the temporary file's) is refused, never followed.
     static func record(_ barrier: RestoreBarrier) throws -> URL? {
         guard let file = DataFiles.learnedCompatFile() else { return nil }
+        let directoryPath = file.deletingLastPathComponent().path
+        let name = file.lastPathComponent
+        func failure(_ reason: String) -> Failure {
+            Failure(
+                message: "cannot record the learned barrier in \(file.path): \(reason)",
+                hint: "the barrier is not remembered; the next restore asks the server again",
+                exitCode: ExitStatus.cantCreate)
+        }
+        try makeDirectories(directoryPath, failure: failure)
+        let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw failure(systemError()) }
+        defer { close(directory) }
+
         var known = CompatibilityKnowledge.empty
-        if FileManager.default.fileExists(atPath: file.path) { known = try compat(file.path) }
+        if let text = try readLearned(file, failure: failure) {
+            known = try CompatibilityKnowledge(yaml: text, source: file.path)
+        }
         let updated = known.merging(CompatibilityKnowledge(barriers: [barrier], upgradeStops: []))
         let text = updated.renderYAML(
             header: "Restore barriers that Connectware servers reported to cwmigrate restore.\n"
                 + "Written by cwmigrate; read by cwmigrate plan and restore. Edit with care.")
-        do {
-            try FileManager.default.createDirectory(
-                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: file, options: .atomic)
-        } catch {
-            throw Failure(
-                message: "cannot record the learned barrier in \(file.path): \(error.localizedDescription)",
-                exitCode: ExitStatus.cantCreate)
+
+        // A temporary name of our own, created exclusively (O_EXCL never follows a symlink),
+        // then renamed over the file: rename replaces whatever is at the name, a symlink
+        // included, without writing through it.
+        let temporary = ".\(name).\(getpid()).tmp"
+        if unlinkat(directory, temporary, 0) != 0, errno != ENOENT { throw failure(systemError()) }
+        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("cannot create \(temporary): \(systemError())") }
+        var written = writeAll(fd, Array(text.utf8)) && fsync(fd) == 0
+        let code = errno
+        written = close(fd) == 0 && written
+        guard written, renameat(directory, temporary, directory, name) == 0 else {
+            let reason = systemError(written ? errno : code)
+            unlinkat(directory, temporary, 0)
+            throw failure(reason)
         }
+        fsync(directory)
         return file
     }
+
+    /// The learned file's text, nil when there is none. It is cwmigrate's own state, so a
+    /// symlink at its name is refused rather than read through.
+    private static func readLearned(_ file: URL, failure: ((String) -> Failure)? = nil) throws -> String? {
+        let refuse =
+            failure ?? { reason in
+                Failure(
+                    message: "cannot read the learned compat file \(file.path): \(reason)", exitCode: ExitStatus.noInput
+                )
+            }
+        let fd = open(file.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT: return nil
+            case ELOOP: throw refuse("it is a symlink; cwmigrate does not follow it")
+            default: throw refuse(systemError())
+            }
+        }
+        let bytes = readAll(fd)
+        close(fd)
+        guard let bytes, let text = String(bytes: bytes, encoding: .utf8) else {
+            throw refuse("it cannot be read as UTF-8 text")
+        }
+        return text
+    }
+
+    /// Creates `path` and its missing parents, new ones 0700 (they hold the operator's state).
+    private static func makeDirectories(_ path: String, failure: (String) -> Failure) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o700) != 0, errno != EEXIST {
+                throw failure("cannot create \(current): \(systemError())")
+            }
+        }
+    }
+
+    private static func readAll(_ fd: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if count == 0 { return bytes }
+            bytes += buffer[0..<count]
+            // A learned file is a few kilobytes; a huge one is not one.
+            if bytes.count > 16 << 20 { return nil }
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+
+    private static func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     static func compat(_ path: String) throws -> CompatibilityKnowledge {
         try CompatibilityKnowledge(yaml: readText(path), source: path)

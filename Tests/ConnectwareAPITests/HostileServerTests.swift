@@ -153,10 +153,11 @@ struct HostileServerTests {
         let error = failure(baseURL: "http://127.0.0.1:\(server.port)", transport: quick) { client in
             _ = try client.status()
         }
-        guard case .unexpectedStatus(let status, let expected, _) = error else {
+        guard case .unexpectedStatus(let status, let expected, let message) = error else {
             Issue.record("expected unexpectedStatus, got \(String(describing: error))")
             return
         }
+        #expect(message.contains("a redirect to http://127.0.0.2:\(server.port)/api/maintenance/db, not followed"))
         #expect(status == 302)
         #expect(expected == 200)
         #expect(server.recorded == "", "the second address saw: \(server.recorded)")
