@@ -356,25 +356,29 @@ struct MigrateLabTests {
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            let resume = [
+                "migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120",
+            ]
             var kills = 0
             var boundary = 1
             var last: (status: Int32, output: String) = (-1, "")
-            while boundary <= 11 {
+            // Boundaries 1 to 10: after the last step there is nothing left to resume.
+            while boundary <= 10 {
                 let wanted = boundary
                 last = try run(
-                    kills == 0 ? arguments : ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers"],
-                    state: state, label: "boundary-\(boundary)",
+                    kills == 0 ? arguments : resume, state: state, label: "boundary-\(boundary)",
                     killWhen: { steps in steps.filter { $0.state == "done" }.count >= wanted })
                 if last.status == 137 { kills += 1 } else { break }
                 boundary += 1
             }
-            if last.status == 137 {
-                last = try run(
-                    ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers"], state: state,
-                    label: "boundary-final", killWhen: { _ in false })
+            if last.status == 137 && (journal(state)?["outcome"] as? String) != "completed" {
+                last = try run(resume, state: state, label: "boundary-final", killWhen: { _ in false })
+                #expect(last.status == 0, "\(last.output)")
+            } else if last.status != 137 {
+                #expect(last.status == 0, "\(last.output)")
             }
-            #expect(last.status == 0, "\(last.output)")
-            #expect(kills >= 10, "the run was killed \(kills) times")
+            // The tenth kill can come too late when the last step is quick: the run has ended.
+            #expect(kills >= 9, "the run was killed \(kills) times")
             try expectMigrated(stage, state: state, certs: certs)
         }
     }

@@ -52,6 +52,27 @@ struct JournalStoreTests {
         #expect(try store.load(journal.id) == journal)
     }
 
+    @Test func savingTheReportsReplacesSymlinksPlantedAtTheirPathsWithoutWritingThroughThem() throws {
+        let store = try Fixtures.store()
+        let journal = try Fixtures.journal()
+        try store.save(journal)
+        let victim = store.directory + "/../victim-report"
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim))
+        for format in ["md", "json"] {
+            try FileManager.default.createSymbolicLink(
+                atPath: store.reportPath(of: journal.id, extension: format), withDestinationPath: victim)
+        }
+
+        let markdown = try store.saveReports(journal)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        for format in ["md", "json"] {
+            let path = store.reportPath(of: journal.id, extension: format)
+            #expect(!Fixtures.isSymlink(path))
+            #expect(Fixtures.mode(path) == 0o600)
+        }
+        #expect(try String(contentsOfFile: markdown, encoding: .utf8).hasPrefix("# cwmigrate run \(journal.id): in-progress"))
+    }
+
     @Test func aJournalReachedThroughASymlinkIsRefusedNotRead() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
