@@ -345,6 +345,7 @@ public struct InstallStep: StepRunner {
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
+        if context.step.id == "install-older", context.record.attempts > 1 { try startAfresh(context) }
         for version in versions(context) {
             do {
                 try host.install(target.installRequest(version))
@@ -356,6 +357,33 @@ public struct InstallStep: StepRunner {
                     position: context.position, kind: context.step.id,
                     reason: "installing \(version): \(error.description)")
             }
+        }
+    }
+
+    /// An install of the older version that was interrupted may have left a database half
+    /// initialised in the new, empty volumes. Those volumes hold nothing yet (the originals
+    /// are gone, in the run's snapshots, and the restore comes later), so they are removed
+    /// with the containers and the install starts from where remove-volumes left it.
+    func startAfresh(_ context: StepContext) throws(MigrationError) {
+        let journal = context.journal
+        guard journal.steps.contains(where: { $0.kind == "remove-volumes" && $0.state == .done }) else { return }
+        do {
+            if let installation = try? host.discover(project: target.project), !installation.containers.isEmpty {
+                try host.stop(installation, timeout: target.stopTimeout)
+                try host.removeContainers(installation)
+            }
+            let policy = VolumePolicy(removable: Set(journal.plan.volumes.map(target.volumeName)))
+            for volume in journal.plan.volumes {
+                let name = target.volumeName(volume)
+                guard try host.volumeExists(name),
+                    let snapshot = journal.artifacts.first(where: { $0.kind == .volumeSnapshot && $0.detail == name })
+                else { continue }
+                try host.removeVolume(name, snapshot: snapshot.path, policy: policy)
+            }
+        } catch {
+            throw .stepFailed(
+                position: context.position, kind: context.step.id,
+                reason: "clearing what the interrupted install left: \(error.description)")
         }
     }
 
