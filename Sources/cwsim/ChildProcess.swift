@@ -25,8 +25,8 @@ enum ChildProcess {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished.continuation.yield($0.terminationStatus) }
+        let finished = ExitBox()
+        process.terminationHandler = { finished.set($0.terminationStatus) }
         do { try process.run() } catch {
             throw .cannotStart(program: program, reason: error.localizedDescription)
         }
@@ -38,11 +38,7 @@ enum ChildProcess {
                 try? input.fileHandleForWriting.close()
             }
         }
-        var status: Int32 = -1
-        for await code in finished.stream {
-            status = code
-            break
-        }
+        let status = await exitStatus(of: process, announced: finished)
         return ChildOutcome(
             status: status, stdout: String(decoding: await outData.value, as: UTF8.self),
             stderr: String(decoding: await errData.value, as: UTF8.self))
@@ -58,6 +54,21 @@ enum ChildProcess {
             throw .childFailed(program: program, status: outcome.status, stderr: outcome.stderr)
         }
         return outcome
+    }
+
+    /// The child's exit status, from its termination handler or, should that never come
+    /// (Foundation's reaping of a child can be missed when several exit at once), from
+    /// waitpid polled here; whichever tells first.
+    private static func exitStatus(of process: Process, announced: ExitBox) async -> Int32 {
+        let pid = process.processIdentifier
+        while true {
+            if let code = announced.value { return code }
+            var raw: Int32 = 0
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid { return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+            if reaped == -1 && errno == ECHILD && !process.isRunning { return process.terminationStatus }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     private static func drain(_ handle: FileHandle) -> Task<Data, Never> {
@@ -79,5 +90,23 @@ func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
         DispatchQueue.global().async {
             continuation.resume(with: Result { try work() })
         }
+    }
+}
+
+/// The exit status a termination handler reports, read by the task that polls.
+final class ExitBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var code: Int32?
+
+    func set(_ value: Int32) {
+        lock.lock()
+        code = value
+        lock.unlock()
+    }
+
+    var value: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return code
     }
 }
