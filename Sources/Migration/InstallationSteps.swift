@@ -368,7 +368,11 @@ public struct InstallStep: StepRunner {
         let journal = context.journal
         guard journal.steps.contains(where: { $0.kind == "remove-volumes" && $0.state == .done }) else { return }
         do {
-            if let installation = try? host.discover(project: target.project), !installation.containers.isEmpty {
+            // A container that compose was still making can appear after the first look.
+            for _ in 0..<3 {
+                guard let installation = try? host.discover(project: target.project),
+                    !installation.containers.isEmpty
+                else { break }
                 try host.stop(installation, timeout: target.stopTimeout)
                 try host.removeContainers(installation)
             }
