@@ -37,6 +37,18 @@ public struct ComposeTarget: Sendable {
         self.healthySeconds = healthySeconds
     }
 
+    /// The installation a run was made for, as its journal and plan name it; an installer
+    /// directory given now outranks the plan's.
+    public init(journal: Journal, installerDirectory: String?, stopTimeout: Int = 30, healthySeconds: Int = 600) {
+        let plan = journal.plan
+        self.init(
+            project: journal.installation.name,
+            directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
+            strategy: plan.installStrategy,
+            installerDirectory: installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers",
+            imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthySeconds)
+    }
+
     /// How `version` is installed here.
     public func installRequest(_ version: Version) -> InstallRequest {
         InstallRequest(

@@ -76,14 +76,9 @@ extension MigrateCommand {
 
     /// How the run's installation is reached and installed: from the journal and the options.
     func composeTarget(for journal: Journal) -> ComposeTarget {
-        let plan = journal.plan
-        return ComposeTarget(
-            project: journal.installation.name,
-            directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
-            strategy: plan.installStrategy,
-            installerDirectory: installerDirectory ?? plan.settings["installerDir"]
-                ?? "/var/backups/cwmigrate/installers",
-            imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthyTimeout)
+        ComposeTarget(
+            journal: journal, installerDirectory: installerDirectory, stopTimeout: stopTimeout,
+            healthySeconds: healthyTimeout)
     }
 
     /// A new run: the backup inspected to its end, the installation found, the plan made.

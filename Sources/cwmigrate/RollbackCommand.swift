@@ -94,12 +94,7 @@ struct RollbackCommand: ParsableCommand {
             let client = try connection.client(terminal)
             let plan = journal.plan
             let target = ComposeTarget(
-                project: journal.installation.name,
-                directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
-                strategy: plan.installStrategy,
-                installerDirectory: installerDirectory ?? plan.settings["installerDir"]
-                    ?? "/var/backups/cwmigrate/installers",
-                imageDirectory: plan.settings["imageDir"], healthySeconds: healthyTimeout)
+                journal: journal, installerDirectory: installerDirectory, healthySeconds: healthyTimeout)
 
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
             if Rollback.touchedVolumes(journal) {
