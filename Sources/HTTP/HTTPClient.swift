@@ -225,7 +225,11 @@ public final class HTTPClient {
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         // A larger receive buffer means fewer write(2) calls on multi-GiB downloads; uploads keep
         // libcurl's 64 KiB buffer, which is what the curl CLI uses too.
-        try set(CURLOPT_BUFFERSIZE, 256 << 10)
+        // libcurl 7.88 refuses a new size (CURLE_BAD_FUNCTION_ARGUMENT) while the handle still holds
+        // the buffer of an attempt that failed early, as a host that does not resolve leaves it; that
+        // buffer is already this size, so a retry goes on without it.
+        let sized = cw_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 << 10)
+        if sized != CURLE_BAD_FUNCTION_ARGUMENT { try check(sized) }
         if let path = options.caCertificatePath { try set(CURLOPT_CAINFO, path) }
         if options.insecure {
             try set(CURLOPT_SSL_VERIFYPEER, 0)

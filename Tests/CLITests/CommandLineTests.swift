@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+private let cwmigrate = TestSupport.product("cwmigrate")
+
+/// What an operator sees when a command line is wrong: the tool's own `error:` and `hint:`
+/// lines and exit 64, never ArgumentParser's `Error:` with a usage dump.
+@Suite("The command line as operators expect it")
+struct CommandLineTests {
+    private func run(_ arguments: [String]) throws -> ProgramResult {
+        try TestSupport.run(cwmigrate, arguments, environment: ["CWMIGRATE_PASSWORD": "unused"])
+    }
+
+    @Test("an unknown option is one error line in the tool's form, exit 64")
+    func unknownOption() throws {
+        let result = try run(["-v"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: unknown option '-v'\n"))
+        #expect(!result.stderr.contains("Error:"))
+        #expect(!result.stderr.contains("Usage:"))
+    }
+
+    @Test("a mistyped command names the command that was probably meant")
+    func mistypedCommand() throws {
+        let result = try run(["inpsect", "backup.tgz"])
+        #expect(result.status == 64)
+        #expect(result.stderr == "error: 'inpsect' is not a command of cwmigrate\nhint: did you mean 'cwmigrate inspect'?\n")
+    }
+
+    @Test("a mistyped subcommand of volumes is found among the subcommands of volumes")
+    func mistypedNestedCommand() throws {
+        let result = try run(["volumes", "snapshott", "postgresql"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("hint: did you mean 'cwmigrate volumes snapshot'?"))
+    }
+
+    @Test("a mistyped option is reported as itself, not as the option it failed to give")
+    func mistypedOption() throws {
+        let result = try run(["plan", "--backup-version", "1.0.73", "--runing", "1.8.0"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: unknown option '--runing'\n"))
+        #expect(result.stderr.contains("hint: did you mean '--running'?"))
+        #expect(!result.stderr.contains("missing"))
+    }
+
+    @Test("a missing option is named, with the command's help as the hint")
+    func missingOption() throws {
+        let result = try run(["plan", "--backup-version", "1.0.73"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: missing expected argument '--running <running>'\n"))
+        #expect(result.stderr.contains("hint: see 'cwmigrate plan --help'"))
+    }
+
+    @Test("a value that is not a version is a usage error in the same form")
+    func badValue() throws {
+        let result = try run(["plan", "--backup-version", "1.0", "--running", "1.8.0"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: --backup-version: '1.0' is not a version"))
+    }
+
+    @Test("help for a command that does not exist is an error, exit 64")
+    func helpForUnknownCommand() throws {
+        let result = try run(["help", "nonexist"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: 'nonexist' is not a command of cwmigrate\n"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("help for a command that exists prints its help on stdout and exits 0")
+    func helpForACommand() throws {
+        let result = try run(["help", "volumes", "snapshot"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: cwmigrate volumes snapshot"))
+        let version = try run(["--version"])
+        #expect(version.status == 0)
+        #expect(!version.stdout.isEmpty)
+    }
+
+    @Test("a host name that does not resolve is named as curl names it, not as a bad libcurl argument")
+    func unresolvableHost() throws {
+        // A private resolver on loopback with nothing behind it, in a mount namespace of the test's
+        // own, so the lookup fails here and no query leaves the machine.
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let resolver = directory.appendingPathComponent("resolv.conf")
+        try "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n".write(to: resolver, atomically: true, encoding: .utf8)
+        let result = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/unshare"),
+            [
+                "-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$1\" status --url https://connectware.plant.invalid",
+                resolver.path, cwmigrate.path,
+            ],
+            environment: ["CWMIGRATE_PASSWORD": "unused", "CWMIGRATE_TOKEN": ""])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.contains("error: could not resolve the host of https://connectware.plant.invalid"))
+        #expect(result.stderr.contains("connectware.plant.invalid"))
+        #expect(!result.stderr.contains("bad argument"))
+        #expect(!result.stderr.contains("curl error 43"))
+    }
+}
