@@ -38,7 +38,7 @@ struct HostCommand: ParsableCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                terminal.out(String(decoding: try encoder.encode(installation), as: UTF8.self))
+                terminal.out(String(decoding: try encoder.encode(HostJSON(installation: installation)), as: UTF8.self))
             } else {
                 for line in installation.summaryLines { terminal.out(line) }
             }
@@ -47,6 +47,19 @@ struct HostCommand: ParsableCommand {
             }
             return ExitStatus.ok
         }
+    }
+}
+
+/// `host --json`: the installation as found, plus the one `version` its services agree on
+/// (null when they disagree or show none), so a script need not reconcile `imageVersions`.
+private struct HostJSON: Encodable {
+    let installation: Installation
+    private enum Key: String, CodingKey { case version }
+
+    func encode(to encoder: any Encoder) throws {
+        try installation.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(installation.version?.description, forKey: .version)
     }
 }
 

@@ -72,6 +72,10 @@ struct DockerCLITests {
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["project"] as? String == lab.project)
+        // The one version the services agree on, the same the image tags carry.
+        let version = try #require(object["version"] as? String)
+        let tags = try #require(object["imageVersions"] as? [String: Any])
+        #expect(Array(tags.keys) == [version])
         let containers = try #require(object["containers"] as? [[String: Any]])
         #expect(containers.contains { $0["service"] as? String == "postgresql" })
         let volumes = try #require(object["volumes"] as? [[String: Any]])
