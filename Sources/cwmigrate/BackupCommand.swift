@@ -10,8 +10,8 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup",
         abstract: "Take a backup of Connectware, download it and verify it.",
         discussion: """
-            The file is written as FILE.part, synced and renamed when complete (mode 0600: a
-            backup holds user data and password hashes), then read to its end like
+            The file is written as FILE.part, synced and renamed when complete (mode 0600: a \
+            backup holds user data and password hashes), then read to its end like \
             `inspect --verify`. A file that does not verify is renamed FILE.unverified.
             """)
 

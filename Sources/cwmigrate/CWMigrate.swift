@@ -8,7 +8,7 @@ struct CWMigrate: ParsableCommand {
         abstract: "Bring a Connectware backup back when a newer Connectware refuses it.",
         discussion: """
             Inspects backup archives, decides whether the running Connectware can restore \
-            them, and prints the vendor's cross-version procedure as a step plan.
+            them, and prints the vendor's cross-version procedure as a step plan. \
             Exit codes are listed in the README.
             """,
         version: BuildInfo.version,

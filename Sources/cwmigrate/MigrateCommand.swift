@@ -12,22 +12,22 @@ struct MigrateCommand: ParsableCommand {
         commandName: "migrate",
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
         discussion: """
-            --dry-run inspects the backup, finds the installation through Docker, reads its
-            version there and prints the plan (exit codes as for `plan`: 0, 3, 4, 5).
-            --precheck-only runs every check a migration needs and changes nothing: exit 0
+            --dry-run inspects the backup, finds the installation through Docker, reads its \
+            version there and prints the plan (exit codes as for `plan`: 0, 3, 4, 5). \
+            --precheck-only runs every check a migration needs and changes nothing: exit 0 \
             when all pass, 69 when one fails.
 
-            Otherwise the plan is carried out step by step, each transition written to the
-            run's journal in the state directory before and after the step. On a terminal
-            it asks before every step that changes the installation; --yes runs unattended
-            (and is required when stdin is not a terminal). --resume [RUN] carries on an
-            interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown
+            Otherwise the plan is carried out step by step, each transition written to the \
+            run's journal in the state directory before and after the step. On a terminal \
+            it asks before every step that changes the installation; --yes runs unattended \
+            (and is required when stdin is not a terminal). --resume [RUN] carries on an \
+            interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown \
             and JSON) is written beside the journal; its path is the last line printed.
 
-            Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore
-            was refused at the older version too; 64 usage (also: no terminal and no --yes);
-            65, 66 the backup; 69 a check or step failed (the run can be resumed or rolled
-            back); 73, 74, 78 the state directory; 75 another run holds the installation's
+            Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
+            was refused at the older version too; 64 usage (also: no terminal and no --yes); \
+            65, 66 the backup; 69 a check or step failed (the run can be resumed or rolled \
+            back); 73, 74, 78 the state directory; 75 another run holds the installation's \
             lock; 77 credentials refused.
             """)
 

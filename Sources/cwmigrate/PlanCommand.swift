@@ -11,8 +11,8 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
         discussion: """
-            Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility
-            is unknown, 5 the running Connectware must be upgraded first; 64 usage, 65 a bad
+            Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility \
+            is unknown, 5 the running Connectware must be upgraded first; 64 usage, 65 a bad \
             compat or playbook file or backup name, 66 a missing file.
             """)
 

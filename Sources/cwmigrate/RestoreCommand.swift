@@ -11,11 +11,11 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
         discussion: """
-            The backup is verified first. With --running, cwmigrate decides from what it knows
-            whether that version restores the backup; a predicted refusal stops before anything
-            is uploaded. A refusal by the server is recorded in the learned compat file, so later
-            plans know the barrier. Exit codes as for `plan` (0 restored, 3 a downgrade is
-            required, 4 refused without a named version, 5 upgrade first) and the error codes.
+            The backup is verified first. With --running, cwmigrate decides from what it knows \
+            whether that version restores the backup; a predicted refusal stops before anything \
+            is uploaded. A refusal by the server is recorded in the learned compat file, so later \
+            plans know the barrier. Exit codes as for `plan` (0 restored, 3 a downgrade is \
+            required, 4 refused without a named version, 5 upgrade first) and the error codes. \
             A restore replaces Connectware's database: off a terminal it needs --yes.
             """)
 

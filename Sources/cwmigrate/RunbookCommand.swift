@@ -12,16 +12,16 @@ struct RunbookCommand: ParsableCommand {
         commandName: "runbook",
         abstract: "Write the plan as a runbook (Markdown or HTML) or as an Ansible playbook for many hosts.",
         discussion: """
-            The runbook holds the same steps and commands as `cwmigrate plan`, with the backup's id and
-            SHA-256, a pre-flight checklist and, for each step, its purpose, expected output, check,
-            what to do when it fails, how to roll back and a line for initials. Names it is not given
-            (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them.
+            The runbook holds the same steps and commands as `cwmigrate plan`, with the backup's id and \
+            SHA-256, a pre-flight checklist and, for each step, its purpose, expected output, check, \
+            what to do when it fails, how to roll back and a line for initials. Names it is not given \
+            (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them. \
             Templates come from playbooks/runbook/ or --templates DIR.
 
-            --format ansible writes DIR/site.yml, DIR/inventory.example.ini and DIR/README.md
+            --format ansible writes DIR/site.yml, DIR/inventory.example.ini and DIR/README.md \
             (--output DIR is required).
 
-            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup;
+            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup; \
             66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
             """)
 

@@ -113,8 +113,8 @@ struct RunsAbandon: ParsableCommand {
         commandName: "abandon",
         abstract: "End a run for good without rolling it back; its journal and files stay.",
         discussion: """
-            Refused while another process holds the installation's lock (the run is still going).
-            Exit codes: 0 abandoned; 65 the run has already ended; 66 no such run; 75 the run is
+            Refused while another process holds the installation's lock (the run is still going). \
+            Exit codes: 0 abandoned; 65 the run has already ended; 66 no such run; 75 the run is \
             still going.
             """)
 

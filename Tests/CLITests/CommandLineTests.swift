@@ -77,6 +77,23 @@ struct CommandLineTests {
         #expect(!version.stdout.isEmpty)
     }
 
+    @Test(
+        "help texts wrap as whole paragraphs, with no line cut to a word or two",
+        arguments: ["plan", "restore", "migrate", "rollback", "runbook", "backup", "runs"])
+    func helpWrapsWholeParagraphs(command: String) throws {
+        let result = try TestSupport.run(cwmigrate, ["help", command], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0)
+        let discussion = result.stdout.components(separatedBy: "USAGE:").first ?? ""
+        let paragraphs = discussion.components(separatedBy: "\n\n")
+        for paragraph in paragraphs {
+            let lines = paragraph.split(separator: "\n")
+            // Only a paragraph's last line may be short.
+            for line in lines.dropLast() {
+                #expect(line.count > 50, "a line cut short in `cwmigrate help \(command)`: \(line)")
+            }
+        }
+    }
+
     @Test("a host name that does not resolve is named as curl names it, not as a bad libcurl argument")
     func unresolvableHost() throws {
         // A private resolver on loopback with nothing behind it, in a mount namespace of the test's
