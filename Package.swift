@@ -30,23 +30,27 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // The bottom floor: the one way any target writes a file.
+        .target(name: "SafeFiles"),
         .target(name: "Planner", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(
             name: "ArchiveInspect",
-            dependencies: ["CArchive", "CCrypto", "Planner", .product(name: "Yams", package: "Yams")]),
-        .target(name: "HTTP", dependencies: ["CCurl"]),
+            dependencies: ["CArchive", "CCrypto", "Planner", "SafeFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
-        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner"]),
+        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles"]),
         .target(
             name: "Runbook",
             dependencies: [
-                "Planner", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
+                "Planner", "SafeFiles", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
             ]),
-        .target(name: "Migration", dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "HTTP"]),
+        .target(
+            name: "Migration",
+            dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "HTTP", "SafeFiles"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
-                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration", "Runbook",
+                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration", "Runbook", "SafeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -61,6 +65,7 @@ let package = Package(
             ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "TestSupport"]),
         .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// Inspects a backup held in memory (an upload as it arrived, a fuzzer's input) with the
 /// same reader as `inspectBackup(at:options:)`.
@@ -35,28 +36,11 @@ private struct HeldBytes {
         }
         directory = String(cString: made)
         path = directory + "/" + Self.fileName(for: name)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
+        do {
+            try OutputFile.write(bytes, to: path, mode: 0o600, replacing: false)
+        } catch {
             rmdir(directory)
-            throw .unreadable(name, reason: "it could not be held in a temporary file: \(reason)")
-        }
-        let failure: Int32? = bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += n
-            }
-            return nil
-        }
-        close(fd)
-        if let failure {
-            remove()
-            throw .unreadable(name, reason: "it could not be held in a temporary file: \(String(cString: strerror(failure)))")
+            throw .unreadable(name, reason: "it could not be held in a temporary file: \(error.reason)")
         }
     }
 

@@ -1,6 +1,7 @@
 import ArchiveInspect
 import Foundation
 import Planner
+import SafeFiles
 
 /// What a volume snapshot holds. Stored inside the archive as `manifest.json` (so
 /// `cwmigrate inspect` finds the Connectware version) and, with the archive's SHA-256,
@@ -66,6 +67,7 @@ extension ConnectwareHost {
         _ name: String, to output: String, connectwareVersion: String?, level: Int = 1,
         access mode: VolumeAccess = .automatic
     ) throws(DockerOpsError) -> SnapshotManifest {
+        try Self.checkSnapshotOutput(output)
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         let running = try runningUsers(of: volume)
         guard running.isEmpty else { throw .volumeInUse(volume: name, containers: running) }
@@ -183,24 +185,19 @@ extension ConnectwareHost {
         volume: String, driver: String?, labels: [String: String], to output: String, connectwareVersion: String?,
         level: Int, content: (ArchiveWriter) throws(ArchiveWriter.WriteError) -> TreeTotals
     ) throws(DockerOpsError) -> SnapshotManifest {
+        try checkSnapshotOutput(output)
         let sidecar = SnapshotManifest.sidecarPath(of: output)
-        for path in [output, sidecar] {
-            var existing = stat()
-            if lstat(path, &existing) == 0 { throw .outputExists(path: path) }
+        // Snapshots hold the database's files: readable by root alone. A .part left by a
+        // killed run is ours to replace; it is removed, never followed.
+        let file: PendingFile
+        do {
+            file = try OutputFile.create(output, mode: 0o600, replacing: false, temporarySuffix: ".part")
+        } catch {
+            throw Self.snapshotError(error)
         }
-        let part = output + ".part"
-        // A .part left by a killed run is ours to replace; unlink removes a symlink planted
-        // there rather than following it, and O_EXCL refuses one planted after.
-        unlink(part)
-        // Snapshots hold the database's files: readable by root alone.
-        let fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .snapshotWrite(path: part, message: String(cString: strerror(errno))) }
-        var isOpen = true
-        var placed = false
-        defer {
-            if isOpen { close(fd) }
-            if !placed { unlink(part) }
-        }
+        defer { file.discard() }
+        let fd = file.descriptor
+        let part = file.temporaryPath
 
         var manifest: SnapshotManifest
         var manifestBytes = Data()
@@ -228,25 +225,19 @@ extension ConnectwareHost {
                     + "\(manifest.entries + 1) and \(contentBytes)")
         }
         var info = stat()
-        var named = stat()
-        // What was read back and is linked into place must be the file written: a swap of
-        // the name meanwhile is refused.
-        guard fstat(fd, &info) == 0, lstat(part, &named) == 0, named.st_dev == info.st_dev,
-            named.st_ino == info.st_ino
-        else { throw .snapshotWrite(path: part, message: "it was replaced while the snapshot was written") }
+        guard fstat(fd, &info) == 0 else {
+            throw .snapshotWrite(path: part, message: String(cString: strerror(errno)))
+        }
         manifest.archiveSHA256 = facts.sha256
         manifest.archiveBytes = Int64(info.st_size)
         manifest.contentBytes = contentBytes
-        guard fsync(fd) == 0 else { throw .snapshotWrite(path: part, message: String(cString: strerror(errno))) }
-        isOpen = false
-        close(fd)
-        // link(2) fails on an existing name (a symlink included) where rename(2) would replace it.
-        guard link(part, output) == 0 else {
-            throw errno == EEXIST
-                ? .outputExists(path: output) : .snapshotWrite(path: output, message: String(cString: strerror(errno)))
+        // commit checks that the name still holds the file read back, and links it into
+        // place only if nothing appeared at the snapshot's name meanwhile.
+        do {
+            try file.commit()
+        } catch {
+            throw Self.snapshotError(error)
         }
-        unlink(part)
-        placed = true
         try writeAtomically(encode(manifest), to: sidecar)
         let name = (output as NSString).lastPathComponent
         try writeAtomically(Data("\(facts.sha256 ?? "")  \(name)\n".utf8), to: output + ".sha256")
@@ -259,38 +250,30 @@ extension ConnectwareHost {
         return ((try? encoder.encode(manifest)) ?? Data()) + Data("\n".utf8)
     }
 
-    /// Writes `path.part` (created exclusively, 0600, never through a symlink), syncs it and
-    /// renames it over `path`: rename(2) replaces a symlink there instead of following it.
+    /// Refuses an output where a snapshot must not go, before any file of the volume is
+    /// read: something at the snapshot's name or its manifest's (a snapshot is never
+    /// replaced), a missing or unwritable directory.
+    public static func checkSnapshotOutput(_ output: String) throws(DockerOpsError) {
+        do {
+            try OutputFile.check(output, replacing: false, standardOutputRefusal: "a volume snapshot")
+            try OutputFile.check(SnapshotManifest.sidecarPath(of: output), replacing: false)
+        } catch {
+            throw snapshotError(error)
+        }
+    }
+
+    static func snapshotError(_ error: OutputFileError) -> DockerOpsError {
+        if case .exists(let path) = error { return .outputExists(path: path) }
+        return .snapshotWrite(path: error.path, message: error.reason)
+    }
+
+    /// A sidecar, written whole beside the snapshot (0600; a symlink there is replaced).
     private static func writeAtomically(_ data: Data, to path: String) throws(DockerOpsError) {
-        let temporary = path + ".part"
-        func failure(_ at: String) -> DockerOpsError {
-            .snapshotWrite(path: at, message: String(cString: strerror(errno)))
+        do {
+            try OutputFile.write(data, to: path, mode: 0o600, replacing: true, temporarySuffix: ".part")
+        } catch {
+            throw snapshotError(error)
         }
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure(temporary) }
-        var complete = false
-        defer { if !complete { unlink(temporary) } }
-        let bytes = [UInt8](data)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written >= 0 else {
-                let error = failure(temporary)
-                close(fd)
-                throw error
-            }
-            offset += written
-        }
-        guard fsync(fd) == 0 else {
-            let error = failure(temporary)
-            close(fd)
-            throw error
-        }
-        guard close(fd) == 0 else { throw failure(temporary) }
-        guard rename(temporary, path) == 0 else { throw failure(path) }
-        complete = true
     }
 
     // MARK: - Removing and restoring

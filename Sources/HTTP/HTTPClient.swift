@@ -1,4 +1,5 @@
 import CCurl
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -65,19 +66,15 @@ public final class HTTPClient {
         _ request: HTTPRequest, to path: String, replacing: Bool = false,
         progress: (any TransferProgressReporter)? = nil
     ) throws(HTTPError) -> DownloadResult {
-        var existing = stat()
-        if !replacing, lstat(path, &existing) == 0 { throw .file(path: path, message: "already exists") }
-        let partPath = path + ".part"
-        // A .part left by an earlier crash is ours to replace; unlink never follows a symlink.
-        if unlink(partPath) != 0, errno != ENOENT { throw .file(path: partPath, message: errnoMessage()) }
-        let fd = open(partPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .file(path: partPath, message: errnoMessage()) }
-        var isOpen = true
-        var isPlaced = false
-        defer {
-            if isOpen { close(fd) }
-            if !isPlaced { unlink(partPath) }
+        let file: PendingFile
+        do {
+            file = try OutputFile.create(path, mode: 0o600, replacing: replacing, temporarySuffix: ".part")
+        } catch {
+            throw .file(path: error.path, message: error.reason)
         }
+        let fd = file.descriptor
+        let partPath = file.temporaryPath
+        defer { file.discard() }
 
         let transfer = try perform(
             request, sink: .file(fd: fd, path: partPath, errorBodyLimit: options.maximumErrorBodyBytes),
@@ -94,16 +91,11 @@ public final class HTTPClient {
             throw .partialTransfer(
                 url: redactedURL(request.url), received: transfer.bytesWritten, expected: Int64(expected))
         }
-        guard fsync(fd) == 0 else { throw .file(path: partPath, message: errnoMessage()) }
-        isOpen = false
-        guard close(fd) == 0 else { throw .file(path: partPath, message: errnoMessage()) }
-        if replacing {
-            guard rename(partPath, path) == 0 else { throw .file(path: path, message: errnoMessage()) }
-        } else {
-            try place(partPath, at: path)
+        do {
+            try file.commit()
+        } catch {
+            throw .file(path: error.path, message: error.reason)
         }
-        isPlaced = true
-        syncDirectory(of: path)
         return .saved(
             DownloadedFile(path: path, bytes: transfer.bytesWritten, status: status, headers: transfer.headers))
     }
@@ -367,23 +359,6 @@ public final class HTTPClient {
     }
 }
 
-/// Moves a finished .part to a name that must not exist yet. link(2) fails if something appeared
-/// there meanwhile, where rename(2) would replace it; file systems without hard links (FAT on a
-/// USB stick) fall back to a checked rename.
-private func place(_ partPath: String, at path: String) throws(HTTPError) {
-    if link(partPath, path) == 0 {
-        unlink(partPath)
-        return
-    }
-    let linkError = errno
-    guard [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS].contains(linkError) else {
-        throw .file(path: path, message: linkError == EEXIST ? "already exists" : errnoMessage(linkError))
-    }
-    var existing = stat()
-    guard lstat(path, &existing) != 0 else { throw .file(path: path, message: "already exists") }
-    guard rename(partPath, path) == 0 else { throw .file(path: path, message: errnoMessage()) }
-}
-
 /// Retry-After in seconds (the date form is rare on these APIs and is ignored).
 private func retryAfter(_ headers: [HTTPHeader]) -> Duration? {
     guard let value = headers.last(where: { $0.name.lowercased() == "retry-after" })?.value,
@@ -397,15 +372,6 @@ private func pause(_ duration: Duration) {
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
-}
-
-/// A rename is durable only once its directory is synced; failing here loses nothing.
-private func syncDirectory(of path: String) {
-    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-    let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
 }
 
 extension String {

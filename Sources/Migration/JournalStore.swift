@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -78,29 +79,13 @@ public struct JournalStore: Sendable {
         let target = runsDirectory + "/" + name
         let runs = try openRuns(create: true)
         defer { close(runs) }
-        let temporary = prefix + "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        // O_EXCL and O_NOFOLLOW: a file or symlink planted at the name is never written through.
-        let fd = openat(runs, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .journalWrite(path: runsDirectory + "/" + temporary, reason: systemError()) }
-        var failure: String?
-        if fchmod(fd, 0o600) != 0 {
-            failure = "cannot set its mode: \(systemError())"
-        } else if !StateFiles.writeAll(fd, bytes) {
-            failure = systemError()
-        } else if fsync(fd) != 0 {
-            failure = "fsync: \(systemError())"
-        }
-        if close(fd) != 0, failure == nil { failure = "close: \(systemError())" }
-        // rename replaces whatever is at the name, a symlink included, without following it.
-        if failure == nil, renameat(runs, temporary, runs, name) != 0 {
-            failure = "rename: \(systemError())"
-        }
-        if let failure {
-            unlinkat(runs, temporary, 0)
-            throw .journalWrite(path: target, reason: failure)
-        }
-        guard fsync(runs) == 0 else {
-            throw .journalWrite(path: target, reason: "fsync of \(runsDirectory): \(systemError())")
+        // Created exclusively beside the journal as `.NAME.tmp-…` (so `prefix` finds it when
+        // a killed process left it), synced, renamed over the name (a symlink there is
+        // replaced, never written through), and the directory synced.
+        do {
+            try OutputFile.write(bytes, to: name, in: runs, mode: 0o600, replacing: true)
+        } catch {
+            throw .journalWrite(path: target, reason: error.reason)
         }
         // The lock makes this process the only writer of the run's files.
         for leftover in StateFiles.names(in: runs) where leftover.hasPrefix(prefix) {

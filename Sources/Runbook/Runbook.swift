@@ -10,6 +10,9 @@ public enum RunbookFormat: String, Sendable, CaseIterable {
     case html
     /// An Ansible playbook, an example inventory and a README, for many Compose hosts.
     case ansible
+
+    /// The files this format writes into its output directory (ansible), or the one file.
+    public var fileNames: [String] { RunbookTemplates.files(for: self).map(\.output) }
 }
 
 /// One file of a rendered runbook, named relative to the output.

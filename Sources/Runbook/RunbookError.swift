@@ -10,10 +10,6 @@ public enum RunbookError: Error, Sendable, Equatable {
     case invalidTemplate(path: String, problem: String)
     /// The step wording file is not the mapping it must be.
     case invalidWording(path: String, problem: String)
-    /// An output file cannot be created or written.
-    case cannotWrite(path: String, reason: String)
-    /// The output directory exists as something else (a symlink is never followed).
-    case notADirectory(path: String)
 
     public var description: String {
         switch self {
@@ -22,8 +18,6 @@ public enum RunbookError: Error, Sendable, Equatable {
         case .unreadable(let path): "\(path) cannot be read as UTF-8 text"
         case .invalidTemplate(let path, let problem): "\(path) is not a valid Mustache template: \(problem)"
         case .invalidWording(let path, let problem): "\(path): \(problem)"
-        case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
-        case .notADirectory(let path): "\(path) exists and is not a directory (a symlink is not followed)"
         }
     }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import ConnectwareAPI
 import Foundation
 import HTTP
+import SafeFiles
 
 /// `cwmigrate backup`: trigger a backup, wait, download it, and verify what arrived.
 struct BackupCommand: ParsableCommand {
@@ -13,6 +14,8 @@ struct BackupCommand: ParsableCommand {
             The file is written as FILE.part, synced and renamed when complete (mode 0600: a \
             backup holds user data and password hashes), then read to its end like \
             `inspect --verify`. A file that does not verify is renamed FILE.unverified.
+            --output is checked before the server is asked: an existing file needs --force;
+            a directory, a device, a FIFO, a socket, '-' or a missing directory is refused.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -28,11 +31,19 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         try guarded { terminal in
+            // Checked before the server is asked for a backup, which may take long.
+            let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
+            if let output {
+                try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
+            } else {
+                try OutputFile.checkDirectory(of: "./" + Self.defaultFileName(for: .init()))
+            }
             let client = try connection.client(terminal)
             let waiting = WaitingReporter(terminal: terminal, what: "backup", enabled: connection.progress != .none)
             let record = try client.runBackup(deadline: .seconds(connection.timeout), onPoll: waiting.poll)
             waiting.done()
             let path = output ?? Self.defaultFileName(for: record)
+            try OutputFile.check(path, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
             _ = try client.downloadBackup(to: path, replacing: force, progress: connection.progressReporter())
             let facts: ArchiveFacts
             do {

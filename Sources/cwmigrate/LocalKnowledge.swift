@@ -1,5 +1,6 @@
 import Foundation
 import Planner
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -69,22 +70,11 @@ enum LocalKnowledge {
             header: "Restore barriers that Connectware servers reported to cwmigrate restore.\n"
                 + "Written by cwmigrate; read by cwmigrate plan and restore. Edit with care.")
 
-        // A temporary name of our own, created exclusively (O_EXCL never follows a symlink),
-        // then renamed over the file: rename replaces whatever is at the name, a symlink
-        // included, without writing through it.
-        let temporary = ".\(name).\(getpid()).tmp"
-        if unlinkat(directory, temporary, 0) != 0, errno != ENOENT { throw failure(systemError()) }
-        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("cannot create \(temporary): \(systemError())") }
-        var written = writeAll(fd, Array(text.utf8)) && fsync(fd) == 0
-        let code = errno
-        written = close(fd) == 0 && written
-        guard written, renameat(directory, temporary, directory, name) == 0 else {
-            let reason = systemError(written ? errno : code)
-            unlinkat(directory, temporary, 0)
-            throw failure(reason)
+        do {
+            try OutputFile.write(Array(text.utf8), to: name, in: directory, mode: 0o600, replacing: true)
+        } catch {
+            throw failure(error.reason)
         }
-        fsync(directory)
         return file
     }
 
@@ -138,19 +128,6 @@ enum LocalKnowledge {
             // A learned file is a few kilobytes; a huge one is not one.
             if bytes.count > 16 << 20 { return nil }
         }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
     }
 
     private static func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }

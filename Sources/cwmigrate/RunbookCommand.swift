@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Planner
 import Runbook
+import SafeFiles
 
 extension RunbookFormat: ExpressibleByArgument {}
 
@@ -20,6 +21,9 @@ struct RunbookCommand: ParsableCommand {
 
             --format ansible writes DIR/site.yml, DIR/inventory.example.ini and DIR/README.md \
             (--output DIR is required).
+
+            --output is checked before anything is read: an existing file needs --force; a \
+            directory, a device, a FIFO, a socket or a file the command reads is refused.
 
             Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup; \
             66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
@@ -41,8 +45,13 @@ struct RunbookCommand: ParsableCommand {
     @Option(help: "markdown, html or ansible.")
     var format: RunbookFormat = .markdown
 
-    @Option(help: ArgumentHelp("Write here (for ansible: a directory) instead of stdout.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Write here (for ansible: a directory) instead of stdout; '-' is stdout.", valueName: "path"))
     var output: String?
+
+    @Flag(help: "Replace existing files at --output (for ansible: the files it writes in the directory).")
+    var force = false
 
     @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
     var compatFiles: [String] = []
@@ -136,6 +145,7 @@ struct RunbookCommand: ParsableCommand {
         try guarded { terminal in
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
+            try checkOutput(reading: [backup])
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
@@ -211,17 +221,56 @@ struct RunbookCommand: ParsableCommand {
         return (id.version, client.baseURL)
     }
 
+    /// Every file this command reads, so that none of them is ever the output.
+    private func inputs(_ backup: String) -> [String] {
+        var read = [backup] + compatFiles + [playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 }
+        if let templates {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: templates)) ?? []
+            read += names.map { templates + "/" + $0 }
+        }
+        return read
+    }
+
+    /// The output's checks, before the backup (which may be large) is read.
+    private func checkOutput(reading backup: [String]) throws {
+        guard let output else { return }
+        let read = backup.flatMap(inputs)
+        if format == .ansible {
+            var info = stat()
+            guard output != "-" else { throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory") }
+            if lstat(output, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw OutputFileError.unusableDirectory(path: output, directory: output, reason: "is not a directory")
+                }
+                for name in format.fileNames {
+                    try OutputFile.check(output + "/" + name, replacing: force, inputs: read)
+                }
+            } else {
+                try OutputFile.check(output, replacing: false, inputs: read)
+            }
+        } else {
+            try OutputFile.check(output, replacing: force, inputs: read, standardOutputRefusal: nil)
+        }
+    }
+
     private func write(_ files: [RunbookFile], _ terminal: Terminal) throws {
-        guard let output else {
+        guard let output, output != "-" || format == .ansible else {
             for file in files { FileHandle.standardOutput.write(Data(file.text.utf8)) }
             return
         }
+        let read = inputs(URL(fileURLWithPath: backup).standardizedFileURL.path)
         if format == .ansible {
-            try makeOutputDirectory(output)
-            for file in files { try writeAtomically(file.text, to: output + "/" + file.name) }
+            try OutputFile.makeDirectory(output)
+            for file in files {
+                try OutputFile.write(
+                    Array(file.text.utf8), to: output + "/" + file.name, mode: 0o644, replacing: force, inputs: read)
+            }
             terminal.note("wrote \(files.map { output + "/" + $0.name }.joined(separator: ", "))")
         } else {
-            for file in files { try writeAtomically(file.text, to: output) }
+            // A runbook holds no secret: 0644, as an editor would save it.
+            for file in files {
+                try OutputFile.write(Array(file.text.utf8), to: output, mode: 0o644, replacing: force, inputs: read)
+            }
         }
     }
 
@@ -251,8 +300,6 @@ extension RunbookError: OperatorFacing {
             Failure(message: description, exitCode: ExitStatus.noInput)
         case .invalidTemplate, .invalidWording:
             Failure(message: description, hint: "see README.md, section runbook", exitCode: ExitStatus.dataError)
-        case .cannotWrite, .notADirectory:
-            Failure(message: description, exitCode: ExitStatus.cantCreate)
         }
     }
 }
