@@ -151,7 +151,7 @@ public enum OutputFile {
         var info = stat()
         if lstat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw .unusableDirectory(path: path, directory: path, reason: "is not a directory")
+                throw .unusableDirectory(path: path, directory: path, reason: "is not a directory (a symlink is not followed)")
             }
             return
         }

@@ -240,7 +240,8 @@ struct RunbookCommand: ParsableCommand {
             guard output != "-" else { throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory") }
             if lstat(output, &info) == 0 {
                 guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                    throw OutputFileError.unusableDirectory(path: output, directory: output, reason: "is not a directory")
+                    throw OutputFileError.unusableDirectory(
+                        path: output, directory: output, reason: "is not a directory (a symlink is not followed)")
                 }
                 for name in format.fileNames {
                     try OutputFile.check(output + "/" + name, replacing: force, inputs: read)

@@ -127,6 +127,13 @@ struct FileSafetyCLITests {
 
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
+        /// Whether the server was asked for a backup (its status then names one).
+        var serverTookABackup: Bool {
+            get throws {
+                try TestSupport.shell("curl -sf \(url)/api/maintenance/db").stdout.contains("\"backup\"")
+            }
+        }
+
         func plant(at link: String) throws {
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: victim)
         }
@@ -197,6 +204,50 @@ struct FileSafetyCLITests {
         #expect(!lexists(scene.path("out.tgz")))
     }
 
+    @Test func anOutputInAMissingDirectoryIsRefusedBeforeTheServerIsAskedForABackup() throws {
+        let scene = try Scene()
+        defer { scene.stop() }
+        let result = try scene.cwmigrate(["backup", "--output", "missing/out.tgz"])
+        #expect(result.status == 73, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: cannot write missing/out.tgz: missing does not exist"), "\(result.stderr)")
+        #expect(try !scene.serverTookABackup)
+    }
+
+    @Test func anExistingOutputIsRefusedBeforeTheServerIsAskedForABackup() throws {
+        let scene = try Scene()
+        defer { scene.stop() }
+        let result = try scene.cwmigrate(["backup", "--output", "victim"])
+        #expect(result.status == 73, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: victim already exists"), "\(result.stderr)")
+        #expect(result.stderr.contains("hint: give --force to replace it"), "\(result.stderr)")
+        #expect(try !scene.serverTookABackup)
+        #expect(scene.victimUnchanged)
+    }
+
+    @Test func aBackupIsNeverWrittenToStandardOutputOrADevice() throws {
+        let scene = try Scene()
+        defer { scene.stop() }
+        let dash = try scene.cwmigrate(["backup", "--output", "-"])
+        #expect(dash.status == 64, "\(dash.stderr)")
+        #expect(dash.stderr.hasPrefix("error: '-' (standard output): a backup archive cannot be written"), "\(dash.stderr)")
+        #expect(!lexists(scene.path("-")))
+        let device = try scene.cwmigrate(["backup", "--output", "/dev/full", "--force"])
+        #expect(device.status == 73, "\(device.stderr)")
+        #expect(device.stderr.hasPrefix("error: /dev/full is a character device"), "\(device.stderr)")
+        #expect(isCharacterDevice("/dev/full"))
+        #expect(try !scene.serverTookABackup)
+    }
+
+    @Test func thePasswordFileIsNeverTheOutput() throws {
+        let scene = try Scene()
+        defer { scene.stop() }
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: scene.path("pw")))
+        let result = try scene.cwmigrate(["backup", "--password-file", "pw", "--output", "./pw", "--force"])
+        #expect(result.status == 73, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: ./pw is pw, an input of this command"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: scene.path("pw"), encoding: .utf8) == "secret\n")
+    }
+
     @Test func theLearnedFileIsCreated0600InA0700Directory() throws {
         let scene = try Scene()
         defer { scene.stop() }
@@ -249,4 +300,9 @@ private func isSymlink(_ path: String) -> Bool {
 private func lexists(_ path: String) -> Bool {
     var info = stat()
     return lstat(path, &info) == 0
+}
+
+private func isCharacterDevice(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR
 }

@@ -132,7 +132,9 @@ struct RunbookCLITests {
         try "keep me\n".write(to: victim, atomically: true, encoding: .utf8)
         let output = backup.directory.appendingPathComponent("runbook.md")
         try FileManager.default.createSymbolicLink(at: output, withDestinationURL: victim)
-        let result = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--output", output.path])
+        let result = try runbook([
+            "--backup", backup.file.path, "--running", "1.8.0", "--output", output.path, "--force",
+        ])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
         #expect(try text(victim) == "keep me\n")
@@ -157,7 +159,9 @@ struct RunbookCLITests {
         ])
         #expect(result.status == 73)
         #expect(
-            result.stderr.hasPrefix("error: \(link.path) exists and is not a directory (a symlink is not followed)"))
+            result.stderr.hasPrefix(
+                "error: cannot write \(link.path): \(link.path) is not a directory (a symlink is not followed)"),
+            "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
     }
 
