@@ -24,14 +24,17 @@ extension ArchiveWriter {
     /// Adds a directory tree as it is on disk: the root as `prefix/`, then everything below
     /// it in name order, with numeric owners, modes, times, symlinks and hard links kept.
     /// Symlinks are stored, never followed.
+    ///
+    /// Names are bytes, as the file system has them: a name that is not valid UTF-8 is
+    /// stored and read back unchanged, whatever the process's locale.
     public func addTree(at directory: String, as prefix: String) throws(WriteError) -> TreeTotals {
         var totals = TreeTotals()
-        var links: [HardLinkKey: String] = [:]
+        var links: [HardLinkKey: [UInt8]] = [:]
         let block = UnsafeMutableRawPointer.allocate(byteCount: Self.archiveWriterBlockSize, alignment: 64)
         defer { block.deallocate() }
         try addNode(
-            source: directory, name: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix, totals: &totals,
-            links: &links, block: block)
+            source: Array(directory.utf8), name: Array((prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix).utf8),
+            totals: &totals, links: &links, block: block)
         return totals
     }
 
@@ -41,22 +44,23 @@ extension ArchiveWriter {
     }
 
     private func addNode(
-        source: String, name: String, totals: inout TreeTotals, links: inout [HardLinkKey: String],
+        source: [UInt8], name: [UInt8], totals: inout TreeTotals, links: inout [HardLinkKey: [UInt8]],
         block: UnsafeMutableRawPointer
     ) throws(WriteError) {
         let archive = try openHandle()
+        let shown = String(decoding: source, as: UTF8.self)
         var info = stat()
-        guard lstat(source, &info) == 0 else {
-            throw .cannotReadSource(path: source, message: String(cString: strerror(errno)))
+        guard withCPath(source, { lstat($0, &info) }) == 0 else {
+            throw .cannotReadSource(path: shown, message: String(cString: strerror(errno)))
         }
         let type = info.st_mode & S_IFMT
         if type == S_IFSOCK {
-            totals.skipped.append(source)
+            totals.skipped.append(shown)
             return
         }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname(entry, type == S_IFDIR ? name + "/" : name)
+        withCPath(type == S_IFDIR ? name + [UInt8(ascii: "/")] : name) { archive_entry_copy_pathname(entry, $0) }
         archive_entry_set_mode(entry, info.st_mode)
         archive_entry_set_uid(entry, la_int64_t(info.st_uid))
         archive_entry_set_gid(entry, la_int64_t(info.st_gid))
@@ -68,13 +72,13 @@ extension ArchiveWriter {
         case S_IFREG:
             let key = HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             if info.st_nlink > 1, let first = links[key] {
-                archive_entry_set_hardlink(entry, first)
+                withCPath(first) { archive_entry_copy_hardlink(entry, $0) }
                 archive_entry_set_size(entry, 0)
                 totals.hardlinks += 1
             } else {
                 if info.st_nlink > 1 { links[key] = name }
-                fd = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-                guard fd >= 0 else { throw .cannotReadSource(path: source, message: String(cString: strerror(errno))) }
+                fd = withCPath(source) { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+                guard fd >= 0 else { throw .cannotReadSource(path: shown, message: String(cString: strerror(errno))) }
                 archive_entry_set_size(entry, la_int64_t(info.st_size))
                 totals.files += 1
                 totals.bytes += Int64(info.st_size)
@@ -83,17 +87,18 @@ extension ArchiveWriter {
             totals.directories += 1
         case S_IFLNK:
             var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = readlink(source, &target, Int(PATH_MAX))
-            guard count >= 0 else { throw .cannotReadSource(path: source, message: String(cString: strerror(errno))) }
+            let count = withCPath(source) { readlink($0, &target, Int(PATH_MAX)) }
+            guard count >= 0 else { throw .cannotReadSource(path: shown, message: String(cString: strerror(errno))) }
             target[count] = 0
-            archive_entry_set_symlink(entry, target)
+            archive_entry_copy_symlink(entry, target)
             totals.symlinks += 1
         default:
             archive_entry_set_rdev(entry, info.st_rdev)
             totals.others += 1
         }
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
-            throw .cannotWriteEntry(archive: path, entry: name, message: Self.archiveWriterMessage(archive))
+            throw .cannotWriteEntry(
+                archive: path, entry: String(decoding: name, as: UTF8.self), message: Self.archiveWriterMessage(archive))
         }
         totals.entries += 1
 
@@ -105,37 +110,42 @@ extension ArchiveWriter {
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else {
                     let message = count == 0 ? "file shrank while it was archived" : String(cString: strerror(errno))
-                    throw .cannotReadSource(path: source, message: message)
+                    throw .cannotReadSource(path: shown, message: message)
                 }
                 guard archive_write_data(archive, block, count) == count else {
-                    throw .cannotWriteEntry(archive: path, entry: name, message: Self.archiveWriterMessage(archive))
+                    throw .cannotWriteEntry(
+                        archive: path, entry: String(decoding: name, as: UTF8.self),
+                        message: Self.archiveWriterMessage(archive))
                 }
                 remaining -= Int64(count)
             }
         }
 
         if type == S_IFDIR {
+            let slash = UInt8(ascii: "/")
             for child in try Self.children(of: source) {
                 try addNode(
-                    source: source + "/" + child, name: name + "/" + child, totals: &totals, links: &links,
+                    source: source + [slash] + child, name: name + [slash] + child, totals: &totals, links: &links,
                     block: block)
             }
         }
     }
 
-    private static func children(of directory: String) throws(WriteError) -> [String] {
-        guard let handle = opendir(directory) else {
-            throw .cannotReadSource(path: directory, message: String(cString: strerror(errno)))
+    /// The names in `directory` as bytes, in byte order.
+    private static func children(of directory: [UInt8]) throws(WriteError) -> [[UInt8]] {
+        guard let handle = withCPath(directory, { opendir($0) }) else {
+            throw .cannotReadSource(
+                path: String(decoding: directory, as: UTF8.self), message: String(cString: strerror(errno)))
         }
         defer { closedir(handle) }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         while let item = readdir(handle) {
             let name = withUnsafePointer(to: item.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != [0x2E] && name != [0x2E, 0x2E] { names.append(name) }
         }
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
     }
 }
 
@@ -189,17 +199,18 @@ public func extractTree(from archive: String, prefix: String, into directory: St
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
             throw .entry(path: archive, entry: "(next header)", message: extractionMessage(reader))
         }
-        let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
-        guard let target = rebased(name, prefix: prefix, root: root) else {
+        let raw = entryPathname(entry) ?? []
+        let name = String(decoding: raw, as: UTF8.self)
+        guard let target = rebased(raw, prefix: Array(prefix.utf8), root: Array(root.utf8)) else {
             archive_read_data_skip(reader)
             continue
         }
-        archive_entry_set_pathname(entry, target)
-        if let link = archive_entry_hardlink(entry) {
-            guard let linkTarget = rebased(String(cString: link), prefix: prefix, root: root) else {
+        withCPath(target) { archive_entry_copy_pathname(entry, $0) }
+        if let link = entryHardlink(entry) {
+            guard let linkTarget = rebased(link, prefix: Array(prefix.utf8), root: Array(root.utf8)) else {
                 throw .entry(path: archive, entry: name, message: "hard link to outside the snapshot")
             }
-            archive_entry_set_hardlink(entry, linkTarget)
+            withCPath(linkTarget) { archive_entry_copy_hardlink(entry, $0) }
         }
         guard archive_write_header(writer, entry) >= ARCHIVE_WARN else {
             throw .entry(path: archive, entry: name, message: extractionMessage(writer))
@@ -237,15 +248,43 @@ public func extractTree(from archive: String, prefix: String, into directory: St
     return totals
 }
 
-/// `prefix/a/b` → `root/a/b`; `prefix/` → `root`; anything else → nil.
-private func rebased(_ name: String, prefix: String, root: String) -> String? {
-    var name = Substring(name)
-    if name.hasPrefix("./") { name = name.dropFirst(2) }
-    if name == prefix || name == prefix + "/" { return root }
-    guard name.hasPrefix(prefix + "/") else { return nil }
+/// `prefix/a/b` → `root/a/b`; `prefix/` → `root`; anything else → nil. Bytes, not text:
+/// a name that is not UTF-8 passes unchanged.
+private func rebased(_ name: [UInt8], prefix: [UInt8], root: [UInt8]) -> [UInt8]? {
+    let slash = UInt8(ascii: "/")
+    var name = name[...]
+    if name.starts(with: [UInt8(ascii: "."), slash]) { name = name.dropFirst(2) }
+    if name.elementsEqual(prefix) || name.elementsEqual(prefix + [slash]) { return root }
+    guard name.starts(with: prefix + [slash]) else { return nil }
     var rest = name.dropFirst(prefix.count + 1)
-    while rest.hasSuffix("/") { rest = rest.dropLast() }
-    return root + "/" + rest
+    while rest.last == slash { rest = rest.dropLast() }
+    return root + [slash] + rest
+}
+
+/// `bytes` as a NUL-terminated C string for the duration of `body`.
+func withCPath<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    (bytes + [0]).withUnsafeBufferPointer { buffer in
+        buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { body($0) }
+    }
+}
+
+private func cBytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+}
+
+/// An entry's path as the bytes the archive holds, whatever the process's locale: the raw
+/// (multibyte) form, which libarchive keeps byte for byte when the archive says
+/// `hdrcharset=BINARY` (as cwmigrate's own do) or a UTF-8 name cannot be converted to the
+/// locale; the UTF-8 form only when there is no raw one.
+func entryPathname(_ entry: OpaquePointer) -> [UInt8]? {
+    if let raw = archive_entry_pathname(entry) { return cBytes(raw) }
+    return archive_entry_pathname_utf8(entry).map(cBytes)
+}
+
+/// The hard link's target, as `entryPathname` reads a path.
+func entryHardlink(_ entry: OpaquePointer) -> [UInt8]? {
+    if let raw = archive_entry_hardlink(entry) { return cBytes(raw) }
+    return archive_entry_hardlink_utf8(entry).map(cBytes)
 }
 
 private func extractionMessage(_ archive: OpaquePointer) -> String {
@@ -281,17 +320,19 @@ extension ArchiveWriter {
             guard status >= ARCHIVE_WARN, let entry else {
                 throw .cannotReadSource(path: source, message: Self.archiveWriterMessage(reader))
             }
-            let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
-            guard let renamed = renamedEntry(name, from: oldPrefix, to: newPrefix) else {
+            let raw = entryPathname(entry) ?? []
+            let name = String(decoding: raw, as: UTF8.self)
+            guard let renamedBytes = renamedEntry(raw, from: Array(oldPrefix.utf8), to: Array(newPrefix.utf8)) else {
                 archive_read_data_skip(reader)
                 continue
             }
-            archive_entry_set_pathname(entry, renamed)
-            if let link = archive_entry_hardlink(entry) {
-                guard let target = renamedEntry(String(cString: link), from: oldPrefix, to: newPrefix) else {
+            let renamed = String(decoding: renamedBytes, as: UTF8.self)
+            withCPath(renamedBytes) { archive_entry_copy_pathname(entry, $0) }
+            if let link = entryHardlink(entry) {
+                guard let target = renamedEntry(link, from: Array(oldPrefix.utf8), to: Array(newPrefix.utf8)) else {
                     throw .cannotReadSource(path: source, message: "\(name) is a hard link to outside \(oldPrefix)/")
                 }
-                archive_entry_set_hardlink(entry, target)
+                withCPath(target) { archive_entry_copy_hardlink(entry, $0) }
                 totals.hardlinks += 1
             } else {
                 switch archive_entry_filetype(entry) & 0o170000 {
@@ -322,11 +363,12 @@ extension ArchiveWriter {
     }
 }
 
-/// `old/a` → `new/a`, `old/` → `new/`; nil outside `old/`.
-private func renamedEntry(_ name: String, from oldPrefix: String, to newPrefix: String) -> String? {
-    var name = Substring(name)
-    if name.hasPrefix("./") { name = name.dropFirst(2) }
-    if name == oldPrefix || name == oldPrefix + "/" { return newPrefix + "/" }
-    guard name.hasPrefix(oldPrefix + "/") else { return nil }
-    return newPrefix + "/" + name.dropFirst(oldPrefix.count + 1)
+/// `old/a` → `new/a`, `old/` → `new/`; nil outside `old/`. Bytes, as `rebased`.
+private func renamedEntry(_ name: [UInt8], from oldPrefix: [UInt8], to newPrefix: [UInt8]) -> [UInt8]? {
+    let slash = UInt8(ascii: "/")
+    var name = name[...]
+    if name.starts(with: [UInt8(ascii: "."), slash]) { name = name.dropFirst(2) }
+    if name.elementsEqual(oldPrefix) || name.elementsEqual(oldPrefix + [slash]) { return newPrefix + [slash] }
+    guard name.starts(with: oldPrefix + [slash]) else { return nil }
+    return newPrefix + [slash] + name.dropFirst(oldPrefix.count + 1)
 }

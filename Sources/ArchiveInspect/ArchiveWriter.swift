@@ -83,6 +83,12 @@ public final class ArchiveWriter {
             throw .cannotOpen(path: path, message: "libarchive could not allocate a writer")
         }
         var status = archive_write_set_format_pax_restricted(archive)
+        // Names are written as the bytes they are (with `hdrcharset=BINARY` where pax needs
+        // a header), never converted through the process's locale: in the C locale that
+        // conversion fails for `ü`, and a name that is not UTF-8 has no conversion at all.
+        if status == ARCHIVE_OK {
+            status = archive_write_set_format_option(archive, "pax", "hdrcharset", "BINARY")
+        }
         if status == ARCHIVE_OK {
             switch compression {
             case .gzip: status = archive_write_add_filter_gzip(archive)
