@@ -372,3 +372,54 @@ private func renamedEntry(_ name: [UInt8], from oldPrefix: [UInt8], to newPrefix
     guard name.starts(with: oldPrefix + [slash]) else { return nil }
     return newPrefix + [slash] + name.dropFirst(oldPrefix.count + 1)
 }
+
+/// What `scanArchive` saw: entries, bytes of regular files (hard links not counted twice),
+/// the newest modification time with its entry, and whether the entry looked for is there.
+public struct ArchiveScan: Sendable, Equatable {
+    public var entries = 0
+    public var bytes: Int64 = 0
+    public var newest: (entry: String, seconds: Int64)? = nil
+    public var found = false
+
+    public static func == (a: ArchiveScan, b: ArchiveScan) -> Bool {
+        a.entries == b.entries && a.bytes == b.bytes && a.found == b.found && a.newest?.entry == b.newest?.entry
+            && a.newest?.seconds == b.newest?.seconds
+    }
+}
+
+/// Reads the headers of `archive` (any format and compression libarchive reads) without
+/// extracting anything. `lookingFor` is a name (bytes compared, `./` ignored) whose
+/// presence as a regular file is reported.
+public func scanArchive(_ archive: String, lookingFor: String? = nil) throws(ExtractionError) -> ArchiveScan {
+    guard let reader = archive_read_new() else { throw .cannotOpen(path: archive, message: "out of memory") }
+    defer { archive_read_free(reader) }
+    archive_read_support_filter_all(reader)
+    archive_read_support_format_all(reader)
+    guard archive_read_open_filename(reader, archive, 1 << 20) == ARCHIVE_OK else {
+        throw .cannotOpen(path: archive, message: extractionMessage(reader))
+    }
+    let wanted = lookingFor.map { Array($0.utf8) }
+    var scan = ArchiveScan()
+    var entry: OpaquePointer?
+    while true {
+        let status = archive_read_next_header(reader, &entry)
+        if status == ARCHIVE_EOF { break }
+        guard status >= ARCHIVE_WARN, let entry else {
+            throw .entry(path: archive, entry: "(next header)", message: extractionMessage(reader))
+        }
+        var name = entryPathname(entry) ?? []
+        if name.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { name.removeFirst(2) }
+        scan.entries += 1
+        let regular = archive_entry_filetype(entry) & 0o170000 == 0o100000
+        if regular, archive_entry_hardlink(entry) == nil, archive_entry_hardlink_utf8(entry) == nil {
+            scan.bytes += archive_entry_size(entry)
+        }
+        if regular, name == wanted { scan.found = true }
+        let seconds = Int64(archive_entry_mtime(entry))
+        if scan.newest.map({ $0.seconds < seconds }) ?? true {
+            scan.newest = (String(decoding: name, as: UTF8.self), seconds)
+        }
+        archive_read_data_skip(reader)
+    }
+    return scan
+}

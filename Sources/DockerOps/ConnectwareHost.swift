@@ -103,7 +103,7 @@ public final class ConnectwareHost {
                 ?? (volume.name.hasPrefix(prefix) ? String(volume.name.dropFirst(prefix.count)) : volume.name)
             return ProjectVolume(
                 name: volume.name, shortName: shortName, driver: volume.driver ?? "local",
-                mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [],
+                options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [],
                 sizeBytes: sizes[volume.name])
         }.sorted { $0.name < $1.name }
     }
@@ -128,7 +128,7 @@ public final class ConnectwareHost {
         let labels = volume.labels ?? [:]
         return ProjectVolume(
             name: volume.name, shortName: labels[ComposeLabel.volume] ?? volume.name, driver: volume.driver ?? "local",
-            mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [], sizeBytes: nil)
+            options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [], sizeBytes: nil)
     }
 
     // MARK: - Stopping and starting
@@ -304,7 +304,8 @@ extension ConnectwareHost {
             if let project, let short = exact.labels[ComposeLabel.volume], exact.labels[ComposeLabel.project] == project
             {
                 return ProjectVolume(
-                    name: exact.name, shortName: short, driver: exact.driver, mountpoint: exact.mountpoint,
+                    name: exact.name, shortName: short, driver: exact.driver, options: exact.options,
+                    mountpoint: exact.mountpoint,
                     labels: exact.labels, usedBy: exact.usedBy, sizeBytes: nil)
             }
             return exact

@@ -28,6 +28,12 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
     case snapshotMissing(volume: String, path: String)
     /// The snapshot exists but does not verify: its hash, its manifest, or its contents disagree.
     case snapshotNotVerified(volume: String, path: String, reason: String)
+    /// The volume changed after its snapshot began: the snapshot does not hold all of it.
+    case snapshotOutdated(volume: String, path: String, reason: String)
+    /// A snapshot of the PostgreSQL volume without a data directory (`PG_VERSION`) in it.
+    case notAPostgreSQLSnapshot(volume: String, path: String)
+    /// A service keeps its data in a host directory where the plan expects a named volume.
+    case bindMountAtVolume(volume: String, container: String, source: String, destination: String)
 
     case volumeNotEmpty(volume: String, mountpoint: String)
     /// The volume's directory cannot be reached from here (not root, or a remote daemon).
@@ -79,6 +85,12 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
             "cannot reach the files of volume \(volume) at \(mountpoint): \(message)"
         case .noHelperImage(let volume):
             "cannot reach volume \(volume) through a helper container: there is no image on this host to make one from"
+        case .snapshotOutdated(let volume, let path, let reason):
+            "\(path) is older than what volume \(volume) holds now: \(reason)"
+        case .notAPostgreSQLSnapshot(let volume, let path):
+            "\(path) holds no PostgreSQL data directory (no PG_VERSION), so it is not a snapshot of the database in \(volume)"
+        case .bindMountAtVolume(let volume, let container, let source, let destination):
+            "\(container) keeps its data in the host directory \(source) (a bind mount at \(destination)), not in the volume \(volume) the plan snapshots and removes"
         case .snapshotWrite(let path, let message):
             "cannot write the snapshot \(path): \(message)"
         case .outputExists(let path):

@@ -48,6 +48,8 @@ public struct ProjectVolume: Sendable, Codable, Equatable {
     /// The name in the compose file, e.g. `postgresql`.
     public var shortName: String
     public var driver: String
+    /// The driver's options (`type`, `o`, `device` for a bind or NFS volume); nil when none.
+    public var options: [String: String]?
     public var mountpoint: String
     public var labels: [String: String]
     /// Containers, running or stopped, that mount it.
@@ -120,10 +122,12 @@ struct ContainerSummary: Decodable {
     struct Mount: Decodable {
         var type: String?
         var name: String?
+        var source: String?
         var destination: String?
         enum CodingKeys: String, CodingKey {
             case type = "Type"
             case name = "Name"
+            case source = "Source"
             case destination = "Destination"
         }
     }
@@ -184,11 +188,13 @@ struct VolumeList: Decodable {
         var driver: String?
         var mountpoint: String?
         var labels: [String: String]?
+        var options: [String: String]?
         enum CodingKeys: String, CodingKey {
             case name = "Name"
             case driver = "Driver"
             case mountpoint = "Mountpoint"
             case labels = "Labels"
+            case options = "Options"
         }
     }
     var volumes: [Volume]?

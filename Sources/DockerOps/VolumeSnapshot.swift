@@ -16,8 +16,13 @@ public struct SnapshotManifest: Sendable, Codable, Equatable {
     public var volume: String
     public var connectwareVersion: String?
     public var driver: String?
+    /// The driver's options (a bind or NFS volume's `type`, `o`, `device`), recreated on restore.
+    public var options: [String: String]?
     public var labels: [String: String]
     public var createdAt: String
+    /// When reading the volume began (nanoseconds, on the clock file times are stamped
+    /// with): a change in the volume at or after it is not in the snapshot.
+    public var startedAt: String?
     /// Entries under `volume/`, the root included.
     public var entries: Int
     public var files: Int
@@ -52,6 +57,11 @@ public struct VolumePolicy: Sendable, Equatable {
         return names.contains(where: removable.contains)
     }
 
+    /// The volume PostgreSQL keeps its data directory in.
+    static func isPostgreSQL(_ volume: ProjectVolume) -> Bool {
+        volume.shortName == "postgresql" || volume.name == "postgresql" || volume.name.hasSuffix("_postgresql")
+    }
+
     static func isProtected(_ name: String) -> Bool {
         Playbook.protectedVolumes.contains { name == $0 || name.hasSuffix("_" + $0) }
     }
@@ -71,15 +81,14 @@ extension ConnectwareHost {
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         let running = try runningUsers(of: volume)
         guard running.isEmpty else { throw .volumeInUse(volume: name, containers: running) }
-        let reachable = access(volume.mountpoint, R_OK | X_OK) == 0
-        if mode == .mountpoint || (mode == .automatic && reachable) {
-            guard reachable else {
-                throw .mountpointUnreachable(
-                    volume: name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+        let startedAt = Self.changeClockTick()
+        if try Self.readsAtMountpoint(volume, mode, writing: false) {
+            return try Self.writeSnapshot(
+                volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
+                startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level
+            ) { writer throws(ArchiveWriter.WriteError) in
+                try writer.addTree(at: volume.mountpoint, as: SnapshotManifest.dataPrefix)
             }
-            return try snapshotDirectory(
-                volume.mountpoint, volume: volume.name, driver: volume.driver, labels: volume.labels, to: output,
-                connectwareVersion: connectwareVersion, level: level)
         }
         let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
         defer { helper.remove() }
@@ -87,8 +96,8 @@ extension ConnectwareHost {
         defer { unlink(raw) }
         try helper.download(to: raw)
         return try Self.writeSnapshot(
-            volume: volume.name, driver: volume.driver, labels: volume.labels, to: output,
-            connectwareVersion: connectwareVersion, level: level
+            volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
+            startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level
         ) { writer throws(ArchiveWriter.WriteError) in
             try writer.addEntries(
                 fromArchive: raw, renaming: String(HelperContainer.path.dropFirst()), to: SnapshotManifest.dataPrefix)
@@ -172,8 +181,8 @@ extension ConnectwareHost {
         connectwareVersion: String?, level: Int = 1
     ) throws(DockerOpsError) -> SnapshotManifest {
         try writeSnapshot(
-            volume: volume, driver: driver, labels: labels, to: output, connectwareVersion: connectwareVersion,
-            level: level
+            volume: volume, driver: driver, options: nil, labels: labels, startedAt: changeClockTick(), to: output,
+            connectwareVersion: connectwareVersion, level: level
         ) { writer throws(ArchiveWriter.WriteError) in
             try writer.addTree(at: directory, as: SnapshotManifest.dataPrefix)
         }
@@ -182,8 +191,9 @@ extension ConnectwareHost {
     /// Writes the archive (`content` adds the volume's entries), the manifest, reads it all
     /// back, and only then puts the snapshot and its sidecars in place.
     static func writeSnapshot(
-        volume: String, driver: String?, labels: [String: String], to output: String, connectwareVersion: String?,
-        level: Int, content: (ArchiveWriter) throws(ArchiveWriter.WriteError) -> TreeTotals
+        volume: String, driver: String?, options: [String: String]?, labels: [String: String], startedAt: ChangeTime,
+        to output: String, connectwareVersion: String?, level: Int,
+        content: (ArchiveWriter) throws(ArchiveWriter.WriteError) -> TreeTotals
     ) throws(DockerOpsError) -> SnapshotManifest {
         try checkSnapshotOutput(output)
         let sidecar = SnapshotManifest.sidecarPath(of: output)
@@ -207,7 +217,8 @@ extension ConnectwareHost {
             let totals = try content(writer)
             manifest = SnapshotManifest(
                 format: SnapshotManifest.currentFormat, volume: volume, connectwareVersion: connectwareVersion,
-                driver: driver, labels: labels, createdAt: ISO8601DateFormatter().string(from: Date()),
+                driver: driver, options: options, labels: labels,
+                createdAt: ISO8601DateFormatter().string(from: Date()), startedAt: startedAt.text,
                 entries: totals.entries, files: totals.files, directories: totals.directories,
                 symlinks: totals.symlinks, hardlinks: totals.hardlinks, bytes: totals.bytes, skipped: totals.skipped)
             manifestBytes = encode(manifest)
@@ -279,45 +290,259 @@ extension ConnectwareHost {
     // MARK: - Removing and restoring
 
     /// Removes a volume, only if (a) `policy` allows it (never `certs`), (b) no container,
-    /// running or stopped, uses it, and (c) `snapshot` is a verified snapshot of it.
-    public func removeVolume(_ name: String, snapshot: String, policy: VolumePolicy) throws(DockerOpsError) {
+    /// running or stopped, uses it, (c) `snapshot` is a verified snapshot of it, (d) nothing
+    /// in the volume changed since the snapshot began (unless `acceptingChangesSinceSnapshot`:
+    /// the operator's `--force`, or a volume known to hold nothing of value), and (e) a
+    /// snapshot of a `postgresql` volume holds a PostgreSQL data directory (`PG_VERSION`).
+    public func removeVolume(
+        _ name: String, snapshot: String, policy: VolumePolicy, acceptingChangesSinceSnapshot: Bool = false
+    ) throws(DockerOpsError) {
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         guard policy.allowsRemoval(of: volume) else {
             throw .volumeNotRemovable(
                 volume: name, removable: policy.removable.filter { !VolumePolicy.isProtected($0) }.sorted())
         }
         guard volume.usedBy.isEmpty else { throw .volumeInUse(volume: name, containers: volume.usedBy) }
-        try Self.verifySnapshot(at: snapshot, volume: volume.name)
+        let manifest = try Self.verifySnapshot(at: snapshot, volume: volume.name)
+        try checkSnapshotHolds(volume, manifest: manifest, snapshot: snapshot, acceptingChanges: acceptingChangesSinceSnapshot)
         try engine.send(.delete, "/volumes/\(volume.name)")
     }
 
-    /// Restores a volume from a verified snapshot into the volume, which must be unused and
-    /// empty; an absent volume is created with the driver and labels it had. Files are written
-    /// at the mount point or, where that is not possible, through a helper container.
-    @discardableResult
-    public func restoreVolume(_ name: String, from snapshot: String, access mode: VolumeAccess = .automatic)
-        throws(DockerOpsError) -> SnapshotManifest
-    {
-        let manifest = try Self.verifySnapshot(at: snapshot, volume: name)
-        var volume = try volume(name)
-        if let existing = volume {
-            guard existing.usedBy.isEmpty else { throw .volumeInUse(volume: name, containers: existing.usedBy) }
-        } else {
-            var request: [String: Any] = ["Name": name, "Labels": manifest.labels]
-            if let driver = manifest.driver { request["Driver"] = driver }
-            try engine.send(.post, "/volumes/create", json: request)
-            volume = try self.volume(name)
-        }
-        guard let volume else { throw .noSuchVolume(name) }
-        let reachable = access(volume.mountpoint, R_OK | W_OK | X_OK) == 0
-        if mode == .mountpoint || (mode == .automatic && reachable) {
-            guard reachable else {
-                throw .mountpointUnreachable(
-                    volume: name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+    /// The checks (d) and (e) of `removeVolume`, for a run's step to ask before it acts.
+    public func checkSnapshotHolds(
+        _ volume: ProjectVolume, manifest: SnapshotManifest, snapshot: String, acceptingChanges: Bool = false
+    ) throws(DockerOpsError) {
+        let now = try contentsNow(of: volume)
+        if VolumePolicy.isPostgreSQL(volume) {
+            let holdsData = try Self.snapshotHoldsFile(snapshot, named: SnapshotManifest.dataPrefix + "/PG_VERSION")
+            // An empty volume (an install that never began) loses nothing.
+            guard holdsData || (manifest.entries <= 1 && now.entries <= 1) else {
+                throw .notAPostgreSQLSnapshot(volume: volume.name, path: snapshot)
             }
+        }
+        guard !acceptingChanges else { return }
+        guard let startedAt = manifest.startedAt.flatMap(ChangeTime.init(text:)) else {
+            throw .snapshotOutdated(
+                volume: volume.name, path: snapshot,
+                reason: "it does not record when it was taken (made by an older cwmigrate), so a later change cannot be ruled out")
+        }
+        // Through a helper container times are whole seconds: a change in the second the
+        // snapshot began counts as before it, and the counts below catch what it hides.
+        if let newest = now.newest, !newest.time.precedes(startedAt, wholeSecondsOnly: now.wholeSeconds) {
+            throw .snapshotOutdated(
+                volume: volume.name, path: snapshot,
+                reason: "\(newest.entry) changed at \(newest.time.text), after the snapshot began at \(startedAt.text)")
+        }
+        if now.wholeSeconds, now.entries != manifest.entries || now.bytes != manifest.bytes {
+            throw .snapshotOutdated(
+                volume: volume.name, path: snapshot,
+                reason: "the volume holds \(now.entries) entries and \(now.bytes) bytes; the snapshot \(manifest.entries) and \(manifest.bytes)")
+        }
+    }
+
+    /// Refuses, before anything stops, an installation that keeps the data of a volume the
+    /// plan snapshots and removes (`postgresql`, `service-manager`) in a host directory: the
+    /// service of that name, or any core container where no container mounts the volume,
+    /// with a bind mount. Such data would be neither snapshotted nor removed, and a
+    /// rollback would report success over it. For a migration's prechecks.
+    public func refuseBindMounts(project: String, volumes shortNames: [String]) throws(DockerOpsError) {
+        let summaries = try engine.decode(
+            [ContainerSummary].self, .get, "/containers/json",
+            query: [
+                "all": "1",
+                "filters": Engine.filters(["label": [connectwareCoreLabel, "\(ComposeLabel.project)=\(project)"]]),
+            ])
+        let volumes = try projectVolumes(project)
+        for short in shortNames {
+            let name = volumes.first { $0.shortName == short }?.name ?? "\(project)_\(short)"
+            for summary in summaries where summary.labels?[ComposeLabel.service] == short {
+                let mounts = summary.mounts ?? []
+                let binds = mounts.filter { $0.type == "bind" }
+                let volume = mounts.first { $0.type == "volume" && $0.name == name }
+                // No volume: the service's data is where its binds are. A volume: a bind
+                // inside it hides part of the data from the snapshot.
+                let inside = volume.flatMap { volume in
+                    binds.first { ($0.destination ?? "").hasPrefix((volume.destination ?? "/") + "/") }
+                }
+                if let bind = volume == nil ? binds.first : inside {
+                    throw .bindMountAtVolume(
+                        volume: name, container: summary.displayName, source: bind.source ?? "?",
+                        destination: bind.destination ?? "?")
+                }
+            }
+        }
+    }
+
+    /// Restores a volume from a verified snapshot into the volume, which must be unused and
+    /// empty; an absent volume is created with the driver, options and labels it had. `name`
+    /// may be the short name (`postgresql`) also once the volume is gone: the snapshot's
+    /// manifest says which volume it is. Files are written at the mount point or, where that
+    /// is not possible or the volume has driver options, through a helper container.
+    @discardableResult
+    public func restoreVolume(
+        _ name: String, from snapshot: String, project: String? = nil, access mode: VolumeAccess = .automatic
+    ) throws(DockerOpsError) -> SnapshotManifest {
+        let given = try Self.verifySnapshot(at: snapshot, volume: nil)
+        let existing = try restoreTarget(name, project: project)
+        let target = existing?.name ?? name
+        guard Self.names(target, project: project, as: given) else {
+            throw .snapshotNotVerified(volume: target, path: snapshot, reason: "it is a snapshot of \(given.volume)")
+        }
+        let manifest = given
+        var volume = existing
+        if let existing {
+            guard existing.usedBy.isEmpty else { throw .volumeInUse(volume: existing.name, containers: existing.usedBy) }
+        } else {
+            var request: [String: Any] = ["Name": manifest.volume, "Labels": manifest.labels]
+            if let driver = manifest.driver { request["Driver"] = driver }
+            if let options = manifest.options, !options.isEmpty { request["DriverOpts"] = options }
+            try engine.send(.post, "/volumes/create", json: request)
+            volume = try self.volume(manifest.volume)
+        }
+        guard let volume else { throw .noSuchVolume(manifest.volume) }
+        if try Self.readsAtMountpoint(volume, mode, writing: true) {
             return try restoreAtMountpoint(volume, from: snapshot, manifest: manifest)
         }
         return try restoreThroughHelper(volume, from: snapshot, manifest: manifest)
+    }
+
+    /// The volume `name` stands for, by its Docker name or its short name in the project;
+    /// nil when it is not there (gone, as it is after a removal).
+    private func restoreTarget(_ name: String, project: String?) throws(DockerOpsError) -> ProjectVolume? {
+        if let exact = try volume(name) { return exact }
+        let projectName = project ?? (try? discover())?.project
+        guard let projectName else { return nil }
+        return try projectVolumes(projectName).first { $0.shortName == name }
+    }
+
+    /// Whether `name` (a Docker name or a short one) names the volume the snapshot is of.
+    static func names(_ name: String, project: String?, as manifest: SnapshotManifest) -> Bool {
+        if manifest.volume == name { return true }
+        if manifest.labels[ComposeLabel.volume] == name {
+            return project == nil || manifest.labels[ComposeLabel.project] == project
+                || manifest.volume == "\(project ?? "")_\(name)"
+        }
+        if let project { return manifest.volume == "\(project)_\(name)" }
+        return manifest.volume.hasSuffix("_" + name)
+    }
+
+    /// Whether the volume's files are read (or written) at its mount point, else through a
+    /// helper container. A volume with driver options (a bind or NFS mount) has its files
+    /// only where the driver mounts them for a container: its mount point is empty while
+    /// Connectware is stopped, so it is never read there.
+    static func readsAtMountpoint(_ volume: ProjectVolume, _ mode: VolumeAccess, writing: Bool) throws(DockerOpsError)
+        -> Bool
+    {
+        let mountedByDriver = !(volume.options ?? [:]).isEmpty || volume.driver != "local"
+        let reachable = access(volume.mountpoint, writing ? R_OK | W_OK | X_OK : R_OK | X_OK) == 0
+        switch mode {
+        case .helperContainer: return false
+        case .automatic: return reachable && !mountedByDriver
+        case .mountpoint:
+            guard !mountedByDriver else {
+                throw .mountpointUnreachable(
+                    volume: volume.name, mountpoint: volume.mountpoint,
+                    message: "the volume has driver \(volume.driver) with options "
+                        + (volume.options ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                        .joined(separator: ",") + "; its files are seen only through a container that mounts it")
+            }
+            guard reachable else {
+                throw .mountpointUnreachable(
+                    volume: volume.name, mountpoint: volume.mountpoint, message: String(cString: strerror(errno)))
+            }
+            return true
+        }
+    }
+
+    /// What a volume holds now: entries, bytes of regular files, and its newest change
+    /// (modification or status change) with the entry it was seen on.
+    struct VolumeContents {
+        var entries = 0
+        var bytes: Int64 = 0
+        var newest: (entry: String, time: ChangeTime)?
+        /// Through a helper container only modification times in whole seconds are seen.
+        var wholeSeconds = false
+    }
+
+    func contentsNow(of volume: ProjectVolume) throws(DockerOpsError) -> VolumeContents {
+        if try Self.readsAtMountpoint(volume, .automatic, writing: false) {
+            var contents = VolumeContents()
+            Self.walk(Array(volume.mountpoint.utf8), shown: "", into: &contents)
+            return contents
+        }
+        let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
+        defer { helper.remove() }
+        let raw = temporaryTar("check")
+        defer { unlink(raw) }
+        try helper.download(to: raw)
+        let scan: ArchiveScan
+        do { scan = try scanArchive(raw) } catch {
+            throw .snapshotNotVerified(volume: volume.name, path: raw, reason: error.description)
+        }
+        var contents = VolumeContents(entries: scan.entries, bytes: scan.bytes, wholeSeconds: true)
+        if let newest = scan.newest {
+            contents.newest = (newest.entry, ChangeTime(seconds: newest.seconds, nanoseconds: 0))
+        }
+        return contents
+    }
+
+    /// lstat of every entry below `path` (names as bytes; symlinks are not followed).
+    private static func walk(_ path: [UInt8], shown: String, into contents: inout VolumeContents) {
+        var info = stat()
+        let status = (path + [0]).withUnsafeBufferPointer {
+            $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { lstat($0, &info) }
+        }
+        guard status == 0 else { return }
+        contents.entries += 1
+        if (info.st_mode & S_IFMT) == S_IFREG { contents.bytes += Int64(info.st_size) }
+        for time in [info.st_mtim, info.st_ctim] {
+            let seen = ChangeTime(seconds: Int64(time.tv_sec), nanoseconds: Int64(time.tv_nsec))
+            if contents.newest.map({ $0.time.precedes(seen, wholeSecondsOnly: false) }) ?? true {
+                contents.newest = (shown.isEmpty ? "/" : shown, seen)
+            }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        let directory = (path + [0]).withUnsafeBufferPointer {
+            $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { opendir($0) }
+        }
+        guard let directory else { return }
+        defer { closedir(directory) }
+        while let item = readdir(directory) {
+            let name = withUnsafePointer(to: item.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { pointer in
+                    Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+                }
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            walk(path + [0x2F] + name, shown: shown + "/" + String(decoding: name, as: UTF8.self), into: &contents)
+        }
+    }
+
+    static func snapshotHoldsFile(_ snapshot: String, named name: String) throws(DockerOpsError) -> Bool {
+        do {
+            return try scanArchive(snapshot, lookingFor: name).found
+        } catch {
+            throw .snapshotNotVerified(volume: "(any)", path: snapshot, reason: error.description)
+        }
+    }
+
+    /// The current tick of the clock the kernel stamps file times with (the coarse real-time
+    /// clock), taken once it has just advanced: every change before this moment carries an
+    /// earlier time, every change from now on this time or a later one.
+    static func changeClockTick() -> ChangeTime {
+        func now() -> timespec {
+            var time = timespec()
+            clock_gettime(CLOCK_REALTIME_COARSE, &time)
+            return time
+        }
+        let start = now()
+        var time = start
+        while time.tv_sec == start.tv_sec && time.tv_nsec == start.tv_nsec {
+            var pause = timespec(tv_sec: 0, tv_nsec: 500_000)
+            nanosleep(&pause, nil)
+            time = now()
+        }
+        return ChangeTime(seconds: Int64(time.tv_sec), nanoseconds: Int64(time.tv_nsec))
     }
 
     private func restoreAtMountpoint(_ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest)
@@ -387,5 +612,38 @@ extension ConnectwareHost {
         } catch {
             throw .restoreFailed(volume: volume, path: tar, message: "\(error)")
         }
+    }
+}
+
+/// A file time to the nanosecond, as the kernel stamps it, and as a snapshot's manifest
+/// writes it (`2026-11-30T07:15:00.123456789Z`).
+public struct ChangeTime: Sendable, Equatable {
+    public var seconds: Int64
+    public var nanoseconds: Int64
+
+    public init(seconds: Int64, nanoseconds: Int64) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public init?(text: String) {
+        guard text.hasSuffix("Z"), let dot = text.firstIndex(of: ".") else { return nil }
+        let fraction = text[text.index(after: dot)..<text.index(before: text.endIndex)]
+        let formatter = ISO8601DateFormatter()
+        guard fraction.count == 9, let nanoseconds = Int64(fraction),
+            let date = formatter.date(from: String(text[..<dot]) + "Z")
+        else { return nil }
+        self.init(seconds: Int64(date.timeIntervalSince1970), nanoseconds: nanoseconds)
+    }
+
+    public var text: String {
+        let whole = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let fraction = String(nanoseconds)
+        return whole.dropLast() + "." + String(repeating: "0", count: max(0, 9 - fraction.count)) + fraction + "Z"
+    }
+
+    /// Strictly earlier; with `wholeSecondsOnly`, not in a later second.
+    public func precedes(_ other: ChangeTime, wholeSecondsOnly: Bool) -> Bool {
+        wholeSecondsOnly ? seconds <= other.seconds : (seconds, nanoseconds) < (other.seconds, other.nanoseconds)
     }
 }

@@ -274,6 +274,10 @@ public struct RemoveVolumesStep: StepRunner {
                     throw DockerOpsError.snapshotNotVerified(
                         volume: name, path: recorded.path, reason: "it is not the snapshot the run recorded")
                 }
+                // Nothing written since the snapshot began, and PostgreSQL's data directory in it.
+                if let volume = installation.volume(named: name) {
+                    try host.checkSnapshotHolds(volume, manifest: manifest, snapshot: recorded.path)
+                }
             } catch {
                 throw .preconditionFailed(
                     position: context.position, kind: context.step.id,
@@ -394,7 +398,10 @@ public struct InstallStep: StepRunner {
                 guard try host.volumeExists(name),
                     let snapshot = journal.artifacts.first(where: { $0.kind == .volumeSnapshot && $0.detail == name })
                 else { continue }
-                try host.removeVolume(name, snapshot: snapshot.path, policy: policy)
+                // These volumes are the interrupted install's new ones, newer than the snapshot
+                // by nature; what they replaced is in the snapshot.
+                try host.removeVolume(
+                    name, snapshot: snapshot.path, policy: policy, acceptingChangesSinceSnapshot: true)
             }
         } catch {
             throw .stepFailed(

@@ -45,6 +45,20 @@ extension DockerOpsError: OperatorFacing {
             return Failure(
                 message: description, hint: "take one with: cwmigrate volumes snapshot VOLUME --output FILE",
                 exitCode: ExitStatus.noInput)
+        case .snapshotOutdated:
+            return Failure(
+                message: description,
+                hint: "take a new snapshot now (Connectware stopped), or give --force to remove the volume anyway",
+                exitCode: ExitStatus.dataError)
+        case .notAPostgreSQLSnapshot:
+            return Failure(
+                message: description, hint: "snapshot the volume again, through a container if it has driver options",
+                exitCode: ExitStatus.dataError)
+        case .bindMountAtVolume:
+            return Failure(
+                message: description,
+                hint: "cwmigrate moves named volumes only; back that directory up and migrate by hand",
+                exitCode: ExitStatus.config)
         case .snapshotNotVerified:
             return Failure(
                 message: description, hint: "do not rely on this file; take a new snapshot",

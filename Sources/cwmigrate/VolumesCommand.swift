@@ -133,8 +133,8 @@ struct VolumesCommand: ParsableCommand {
                 let host = try ConnectwareHost()
                 let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
                 try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
-                let manifest = try host.restoreVolume(name, from: snapshot, access: access)
-                terminal.out("restored:  \(name) from \(snapshot)")
+                let manifest = try host.restoreVolume(volume, from: snapshot, project: docker.project, access: access)
+                terminal.out("restored:  \(manifest.volume) from \(snapshot)")
                 terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
                 return ExitStatus.ok
             }
@@ -147,7 +147,9 @@ struct VolumesCommand: ParsableCommand {
             discussion: """
                 Refused unless the volume is in the removable set (postgresql and service-manager \
                 unless --removable says otherwise; never certs), no container uses it, and \
-                --snapshot names a snapshot of it that verifies.
+                --snapshot names a snapshot of it that verifies, nothing in the volume changed \
+                after the snapshot began (unless --force), and a snapshot of postgresql holds a \
+                PostgreSQL data directory (PG_VERSION).
                 """)
 
         @OptionGroup var docker: DockerOptions
@@ -164,13 +166,17 @@ struct VolumesCommand: ParsableCommand {
         @Flag(help: "Do not ask; required when not on a terminal.")
         var yes = false
 
+        @Flag(help: "Remove the volume even if it changed after the snapshot began.")
+        var force = false
+
         func run() throws {
             try guarded { terminal in
                 let host = try ConnectwareHost()
                 let target = try host.findVolume(volume, project: docker.project)
                 try confirm("Remove volume \(target.name)?", yes: yes, terminal: terminal)
                 let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
-                try host.removeVolume(target.name, snapshot: snapshot, policy: policy)
+                try host.removeVolume(
+                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
                 terminal.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
                 return ExitStatus.ok
             }
