@@ -1,5 +1,6 @@
 import Foundation
 import Planner
+import SafeFiles
 
 /// How to install one Connectware version into a compose project.
 public struct InstallRequest: Sendable {
@@ -172,14 +173,17 @@ extension ConnectwareHost {
             }
             let old = Self.composeImages(in: text).first?.tag ?? "previous"
             let keep = composeFile + ".before-\(request.version)-from-\(old)"
-            if access(keep, F_OK) != 0 { _ = FileManager.default.createFile(atPath: keep, contents: Data(text.utf8)) }
-            let updated = Data(Self.retargetCompose(text, to: request.version).utf8)
-            let temporary = composeFile + ".part"
-            guard FileManager.default.createFile(atPath: temporary, contents: updated),
-                rename(temporary, composeFile) == 0
-            else {
-                throw .programFailed(
-                    command: "writing \(composeFile)", status: 1, output: String(cString: strerror(errno)))
+            var info = stat()
+            let mode = stat(composeFile, &info) == 0 ? info.st_mode & 0o777 : 0o644
+            do {
+                if access(keep, F_OK) != 0 {
+                    try OutputFile.write(Array(text.utf8), to: keep, mode: mode, replacing: false)
+                }
+                try OutputFile.write(
+                    Array(Self.retargetCompose(text, to: request.version).utf8), to: composeFile, mode: mode,
+                    replacing: true)
+            } catch {
+                throw .programFailed(command: "writing \(error.path)", status: 1, output: error.reason)
             }
         }
         try start(project: request.project, directory: request.directory)
@@ -193,12 +197,10 @@ extension ConnectwareHost {
         if lines.last == "" { lines.removeLast() }
         lines.removeAll { $0.hasPrefix(key + "=") }
         lines.append("\(key)=\(value)")
-        let temporary = path + ".part"
-        guard
-            FileManager.default.createFile(
-                atPath: temporary, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
-                attributes: [.posixPermissions: 0o600]),
-            rename(temporary, path) == 0
-        else { throw .programFailed(command: "writing \(path)", status: 1, output: String(cString: strerror(errno))) }
+        do {
+            try OutputFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600, replacing: true)
+        } catch {
+            throw .programFailed(command: "writing \(path)", status: 1, output: error.reason)
+        }
     }
 }

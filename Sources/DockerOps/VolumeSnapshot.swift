@@ -586,11 +586,15 @@ extension ConnectwareHost {
         let upload = temporaryTar("restore")
         defer { unlink(upload) }
         do {
-            let writer = try ArchiveWriter(creating: URL(fileURLWithPath: upload), compression: .none)
+            let file = try OutputFile.create(upload, mode: 0o600, replacing: false)
+            let writer = try ArchiveWriter(descriptor: file.descriptor, path: upload, compression: .none)
             _ = try writer.addEntries(fromArchive: snapshot, renaming: SnapshotManifest.dataPrefix, to: inside)
             try writer.close()
+            try file.commit()
+        } catch let error as OutputFileError {
+            throw Self.snapshotError(error)
         } catch {
-            throw .restoreFailed(volume: name, path: snapshot, message: error.description)
+            throw .restoreFailed(volume: name, path: snapshot, message: "\(error)")
         }
         try helper.upload(upload)
         unlink(current)
