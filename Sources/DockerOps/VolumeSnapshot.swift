@@ -312,15 +312,25 @@ extension ConnectwareHost {
     public func checkSnapshotHolds(
         _ volume: ProjectVolume, manifest: SnapshotManifest, snapshot: String, acceptingChanges: Bool = false
     ) throws(DockerOpsError) {
-        let now = try contentsNow(of: volume)
+        // Read once, and only when needed: through a helper container it is a full copy.
+        var seen: VolumeContents?
+        func now() throws(DockerOpsError) -> VolumeContents {
+            if let seen { return seen }
+            let contents = try contentsNow(of: volume)
+            seen = contents
+            return contents
+        }
         if VolumePolicy.isPostgreSQL(volume) {
             let holdsData = try Self.snapshotHoldsFile(snapshot, named: SnapshotManifest.dataPrefix + "/PG_VERSION")
             // An empty volume (an install that never began) loses nothing.
-            guard holdsData || (manifest.entries <= 1 && now.entries <= 1) else {
+            var empty = false
+            if !holdsData, manifest.entries <= 1 { empty = try now().entries <= 1 }
+            guard holdsData || empty else {
                 throw .notAPostgreSQLSnapshot(volume: volume.name, path: snapshot)
             }
         }
         guard !acceptingChanges else { return }
+        let now = try now()
         guard let startedAt = manifest.startedAt.flatMap(ChangeTime.init(text:)) else {
             throw .snapshotOutdated(
                 volume: volume.name, path: snapshot,

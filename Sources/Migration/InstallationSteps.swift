@@ -167,6 +167,10 @@ public struct SnapshotVolumesStep: StepRunner {
                 reason: "containers still run, a snapshot would not be consistent: "
                     + running.map(\.name).joined(separator: ", "))
         }
+        // Data kept in a host directory would be neither copied nor removed ("nothing to copy").
+        do { try host.refuseBindMounts(project: target.project, volumes: context.journal.plan.volumes) } catch {
+            throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
         let names = Set(installation.volumes.map(\.name))
         guard context.journal.plan.volumes.contains(where: { names.contains(target.volumeName($0)) }) else {
             throw .preconditionFailed(

@@ -145,7 +145,7 @@ struct RunbookCommand: ParsableCommand {
         try guarded { terminal in
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
-            try checkOutput(reading: [backup])
+            try checkOutput(reading: backup)
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
@@ -232,9 +232,9 @@ struct RunbookCommand: ParsableCommand {
     }
 
     /// The output's checks, before the backup (which may be large) is read.
-    private func checkOutput(reading backup: [String]) throws {
+    private func checkOutput(reading backup: String) throws {
         guard let output else { return }
-        let read = backup.flatMap(inputs)
+        let read = inputs(backup)
         if format == .ansible {
             var info = stat()
             guard output != "-" else { throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory") }
