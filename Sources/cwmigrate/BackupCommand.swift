@@ -14,7 +14,8 @@ struct BackupCommand: ParsableCommand {
             The file is written as FILE.part, synced and renamed when complete (mode 0600: a \
             backup holds user data and password hashes), then read to its end like \
             `inspect --verify`. A file that does not verify is renamed FILE.unverified.
-            --output is checked before the server is asked: an existing file needs --force;
+
+            --output is checked before the server is asked: an existing file needs --force; \
             a directory, a device, a FIFO, a socket, '-' or a missing directory is refused.
             """)
 
