@@ -33,7 +33,8 @@ extension ArchiveWriter {
         let block = UnsafeMutableRawPointer.allocate(byteCount: Self.archiveWriterBlockSize, alignment: 64)
         defer { block.deallocate() }
         try addNode(
-            source: Array(directory.utf8), name: Array((prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix).utf8),
+            source: Array(directory.utf8),
+            name: Array((prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix).utf8),
             totals: &totals, links: &links, block: block)
         return totals
     }
@@ -98,7 +99,8 @@ extension ArchiveWriter {
         }
         guard archive_write_header(archive, entry) == ARCHIVE_OK else {
             throw .cannotWriteEntry(
-                archive: path, entry: String(decoding: name, as: UTF8.self), message: Self.archiveWriterMessage(archive))
+                archive: path, entry: String(decoding: name, as: UTF8.self), message: Self.archiveWriterMessage(archive)
+            )
         }
         totals.entries += 1
 
@@ -141,7 +143,11 @@ extension ArchiveWriter {
         var names: [[UInt8]] = []
         while let item = readdir(handle) {
             let name = withUnsafePointer(to: item.pointee.d_name) {
-                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) {
+                    Array(
+                        UnsafeBufferPointer(
+                            start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))))
+                }
             }
             if name != [0x2E] && name != [0x2E, 0x2E] { names.append(name) }
         }

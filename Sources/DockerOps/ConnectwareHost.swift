@@ -103,7 +103,8 @@ public final class ConnectwareHost {
                 ?? (volume.name.hasPrefix(prefix) ? String(volume.name.dropFirst(prefix.count)) : volume.name)
             return ProjectVolume(
                 name: volume.name, shortName: shortName, driver: volume.driver ?? "local",
-                options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [],
+                options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "",
+                labels: labels, usedBy: users[volume.name] ?? [],
                 sizeBytes: sizes[volume.name])
         }.sorted { $0.name < $1.name }
     }
@@ -128,7 +129,8 @@ public final class ConnectwareHost {
         let labels = volume.labels ?? [:]
         return ProjectVolume(
             name: volume.name, shortName: labels[ComposeLabel.volume] ?? volume.name, driver: volume.driver ?? "local",
-            options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "", labels: labels, usedBy: users[volume.name] ?? [], sizeBytes: nil)
+            options: volume.options.flatMap { $0.isEmpty ? nil : $0 }, mountpoint: volume.mountpoint ?? "",
+            labels: labels, usedBy: users[volume.name] ?? [], sizeBytes: nil)
     }
 
     // MARK: - Stopping and starting
@@ -181,7 +183,10 @@ public final class ConnectwareHost {
         var removed: [String] = []
         let byService = Dictionary(grouping: installation.containers, by: \.service)
         for (_, containers) in byService where containers.count > 1 {
-            let canonical = [installation.project + "_" + containers[0].service + "_1", installation.project + "-" + containers[0].service + "-1"]
+            let canonical = [
+                installation.project + "_" + containers[0].service + "_1",
+                installation.project + "-" + containers[0].service + "-1",
+            ]
             let keep =
                 containers.first(where: \.isRunning) ?? containers.first { canonical.contains($0.name) }
                 ?? containers.first

@@ -198,7 +198,8 @@ extension ConnectwareHost {
         lines.removeAll { $0.hasPrefix(key + "=") }
         lines.append("\(key)=\(value)")
         do {
-            try OutputFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600, replacing: true)
+            try OutputFile.write(
+                Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600, replacing: true)
         } catch {
             throw .programFailed(command: "writing \(path)", status: 1, output: error.reason)
         }

@@ -304,7 +304,8 @@ extension ConnectwareHost {
         }
         guard volume.usedBy.isEmpty else { throw .volumeInUse(volume: name, containers: volume.usedBy) }
         let manifest = try Self.verifySnapshot(at: snapshot, volume: volume.name)
-        try checkSnapshotHolds(volume, manifest: manifest, snapshot: snapshot, acceptingChanges: acceptingChangesSinceSnapshot)
+        try checkSnapshotHolds(
+            volume, manifest: manifest, snapshot: snapshot, acceptingChanges: acceptingChangesSinceSnapshot)
         try engine.send(.delete, "/volumes/\(volume.name)")
     }
 
@@ -334,7 +335,9 @@ extension ConnectwareHost {
         guard let startedAt = manifest.startedAt.flatMap(ChangeTime.init(text:)) else {
             throw .snapshotOutdated(
                 volume: volume.name, path: snapshot,
-                reason: "it does not record when it was taken (made by an older cwmigrate), so a later change cannot be ruled out")
+                reason:
+                    "it does not record when it was taken (made by an older cwmigrate), so a later change cannot be ruled out"
+            )
         }
         // Through a helper container times are whole seconds: a change in the second the
         // snapshot began counts as before it, and the counts below catch what it hides.
@@ -346,7 +349,9 @@ extension ConnectwareHost {
         if now.wholeSeconds, now.entries != manifest.entries || now.bytes != manifest.bytes {
             throw .snapshotOutdated(
                 volume: volume.name, path: snapshot,
-                reason: "the volume holds \(now.entries) entries and \(now.bytes) bytes; the snapshot \(manifest.entries) and \(manifest.bytes)")
+                reason:
+                    "the volume holds \(now.entries) entries and \(now.bytes) bytes; the snapshot \(manifest.entries) and \(manifest.bytes)"
+            )
         }
     }
 
@@ -401,7 +406,9 @@ extension ConnectwareHost {
         let manifest = given
         var volume = existing
         if let existing {
-            guard existing.usedBy.isEmpty else { throw .volumeInUse(volume: existing.name, containers: existing.usedBy) }
+            guard existing.usedBy.isEmpty else {
+                throw .volumeInUse(volume: existing.name, containers: existing.usedBy)
+            }
         } else {
             var request: [String: Any] = ["Name": manifest.volume, "Labels": manifest.labels]
             if let driver = manifest.driver { request["Driver"] = driver }
@@ -613,7 +620,8 @@ extension ConnectwareHost {
         guard written == manifest.entries else {
             throw .restoreFailed(
                 volume: name, path: snapshot,
-                message: "the volume holds \(written) entries after the restore; the snapshot holds \(manifest.entries)")
+                message: "the volume holds \(written) entries after the restore; the snapshot holds \(manifest.entries)"
+            )
         }
         return manifest
     }

@@ -151,7 +151,8 @@ public enum OutputFile {
         var info = stat()
         if lstat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw .unusableDirectory(path: path, directory: path, reason: "is not a directory (a symlink is not followed)")
+                throw .unusableDirectory(
+                    path: path, directory: path, reason: "is not a directory (a symlink is not followed)")
             }
             return
         }
@@ -189,7 +190,8 @@ public enum OutputFile {
         var info = stat()
         guard stat(directory, &info) == 0 else {
             throw .unusableDirectory(
-                path: path, directory: directory, reason: errno == ENOENT ? "does not exist" : String(cString: strerror(errno)))
+                path: path, directory: directory,
+                reason: errno == ENOENT ? "does not exist" : String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw .unusableDirectory(path: path, directory: directory, reason: "is not a directory")
@@ -244,11 +246,14 @@ public final class PendingFile {
     public func commit() throws(OutputFileError) {
         guard !isDone else { throw .cannotWrite(path: path, reason: "it was already put in place or discarded") }
         defer { if !isDone { discard() } }
-        func failure(_ at: String) -> OutputFileError { .cannotWrite(path: at, reason: String(cString: strerror(errno))) }
+        func failure(_ at: String) -> OutputFileError {
+            .cannotWrite(path: at, reason: String(cString: strerror(errno)))
+        }
         guard fsync(descriptor) == 0 else { throw failure(temporaryPath) }
         var written = stat()
         var named = stat()
-        guard fstat(descriptor, &written) == 0, fstatat(directory, temporaryPath, &named, AT_SYMLINK_NOFOLLOW) == 0, written.st_dev == named.st_dev,
+        guard fstat(descriptor, &written) == 0, fstatat(directory, temporaryPath, &named, AT_SYMLINK_NOFOLLOW) == 0,
+            written.st_dev == named.st_dev,
             written.st_ino == named.st_ino
         else { throw .cannotWrite(path: temporaryPath, reason: "it was replaced while it was written") }
         isOpen = false

@@ -35,7 +35,8 @@ struct BackupCommand: ParsableCommand {
             // Checked before the server is asked for a backup, which may take long.
             let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
             if let output {
-                try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
+                try OutputFile.check(
+                    output, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
             } else {
                 try OutputFile.checkDirectory(of: "./" + Self.defaultFileName(for: .init()))
             }

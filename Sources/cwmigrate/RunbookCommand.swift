@@ -237,7 +237,9 @@ struct RunbookCommand: ParsableCommand {
         let read = inputs(backup)
         if format == .ansible {
             var info = stat()
-            guard output != "-" else { throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory") }
+            guard output != "-" else {
+                throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory")
+            }
             if lstat(output, &info) == 0 {
                 guard (info.st_mode & S_IFMT) == S_IFDIR else {
                     throw OutputFileError.unusableDirectory(

@@ -209,7 +209,8 @@ struct FileSafetyCLITests {
         defer { scene.stop() }
         let result = try scene.cwmigrate(["backup", "--output", "missing/out.tgz"])
         #expect(result.status == 73, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("error: cannot write missing/out.tgz: missing does not exist"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("error: cannot write missing/out.tgz: missing does not exist"), "\(result.stderr)")
         #expect(try !scene.serverTookABackup)
     }
 
@@ -229,7 +230,8 @@ struct FileSafetyCLITests {
         defer { scene.stop() }
         let dash = try scene.cwmigrate(["backup", "--output", "-"])
         #expect(dash.status == 64, "\(dash.stderr)")
-        #expect(dash.stderr.hasPrefix("error: '-' (standard output): a backup archive cannot be written"), "\(dash.stderr)")
+        #expect(
+            dash.stderr.hasPrefix("error: '-' (standard output): a backup archive cannot be written"), "\(dash.stderr)")
         #expect(!lexists(scene.path("-")))
         let device = try scene.cwmigrate(["backup", "--output", "/dev/full", "--force"])
         #expect(device.status == 73, "\(device.stderr)")

@@ -112,7 +112,9 @@ struct OutputCLITests {
         let result = try scene.cwmigrate(
             ["runbook", "--backup", "junk.tgz", "--running", "1.8.0", "--output", "missing/runbook.md"])
         #expect(result.status == 73, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("error: cannot write missing/runbook.md: missing does not exist"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("error: cannot write missing/runbook.md: missing does not exist"),
+            "\(result.stderr)")
     }
 
     @Test func anAnsibleDirectoryWithAPlaybookInItNeedsForce() throws {
@@ -133,7 +135,9 @@ struct OutputCLITests {
         let scene = try Scene()
         mkdir(scene.path("volume"), 0o755)
         mkfifo(scene.path("fifo"), 0o600)
-        let fifo = try scene.cwmigrate(["volumes", "snapshot", "postgresql", "--directory", "volume", "--output", "fifo"])
+        let fifo = try scene.cwmigrate([
+            "volumes", "snapshot", "postgresql", "--directory", "volume", "--output", "fifo",
+        ])
         #expect(fifo.status == 73, "\(fifo.stderr)")
         #expect(fifo.stderr.hasPrefix("error: "), "\(fifo.stderr)")
         #expect(fifo.stderr.contains("fifo"), "\(fifo.stderr)")

@@ -39,7 +39,9 @@ struct SnapshotNamesCLITests {
         #expect(result.stdout.contains("files:     2 files, 2 directories, 1 symlinks"), "\(result.stdout)")
         try TestSupport.shell(
             "LC_ALL=C bsdtar -x --numeric-owner -p -f snap.tar.zst -C out", in: root)
-        #expect(try Self.tree(root.appendingPathComponent("out/volume").path) == Self.tree(root.appendingPathComponent("src").path))
+        #expect(
+            try Self.tree(root.appendingPathComponent("out/volume").path)
+                == Self.tree(root.appendingPathComponent("src").path))
         let names = try TestSupport.shell("cd out/volume && find . | LC_ALL=C sort | od -An -c", in: root).stdout
         #expect(names.contains("377 376"), "\(names)")
     }

@@ -69,7 +69,8 @@ struct VolumeSafetyTests {
             try host.stop(installation, timeout: 10)
             let directory = try TestSupport.temporaryDirectory("cwmigrate-short")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let snapshot = try cwmigrate(["volumes", "snapshot", "service-manager", "--output", "sm.zst"], in: directory)
+            let snapshot = try cwmigrate(
+                ["volumes", "snapshot", "service-manager", "--output", "sm.zst"], in: directory)
             #expect(snapshot.status == 0, "\(snapshot.stderr)")
             try host.removeContainers(installation)
             defer { try? lab.startAgain(host) }
@@ -78,7 +79,8 @@ struct VolumeSafetyTests {
                 in: directory)
             #expect(removed.status == 0, "\(removed.stderr)")
             #expect(try lab.volumeExists(name) == false)
-            let restored = try cwmigrate(["volumes", "restore", "service-manager", "--from", "sm.zst", "--yes"], in: directory)
+            let restored = try cwmigrate(
+                ["volumes", "restore", "service-manager", "--from", "sm.zst", "--yes"], in: directory)
             #expect(restored.status == 0, "\(restored.stderr)")
             #expect(restored.stdout.hasPrefix("restored:  \(name) from sm.zst"), "\(restored.stdout)")
             #expect(try Lab.treeDigest(lab.mountpoint(name)) == digest)
@@ -98,11 +100,14 @@ struct VolumeSafetyTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             try host.snapshotVolume(name, to: directory.path + "/sm.zst", connectwareVersion: nil)
             try TestSupport.shell("printf 'written after' > '\(try lab.mountpoint(name))/later.txt'")
-            let remove = ["volumes", "remove", "service-manager", "--project", lab.project, "--snapshot", "sm.zst", "--yes"]
+            let remove = [
+                "volumes", "remove", "service-manager", "--project", lab.project, "--snapshot", "sm.zst", "--yes",
+            ]
             let refused = try cwmigrate(remove, in: directory)
             #expect(refused.status == 65, "\(refused.stderr)")
             #expect(
-                refused.stderr.hasPrefix("error: sm.zst is older than what volume \(name) holds now: /later.txt changed at"),
+                refused.stderr.hasPrefix(
+                    "error: sm.zst is older than what volume \(name) holds now: /later.txt changed at"),
                 "\(refused.stderr)")
             #expect(refused.stderr.contains("hint: take a new snapshot now"), "\(refused.stderr)")
             #expect(try lab.volumeExists(name))
@@ -132,12 +137,14 @@ struct VolumeSafetyTests {
             let source = lab.directory + "/bind-source-\(UUID().uuidString.prefix(6))"
             let name = "bindcheck_service-manager"
             try TestSupport.shell(
-                "mkdir -p '\(source)/sub' && printf 'kept elsewhere' > '\(source)/sub/data.txt' && printf 'PG' > '\(source)/top'")
+                "mkdir -p '\(source)/sub' && printf 'kept elsewhere' > '\(source)/sub/data.txt' && printf 'PG' > '\(source)/top'"
+            )
             defer { _ = try? TestSupport.shell("rm -rf '\(source)'") }
             _ = try docker(
                 lab,
                 "volume create --driver local -o type=none -o o=bind -o device='\(source)' "
-                    + "--label com.docker.compose.project=bindcheck --label com.docker.compose.volume=service-manager \(name)")
+                    + "--label com.docker.compose.project=bindcheck --label com.docker.compose.volume=service-manager \(name)"
+            )
             defer { _ = try? docker(lab, "volume rm -f \(name)") }
             let digest = try Lab.treeDigest(source)
             let file = try TestSupport.temporaryDirectory("cwmigrate-bind").appendingPathComponent("b.zst").path
@@ -166,7 +173,8 @@ struct VolumeSafetyTests {
             let name = "pgcheck_postgresql"
             _ = try docker(
                 lab,
-                "volume create --label com.docker.compose.project=pgcheck --label com.docker.compose.volume=postgresql \(name)")
+                "volume create --label com.docker.compose.project=pgcheck --label com.docker.compose.volume=postgresql \(name)"
+            )
             defer { _ = try? docker(lab, "volume rm -f \(name)") }
             try TestSupport.shell("printf 'not a database' > '\(try lab.mountpoint(name))/notes.txt'")
             let file = try TestSupport.temporaryDirectory("cwmigrate-pg").appendingPathComponent("pg.zst").path
@@ -195,7 +203,8 @@ struct VolumeSafetyTests {
             _ = try docker(
                 lab,
                 "create --name \(container) --label io.cybus.connectware=core --label com.docker.compose.project=bindproj "
-                    + "--label com.docker.compose.service=postgresql -v '\(source)':/var/lib/postgresql/data '\(image)' true")
+                    + "--label com.docker.compose.service=postgresql -v '\(source)':/var/lib/postgresql/data '\(image)' true"
+            )
             defer { _ = try? docker(lab, "rm -f \(container)") }
             #expect(
                 throws: DockerOpsError.bindMountAtVolume(

@@ -124,10 +124,16 @@ struct OutputFileTests {
     @Test func aMissingDirectoryIsRefusedByTheCheckAlone() throws {
         let scene = try Scene()
         let output = scene.path("missing/out.md")
-        #expect(throws: OutputFileError.unusableDirectory(path: output, directory: scene.path("missing"), reason: "does not exist")) {
+        #expect(
+            throws: OutputFileError.unusableDirectory(
+                path: output, directory: scene.path("missing"), reason: "does not exist")
+        ) {
             try OutputFile.check(output, replacing: true)
         }
-        #expect(throws: OutputFileError.unusableDirectory(path: scene.path("victim/x"), directory: scene.victim, reason: "is not a directory")) {
+        #expect(
+            throws: OutputFileError.unusableDirectory(
+                path: scene.path("victim/x"), directory: scene.victim, reason: "is not a directory")
+        ) {
             try OutputFile.check(scene.path("victim/x"), replacing: true)
         }
     }
