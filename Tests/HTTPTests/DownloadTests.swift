@@ -105,10 +105,11 @@ import Testing
         #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == pattern(10))
     }
 
+    /// Refused before the request is sent, naming the file asked for and what is wrong.
     @Test func anUnwritableDirectoryIsAFileError() throws {
         let server = try TestServer()
         let path = "/nonexistent-dir/backup.tgz"
-        #expect(throws: HTTPError.file(path: path + ".part", message: "No such file or directory")) {
+        #expect(throws: HTTPError.file(path: path, message: "/nonexistent-dir does not exist")) {
             try HTTPClient().download(HTTPRequest(.get, server.url("/bytes/10")), to: path)
         }
     }
