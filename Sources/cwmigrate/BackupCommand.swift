@@ -21,7 +21,10 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Where to save the backup (default: connectware-<id>.tgz here, ':' replaced by '-').")
+    @Option(
+        name: [.customShort("o"), .long],
+        help: "Where to save the backup (default: connectware-<id>.tgz here, ':' replaced by '-').",
+        completion: .file())
     var output: String?
 
     @Flag(help: "Replace an existing file at --output.")

@@ -15,7 +15,7 @@ struct Inspect: ParsableCommand {
             version evidence disagrees or is missing; 66 the file is missing or unreadable.
             """)
 
-    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).")
+    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String
 
     @Flag(help: "Read the whole archive to the end and compute its SHA-256.")

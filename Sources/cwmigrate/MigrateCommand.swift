@@ -31,10 +31,10 @@ struct MigrateCommand: ParsableCommand {
             lock; 77 credentials refused.
             """)
 
-    @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).")
+    @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
 
-    @Flag(help: "Run unattended: do not ask before the steps that change the installation.")
+    @Flag(name: [.customShort("y"), .long], help: "Run unattended: do not ask before the steps that change the installation.")
     var yes = false
 
     @Option(
@@ -82,13 +82,13 @@ struct MigrateCommand: ParsableCommand {
             valueName: "dir"))
     var installerDirectory: String?
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
     @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
     var noExampleData = false
 
-    @Option(help: "A playbook file to use instead of the bundled docker-compose one.")
+    @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
 
     @Option(

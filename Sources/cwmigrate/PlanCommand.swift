@@ -16,7 +16,7 @@ struct PlanCommand: ParsableCommand {
             compat or playbook file or backup name, 66 a missing file.
             """)
 
-    @Option(help: "The backup archive (.tgz) to restore.")
+    @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
 
     @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
@@ -36,16 +36,17 @@ struct PlanCommand: ParsableCommand {
     )
     var installation: InstallationKind?
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
     @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
     var noExampleData = false
 
-    @Option(help: "A playbook file to use instead of the bundled one for the installation.")
+    @Option(help: "A playbook file to use instead of the bundled one for the installation.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
+        completion: .directory)
     var playbooks: String?
 
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")

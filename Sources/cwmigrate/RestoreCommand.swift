@@ -19,7 +19,7 @@ struct RestoreCommand: ParsableCommand {
             A restore replaces Connectware's database: off a terminal it needs --yes.
             """)
 
-    @Argument(help: "The backup file (.tgz).")
+    @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String
 
     @OptionGroup var connection: ConnectionOptions
@@ -30,16 +30,17 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("precheck-only"), help: "Check everything, upload nothing.")
     var precheckOnly = false
 
-    @Flag(help: "Do not ask before replacing Connectware's data.")
+    @Flag(name: [.customShort("y"), .long], help: "Do not ask before replacing Connectware's data.")
     var yes = false
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
     @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
     var noExampleData = false
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
+        completion: .directory)
     var playbooks: String?
 
     func validate() throws {

@@ -29,7 +29,7 @@ struct RollbackCommand: ParsableCommand {
     @Argument(help: "The run's id, as `cwmigrate runs` lists it (default: the newest unfinished run).")
     var id: String?
 
-    @Flag(help: "Do not ask before changing the installation.")
+    @Flag(name: [.customShort("y"), .long], help: "Do not ask before changing the installation.")
     var yes = false
 
     @OptionGroup var state: StateDirectoryOption

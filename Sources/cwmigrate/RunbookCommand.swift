@@ -29,7 +29,7 @@ struct RunbookCommand: ParsableCommand {
             66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
             """)
 
-    @Option(help: "The backup archive (.tgz) to restore.")
+    @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String
 
     @Option(
@@ -46,26 +46,30 @@ struct RunbookCommand: ParsableCommand {
     var format: RunbookFormat = .markdown
 
     @Option(
+        name: .shortAndLong,
         help: ArgumentHelp(
-            "Write here (for ansible: a directory) instead of stdout; '-' is stdout.", valueName: "path"))
+            "Write here (for ansible: a directory) instead of stdout; '-' is stdout.", valueName: "path"),
+        completion: .file())
     var output: String?
 
     @Flag(help: "Replace existing files at --output (for ansible: the files it writes in the directory).")
     var force = false
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).")
+    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
     @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
     var noExampleData = false
 
-    @Option(help: "A playbook file to use instead of the bundled one; its names count as known.")
+    @Option(help: "A playbook file to use instead of the bundled one; its names count as known.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"))
+    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
+        completion: .directory)
     var playbooks: String?
 
-    @Option(help: ArgumentHelp("Runbook templates to use instead of playbooks/runbook.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Runbook templates to use instead of playbooks/runbook.", valueName: "dir"),
+        completion: .directory)
     var templates: String?
 
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")

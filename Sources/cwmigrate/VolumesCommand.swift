@@ -62,7 +62,7 @@ struct VolumesCommand: ParsableCommand {
 
         @Option(
             name: .shortAndLong,
-            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"))
+            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"), completion: .file())
         var output: String
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
@@ -119,13 +119,13 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"))
+        @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"), completion: .file())
         var snapshot: String
 
         @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
         var access: VolumeAccess = .automatic
 
-        @Flag(help: "Do not ask; required when not on a terminal.")
+        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
         var yes = false
 
         func run() throws {
@@ -157,13 +157,14 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @Option(help: ArgumentHelp("The verified snapshot of this volume.", valueName: "file"))
+        @Option(help: ArgumentHelp("The verified snapshot of this volume.", valueName: "file"),
+            completion: .file())
         var snapshot: String
 
         @Option(help: ArgumentHelp("The removable volumes, comma-separated.", valueName: "names"))
         var removable = "postgresql,service-manager"
 
-        @Flag(help: "Do not ask; required when not on a terminal.")
+        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
         var yes = false
 
         @Flag(help: "Remove the volume even if it changed after the snapshot began.")

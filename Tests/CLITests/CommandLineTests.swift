@@ -94,6 +94,47 @@ struct CommandLineTests {
         }
     }
 
+    /// Asks the bash completion script cwmigrate generates for the words that complete `line`,
+    /// in a directory holding a backup, a text file and a folder.
+    private func bashCompletions(_ words: [String]) throws -> [String] {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = try run(["--generate-completion-script", "bash"])
+        try script.stdout.write(to: directory.appendingPathComponent("cwmigrate.bash"), atomically: true, encoding: .utf8)
+        for name in ["backup-1.0.73.tgz", "notes.txt", "compat.yml"] {
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data())
+        }
+        let quoted = words.map { "'\($0)'" }.joined(separator: " ")
+        let result = try TestSupport.shell(
+            """
+            source ./cwmigrate.bash
+            COMP_WORDS=(\(quoted) ''); COMP_CWORD=\(words.count)
+            COMP_LINE='\(words.joined(separator: " ")) '; COMP_POINT=${#COMP_LINE}
+            _cwmigrate cwmigrate '' '\(words.last ?? "")'
+            printf '%s\\n' "${COMPREPLY[@]}"
+            """, in: directory)
+        return result.stdout.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test("completion offers backup archives for inspect FILE and --backup, and YAML files for --compat")
+    func completionOffersFiles() throws {
+        #expect(try bashCompletions(["cwmigrate", "inspect"]) == ["backup-1.0.73.tgz"])
+        #expect(try bashCompletions(["cwmigrate", "plan", "--backup"]) == ["backup-1.0.73.tgz"])
+        #expect(try bashCompletions(["cwmigrate", "runbook", "--compat"]) == ["compat.yml"])
+    }
+
+    @Test("-y and -o are the short forms of --yes and --output")
+    func shortFlags() throws {
+        for command in [["migrate"], ["restore"], ["rollback"], ["volumes", "restore"], ["volumes", "remove"]] {
+            let help = try run(["help"] + command)
+            #expect(help.stdout.contains("-y, --yes"), "cwmigrate \(command.joined(separator: " ")) has no -y")
+        }
+        for command in [["backup"], ["runbook"], ["volumes", "snapshot"]] {
+            let help = try run(["help"] + command)
+            #expect(help.stdout.contains("-o, --output"), "cwmigrate \(command.joined(separator: " ")) has no -o")
+        }
+    }
+
     @Test("a host name that does not resolve is named as curl names it, not as a bad libcurl argument")
     func unresolvableHost() throws {
         // A private resolver on loopback with nothing behind it, in a mount namespace of the test's
