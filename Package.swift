@@ -32,11 +32,15 @@ let package = Package(
 
         // The bottom floor: the one way any target writes a file.
         .target(name: "SafeFiles"),
+        // The ground floor: progress reporting and byte formatting, for HTTP and ArchiveInspect alike.
+        .target(name: "Vocabulary"),
         .target(name: "Planner", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(
             name: "ArchiveInspect",
-            dependencies: ["CArchive", "CCrypto", "Planner", "SafeFiles", .product(name: "Yams", package: "Yams")]),
-        .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles"]),
+            dependencies: [
+                "CArchive", "CCrypto", "Planner", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+            ]),
+        .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
         .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles"]),
         .target(

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
@@ -119,6 +120,7 @@ extension ArchiveWriter {
                         archive: path, entry: String(decoding: name, as: UTF8.self),
                         message: Self.archiveWriterMessage(archive))
                 }
+                wroteContent(count)
                 remaining -= Int64(count)
             }
         }
@@ -131,6 +133,28 @@ extension ArchiveWriter {
                     block: block)
             }
         }
+    }
+
+    /// The bytes `addTree` would write for `directory`'s regular files (hard links once), for a
+    /// progress total; nil when the tree cannot be walked.
+    public static func treeContentBytes(at directory: String) -> Int64? {
+        var seen: Set<HardLinkKey> = []
+        func walk(_ path: [UInt8]) throws(WriteError) -> Int64 {
+            var info = stat()
+            guard withCPath(path, { lstat($0, &info) }) == 0 else { return 0 }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                let key = HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+                guard info.st_nlink <= 1 || seen.insert(key).inserted else { return 0 }
+                return Int64(info.st_size)
+            case S_IFDIR:
+                var sum: Int64 = 0
+                for child in try children(of: path) { sum += try walk(path + [0x2F] + child) }
+                return sum
+            default: return 0
+            }
+        }
+        return try? walk(Array(directory.utf8))
     }
 
     /// The names in `directory` as bytes, in byte order.
@@ -173,8 +197,9 @@ public enum ExtractionError: Error, Equatable, Sendable, CustomStringConvertible
 /// Extracts the entries of `archive` under `prefix/` into `directory` (which stands for
 /// `prefix/` itself), keeping numeric owners, modes, times, symlinks and hard links.
 /// Entries outside the prefix are skipped; names with `..` or paths through symlinks are refused.
-public func extractTree(from archive: String, prefix: String, into directory: String) throws(ExtractionError)
-    -> TreeTotals
+/// `meter` is told the bytes of file contents written so far.
+public func extractTree(from archive: String, prefix: String, into directory: String, meter: ProgressMeter? = nil)
+    throws(ExtractionError) -> TreeTotals
 {
     guard let resolved = realpath(directory, nil) else {
         throw .destination(path: directory, message: String(cString: strerror(errno)))
@@ -242,6 +267,7 @@ public func extractTree(from archive: String, prefix: String, into directory: St
                 throw .entry(path: archive, entry: name, message: extractionMessage(writer))
             }
             totals.bytes += Int64(size)
+            meter?.update(bytes: totals.bytes)
         }
         guard archive_write_finish_entry(writer) >= ARCHIVE_WARN else {
             throw .entry(path: archive, entry: name, message: extractionMessage(writer))
@@ -363,6 +389,7 @@ extension ArchiveWriter {
                 guard archive_write_data(archive, block, count) == count else {
                     throw .cannotWriteEntry(archive: path, entry: renamed, message: Self.archiveWriterMessage(archive))
                 }
+                wroteContent(count)
             }
         }
         return totals

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
@@ -59,6 +60,16 @@ public final class ArchiveWriter {
     let path: String
     private var handle: OpaquePointer?
     static let archiveWriterBlockSize = 1 << 20
+    /// Told the bytes of file contents written so far (`addTree`, `addEntries`), when someone watches.
+    public var meter: ProgressMeter?
+    /// Bytes of file contents written by `addTree` and `addEntries` so far.
+    public private(set) var contentBytesWritten: Int64 = 0
+
+    /// Counts `count` more bytes of contents written, for the meter.
+    func wroteContent(_ count: Int) {
+        contentBytesWritten += Int64(count)
+        meter?.update(bytes: contentBytesWritten)
+    }
 
     /// Creates (or truncates) the archive at `url`; entries are added in call order.
     /// `level` sets the compressor's level (zstd 1…19, gzip 1…9); nil keeps libarchive's default.

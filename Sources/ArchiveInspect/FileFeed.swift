@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Vocabulary
 
 /// Feeds an archive file to libarchive in large blocks and, when verifying, hashes
 /// every block on a second thread so `--verify` reads the file once and the digest
@@ -19,6 +20,8 @@ final class FileFeed {
     private(set) var readFailure: Int32?
     /// Set when the feed itself decompresses gzip (to check its CRC); libarchive then sees plain tar.
     let gzip: GzipDecoder?
+    /// Told the bytes of the file read so far, when someone watches a long read.
+    var meter: ProgressMeter?
 
     init(path: String, hashing: Bool) throws(ArchiveInspectError) {
         self.path = path
@@ -76,6 +79,7 @@ final class FileFeed {
         hashing?.submit(slot: index, length: length)
         guard n > 0 else { return nil }
         consumed += Int64(n)
+        meter?.update(bytes: consumed)
         return UnsafeRawBufferPointer(rebasing: slot[0..<n])
     }
 

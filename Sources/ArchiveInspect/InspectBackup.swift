@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import Planner
+import Vocabulary
 
 /// Reads a backup archive with libarchive, streaming and in constant memory, and finds
 /// out which Connectware version it came from.
@@ -10,10 +11,10 @@ import Planner
 /// then say `complete: false` and count only the entries read, and evidence further on
 /// (a disagreeing VERSION file, an unsafe name) goes unseen. With `verify` every byte is
 /// read (damage is reported with the entry and offset), gzip CRCs are checked, and the
-/// file is hashed as it is read.
-public func inspectBackup(at path: String, options: InspectOptions = InspectOptions()) throws(ArchiveInspectError)
-    -> ArchiveFacts
-{
+/// file is hashed as it is read. `progress` hears how far a verifying read is (bytes of the file).
+public func inspectBackup(
+    at path: String, options: InspectOptions = InspectOptions(), progress: (any TransferProgressReporter)? = nil
+) throws(ArchiveInspectError) -> ArchiveFacts {
     var info = stat()
     guard stat(path, &info) == 0 else { throw ArchiveInspectError.opening(path, errno: errno) }
     guard info.st_mode & S_IFMT != S_IFDIR else { throw ArchiveInspectError.unreadable(path, reason: "it is a directory") }
@@ -22,6 +23,11 @@ public func inspectBackup(at path: String, options: InspectOptions = InspectOpti
     }
 
     let feed = try FileFeed(path: path, hashing: options.verify)
+    if options.verify, let progress {
+        feed.meter = ProgressMeter(
+            direction: .verify, total: info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil, reporter: progress)
+    }
+    defer { feed.meter?.finish(bytes: feed.consumed) }
     let reader: ArchiveReader
     do {
         reader = try ArchiveReader(feed: feed)

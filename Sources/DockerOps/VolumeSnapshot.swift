@@ -1,5 +1,6 @@
 import ArchiveInspect
 import Foundation
+import HTTP
 import Planner
 import SafeFiles
 
@@ -73,9 +74,10 @@ extension ConnectwareHost {
     /// or, where that is not possible, through a helper container. Refuses while a running
     /// container uses the volume, and never replaces an existing file.
     @discardableResult
+    /// `progress` hears the files being written (`snapshot`), then the snapshot read back (`verify`).
     public func snapshotVolume(
         _ name: String, to output: String, connectwareVersion: String?, level: Int = 1,
-        access mode: VolumeAccess = .automatic
+        access mode: VolumeAccess = .automatic, progress: (any TransferProgressReporter)? = nil
     ) throws(DockerOpsError) -> SnapshotManifest {
         try Self.checkSnapshotOutput(output)
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
@@ -85,7 +87,9 @@ extension ConnectwareHost {
         if try Self.readsAtMountpoint(volume, mode, writing: false) {
             return try Self.writeSnapshot(
                 volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
-                startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level
+                startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level,
+                contentTotal: progress == nil ? nil : ArchiveWriter.treeContentBytes(at: volume.mountpoint),
+                progress: progress
             ) { writer throws(ArchiveWriter.WriteError) in
                 try writer.addTree(at: volume.mountpoint, as: SnapshotManifest.dataPrefix)
             }
@@ -97,7 +101,8 @@ extension ConnectwareHost {
         try helper.download(to: raw)
         return try Self.writeSnapshot(
             volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
-            startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level
+            startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level, contentTotal: nil,
+            progress: progress
         ) { writer throws(ArchiveWriter.WriteError) in
             try writer.addEntries(
                 fromArchive: raw, renaming: String(HelperContainer.path.dropFirst()), to: SnapshotManifest.dataPrefix)
@@ -117,7 +122,9 @@ extension ConnectwareHost {
     /// the archive's SHA-256 matches it, and reading the whole archive back gives the same
     /// entries and bytes.
     @discardableResult
-    public static func verifySnapshot(at path: String, volume: String?) throws(DockerOpsError) -> SnapshotManifest {
+    public static func verifySnapshot(
+        at path: String, volume: String?, progress: (any TransferProgressReporter)? = nil
+    ) throws(DockerOpsError) -> SnapshotManifest {
         let subject = volume ?? "(any)"
         var info = stat()
         guard stat(path, &info) == 0 else { throw .snapshotMissing(volume: subject, path: path) }
@@ -138,7 +145,7 @@ extension ConnectwareHost {
         if let volume, manifest.volume != volume {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "it is a snapshot of \(manifest.volume)")
         }
-        let facts = try readBack(path, subject: subject, version: manifest.connectwareVersion)
+        let facts = try readBack(path, subject: subject, version: manifest.connectwareVersion, progress: progress)
         guard facts.sha256 == expected else {
             throw .snapshotNotVerified(
                 volume: subject, path: path,
@@ -153,13 +160,14 @@ extension ConnectwareHost {
         return manifest
     }
 
-    private static func readBack(_ path: String, subject: String, version: String?) throws(DockerOpsError)
-        -> ArchiveFacts
-    {
+    private static func readBack(
+        _ path: String, subject: String, version: String?, progress: (any TransferProgressReporter)? = nil
+    ) throws(DockerOpsError) -> ArchiveFacts {
         // Only the counts and the hash matter here; the version is the manifest's own word.
         let assumed = version.flatMap(Version.parse) ?? Version(major: 0, minor: 0, patch: 0)
         do {
-            return try inspectBackup(at: path, options: InspectOptions(verify: true, assumedVersion: assumed))
+            return try inspectBackup(
+                at: path, options: InspectOptions(verify: true, assumedVersion: assumed), progress: progress)
         } catch {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "\(error)")
         }
@@ -169,20 +177,22 @@ extension ConnectwareHost {
     @discardableResult
     public func snapshotDirectory(
         _ directory: String, volume: String, driver: String? = nil, labels: [String: String] = [:], to output: String,
-        connectwareVersion: String?, level: Int = 1
+        connectwareVersion: String?, level: Int = 1, progress: (any TransferProgressReporter)? = nil
     ) throws(DockerOpsError) -> SnapshotManifest {
         try Self.snapshotDirectory(
             directory, volume: volume, driver: driver, labels: labels, to: output,
-            connectwareVersion: connectwareVersion, level: level)
+            connectwareVersion: connectwareVersion, level: level, progress: progress)
     }
 
     public static func snapshotDirectory(
         _ directory: String, volume: String, driver: String? = nil, labels: [String: String] = [:], to output: String,
-        connectwareVersion: String?, level: Int = 1
+        connectwareVersion: String?, level: Int = 1, progress: (any TransferProgressReporter)? = nil
     ) throws(DockerOpsError) -> SnapshotManifest {
+        // Walking the tree first costs a stat per file; only a watched snapshot pays it, for its total.
         try writeSnapshot(
             volume: volume, driver: driver, options: nil, labels: labels, startedAt: changeClockTick(), to: output,
-            connectwareVersion: connectwareVersion, level: level
+            connectwareVersion: connectwareVersion, level: level,
+            contentTotal: progress == nil ? nil : ArchiveWriter.treeContentBytes(at: directory), progress: progress
         ) { writer throws(ArchiveWriter.WriteError) in
             try writer.addTree(at: directory, as: SnapshotManifest.dataPrefix)
         }
@@ -192,7 +202,8 @@ extension ConnectwareHost {
     /// back, and only then puts the snapshot and its sidecars in place.
     static func writeSnapshot(
         volume: String, driver: String?, options: [String: String]?, labels: [String: String], startedAt: ChangeTime,
-        to output: String, connectwareVersion: String?, level: Int,
+        to output: String, connectwareVersion: String?, level: Int, contentTotal: Int64? = nil,
+        progress: (any TransferProgressReporter)? = nil,
         content: (ArchiveWriter) throws(ArchiveWriter.WriteError) -> TreeTotals
     ) throws(DockerOpsError) -> SnapshotManifest {
         try checkSnapshotOutput(output)
@@ -214,7 +225,9 @@ extension ConnectwareHost {
         do {
             // Written through the descriptor: the name is never opened again for writing.
             let writer = try ArchiveWriter(descriptor: fd, path: part, compression: .zstd, level: level)
+            writer.meter = progress.map { ProgressMeter(direction: .snapshot, total: contentTotal, reporter: $0) }
             let totals = try content(writer)
+            writer.meter?.finish(bytes: writer.contentBytesWritten)
             manifest = SnapshotManifest(
                 format: SnapshotManifest.currentFormat, volume: volume, connectwareVersion: connectwareVersion,
                 driver: driver, options: options, labels: labels,
@@ -227,7 +240,7 @@ extension ConnectwareHost {
         } catch {
             throw .snapshotWrite(path: output, message: error.description)
         }
-        let facts = try readBack(part, subject: volume, version: connectwareVersion)
+        let facts = try readBack(part, subject: volume, version: connectwareVersion, progress: progress)
         let contentBytes = manifest.bytes + Int64(manifestBytes.count)
         guard facts.entries == manifest.entries + 1, facts.uncompressedBytes == contentBytes else {
             throw .snapshotNotVerified(
@@ -393,11 +406,13 @@ extension ConnectwareHost {
     /// may be the short name (`postgresql`) also once the volume is gone: the snapshot's
     /// manifest says which volume it is. Files are written at the mount point or, where that
     /// is not possible or the volume has driver options, through a helper container.
+    /// `progress` hears the snapshot verified (`verify`), then its files written (`restore-volume`).
     @discardableResult
     public func restoreVolume(
-        _ name: String, from snapshot: String, project: String? = nil, access mode: VolumeAccess = .automatic
+        _ name: String, from snapshot: String, project: String? = nil, access mode: VolumeAccess = .automatic,
+        progress: (any TransferProgressReporter)? = nil
     ) throws(DockerOpsError) -> SnapshotManifest {
-        let given = try Self.verifySnapshot(at: snapshot, volume: nil)
+        let given = try Self.verifySnapshot(at: snapshot, volume: nil, progress: progress)
         let existing = try restoreTarget(name, project: project)
         let target = existing?.name ?? name
         guard Self.names(target, project: project, as: given) else {
@@ -418,9 +433,9 @@ extension ConnectwareHost {
         }
         guard let volume else { throw .noSuchVolume(manifest.volume) }
         if try Self.readsAtMountpoint(volume, mode, writing: true) {
-            return try restoreAtMountpoint(volume, from: snapshot, manifest: manifest)
+            return try restoreAtMountpoint(volume, from: snapshot, manifest: manifest, progress: progress)
         }
-        return try restoreThroughHelper(volume, from: snapshot, manifest: manifest)
+        return try restoreThroughHelper(volume, from: snapshot, manifest: manifest, progress: progress)
     }
 
     /// The volume `name` stands for, by its Docker name or its short name in the project;
@@ -562,9 +577,10 @@ extension ConnectwareHost {
         return ChangeTime(seconds: Int64(time.tv_sec), nanoseconds: Int64(time.tv_nsec))
     }
 
-    private func restoreAtMountpoint(_ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest)
-        throws(DockerOpsError) -> SnapshotManifest
-    {
+    private func restoreAtMountpoint(
+        _ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest,
+        progress: (any TransferProgressReporter)?
+    ) throws(DockerOpsError) -> SnapshotManifest {
         let name = volume.name
         let children = (try? FileManager.default.contentsOfDirectory(atPath: volume.mountpoint)) ?? nil
         guard let children else {
@@ -572,8 +588,11 @@ extension ConnectwareHost {
         }
         guard children.isEmpty else { throw .volumeNotEmpty(volume: name, mountpoint: volume.mountpoint) }
         let totals: TreeTotals
+        let meter = progress.map { ProgressMeter(direction: .restoreVolume, total: manifest.bytes, reporter: $0) }
         do {
-            totals = try extractTree(from: snapshot, prefix: SnapshotManifest.dataPrefix, into: volume.mountpoint)
+            totals = try extractTree(
+                from: snapshot, prefix: SnapshotManifest.dataPrefix, into: volume.mountpoint, meter: meter)
+            meter?.finish()
         } catch {
             throw .restoreFailed(volume: name, path: snapshot, message: error.description)
         }
@@ -586,9 +605,10 @@ extension ConnectwareHost {
         return manifest
     }
 
-    private func restoreThroughHelper(_ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest)
-        throws(DockerOpsError) -> SnapshotManifest
-    {
+    private func restoreThroughHelper(
+        _ volume: ProjectVolume, from snapshot: String, manifest: SnapshotManifest,
+        progress: (any TransferProgressReporter)?
+    ) throws(DockerOpsError) -> SnapshotManifest {
         let name = volume.name
         let inside = String(HelperContainer.path.dropFirst())
         let helper = try HelperContainer.create(for: name, readOnly: false, engine: engine)
@@ -605,7 +625,11 @@ extension ConnectwareHost {
         do {
             let file = try OutputFile.create(upload, mode: 0o600, replacing: false)
             let writer = try ArchiveWriter(descriptor: file.descriptor, path: upload, compression: .none)
+            writer.meter = progress.map {
+                ProgressMeter(direction: .restoreVolume, total: manifest.bytes, reporter: $0)
+            }
             _ = try writer.addEntries(fromArchive: snapshot, renaming: SnapshotManifest.dataPrefix, to: inside)
+            writer.meter?.finish(bytes: writer.contentBytesWritten)
             try writer.close()
             try file.commit()
         } catch let error as OutputFileError {

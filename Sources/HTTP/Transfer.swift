@@ -28,10 +28,7 @@ final class Transfer {
     var bodyStatus: Int?
     var failure: HTTPError?
 
-    private let started = ContinuousClock.now
-    private var lastReport: ContinuousClock.Instant
-    private var samples: [(time: ContinuousClock.Instant, bytes: Int64)] = []
-    private var latest: (bytes: Int64, total: Int64?) = (0, nil)
+    private let meter: ProgressMeter?
 
     init(
         url: String, sink: Sink, direction: TransferDirection, reporter: (any TransferProgressReporter)?,
@@ -42,7 +39,7 @@ final class Transfer {
         self.direction = direction
         self.reporter = reporter
         self.handle = handle
-        self.lastReport = started
+        self.meter = reporter.map { ProgressMeter(direction: direction, reporter: $0) }
     }
 
     /// Forgets a failed attempt so the next one starts clean (an empty file, no headers).
@@ -52,8 +49,7 @@ final class Transfer {
         bytesWritten = 0
         bodyStatus = nil
         failure = nil
-        samples = [(ContinuousClock.now, 0)]
-        latest = (0, nil)
+        meter?.restart()
         if case .file(let fd, let path, _) = sink {
             guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
                 throw .file(path: path, message: errnoMessage())
@@ -118,41 +114,18 @@ final class Transfer {
     }
 
     func tick(downloadTotal: Int64, downloaded: Int64, uploadTotal: Int64, uploaded: Int64) {
-        guard let reporter else { return }
-        latest =
-            direction == .download
-            ? (downloaded, downloadTotal > 0 ? downloadTotal : nil)
-            : (uploaded, uploadTotal > 0 ? uploadTotal : nil)
-        let now = ContinuousClock.now
-        guard now - lastReport >= .milliseconds(100) else { return }
+        guard let meter else { return }
         if direction == .download, case .file = sink, !isSavingToFile { return }
-        lastReport = now
-        samples.append((now, latest.bytes))
-        // The rate over the last few seconds follows changes without jumping at every packet.
-        while samples.count > 2, now - samples[0].time > .seconds(5) { samples.removeFirst() }
-        let first = samples[0]
-        let seconds = seconds(now - first.time)
-        let rate = seconds > 0 ? Double(latest.bytes - first.bytes) / seconds : 0
-        reporter.report(progress(rate: rate))
+        if direction == .download {
+            meter.update(bytes: downloaded, total: downloadTotal > 0 ? downloadTotal : nil)
+        } else {
+            meter.update(bytes: uploaded, total: uploadTotal > 0 ? uploadTotal : nil)
+        }
     }
 
     /// The last report: the whole transfer's average rate.
     func finish() {
-        guard let reporter else { return }
-        if direction == .download { latest.bytes = receivedBytes }
-        let elapsed = seconds(ContinuousClock.now - started)
-        reporter.finish(progress(rate: elapsed > 0 ? Double(latest.bytes) / elapsed : 0))
-    }
-
-    private func progress(rate: Double) -> TransferProgress {
-        var left: Double?
-        if let total = latest.total, rate > 0 { left = Double(max(0, total - latest.bytes)) / rate }
-        return TransferProgress(
-            direction: direction, bytes: latest.bytes, total: latest.total, bytesPerSecond: rate, secondsLeft: left)
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        meter?.finish(bytes: direction == .download ? receivedBytes : nil)
     }
 }
 

@@ -4,13 +4,19 @@
     import Darwin
 #endif
 
-/// Where a transfer's bytes go.
+/// What the bytes are doing: a transfer's direction, or long local work on a file.
 public enum TransferDirection: String, Sendable {
     case download
     case upload
+    /// An archive read to its end (inspect --verify, plan, runbook, a snapshot read back).
+    case verify
+    /// A volume's files written into a snapshot.
+    case snapshot
+    /// A snapshot's files written back into a volume.
+    case restoreVolume = "restore-volume"
 }
 
-/// A transfer's state at one moment.
+/// A transfer's (or long local work's) state at one moment.
 public struct TransferProgress: Sendable, Equatable {
     public var direction: TransferDirection
     public var bytes: Int64
@@ -40,6 +46,70 @@ public protocol TransferProgressReporter: AnyObject {
     func report(_ progress: TransferProgress)
     /// The transfer ended (successfully or not) with these figures.
     func finish(_ progress: TransferProgress)
+}
+
+/// Turns a running count of bytes into reports: at most ten a second, the rate over the
+/// last few seconds (so it follows changes without jumping at every block), the time left
+/// when the total is known, and at the end the whole run's average rate.
+public final class ProgressMeter {
+    public let direction: TransferDirection
+    private let reporter: any TransferProgressReporter
+    private var started = ContinuousClock.now
+    private var lastReport: ContinuousClock.Instant
+    private var samples: [(time: ContinuousClock.Instant, bytes: Int64)] = []
+    private var latest: (bytes: Int64, total: Int64?) = (0, nil)
+    private var finished = false
+
+    public init(direction: TransferDirection, total: Int64? = nil, reporter: any TransferProgressReporter) {
+        self.direction = direction
+        self.reporter = reporter
+        lastReport = started
+        latest = (0, total)
+        samples = [(started, 0)]
+    }
+
+    /// Starts counting afresh (a new attempt of the same transfer).
+    public func restart(total: Int64? = nil) {
+        started = ContinuousClock.now
+        lastReport = started
+        samples = [(started, 0)]
+        latest = (0, total)
+        finished = false
+    }
+
+    /// The bytes done so far (and the total, when it becomes known); reports when due.
+    public func update(bytes: Int64, total: Int64?? = .none) {
+        if case .some(let known) = total { latest.total = known }
+        latest.bytes = bytes
+        let now = ContinuousClock.now
+        guard now - lastReport >= .milliseconds(100) else { return }
+        lastReport = now
+        samples.append((now, bytes))
+        while samples.count > 2, now - samples[0].time > .seconds(5) { samples.removeFirst() }
+        let first = samples[0]
+        let elapsed = Self.seconds(now - first.time)
+        reporter.report(progress(rate: elapsed > 0 ? Double(bytes - first.bytes) / elapsed : 0))
+    }
+
+    /// The last report, once: the whole run's average rate.
+    public func finish(bytes: Int64? = nil) {
+        guard !finished else { return }
+        finished = true
+        if let bytes { latest.bytes = bytes }
+        let elapsed = Self.seconds(ContinuousClock.now - started)
+        reporter.finish(progress(rate: elapsed > 0 ? Double(latest.bytes) / elapsed : 0))
+    }
+
+    private func progress(rate: Double) -> TransferProgress {
+        var left: Double?
+        if let total = latest.total, rate > 0 { left = Double(max(0, total - latest.bytes)) / rate }
+        return TransferProgress(
+            direction: direction, bytes: latest.bytes, total: latest.total, bytesPerSecond: rate, secondsLeft: left)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 }
 
 /// A one-line bar redrawn in place, for a terminal.
