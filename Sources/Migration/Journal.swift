@@ -51,6 +51,10 @@ public struct StepRecord: Sendable, Codable, Equatable {
     public var message: String?
     /// How often the step was begun (a resumed or retried step is begun again).
     public var attempts: Int
+    /// CPU seconds cwmigrate's own process spent in the step's last attempt: its own work, as
+    /// against waiting for Connectware, Docker, the installer or the network. Nil when the
+    /// attempt was not measured (begun by a process that was killed, or an older journal).
+    public var cpuSeconds: Double?
 
     public init(position: Int, kind: String) {
         self.position = position
@@ -203,6 +207,7 @@ public struct Journal: Sendable, Codable, Equatable {
         steps[position].startedAt = now
         steps[position].endedAt = nil
         steps[position].message = nil
+        steps[position].cpuSeconds = nil
         steps[position].attempts += 1
         outcome = .inProgress
         outcomeMessage = nil

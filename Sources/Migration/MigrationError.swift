@@ -34,6 +34,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case declined(position: Int, kind: String)
     /// A rollback cannot start or did not finish; `reason` says what to do.
     case rollbackFailed(run: String, reason: String)
+    /// The directory of fetched host reports (`report --fleet DIR`) cannot be used.
+    case fleetReports(directory: String, reason: String)
 
     public var description: String {
         switch self {
@@ -77,6 +79,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             "the run is paused before step \(position + 1) \(kind): the operator declined it"
         case .rollbackFailed(let run, let reason):
             "the rollback of run \(run) did not finish: \(reason)"
+        case .fleetReports(let directory, let reason):
+            "no fleet reports in \(directory): \(reason)"
         }
     }
 }

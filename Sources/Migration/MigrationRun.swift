@@ -225,26 +225,31 @@ public final class MigrationRun {
         try journal.begin(position, at: clock())
         try store.save(journal)
         onEvent(.started(position: position, kind: kind, title: journal.plan.steps[position].title))
+        let cpuAtStart = processCPUSeconds()
         do throws(MigrationError) {
             try runner.act(context(position, artifactDirectory))
             switch try runner.verify(context(position, artifactDirectory)) {
             case .holds(let message, let artifacts):
                 for artifact in artifacts { journal.record(artifact, at: clock()) }
                 try journal.finish(position, at: clock(), message: message)
+                journal.steps[position].cpuSeconds = max(0, processCPUSeconds() - cpuAtStart)
                 try store.save(journal)
                 onEvent(.done(position: position, kind: kind, message: message))
             case .doesNotHold(let reason):
                 throw MigrationError.postconditionFailed(position: position, kind: kind, reason: reason)
             }
         } catch {
-            try failed(position, error)
+            try failed(position, error, cpuSince: cpuAtStart)
         }
     }
 
     /// Records the failure (a journal that cannot be saved is the worse news) and stops.
-    private func failed(_ position: Int, _ error: MigrationError) throws(MigrationError) -> Never {
+    private func failed(_ position: Int, _ error: MigrationError, cpuSince start: Double? = nil)
+        throws(MigrationError) -> Never
+    {
         let kind = journal.steps[position].kind
         try journal.fail(position, at: clock(), message: error.description)
+        if let start { journal.steps[position].cpuSeconds = max(0, processCPUSeconds() - start) }
         try saveAccountingCPU()
         onEvent(.failed(position: position, kind: kind, error: error))
         throw error

@@ -4,11 +4,11 @@ import Planner
 /// What a run did, for the operator and the change record: the versions, each step with
 /// its times, the artifacts, the downtime. Written as Markdown and JSON beside the journal
 /// at the end of a run, when it fails or pauses, and after a rollback. Made from the
-/// journal alone, so it holds no secret either.
-public struct RunReport: Sendable, Encodable {
+/// journal alone, so it holds no secret either. Read back (`Decodable`) for the fleet page.
+public struct RunReport: Sendable, Codable {
     public static let currentFormat = "cwmigrate-report/1"
 
-    public struct StepLine: Sendable, Encodable {
+    public struct StepLine: Sendable, Codable {
         public var position: Int
         public var kind: String
         public var title: String
@@ -16,11 +16,15 @@ public struct RunReport: Sendable, Encodable {
         public var startedAt: String?
         public var endedAt: String?
         public var durationSeconds: Double?
+        /// cwmigrate's own CPU time in the step (its work); the rest of the duration is waiting.
+        public var cpuSeconds: Double?
+        /// The duration less `cpuSeconds`: waiting for Connectware, Docker, the installer or the network.
+        public var waitSeconds: Double?
         public var attempts: Int
         public var message: String?
     }
 
-    public struct ArtifactLine: Sendable, Encodable {
+    public struct ArtifactLine: Sendable, Codable {
         public var kind: String
         public var path: String
         public var sha256: String
@@ -42,6 +46,12 @@ public struct RunReport: Sendable, Encodable {
     public var runningVersion: String
     public var restoreVersion: String?
     public var upgradePath: [String]
+    /// The version Connectware runs after the last step done, by the plan's account.
+    public var versionAfter: String?
+    /// Whether an example barrier shipped with cwmigrate decided the plan.
+    public var exampleData: Bool?
+    /// Connectware's whole refusal message, when a refusal decided the plan.
+    public var refusalMessage: String?
     public var createdAt: String
     public var endedAt: String?
     public var steps: [StepLine]
@@ -72,14 +82,22 @@ public struct RunReport: Sendable, Encodable {
         runningVersion = journal.plan.runningVersion.description
         restoreVersion = journal.plan.restoreVersion?.description
         upgradePath = journal.plan.upgradePath.map(\.description)
+        let lastDone = journal.steps.last { $0.state == .done }
+        versionAfter = (lastDone.map { journal.expectedVersion(after: $0.position) } ?? journal.plan.runningVersion)
+            .description
+        exampleData = journal.plan.exampleData
+        refusalMessage = journal.plan.refusalMessage
         createdAt = JournalCoding.timestamp(journal.createdAt)
         endedAt = journal.endedAt.map(JournalCoding.timestamp)
         steps = journal.steps.map { record in
-            StepLine(
+            let duration = Self.seconds(from: record.startedAt, to: record.endedAt)
+            // A second thread (hashing) can make CPU time exceed the wall time; the work is then all of it.
+            let cpu = record.cpuSeconds.map { Self.rounded(min($0, duration ?? $0)) }
+            return StepLine(
                 position: record.position + 1, kind: record.kind, title: journal.plan.steps[record.position].title,
                 state: record.state.rawValue, startedAt: record.startedAt.map(JournalCoding.timestamp),
-                endedAt: record.endedAt.map(JournalCoding.timestamp),
-                durationSeconds: Self.seconds(from: record.startedAt, to: record.endedAt),
+                endedAt: record.endedAt.map(JournalCoding.timestamp), durationSeconds: duration, cpuSeconds: cpu,
+                waitSeconds: duration.flatMap { total in cpu.map { Self.rounded(max(0, total - $0)) } },
                 attempts: record.attempts, message: record.message)
         }
         artifacts = journal.artifacts.map {
@@ -147,6 +165,9 @@ public struct RunReport: Sendable, Encodable {
         lines.append("| Running version | \(runningVersion) |")
         if let restoreVersion { lines.append("| Restored on | \(restoreVersion) |") }
         if !upgradePath.isEmpty { lines.append("| Upgraded through | \(upgradePath.joined(separator: ", ")) |") }
+        if let versionAfter { lines.append("| Running after the run | \(versionAfter) |") }
+        if exampleData == true { lines.append("| Knowledge | an EXAMPLE barrier shipped with cwmigrate decided the plan |") }
+        if let refusalMessage { lines.append("| Connectware's refusal | \(Self.escaped(refusalMessage)) |") }
         lines.append("| Started | \(createdAt) |")
         lines.append("| Ended | \(endedAt ?? "not yet") |")
         lines.append(

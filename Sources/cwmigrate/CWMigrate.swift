@@ -15,7 +15,7 @@ struct CWMigrate: ParsableCommand {
         subcommands: [
             Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,
             HostCommand.self, VolumesCommand.self, MigrateCommand.self, RollbackCommand.self, RunbookCommand.self,
-            RunsCommand.self, VersionCommand.self,
+            RunsCommand.self, ReportCommand.self, VersionCommand.self,
         ])
 
     /// ArgumentParser's own `main`, except that a command line it cannot parse ends like every

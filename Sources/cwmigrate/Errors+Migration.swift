@@ -47,6 +47,11 @@ extension MigrationError: OperatorFacing {
             Failure(
                 message: description, hint: "cwmigrate rollback RUN again carries on where it stopped",
                 exitCode: ExitStatus.unavailable)
+        case .fleetReports:
+            Failure(
+                message: description,
+                hint: "give the directory the playbook fetched the reports to (cwmigrate_reports_dir, by default reports/ beside site.yml)",
+                exitCode: ExitStatus.noInput)
         case .noSuchStep, .invalidTransition:
             Failure(
                 message: description, hint: "this is a bug in cwmigrate; please report it",

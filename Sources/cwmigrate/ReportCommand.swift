@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Migration
+import Runbook
+
+/// The forms `cwmigrate report` writes.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case html, markdown, json
+}
+
+/// `cwmigrate report`: a run's report (or a fleet's) as a page people look at.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Render a run's report (HTML, Markdown or JSON), or one page for a fleet's reports.",
+        discussion: """
+            RUN is a run id as `cwmigrate runs` lists it, or `last` (the default): the newest run in \
+            the state directory. The HTML is one self-contained file: a timeline of the steps with the \
+            downtime marked and cwmigrate's own work told apart from waiting, the artifacts with their \
+            sizes and SHA-256, the versions before and after, and what decided the plan.
+
+            --fleet DIR reads the reports the generated Ansible playbook fetched (DIR/<host>/*.report.json, \
+            the newest per host) and makes one page: a row per host, failures first.
+
+            Exit codes: 0 written; 64 usage; 65 a journal that cannot be read as one; 66 no such run, \
+            no runs, or no host reports in DIR; 73 the output cannot be written; 74 the state directory \
+            cannot be read.
+            """)
+
+    @Argument(help: ArgumentHelp("The run's id, or `last`.", valueName: "run"))
+    var id: String?
+
+    @Option(help: "html, markdown or json.")
+    var format: ReportFormat = .html
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A directory of host reports fetched by the Ansible playbook: one page for them all.", valueName: "dir"))
+    var fleet: String?
+
+    @OptionGroup var state: StateDirectoryOption
+
+    func validate() throws {
+        if fleet != nil, id != nil { throw ValidationError("give a RUN or --fleet DIR, not both") }
+        if let output, output.isEmpty { throw ValidationError("--output needs a file name") }
+    }
+
+    func run() throws {
+        try guarded { terminal in
+            let text: String
+            let what: String
+            if let fleet {
+                let page = try FleetReport(directory: fleet)
+                switch format {
+                case .html: text = page.html()
+                case .markdown: text = page.markdown()
+                case .json: text = String(decoding: page.json(), as: UTF8.self)
+                }
+                what = "the fleet page for \(page.hosts.count) host\(page.hosts.count == 1 ? "" : "s") (\(page.tally))"
+            } else {
+                let journal = try load()
+                let report = RunReport(journal)
+                switch format {
+                case .html: text = report.html()
+                case .markdown: text = report.markdown()
+                case .json: text = String(decoding: report.json(), as: UTF8.self)
+                }
+                what = "the report of run \(journal.id) (\(journal.outcome.rawValue))"
+            }
+            guard let output else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+                return ExitStatus.ok
+            }
+            try writeAtomically(text, to: output)
+            terminal.out("wrote \(output): \(what)")
+            return ExitStatus.ok
+        }
+    }
+
+    /// The run named, or the newest one for `last`.
+    private func load() throws -> Journal {
+        let store = state.store()
+        let id = self.id ?? "last"
+        guard id == "last" else { return try store.load(id) }
+        let list = try store.list()
+        guard let newest = list.runs.last else {
+            if let problem = list.unreadable.last { throw problem }
+            throw Failure(
+                message: "no runs in \(store.directory)",
+                hint: "is --state-dir (or CWMIGRATE_STATE_DIR) the directory the run used?", exitCode: ExitStatus.noInput)
+        }
+        return newest
+    }
+}
