@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
-        .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),

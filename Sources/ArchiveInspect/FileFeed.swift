@@ -88,6 +88,7 @@ final class FileFeed {
         guard hashing == nil, count > 0 else { return 0 }
         guard lseek(fd, off_t(count), SEEK_CUR) >= 0 else { return 0 }
         consumed += count
+        meter?.update(bytes: consumed)
         return count
     }
 

@@ -11,7 +11,8 @@ import Vocabulary
 /// then say `complete: false` and count only the entries read, and evidence further on
 /// (a disagreeing VERSION file, an unsafe name) goes unseen. With `verify` every byte is
 /// read (damage is reported with the entry and offset), gzip CRCs are checked, and the
-/// file is hashed as it is read. `progress` hears how far a verifying read is (bytes of the file).
+/// file is hashed as it is read. `progress` hears how far the read is (bytes of the file); a
+/// quick look that ends before its first report says nothing.
 public func inspectBackup(
     at path: String, options: InspectOptions = InspectOptions(), progress: (any TransferProgressReporter)? = nil
 ) throws(ArchiveInspectError) -> ArchiveFacts {
@@ -23,9 +24,10 @@ public func inspectBackup(
     }
 
     let feed = try FileFeed(path: path, hashing: options.verify)
-    if options.verify, let progress {
+    if let progress {
         feed.meter = ProgressMeter(
-            direction: .verify, total: info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil, reporter: progress)
+            direction: options.verify ? .verify : .read, total: info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil,
+            reporter: progress, silentWhenQuick: !options.verify)
     }
     defer { feed.meter?.finish(bytes: feed.consumed) }
     let reader: ArchiveReader

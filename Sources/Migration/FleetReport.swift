@@ -123,7 +123,7 @@ public struct FleetReport: Sendable, Encodable {
         for host in hosts {
             let report = host.report
             let versions = report.map { "\($0.runningVersion) → \($0.versionAfter ?? "?")" } ?? ""
-            let downtime = report?.downtimeSeconds.map { String(format: "%.1f s", $0) } ?? (report == nil ? "" : "not over")
+            let downtime = report?.downtimeText ?? ""
             let what = host.problem ?? report?.outcomeMessage ?? ""
             lines.append(
                 "| \(RunReport.escaped(host.host)) | \(host.outcome) | \(report?.run ?? "") | \(versions) | \(downtime) | \(RunReport.escaped(what)) |"
@@ -156,7 +156,7 @@ public struct FleetReport: Sendable, Encodable {
         for host in hosts {
             let report = host.report
             let versions = report.map { "\($0.runningVersion) → \($0.versionAfter ?? "?")" } ?? ""
-            let downtime = report.map { $0.downtimeSeconds.map { Page.seconds($0) } ?? "not over" } ?? ""
+            let downtime = report.map { $0.downtimeSeconds.map { Page.seconds($0) } ?? $0.downtimeText } ?? ""
             let strip = report.map { Timeline($0).strip() } ?? ""
             var what = report.map { "<span class=\"mono\">\(Page.escaped($0.run))</span>" } ?? ""
             if let text = host.problem ?? report?.outcomeMessage {
@@ -166,7 +166,7 @@ public struct FleetReport: Sendable, Encodable {
                 what += "<br>stopped at step \(failed.position) \(Page.escaped(failed.kind))"
             }
             rows.append(
-                "<tr><td><b>\(Page.escaped(host.host))</b></td>"
+                "<tr><td class=\"host\"><b>\(Page.escaped(host.host))</b></td>"
                     + "<td><span class=\"badge \(Page.escaped(host.outcome))\">\(Page.escaped(host.outcome))</span></td>"
                     + "<td>\(Page.escaped(versions))</td><td class=\"num\">\(downtime)</td><td>\(strip)</td><td>\(what)</td></tr>")
         }

@@ -54,7 +54,7 @@ enum Page {
         h1 { font-size: 22px; margin: 0 0 4px; }
         h2 { font-size: 16px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
         .sub { color: var(--muted); margin: 0 0 18px; }
-        .badge { display: inline-block; padding: 1px 10px; border-radius: 11px; font-size: 13px; font-weight: 600;
+        .badge { display: inline-block; white-space: nowrap; padding: 1px 10px; border-radius: 11px; font-size: 13px; font-weight: 600;
           color: #fff; background: var(--muted); vertical-align: 3px; margin-left: 6px; }
         .badge.completed { background: var(--ok); } .badge.failed { background: var(--fail); }
         .badge.in-progress { background: var(--warn); } .badge.rolled-back { background: #6b4fbb; }
@@ -68,6 +68,8 @@ enum Page {
         .message.note { border-color: var(--warn); background: #fff6e6; }
         table { border-collapse: collapse; width: 100%; font-size: 13px; }
         th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
+        td { overflow-wrap: anywhere; } td.host { white-space: nowrap; } td.step { min-width: 180px; overflow-wrap: normal; }
+        td.time { white-space: nowrap; }
         th { color: var(--muted); font-weight: 600; font-size: 12px; background: var(--band); }
         td.num, th.num { text-align: right; white-space: nowrap; }
         tr { break-inside: avoid; }
@@ -85,6 +87,12 @@ enum Page {
         footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
         @media print { body { padding: 0; } h2 { break-after: avoid; } .card { break-inside: avoid; } }
         """
+
+    /// `06:59:21.133` from `2026-11-30T06:59:21.133Z`: the date is in the page's header once.
+    static func timeOfDay(_ timestamp: String?) -> String {
+        guard let timestamp, let t = timestamp.firstIndex(of: "T") else { return timestamp ?? "" }
+        return String(timestamp[timestamp.index(after: t)...].prefix { $0 != "Z" })
+    }
 
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "" }
@@ -109,6 +117,8 @@ struct Timeline {
     let origin: Date
     let span: Double
     let downtime: (from: Date, to: Date)?
+    /// Down since then and not back through this run: drawn open to the end of the axis.
+    let downSince: Date?
 
     init(_ report: RunReport) {
         let bars = report.steps.map {
@@ -128,6 +138,7 @@ struct Timeline {
         } else {
             downtime = nil
         }
+        downSince = downtime == nil ? report.downSince.flatMap(Timestamp.parse) : nil
     }
 
     var end: Date { origin.addingTimeInterval(span) }
@@ -178,6 +189,17 @@ struct Timeline {
             out.append(
                 "<text x=\"\(f(anchor))\" y=\"\(top - 10)\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\" "
                     + "style=\"fill:#b3261e\">\(Page.escaped(label))</text>")
+        }
+        if let downSince {
+            let from = x(downSince)
+            let to = labelWidth + chart
+            let label = "down since +\(Self.clock(downSince.timeIntervalSince(origin))), not over"
+            out.append(
+                "<rect x=\"\(f(from))\" y=\"\(top - 6)\" width=\"\(f(max(to - from, 2)))\" height=\"\(f(row * Double(bars.count) + 12))\" "
+                    + "fill=\"#fbe3df\" stroke=\"#e5a59b\" stroke-dasharray=\"4 3\"><title>\(label)</title></rect>")
+            out.append(
+                "<text x=\"\(f(to))\" y=\"\(top - 10)\" text-anchor=\"end\" font-size=\"12\" font-weight=\"600\" "
+                    + "style=\"fill:#b3261e\">\(label)</text>")
         }
         // The axis: relative time from the first step's start.
         let interval = tickInterval
@@ -254,7 +276,7 @@ struct Timeline {
         for bar in bars {
             guard let start = bar.start else { continue }
             let x0 = x(start)
-            let x1 = max(x(bar.end ?? end), x0 + 1.5)
+            let x1 = max(x(bar.end ?? end), x0 + (bar.step.state == "failed" ? 4 : 1.5))
             let colour =
                 switch bar.step.state {
                 case "failed": "#c8321e"
@@ -273,6 +295,12 @@ struct Timeline {
             out.append(
                 "<rect x=\"\(f(from))\" y=\"\(f(height - 4))\" width=\"\(f(to - from))\" height=\"3\" fill=\"#c8321e\">"
                     + "<title>downtime \(Page.seconds(downtime.to.timeIntervalSince(downtime.from)))</title></rect>")
+        }
+        if let downSince {
+            let from = x(downSince)
+            out.append(
+                "<rect x=\"\(f(from))\" y=\"\(f(height - 4))\" width=\"\(f(max(width - from, 2)))\" height=\"3\" fill=\"#c8321e\" "
+                    + "opacity=\"0.6\"><title>down since +\(Self.clock(downSince.timeIntervalSince(origin))), not over</title></rect>")
         }
         out.append("</svg>")
         return out.joined()
@@ -327,11 +355,14 @@ extension RunReport {
         let waited = steps.compactMap(\.waitSeconds).reduce(0, +)
         return "<div class=\"cards\">"
             + card(
-                "Downtime", downtimeSeconds.map { Page.seconds($0) } ?? "not over",
-                downtimeSeconds == nil
-                    ? "Connectware is not back at \(runningVersion) through this run"
-                    : "\(downtimeFrom ?? "") to \(downtimeTo ?? "")")
-            + card("Versions", "\(runningVersion) → \(versionAfter ?? "?")", "before the run → after it")
+                "Downtime", downtimeSeconds.map { Page.seconds($0) } ?? downtimeText,
+                downtimeSeconds != nil
+                    ? "\(Page.timeOfDay(downtimeFrom)) to \(Page.timeOfDay(downtimeTo)) UTC"
+                    : downSince.map { "down since \(Page.timeOfDay($0)) UTC; not back at \(runningVersion) through this run" }
+                        ?? "no step took Connectware down")
+            + card(
+                "Versions", "\(runningVersion) → \(versionAfter ?? "?")",
+                "running before the run → after it" + (restoreVersion.map { $0 == runningVersion ? "" : ", via \($0)" } ?? ""))
             + card(
                 "Backup restored", backupVersion,
                 restoreVersion.map { "on \($0)" + (upgradePath.isEmpty ? "" : ", then up through " + upgradePath.joined(separator: ", ")) }
@@ -345,15 +376,17 @@ extension RunReport {
 
     private func stepsTable() -> String {
         var rows = [
-            "<table><thead><tr><th class=\"num\">#</th><th>step</th><th>state</th><th>started</th><th>ended</th>"
+            "<table><thead><tr><th class=\"num\">#</th><th>step</th><th>state</th><th>started – ended (UTC)</th>"
                 + "<th class=\"num\">duration</th><th class=\"num\">own work</th><th class=\"num\">waiting</th>"
                 + "<th class=\"num\">attempts</th><th>what happened</th></tr></thead><tbody>"
         ]
         for step in steps {
             rows.append(
-                "<tr><td class=\"num\">\(step.position)</td><td><b>\(Page.escaped(step.kind))</b><br>\(Page.escaped(step.title))</td>"
+                "<tr><td class=\"num\">\(step.position)</td><td class=\"step\"><b>\(Page.escaped(step.kind))</b><br>\(Page.escaped(step.title))</td>"
                     + "<td class=\"state-\(Page.escaped(step.state))\">\(Page.escaped(step.state))</td>"
-                    + "<td class=\"mono\">\(Page.escaped(step.startedAt ?? ""))</td><td class=\"mono\">\(Page.escaped(step.endedAt ?? ""))</td>"
+                    + "<td class=\"mono time\" title=\"\(Page.escaped(step.startedAt ?? "")) – \(Page.escaped(step.endedAt ?? ""))\">"
+                    + (step.startedAt == nil && step.endedAt == nil
+                        ? "" : "\(Page.timeOfDay(step.startedAt))<br>\(Page.timeOfDay(step.endedAt))") + "</td>"
                     + "<td class=\"num\">\(Page.seconds(step.durationSeconds))</td><td class=\"num\">\(Page.seconds(step.cpuSeconds))</td>"
                     + "<td class=\"num\">\(Page.seconds(step.waitSeconds))</td><td class=\"num\">\(step.attempts)</td>"
                     + "<td>\(Page.escaped(step.message ?? ""))</td></tr>")

@@ -118,6 +118,20 @@ public struct RunReport: Sendable, Codable {
         }
     }
 
+    /// The steps that take Connectware down: the downtime begins with the first of them begun.
+    static let downKinds: Set<String> = ["shutdown", "restore", "restart"]
+
+    /// When Connectware went down in this run, over or not; nil when no step took it down.
+    public var downSince: String? {
+        steps.first { Self.downKinds.contains($0.kind) && $0.startedAt != nil }?.startedAt
+    }
+
+    /// The downtime in words: its length, `not over` since it began, or `none`.
+    public var downtimeText: String {
+        if let downtimeSeconds { return String(format: "%.1f s", downtimeSeconds) }
+        return downSince == nil ? "none" : "not over"
+    }
+
     static func seconds(from start: Date?, to end: Date?) -> Double? {
         guard let start, let end else { return nil }
         return rounded(end.timeIntervalSince(start))
@@ -130,10 +144,9 @@ public struct RunReport: Sendable, Codable {
     /// that brings it up (wait-healthy, restart), when that step is done and the run is
     /// at the original version again.
     public static func downtime(_ journal: Journal) -> (from: Date, to: Date)? {
-        let down: Set<String> = ["shutdown", "restore", "restart"]
         let up: Set<String> = ["wait-healthy", "restart"]
         let steps = journal.steps
-        guard let first = steps.first(where: { down.contains($0.kind) && $0.startedAt != nil }),
+        guard let first = steps.first(where: { downKinds.contains($0.kind) && $0.startedAt != nil }),
             let from = first.startedAt
         else { return nil }
         guard

@@ -8,8 +8,10 @@
 public enum TransferDirection: String, Sendable {
     case download
     case upload
-    /// An archive read to its end (inspect --verify, plan, runbook, a snapshot read back).
+    /// An archive read to its end and hashed (inspect --verify, runbook, a snapshot read back).
     case verify
+    /// An archive read for its version evidence, stopping at the first (plan, inspect).
+    case read
     /// A volume's files written into a snapshot.
     case snapshot
     /// A snapshot's files written back into a volume.
@@ -59,10 +61,18 @@ public final class ProgressMeter {
     private var samples: [(time: ContinuousClock.Instant, bytes: Int64)] = []
     private var latest: (bytes: Int64, total: Int64?) = (0, nil)
     private var finished = false
+    private var reported = false
+    private let silentWhenQuick: Bool
 
-    public init(direction: TransferDirection, total: Int64? = nil, reporter: any TransferProgressReporter) {
+    /// A `silentWhenQuick` meter says nothing at all about work that ended before its first
+    /// report was due (a quick look at an archive's first entries is no news).
+    public init(
+        direction: TransferDirection, total: Int64? = nil, reporter: any TransferProgressReporter,
+        silentWhenQuick: Bool = false
+    ) {
         self.direction = direction
         self.reporter = reporter
+        self.silentWhenQuick = silentWhenQuick
         lastReport = started
         latest = (0, total)
         samples = [(started, 0)]
@@ -88,6 +98,7 @@ public final class ProgressMeter {
         while samples.count > 2, now - samples[0].time > .seconds(5) { samples.removeFirst() }
         let first = samples[0]
         let elapsed = Self.seconds(now - first.time)
+        reported = true
         reporter.report(progress(rate: elapsed > 0 ? Double(bytes - first.bytes) / elapsed : 0))
     }
 
@@ -95,6 +106,7 @@ public final class ProgressMeter {
     public func finish(bytes: Int64? = nil) {
         guard !finished else { return }
         finished = true
+        if silentWhenQuick, !reported { return }
         if let bytes { latest.bytes = bytes }
         let elapsed = Self.seconds(ContinuousClock.now - started)
         reporter.finish(progress(rate: elapsed > 0 ? Double(latest.bytes) / elapsed : 0))

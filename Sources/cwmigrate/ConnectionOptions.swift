@@ -5,6 +5,17 @@ import HTTP
 
 extension ProgressFormat: ExpressibleByArgument {}
 
+/// `--progress`: how transfers and long local work (verifying an archive, snapshotting or
+/// restoring a volume) show how far they are, on stderr.
+struct ProgressOption: ParsableArguments {
+    @Option(help: "Progress display: auto, bar, plain, json or none.")
+    var progress: ProgressFormat = .auto
+
+    func reporter() -> (any TransferProgressReporter)? {
+        progress.reporter(fileDescriptor: STDERR_FILENO)
+    }
+}
+
 /// How to reach a Connectware and who to be there; shared by status, backup and restore.
 /// Secrets never come from the command line: the password comes from CWMIGRATE_PASSWORD,
 /// --password-file or a prompt, a token from CWMIGRATE_TOKEN or --token-file.
@@ -30,8 +41,8 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Do not verify Connectware's TLS certificate (a warning is printed).")
     var insecure = false
 
-    @Option(help: "Progress display: auto, bar, plain, json or none.")
-    var progress: ProgressFormat = .auto
+    @OptionGroup var progressOption: ProgressOption
+    var progress: ProgressFormat { progressOption.progress }
 
     @Option(help: "Seconds to wait for a backup or restore to finish on the server.")
     var timeout: Int = 3600
@@ -70,9 +81,7 @@ struct ConnectionOptions: ParsableArguments {
         return client
     }
 
-    func progressReporter() -> (any TransferProgressReporter)? {
-        progress.reporter(fileDescriptor: STDERR_FILENO)
-    }
+    func progressReporter() -> (any TransferProgressReporter)? { progressOption.reporter() }
 
     private func token(_ environment: [String: String]) throws -> String? {
         if let tokenFile { return try Self.firstLine(of: tokenFile, what: "token") }

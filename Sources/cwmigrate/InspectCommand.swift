@@ -1,6 +1,7 @@
 import ArchiveInspect
 import ArgumentParser
 import Foundation
+import HTTP
 import Planner
 
 struct Inspect: ParsableCommand {
@@ -29,6 +30,8 @@ struct Inspect: ParsableCommand {
         help: ArgumentHelp("The version to go by when the evidence disagrees or is missing.", valueName: "version"))
     var assumeVersion: String?
 
+    @OptionGroup var progress: ProgressOption
+
     func run() throws {
         try guarded { terminal in
             var options = InspectOptions(verify: verify)
@@ -37,7 +40,7 @@ struct Inspect: ParsableCommand {
                     throw ArchiveInspectError.badAssumedVersion(assumeVersion, reason: "\(error)")
                 }
             }
-            let facts = try inspectBackup(at: file, options: options)
+            let facts = try inspectBackup(at: file, options: options, progress: progress.reporter())
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

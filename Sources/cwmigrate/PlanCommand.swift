@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ArchiveInspect
+import HTTP
 import Planner
 
 extension InstallationKind: ExpressibleByArgument {}
@@ -55,6 +56,8 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the plan as one JSON object.")
     var json = false
 
+    @OptionGroup var progress: ProgressOption
+
     func validate() throws {
         _ = try versionOption(runningText, "--running")
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
@@ -76,7 +79,8 @@ struct PlanCommand: ParsableCommand {
             let backupVersion: Version
             if let backup {
                 backupVersion = try Self.backupVersion(
-                    ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") })
+                    ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") },
+                    progress: progress.reporter())
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
@@ -115,9 +119,14 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// The backup's version from the archive's own evidence (a quick scan, no --verify).
-    static func backupVersion(ofFile path: String, assumed: Version?) throws -> Version {
-        try inspectBackup(at: path, options: InspectOptions(verify: false, assumedVersion: assumed)).version
+    /// The backup's version from the archive's own evidence (a quick scan, no --verify); a scan
+    /// long enough to be noticed (metadata deep in a big archive) shows its progress.
+    static func backupVersion(
+        ofFile path: String, assumed: Version?, progress: (any TransferProgressReporter)? = nil
+    ) throws -> Version {
+        try inspectBackup(
+            at: path, options: InspectOptions(verify: false, assumedVersion: assumed), progress: progress
+        ).version
     }
 }
 

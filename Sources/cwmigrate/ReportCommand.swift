@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Migration
-import Runbook
+import SafeFiles
 
 /// The forms `cwmigrate report` writes.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -22,6 +22,9 @@ struct ReportCommand: ParsableCommand {
             --fleet DIR reads the reports the generated Ansible playbook fetched (DIR/<host>/*.report.json, \
             the newest per host) and makes one page: a row per host, failures first.
 
+            --output is checked before anything is read: an existing file needs --force; a \
+            directory, a device, a FIFO, a socket or a file the command reads is refused.
+
             Exit codes: 0 written; 64 usage; 65 a journal that cannot be read as one; 66 no such run, \
             no runs, or no host reports in DIR; 73 the output cannot be written; 74 the state directory \
             cannot be read.
@@ -33,8 +36,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "html, markdown or json.")
     var format: ReportFormat = .html
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout.", valueName: "file"))
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout; '-' is stdout.", valueName: "file"))
     var output: String?
+
+    @Flag(help: "Replace an existing file at --output.")
+    var force = false
 
     @Option(
         help: ArgumentHelp(
@@ -50,10 +57,13 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try guarded { terminal in
+            if let output { try OutputFile.check(output, replacing: force, standardOutputRefusal: nil) }
             let text: String
             let what: String
+            var inputs: [String] = []
             if let fleet {
                 let page = try FleetReport(directory: fleet)
+                inputs = page.hosts.compactMap(\.reportFile)
                 switch format {
                 case .html: text = page.html()
                 case .markdown: text = page.markdown()
@@ -62,6 +72,7 @@ struct ReportCommand: ParsableCommand {
                 what = "the fleet page for \(page.hosts.count) host\(page.hosts.count == 1 ? "" : "s") (\(page.tally))"
             } else {
                 let journal = try load()
+                inputs = [state.store().path(of: journal.id)]
                 let report = RunReport(journal)
                 switch format {
                 case .html: text = report.html()
@@ -70,12 +81,13 @@ struct ReportCommand: ParsableCommand {
                 }
                 what = "the report of run \(journal.id) (\(journal.outcome.rawValue))"
             }
-            guard let output else {
+            guard let output, output != "-" else {
                 FileHandle.standardOutput.write(Data(text.utf8))
                 return ExitStatus.ok
             }
-            try writeAtomically(text, to: output)
-            terminal.out("wrote \(output): \(what)")
+            // A report holds no secret: 0644, as the runbooks are.
+            try OutputFile.write(Array(text.utf8), to: output, mode: 0o644, replacing: force, inputs: inputs)
+            terminal.note("wrote \(output): \(what)")
             return ExitStatus.ok
         }
     }

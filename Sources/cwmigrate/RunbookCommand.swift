@@ -153,7 +153,8 @@ struct RunbookCommand: ParsableCommand {
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
-                    verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }))
+                    verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
+                progress: connection.progressReporter())
             let (running, instance) = try runningVersion(terminal)
             let knowledge = try LocalKnowledge.load(
                 compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
@@ -278,6 +279,7 @@ struct RunbookCommand: ParsableCommand {
             for file in files {
                 try OutputFile.write(Array(file.text.utf8), to: output, mode: 0o644, replacing: force, inputs: read)
             }
+            terminal.note("wrote \(output): the \(format.rawValue) runbook")
         }
     }
 

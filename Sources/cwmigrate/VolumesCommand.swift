@@ -71,6 +71,8 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("How the volume's files are read: automatic, mountpoint or helper-container.", valueName: "how"))
         var access: VolumeAccess = .automatic
 
+        @OptionGroup var progress: ProgressOption
+
         @Option(help: .hidden)
         var directory: String?
 
@@ -87,7 +89,8 @@ struct VolumesCommand: ParsableCommand {
                 if let directory {
                     // For benchmarks and tests: any directory, without Docker.
                     manifest = try ConnectwareHost.snapshotDirectory(
-                        directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level)
+                        directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level,
+                        progress: progress.reporter())
                 } else {
                     let host = try ConnectwareHost()
                     let target = try host.findVolume(volume, project: docker.project)
@@ -97,7 +100,8 @@ struct VolumesCommand: ParsableCommand {
                         terminal.warning("the running Connectware version is unknown; the snapshot will not name one")
                     }
                     manifest = try host.snapshotVolume(
-                        target.name, to: output, connectwareVersion: version, level: level, access: access)
+                        target.name, to: output, connectwareVersion: version, level: level, access: access,
+                        progress: progress.reporter())
                 }
                 for line in manifest.summaryLines(file: output) { terminal.out(line) }
                 for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
@@ -128,12 +132,15 @@ struct VolumesCommand: ParsableCommand {
         @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
         var yes = false
 
+        @OptionGroup var progress: ProgressOption
+
         func run() throws {
             try guarded { terminal in
                 let host = try ConnectwareHost()
                 let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
                 try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
-                let manifest = try host.restoreVolume(volume, from: snapshot, project: docker.project, access: access)
+                let manifest = try host.restoreVolume(
+                    volume, from: snapshot, project: docker.project, access: access, progress: progress.reporter())
                 terminal.out("restored:  \(manifest.volume) from \(snapshot)")
                 terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
                 return ExitStatus.ok
