@@ -29,7 +29,6 @@ public func inspectBackup(
             direction: options.verify ? .verify : .read, total: info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil,
             reporter: progress, silentWhenQuick: !options.verify)
     }
-    defer { feed.meter?.finish(bytes: feed.consumed) }
     let reader: ArchiveReader
     do {
         reader = try ArchiveReader(feed: feed)
@@ -53,6 +52,8 @@ public func inspectBackup(
         pass.scan.warn("the file has data after the end of the gzip stream; it was ignored, as gzip does")
     }
     let digest = try feed.finishHashing()
+    // Only a read that found no damage ends with `done`; a damaged one ends in its error.
+    feed.meter?.finish(bytes: feed.consumed)
     pass.scan.noteFileName(path)
 
     let evidence = pass.scan.evidence.enumerated()

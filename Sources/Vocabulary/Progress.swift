@@ -46,7 +46,8 @@ public struct TransferProgress: Sendable, Equatable {
 /// Receives a transfer's progress, at most about ten times a second, and once at its end.
 public protocol TransferProgressReporter: AnyObject {
     func report(_ progress: TransferProgress)
-    /// The transfer ended (successfully or not) with these figures.
+    /// The transfer ended (successfully or not) with these figures; local work (verifying,
+    /// snapshotting, restoring a volume) ends so only when it succeeded, else with its error.
     func finish(_ progress: TransferProgress)
 }
 
@@ -64,8 +65,8 @@ public final class ProgressMeter {
     private var reported = false
     private let silentWhenQuick: Bool
 
-    /// A `silentWhenQuick` meter says nothing at all about work that ended before its first
-    /// report was due (a quick look at an archive's first entries is no news).
+    /// A `silentWhenQuick` meter says nothing in the work's first second, and nothing at all
+    /// about work that ended within it (a quick look at an archive's first entries is no news).
     public init(
         direction: TransferDirection, total: Int64? = nil, reporter: any TransferProgressReporter,
         silentWhenQuick: Bool = false
@@ -93,6 +94,7 @@ public final class ProgressMeter {
         latest.bytes = bytes
         let now = ContinuousClock.now
         guard now - lastReport >= .milliseconds(100) else { return }
+        if silentWhenQuick, now - started < .seconds(1) { return }
         lastReport = now
         samples.append((now, bytes))
         while samples.count > 2, now - samples[0].time > .seconds(5) { samples.removeFirst() }

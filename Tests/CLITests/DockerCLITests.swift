@@ -134,11 +134,37 @@ struct DockerCLITests {
         #expect(result.stderr.contains("hint: pass --yes"))
     }
 
+    @Test func aRestoreReportsTheSnapshotVerifiedThenTheFilesWritten() throws {
+        let lab = try lab()
+        _ = try sh("mkdir -p big/sub && head -c 20000000 /dev/urandom > big/sub/blob && printf x > big/small")
+        let made = try cwmigrate([
+            "volumes", "snapshot", "cwmigrate-progress-test", "--directory", dir.path + "/big", "--output", "big.tar.zst",
+            "--progress", "none",
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try exclusively(lab) { () throws -> ProgramResult in
+            defer { _ = try? sh("docker volume rm cwmigrate-progress-test >/dev/null 2>&1 || true") }
+            return try cwmigrate([
+                "volumes", "restore", "cwmigrate-progress-test", "--from", "big.tar.zst", "--yes", "--progress", "json",
+            ])
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("restored:  cwmigrate-progress-test from big.tar.zst\n"))
+        let done = result.stderr.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["event"] as? String == "done" }
+        #expect(done.map { $0["direction"] as? String } == ["verify", "restore-volume"])
+        let archive = try FileManager.default.attributesOfItem(atPath: dir.path + "/big.tar.zst")[.size] as? Int
+        #expect(done.first?["bytes"] as? Int == archive)
+        #expect(done.last?["bytes"] as? Int == 20_000_001 && done.last?["total"] as? Int == 20_000_001)
+    }
+
     @Test func restoreIntoAVolumeInUseExits75() throws {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_service-manager", named: "sm.tar.zst")
         let result = try exclusively(lab) {
-            try cwmigrate(["volumes", "restore", "service-manager", "--from", file, "--yes"])
+            // No progress lines: the snapshot verifies, and then the one error line is all there is.
+            try cwmigrate(["volumes", "restore", "service-manager", "--from", file, "--yes", "--progress", "none"])
         }
         #expect(result.status == 75)
         #expect(
