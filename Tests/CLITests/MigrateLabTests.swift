@@ -330,7 +330,26 @@ struct MigrateLabTests {
             let password = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
             let everything = try TestSupport.shell("cat '\(state)'/runs/*").stdout
             #expect(!everything.contains(password), "a secret reached the journal or the report")
+            try expectReportPage(state: state)
         }
+    }
+
+    /// `cwmigrate report` renders the run just made: every step, each measured apart into
+    /// cwmigrate's own work and waiting, every artifact's SHA-256, the downtime.
+    func expectReportPage(state: String) throws {
+        let page = scratch.appendingPathComponent("report-\(UUID().uuidString.prefix(6)).html")
+        let made = try cwmigrate(["report", "last", "--output", page.path], state: state)
+        #expect(made.status == 0, "\(made.stderr)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let report = try report(state)
+        for step in report["steps"] as? [[String: Any]] ?? [] {
+            #expect(html.contains("\(step["position"] as? Int ?? 0). \(step["kind"] as? String ?? "?")</text>"))
+            #expect(step["cpuSeconds"] is Double && step["waitSeconds"] is Double, "step \(step["kind"] ?? "?") not measured")
+        }
+        for artifact in report["artifacts"] as? [[String: Any]] ?? [] {
+            #expect(html.contains(artifact["sha256"] as? String ?? "no sha256"))
+        }
+        #expect(html.contains(">downtime ") && !html.contains("src=") && !html.contains("href="))
     }
 
     @Test func anUnknownBarrierIsLearnedFromTheRefusalAndTheRunCarriesOnWithTheDowngrade() throws {
