@@ -25,9 +25,10 @@ public func inspectBackup(
 
     let feed = try FileFeed(path: path, hashing: options.verify)
     if let progress {
+        let size = info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil
         feed.meter = ProgressMeter(
-            direction: options.verify ? .verify : .read, total: info.st_mode & S_IFMT == S_IFREG ? Int64(info.st_size) : nil,
-            reporter: progress, silentWhenQuick: !options.verify)
+            direction: options.verify ? .verify : .read, total: size, reporter: progress,
+            silentWhenQuick: !options.verify)
     }
     let reader: ArchiveReader
     do {

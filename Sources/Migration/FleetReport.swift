@@ -73,7 +73,8 @@ public struct FleetReport: Sendable, Encodable {
         guard let handle = FileHandle(forReadingAtPath: file),
             let data = try? handle.read(upToCount: RunReport.sizeLimit + 1)
         else {
-            return Host(host: name, outcome: "no-report", reportFile: file, problem: "\(file) cannot be read", report: nil)
+            return Host(
+                host: name, outcome: "no-report", reportFile: file, problem: "\(file) cannot be read", report: nil)
         }
         try? handle.close()
         guard data.count <= RunReport.sizeLimit else {
@@ -166,9 +167,10 @@ public struct FleetReport: Sendable, Encodable {
                 what += "<br>stopped at step \(failed.position) \(Page.escaped(failed.kind))"
             }
             rows.append(
-                "<tr><td class=\"host\"><b>\(Page.escaped(host.host))</b></td>"
+                "<tr><td class=\"nowrap\"><b>\(Page.escaped(host.host))</b></td>"
                     + "<td><span class=\"badge \(Page.escaped(host.outcome))\">\(Page.escaped(host.outcome))</span></td>"
-                    + "<td>\(Page.escaped(versions))</td><td class=\"num\">\(downtime)</td><td>\(strip)</td><td>\(what)</td></tr>")
+                    + "<td class=\"nowrap\">\(Page.escaped(versions))</td><td class=\"num\">\(downtime)</td><td>\(strip)</td><td>\(what)</td></tr>"
+            )
         }
         rows.append("</tbody></table>")
         body.append(rows.joined(separator: "\n"))

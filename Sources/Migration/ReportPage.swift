@@ -68,7 +68,7 @@ enum Page {
         .message.note { border-color: var(--warn); background: #fff6e6; }
         table { border-collapse: collapse; width: 100%; font-size: 13px; }
         th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
-        td { overflow-wrap: anywhere; } td.host { white-space: nowrap; } td.step { min-width: 180px; overflow-wrap: normal; }
+        td { overflow-wrap: anywhere; } td.nowrap { white-space: nowrap; } td.step { min-width: 180px; overflow-wrap: normal; }
         td.time { white-space: nowrap; }
         th { color: var(--muted); font-weight: 600; font-size: 12px; background: var(--band); }
         td.num, th.num { text-align: right; white-space: nowrap; }
@@ -125,7 +125,8 @@ struct Timeline {
             Bar(step: $0, start: $0.startedAt.flatMap(Timestamp.parse), end: $0.endedAt.flatMap(Timestamp.parse))
         }
         let created = Timestamp.parse(report.createdAt)
-        let times = bars.flatMap { [$0.start, $0.end] }.compactMap { $0 }
+        let times =
+            bars.flatMap { [$0.start, $0.end] }.compactMap { $0 }
             + [created, report.endedAt.flatMap(Timestamp.parse)].compactMap { $0 }
         let origin = bars.compactMap(\.start).min() ?? created ?? Date(timeIntervalSince1970: 0)
         let last = times.max() ?? origin
@@ -175,7 +176,8 @@ struct Timeline {
         )
         for index in bars.indices where index % 2 == 1 {
             out.append(
-                "<rect x=\"0\" y=\"\(top + row * Double(index))\" width=\"\(Int(width))\" height=\"\(row)\" fill=\"#f5f7fa\"/>")
+                "<rect x=\"0\" y=\"\(top + row * Double(index))\" width=\"\(Int(width))\" height=\"\(row)\" fill=\"#f5f7fa\"/>"
+            )
         }
         if let downtime {
             let from = x(downtime.from)
@@ -250,7 +252,8 @@ struct Timeline {
             } else {
                 out.append(
                     "<rect x=\"\(f(x0))\" y=\"\(f(y + 6))\" width=\"\(f(w))\" height=\"16\" rx=\"2\" fill=\"#6f8fb8\""
-                        + (open ? " stroke=\"#a35d00\" stroke-dasharray=\"3 2\"" : "") + "><title>\(title)</title></rect>")
+                        + (open ? " stroke=\"#a35d00\" stroke-dasharray=\"3 2\"" : "")
+                        + "><title>\(title)</title></rect>")
             }
             let label =
                 open
@@ -300,7 +303,8 @@ struct Timeline {
             let from = x(downSince)
             out.append(
                 "<rect x=\"\(f(from))\" y=\"\(f(height - 4))\" width=\"\(f(max(width - from, 2)))\" height=\"3\" fill=\"#c8321e\" "
-                    + "opacity=\"0.6\"><title>down since +\(Self.clock(downSince.timeIntervalSince(origin))), not over</title></rect>")
+                    + "opacity=\"0.6\"><title>down since +\(Self.clock(downSince.timeIntervalSince(origin))), not over</title></rect>"
+            )
         }
         out.append("</svg>")
         return out.joined()
@@ -339,7 +343,8 @@ extension RunReport {
         body.append("<h2>What decided the plan</h2>")
         body.append(knowledge())
         body.append(
-            "<footer>Report \(Page.escaped(format)) made from the run's journal; it holds no password or token.</footer>")
+            "<footer>Report \(Page.escaped(format)) made from the run's journal; it holds no password or token.</footer>"
+        )
         return Page.document(title: "cwmigrate run \(run): \(outcome)", body: body.joined(separator: "\n"))
     }
 
@@ -358,18 +363,24 @@ extension RunReport {
                 "Downtime", downtimeSeconds.map { Page.seconds($0) } ?? downtimeText,
                 downtimeSeconds != nil
                     ? "\(Page.timeOfDay(downtimeFrom)) to \(Page.timeOfDay(downtimeTo)) UTC"
-                    : downSince.map { "down since \(Page.timeOfDay($0)) UTC; not back at \(runningVersion) through this run" }
+                    : downSince.map {
+                        "down since \(Page.timeOfDay($0)) UTC; not back at \(runningVersion) through this run"
+                    }
                         ?? "no step took Connectware down")
             + card(
                 "Versions", "\(runningVersion) → \(versionAfter ?? "?")",
-                "running before the run → after it" + (restoreVersion.map { $0 == runningVersion ? "" : ", via \($0)" } ?? ""))
+                "running before the run → after it"
+                    + (restoreVersion.map { $0 == runningVersion ? "" : ", via \($0)" } ?? ""))
             + card(
                 "Backup restored", backupVersion,
-                restoreVersion.map { "on \($0)" + (upgradePath.isEmpty ? "" : ", then up through " + upgradePath.joined(separator: ", ")) }
+                restoreVersion.map {
+                    "on \($0)" + (upgradePath.isEmpty ? "" : ", then up through " + upgradePath.joined(separator: ", "))
+                }
                     ?? "not restored by this plan")
             + card("Run time", total.map { Page.seconds($0) } ?? "not ended", "from start to end")
             + card(
-                "cwmigrate's own work", Page.seconds(own), "waiting for others: \(Page.seconds(waited))"
+                "cwmigrate's own work", Page.seconds(own),
+                "waiting for others: \(Page.seconds(waited))"
                     + (overheadSeconds.map { "; CPU in all: \(Page.seconds($0))" } ?? ""))
             + "</div>"
     }

@@ -83,8 +83,8 @@ public struct RunReport: Sendable, Codable {
         restoreVersion = journal.plan.restoreVersion?.description
         upgradePath = journal.plan.upgradePath.map(\.description)
         let lastDone = journal.steps.last { $0.state == .done }
-        versionAfter = (lastDone.map { journal.expectedVersion(after: $0.position) } ?? journal.plan.runningVersion)
-            .description
+        let after = lastDone.map { journal.expectedVersion(after: $0.position) } ?? journal.plan.runningVersion
+        versionAfter = after.description
         exampleData = journal.plan.exampleData
         refusalMessage = journal.plan.refusalMessage
         createdAt = JournalCoding.timestamp(journal.createdAt)
@@ -179,7 +179,9 @@ public struct RunReport: Sendable, Codable {
         if let restoreVersion { lines.append("| Restored on | \(restoreVersion) |") }
         if !upgradePath.isEmpty { lines.append("| Upgraded through | \(upgradePath.joined(separator: ", ")) |") }
         if let versionAfter { lines.append("| Running after the run | \(versionAfter) |") }
-        if exampleData == true { lines.append("| Knowledge | an EXAMPLE barrier shipped with cwmigrate decided the plan |") }
+        if exampleData == true {
+            lines.append("| Knowledge | an EXAMPLE barrier shipped with cwmigrate decided the plan |")
+        }
         if let refusalMessage { lines.append("| Connectware's refusal | \(Self.escaped(refusalMessage)) |") }
         lines.append("| Started | \(createdAt) |")
         lines.append("| Ended | \(endedAt ?? "not yet") |")

@@ -49,6 +49,18 @@ public protocol TransferProgressReporter: AnyObject {
     /// The transfer ended (successfully or not) with these figures; local work (verifying,
     /// snapshotting, restoring a volume) ends so only when it succeeded, else with its error.
     func finish(_ progress: TransferProgress)
+    /// Whether local work that ended before its first report is still told with `finish`:
+    /// a machine wants every end; a person's log does not need `verify: 256 B`.
+    var wantsQuickLocalWork: Bool { get }
+}
+
+extension TransferProgressReporter {
+    public var wantsQuickLocalWork: Bool { false }
+}
+
+extension TransferDirection {
+    /// Work on local files, as against a transfer over the network.
+    public var isLocal: Bool { self != .download && self != .upload }
 }
 
 /// Turns a running count of bytes into reports: at most ten a second, the rate over the
@@ -109,6 +121,7 @@ public final class ProgressMeter {
         guard !finished else { return }
         finished = true
         if silentWhenQuick, !reported { return }
+        if direction.isLocal, !reported, !reporter.wantsQuickLocalWork { return }
         if let bytes { latest.bytes = bytes }
         let elapsed = Self.seconds(ContinuousClock.now - started)
         reporter.finish(progress(rate: elapsed > 0 ? Double(latest.bytes) / elapsed : 0))
@@ -226,6 +239,8 @@ public final class JSONLinesProgress: TransferProgressReporter {
     public func finish(_ progress: TransferProgress) {
         writeAll(output, Self.line(event: "done", progress) + "\n")
     }
+
+    public var wantsQuickLocalWork: Bool { true }
 
     static func line(event: String, _ p: TransferProgress) -> String {
         let total = p.total.map(String.init) ?? "null"

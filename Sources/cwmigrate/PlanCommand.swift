@@ -1,6 +1,6 @@
+import ArchiveInspect
 import ArgumentParser
 import Foundation
-import ArchiveInspect
 import HTTP
 import Planner
 

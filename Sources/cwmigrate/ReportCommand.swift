@@ -102,7 +102,8 @@ struct ReportCommand: ParsableCommand {
             if let problem = list.unreadable.last { throw problem }
             throw Failure(
                 message: "no runs in \(store.directory)",
-                hint: "is --state-dir (or CWMIGRATE_STATE_DIR) the directory the run used?", exitCode: ExitStatus.noInput)
+                hint: "is --state-dir (or CWMIGRATE_STATE_DIR) the directory the run used?",
+                exitCode: ExitStatus.noInput)
         }
         return newest
     }

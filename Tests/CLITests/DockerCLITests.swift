@@ -138,8 +138,8 @@ struct DockerCLITests {
         let lab = try lab()
         _ = try sh("mkdir -p big/sub && head -c 20000000 /dev/urandom > big/sub/blob && printf x > big/small")
         let made = try cwmigrate([
-            "volumes", "snapshot", "cwmigrate-progress-test", "--directory", dir.path + "/big", "--output", "big.tar.zst",
-            "--progress", "none",
+            "volumes", "snapshot", "cwmigrate-progress-test", "--directory", dir.path + "/big", "--output",
+            "big.tar.zst", "--progress", "none",
         ])
         #expect(made.status == 0, "\(made.stderr)")
         let result = try exclusively(lab) { () throws -> ProgramResult in

@@ -110,7 +110,8 @@ struct ProgressCLITests {
         let directory = try TestSupport.temporaryDirectory("progress-quick")
         defer { try? FileManager.default.removeItem(at: directory) }
         let backup = try Self.bigBackup(in: directory)
-        let plan = try cwmigrate(["plan", "--backup", backup, "--running", "1.8.0", "--progress", "json"], in: directory)
+        let plan = try cwmigrate(
+            ["plan", "--backup", backup, "--running", "1.8.0", "--progress", "json"], in: directory)
         #expect(events(plan.stderr).isEmpty, "\(plan.stderr)")
         #expect(plan.stdout.contains("1.7.3"))
     }
@@ -137,7 +138,8 @@ struct ProgressCLITests {
         #expect(done.first?["bytes"] as? Int == 30_001_000 && done.first?["total"] as? Int == 30_001_000)
         let archive = try fileSize(directory.appendingPathComponent("pg.tar.zst").path)
         #expect(done.last?["bytes"] as? Int == archive && done.last?["total"] as? Int == archive)
-        #expect(lines.prefix { $0["direction"] as? String == "snapshot" }.allSatisfy { $0["total"] as? Int == 30_001_000 })
+        #expect(
+            lines.prefix { $0["direction"] as? String == "snapshot" }.allSatisfy { $0["total"] as? Int == 30_001_000 })
     }
 
     @Test func aRunbookWrittenToAFileNamesItOnOneLine() throws {
@@ -146,7 +148,8 @@ struct ProgressCLITests {
         let backup = try Self.bigBackup(in: directory)
         let output = directory.appendingPathComponent("runbook.md").path
         let result = try cwmigrate(
-            ["runbook", "--backup", backup, "--running", "1.8.0", "--output", output, "--progress", "none"], in: directory)
+            ["runbook", "--backup", backup, "--running", "1.8.0", "--output", output, "--progress", "none"],
+            in: directory)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.split(separator: "\n").contains("note: wrote \(output): the markdown runbook"))

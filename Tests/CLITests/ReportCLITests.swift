@@ -187,7 +187,10 @@ struct ReportCLITests {
         let directory = try TestSupport.temporaryDirectory("report-cli-fleet")
         defer { try? FileManager.default.removeItem(at: directory) }
         let fleet = try fleetDirectory(
-            [("plant-a", "completed"), ("plant-b", "failed-restore"), ("plant-c", "failed-backup"), ("plant-d", "resumed")],
+            [
+                ("plant-a", "completed"), ("plant-b", "failed-restore"), ("plant-c", "failed-backup"),
+                ("plant-d", "resumed"),
+            ],
             in: directory)
         try FileManager.default.createDirectory(
             atPath: fleet + "/plant-e", withIntermediateDirectories: true)
@@ -234,10 +237,16 @@ struct ReportCLITests {
         let empty = directory.appendingPathComponent("empty").path
         let cases: [([String], Int32, String)] = [
             (["report", "not-a-run", "--state-dir", state.path], 64, "error: 'not-a-run' is not a run id"),
-            (["report", "20990101T000000Z-abcdef", "--state-dir", state.path], 66, "error: no run 20990101T000000Z-abcdef"),
+            (
+                ["report", "20990101T000000Z-abcdef", "--state-dir", state.path], 66,
+                "error: no run 20990101T000000Z-abcdef"
+            ),
             (["report", "--state-dir", empty], 66, "error: no runs in \(empty)"),
             (["report", "--fleet", empty], 66, "error: no fleet reports in \(empty): it is not a directory"),
-            (["report", "--fleet", state.path + "/runs"], 66, "error: no fleet reports in \(state.path)/runs: it holds no host directory"),
+            (
+                ["report", "--fleet", state.path + "/runs"], 66,
+                "error: no fleet reports in \(state.path)/runs: it holds no host directory"
+            ),
             (["report", "--state-dir", state.path, "--output", "/nonexistent/dir/r.html"], 73, "error: "),
         ]
         for (arguments, code, line) in cases {

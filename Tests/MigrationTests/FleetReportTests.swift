@@ -25,7 +25,8 @@ struct FleetReportTests {
     @Test func hostsAreSortedFailuresFirstThenHostsWithoutAReportThenTheCompletedOnes() throws {
         let directory = try fleetDirectory([
             "b-ok": [try reportFile("completed")], "a-ok": [try reportFile("resumed")],
-            "c-failed": [try reportFile("failed-restore")], "d-broken": [("20261130T070000Z-000000.report.json", Array("{not json".utf8))],
+            "c-failed": [try reportFile("failed-restore")],
+            "d-broken": [("20261130T070000Z-000000.report.json", Array("{not json".utf8))],
             "e-empty": [],
         ])
         _ = FileManager.default.createFile(atPath: directory + "/site.retry", contents: Data())
@@ -38,7 +39,9 @@ struct FleetReportTests {
     }
 
     @Test func eachHostShowsItsNewestReport() throws {
-        let directory = try fleetDirectory(["plant": [try reportFile("failed-restore"), try reportFile("failed-backup")]])
+        let directory = try fleetDirectory([
+            "plant": [try reportFile("failed-restore"), try reportFile("failed-backup")]
+        ])
         let fleet = try FleetReport(directory: directory)
         // failed-backup's run began a few seconds before failed-restore's: its id sorts first.
         #expect(fleet.hosts.first?.report?.run == RunReport(try realJournal("failed-restore")).run)
