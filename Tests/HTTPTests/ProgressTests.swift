@@ -71,6 +71,58 @@ private let halfway = TransferProgress(
         #expect(text.filter { $0 == "\n" }.count == 1)
     }
 
+    @Test func quickLocalWorkIsLeftOutOfAPersonsLinesButNotOutOfJSON() {
+        let plain = CapturedOutput()
+        let plainMeter = ProgressMeter(
+            direction: .verify, total: 10, reporter: PlainProgressLines(fileDescriptor: plain.fd, interval: .zero))
+        plainMeter.update(bytes: 10)
+        plainMeter.finish()
+        #expect(plain.lines.isEmpty)
+        let json = CapturedOutput()
+        let jsonMeter = ProgressMeter(
+            direction: .verify, total: 10, reporter: JSONLinesProgress(fileDescriptor: json.fd, interval: .zero))
+        jsonMeter.update(bytes: 10)
+        jsonMeter.finish()
+        #expect(json.lines.count == 1)
+        #expect(json.lines.first?.hasPrefix(#"{"event":"done","direction":"verify","bytes":10,"total":10,"#) == true)
+    }
+
+    @Test func aTransferAlwaysEndsWithItsLineHoweverQuick() {
+        let output = CapturedOutput()
+        let meter = ProgressMeter(
+            direction: .download, total: 10, reporter: PlainProgressLines(fileDescriptor: output.fd, interval: .zero))
+        meter.update(bytes: 10)
+        meter.finish()
+        #expect(output.lines.count == 1 && output.lines.first?.hasPrefix("download: 10 B at ") == true)
+    }
+
+    @Test func longLocalWorkIsReportedWithItsRateAndTimeLeftThenDone() {
+        let output = CapturedOutput()
+        let meter = ProgressMeter(
+            direction: .snapshot, total: 1000, reporter: JSONLinesProgress(fileDescriptor: output.fd, interval: .zero))
+        meter.update(bytes: 100)
+        usleep(150_000)
+        meter.update(bytes: 400)
+        meter.finish()
+        let events = output.lines.map { json(Array($0.utf8)) }
+        #expect(events.map { $0["event"] as? String } == ["progress", "done"])
+        #expect(events.first?["bytes"] as? Int == 400 && events.first?["direction"] as? String == "snapshot")
+        #expect((events.first?["bytesPerSecond"] as? Int ?? 0) > 0 && events.first?["secondsLeft"] is Int)
+        #expect(events.last?["bytes"] as? Int == 400)
+    }
+
+    @Test func aQuickLookSaysNothingInItsFirstSecond() {
+        let output = CapturedOutput()
+        let meter = ProgressMeter(
+            direction: .read, total: 1000, reporter: JSONLinesProgress(fileDescriptor: output.fd, interval: .zero),
+            silentWhenQuick: true)
+        meter.update(bytes: 100)
+        usleep(150_000)
+        meter.update(bytes: 400)
+        meter.finish()
+        #expect(output.lines.isEmpty)
+    }
+
     @Test func automaticProgressIsPlainLinesWhenNotOnATerminal() {
         let output = CapturedOutput()
         #expect(ProgressFormat.auto.reporter(fileDescriptor: output.fd) is PlainProgressLines)
