@@ -111,6 +111,8 @@ struct Timeline {
         var step: RunReport.StepLine
         var start: Date?
         var end: Date?
+        /// A step of a plan given up during the run.
+        var replaced = false
     }
 
     let bars: [Bar]
@@ -121,9 +123,15 @@ struct Timeline {
     let downSince: Date?
 
     init(_ report: RunReport) {
-        let bars = report.steps.map {
-            Bar(step: $0, start: $0.startedAt.flatMap(Timestamp.parse), end: $0.endedAt.flatMap(Timestamp.parse))
-        }
+        let bars =
+            (report.replacedSteps ?? []).map {
+                Bar(
+                    step: $0, start: $0.startedAt.flatMap(Timestamp.parse), end: $0.endedAt.flatMap(Timestamp.parse),
+                    replaced: true)
+            }
+            + report.steps.map {
+                Bar(step: $0, start: $0.startedAt.flatMap(Timestamp.parse), end: $0.endedAt.flatMap(Timestamp.parse))
+            }
         let created = Timestamp.parse(report.createdAt)
         let times =
             bars.flatMap { [$0.start, $0.end] }.compactMap { $0 }
@@ -220,7 +228,10 @@ struct Timeline {
             let y = top + row * Double(index)
             let step = bar.step
             out.append(
-                "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(Page.escaped(step.kind))</text>")
+                bar.replaced
+                    ? "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\" font-style=\"italic\" style=\"fill:#5b6776\">"
+                        + "\(step.position). \(Page.escaped(step.kind)) (plan given up)</text>"
+                    : "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(Page.escaped(step.kind))</text>")
             let title = Page.escaped(
                 "\(step.position). \(step.title): \(step.state)"
                     + (step.durationSeconds.map { ", " + Page.seconds($0) } ?? ""))
@@ -337,7 +348,14 @@ extension RunReport {
                 + "<span style=\"--sw:#6f8fb8\">not measured</span><span style=\"--sw:#c8321e\">failed</span>"
                 + "<span style=\"--sw:#fbe3df;--bd:#e5a59b\">downtime: Connectware not serving</span></div>")
         body.append("<h2>Steps</h2>")
-        body.append(stepsTable())
+        body.append(Self.stepsTable(steps))
+        if let replacedSteps {
+            body.append("<h2>Steps of the plan given up</h2>")
+            body.append(
+                "<p>Connectware refused the restore, and its message made a new plan; these steps of the first"
+                    + " plan were begun and not kept.</p>")
+            body.append(Self.stepsTable(replacedSteps))
+        }
         body.append("<h2>Artifacts</h2>")
         body.append(artifactsTable())
         body.append("<h2>What decided the plan</h2>")
@@ -385,7 +403,7 @@ extension RunReport {
             + "</div>"
     }
 
-    private func stepsTable() -> String {
+    private static func stepsTable(_ steps: [StepLine]) -> String {
         var rows = [
             "<table><thead><tr><th class=\"num\">#</th><th>step</th><th>state</th><th>started – ended (UTC)</th>"
                 + "<th class=\"num\">duration</th><th class=\"num\">own work</th><th class=\"num\">waiting</th>"

@@ -65,6 +65,8 @@ public struct RunReport: Sendable, Codable {
     public var overheadSeconds: Double?
     /// Plans replaced during the run (a refused restore), and why.
     public var replacedPlans: [String]
+    /// The steps a replaced plan began that the plan carried out did not keep; nil when none.
+    public var replacedSteps: [StepLine]?
     public var rollback: String?
 
     public init(_ journal: Journal) {
@@ -89,17 +91,14 @@ public struct RunReport: Sendable, Codable {
         refusalMessage = journal.plan.refusalMessage
         createdAt = JournalCoding.timestamp(journal.createdAt)
         endedAt = journal.endedAt.map(JournalCoding.timestamp)
-        steps = journal.steps.map { record in
-            let duration = Self.seconds(from: record.startedAt, to: record.endedAt)
-            // A second thread (hashing) can make CPU time exceed the wall time; the work is then all of it.
-            let cpu = record.cpuSeconds.map { Self.rounded(min($0, duration ?? $0)) }
-            return StepLine(
-                position: record.position + 1, kind: record.kind, title: journal.plan.steps[record.position].title,
-                state: record.state.rawValue, startedAt: record.startedAt.map(JournalCoding.timestamp),
-                endedAt: record.endedAt.map(JournalCoding.timestamp), durationSeconds: duration, cpuSeconds: cpu,
-                waitSeconds: duration.flatMap { total in cpu.map { Self.rounded(max(0, total - $0)) } },
-                attempts: record.attempts, message: record.message)
+        steps = journal.steps.map { Self.line($0, of: journal.plan) }
+        // What a replaced plan began and the new one did not keep (the refused restore).
+        let earlier = (journal.earlierPlans ?? []).flatMap { replaced in
+            replaced.steps.filter { record in
+                record.startedAt != nil && journal.steps.first { $0.position == record.position } != record
+            }.map { Self.line($0, of: replaced.plan) }
         }
+        replacedSteps = earlier.isEmpty ? nil : earlier
         artifacts = journal.artifacts.map {
             ArtifactLine(kind: $0.kind.rawValue, path: $0.path, sha256: $0.sha256, bytes: $0.bytes, detail: $0.detail)
         }
@@ -130,6 +129,18 @@ public struct RunReport: Sendable, Codable {
     public var downtimeText: String {
         if let downtimeSeconds { return String(format: "%.1f s", downtimeSeconds) }
         return downSince == nil ? "none" : "not over"
+    }
+
+    static func line(_ record: StepRecord, of plan: Plan) -> StepLine {
+        let duration = seconds(from: record.startedAt, to: record.endedAt)
+        // A second thread (hashing) can make CPU time exceed the wall time; the work is then all of it.
+        let cpu = record.cpuSeconds.map { rounded(min($0, duration ?? $0)) }
+        return StepLine(
+            position: record.position + 1, kind: record.kind, title: plan.steps[record.position].title,
+            state: record.state.rawValue, startedAt: record.startedAt.map(JournalCoding.timestamp),
+            endedAt: record.endedAt.map(JournalCoding.timestamp), durationSeconds: duration, cpuSeconds: cpu,
+            waitSeconds: duration.flatMap { total in cpu.map { rounded(max(0, total - $0)) } },
+            attempts: record.attempts, message: record.message)
     }
 
     static func seconds(from start: Date?, to end: Date?) -> Double? {

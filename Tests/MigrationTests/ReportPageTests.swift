@@ -139,6 +139,18 @@ struct ReportPageTests {
         #expect(abs(cpu + wait - (waiting.durationSeconds ?? 0)) < 0.002)
     }
 
+    @Test func aRestoreRefusedUnderTheFirstPlanIsOnTheTimelineAndInATableOfItsOwn() throws {
+        let report = RunReport(try realJournal("replanned"))
+        let replaced = try #require(report.replacedSteps)
+        #expect(replaced.map(\.kind) == ["restore"], "the fresh backup was kept, so only the restore is the old plan's")
+        #expect(replaced.first?.state == "failed")
+        let html = report.html()
+        #expect(html.contains("2. restore (plan given up)</text>"))
+        #expect(html.contains("<h2>Steps of the plan given up</h2>"))
+        #expect(report.decision == "downgrade-required" && report.replacedPlans.count == 1)
+        #expect(RunReport(try realJournal("completed")).replacedSteps == nil)
+    }
+
     @Test func theMarkdownReportNamesTheVersionConnectwareRunsAfterTheRun() throws {
         let markdown = RunReport(try realJournal("failed-restore")).markdown()
         #expect(markdown.contains("| Running after the run | 1.7.3 |"))
