@@ -231,7 +231,8 @@ struct Timeline {
                 bar.replaced
                     ? "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\" font-style=\"italic\" style=\"fill:#5b6776\">"
                         + "\(step.position). \(Page.escaped(step.kind)) (plan given up)</text>"
-                    : "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(Page.escaped(step.kind))</text>")
+                    : "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(Page.escaped(step.kind))</text>"
+            )
             let title = Page.escaped(
                 "\(step.position). \(step.title): \(step.state)"
                     + (step.durationSeconds.map { ", " + Page.seconds($0) } ?? ""))
