@@ -292,11 +292,13 @@ struct Timeline {
             guard let start = bar.start else { continue }
             let x0 = x(start)
             let x1 = max(x(bar.end ?? end), x0 + (bar.step.state == "failed" ? 4 : 1.5))
+            // A plan given up is history, not this run's failure: grey, whatever its state.
             let colour =
-                switch bar.step.state {
-                case "failed": "#c8321e"
-                case "running": "#a35d00"
-                case "done": bar.step.position % 2 == 0 ? "#1f5fbf" : "#6f9de0"
+                switch (bar.replaced, bar.step.state) {
+                case (true, _): "#b8c2cf"
+                case (_, "failed"): "#c8321e"
+                case (_, "running"): "#a35d00"
+                case (_, "done"): bar.step.position % 2 == 0 ? "#1f5fbf" : "#6f9de0"
                 default: "#b8c2cf"
                 }
             out.append(

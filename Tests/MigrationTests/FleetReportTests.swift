@@ -61,6 +61,13 @@ struct FleetReportTests {
         #expect(!loads.contains("http://") && !loads.contains("https://") && !loads.contains("src="))
     }
 
+    @Test func aRestoreRefusedUnderAPlanGivenUpIsGreyInTheStripOfAHostThatCompleted() throws {
+        let directory = try fleetDirectory(["plant": [try reportFile("replanned")]])
+        let html = try FleetReport(directory: directory).html()
+        #expect(html.contains("fill=\"#b8c2cf\"><title>2. restore: failed"))
+        #expect(!html.contains("fill=\"#c8321e\"><title>2. restore"))
+    }
+
     @Test func aDirectoryWithoutHostDirectoriesIsAnError() throws {
         let directory = try fleetDirectory([:])
         #expect(throws: MigrationError.self) { try FleetReport(directory: directory) }
