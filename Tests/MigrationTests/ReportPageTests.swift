@@ -99,6 +99,20 @@ struct ReportPageTests {
         #expect(html.components(separatedBy: ">not started<title>").count - 1 == 4)
     }
 
+    @Test func aRunStillGoingShowsItsRunningStepOpenToTheLatestTime() throws {
+        var journal = try realJournal("completed")
+        journal.steps[10].state = .running
+        journal.steps[10].endedAt = nil
+        journal.steps[10].cpuSeconds = nil
+        journal.outcome = .inProgress
+        journal.endedAt = nil
+        let html = RunReport(journal).html()
+        #expect(html.contains("<span class=\"badge in-progress\">in-progress</span>"))
+        #expect(html.contains(">running</text>"))
+        #expect(html.contains("stroke-dasharray=\"3 2\"><title>11. Take a new backup"))
+        #expect(html.contains("ended not yet"))
+    }
+
     @Test func aRunThatNeverTookConnectwareDownHasNoDowntime() throws {
         let report = RunReport(try realJournal("failed-backup"))
         #expect(report.downtimeText == "none")
