@@ -37,7 +37,8 @@ struct ReportCommand: ParsableCommand {
     var format: ReportFormat = .html
 
     @Option(
-        name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout; '-' is stdout.", valueName: "file"))
+        name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout; '-' is stdout.", valueName: "file"),
+        completion: .file())
     var output: String?
 
     @Flag(help: "Replace an existing file at --output.")
@@ -45,7 +46,8 @@ struct ReportCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A directory of host reports fetched by the Ansible playbook: one page for them all.", valueName: "dir"))
+            "A directory of host reports fetched by the Ansible playbook: one page for them all.", valueName: "dir"),
+        completion: .directory)
     var fleet: String?
 
     @OptionGroup var state: StateDirectoryOption
