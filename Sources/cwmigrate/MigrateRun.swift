@@ -44,7 +44,10 @@ extension MigrateCommand {
 
         let target = composeTarget(for: current)
         let runners = StepRunners.compose(
-            client: client, host: host, target: target, operationTimeout: .seconds(connection.timeout),
+            client: client, host: host, target: target,
+            waits: ServerWaits(
+                operation: .seconds(connection.timeout), forRunning: .seconds(waitRunning),
+                settings: connection.waitSettings(terminal)),
             progress: connection.progressReporter())
         let total = StepCount(current.steps.count)
         let run = try MigrationRun(
