@@ -41,6 +41,9 @@ extension MigrateCommand {
         // Read again under the lock: another process may have moved the run on meanwhile.
         let current = try store.load(journal.id)
         guard !current.outcome.isFinal else { throw MigrationError.runEnded(run: current.id, outcome: current.outcome) }
+        for leftover in try host.removeOrphanedHelpers() {
+            terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
+        }
 
         let target = composeTarget(for: current)
         let runners = StepRunners.compose(
