@@ -20,6 +20,11 @@ public enum ConnectwareAPIError: Error, Sendable, Equatable {
     /// The body was not JSON; the first line shows what it was instead.
     case notJSON(firstLine: String)
     case malformedStatus(reason: String)
+    /// An operation this client did not start was still running after `seconds` of waiting.
+    case stillRunning(seconds: Int, status: String?)
+    /// The server gave no status for `seconds` while it was waited for; `lastAnswer` is what
+    /// it said last (and when), `lastError` why the latest poll got no answer.
+    case stoppedAnswering(seconds: Int, lastAnswer: String, lastError: String)
     /// The operation did not finish before the deadline.
     case timedOut(operation: String, seconds: Int)
     /// The server reports the operation as failed.

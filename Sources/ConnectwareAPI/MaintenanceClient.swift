@@ -25,11 +25,12 @@ public final class MaintenanceClient {
         self.http = HTTPClient(options: transport, authentication: authentication)
     }
 
-    /// `GET /api/maintenance/db`.
-    public func status() throws(ConnectwareAPIError) -> MaintenanceStatus {
+    /// `GET /api/maintenance/db`; `retryable: false` for polls that repeat anyway.
+    public func status(retryable: Bool = true) throws(ConnectwareAPIError) -> MaintenanceStatus {
         let response = try send(
             HTTPRequest(
-                .get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")]))
+                .get, baseURL + "/api/maintenance/db", headers: [HTTPHeader("Content-Type", "application/json")],
+                retryable: retryable))
         try expect(200, response)
         return try MaintenanceStatus(body: response.body)
     }
@@ -116,58 +117,137 @@ public final class MaintenanceClient {
     /// the operation was requested), with a growing interval up to `maximumInterval` and an
     /// overall `deadline`. A new operation is recognised by its start date or id differing from
     /// `previous`, not by comparing clocks, so a server clock that is off does not matter.
-    /// Passing failures of single polls (5xx, a dropped connection) are tolerated until the deadline.
-    /// An operation the server stops reporting (nothing runs, no new record) for `vanishedAfter`
-    /// is an `operationFailed`: a server that restarted does not finish what it forgot.
+    /// Failures of single polls (5xx, a dropped connection) are tolerated for `wait.unansweredLimit`
+    /// and said after `wait.reportEvery` (see `pollStatus`). An operation the server stops
+    /// reporting (nothing runs, no new record) for `vanishedAfter` is an `operationFailed`: a
+    /// server that restarted does not finish what it forgot.
     public func waitForCompletion(
         of operation: MaintenanceOperation, after previous: MaintenanceStatus.Operation?,
         deadline: Duration, firstInterval: Duration = .milliseconds(250), maximumInterval: Duration = .seconds(5),
-        vanishedAfter: Duration = .seconds(15), onPoll: (MaintenanceStatus) -> Void = { _ in }
+        vanishedAfter: Duration = .seconds(15), wait: WaitSettings = WaitSettings(),
+        onPoll: (MaintenanceStatus) -> Void = { _ in }
     ) throws(ConnectwareAPIError) -> MaintenanceStatus.Operation {
         let clock = ContinuousClock()
-        let end = clock.now.advanced(by: deadline)
-        var interval = firstInterval
-        var lastFailure: ConnectwareAPIError?
         var idleSince: ContinuousClock.Instant?
+        return try pollStatus(
+            what: operation.rawValue, deadline: deadline, firstInterval: firstInterval,
+            maximumInterval: maximumInterval, wait: wait
+        ) { (current: MaintenanceStatus) throws(ConnectwareAPIError) -> MaintenanceStatus.Operation? in
+            onPoll(current)
+            let record = current[operation]
+            if !current.running, let record, Self.isNew(record, comparedWith: previous),
+                record.succeeded != nil || record.endDate != nil
+            {
+                return record
+            }
+            // Nothing runs and no new record came: a server that restarted forgot the operation.
+            if !current.running && (record.map { !Self.isNew($0, comparedWith: previous) } ?? true) {
+                let since = idleSince ?? clock.now
+                idleSince = since
+                if since.duration(to: clock.now) >= vanishedAfter {
+                    throw .operationFailed(
+                        operation: operation.rawValue,
+                        message:
+                            "Connectware no longer reports the \(operation.rawValue) it was asked for (did it restart?)")
+                }
+            } else {
+                idleSince = nil
+            }
+            return nil
+        }
+    }
+
+    /// Polls until no backup or restore runs and returns that status: for an operation this
+    /// client did not start, which it may neither adopt nor disturb.
+    public func waitUntilIdle(
+        deadline: Duration, wait: WaitSettings = WaitSettings(), maximumInterval: Duration = .seconds(5)
+    ) throws(ConnectwareAPIError) -> MaintenanceStatus {
+        try pollStatus(
+            what: "running operation", deadline: deadline, firstInterval: .milliseconds(250),
+            maximumInterval: maximumInterval, wait: wait
+        ) { (current: MaintenanceStatus) throws(ConnectwareAPIError) -> MaintenanceStatus? in
+            current.running ? nil : current
+        }
+    }
+
+    /// The one polling loop of every wait: asks for the status (one attempt per poll, no retry
+    /// backoff), hands each answer to `decide` until it returns a value, and keeps the operator
+    /// told. While something runs, `wait.onUpdate` gets `.running` every `wait.reportEvery`;
+    /// a server that has not answered for `wait.reportEvery` is `.notAnswering` (once per
+    /// silence), and one silent for `wait.unansweredLimit` ends the wait with
+    /// `stoppedAnswering`, naming its last answer. Credentials refused, a 404 or an answer that
+    /// is not a status end it at once.
+    func pollStatus<T>(
+        what: String, deadline: Duration, firstInterval: Duration, maximumInterval: Duration, wait: WaitSettings,
+        decide: (MaintenanceStatus) throws(ConnectwareAPIError) -> T?
+    ) throws(ConnectwareAPIError) -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let end = start.advanced(by: deadline)
+        var interval = firstInterval
+        var lastAnswer: (at: ContinuousClock.Instant, wall: Date, status: MaintenanceStatus)?
+        var lastFailure: ConnectwareAPIError?
+        var silenceAnnounced = false
+        var lastReport = start
         while true {
             do throws(ConnectwareAPIError) {
-                let current = try status()
-                lastFailure = nil
-                onPoll(current)
-                let record = operation == .backup ? current.backup : current.restore
-                if !current.running, let record, Self.isNew(record, comparedWith: previous),
-                    record.succeeded != nil || record.endDate != nil
-                {
-                    return record
+                let current = try status(retryable: false)
+                if silenceAnnounced, let lastAnswer {
+                    wait.onUpdate(.answeringAgain(afterSeconds: Int(lastAnswer.at.duration(to: clock.now).components.seconds)))
                 }
-                // Nothing runs and no new record came: a server that restarted forgot the operation.
-                if !current.running && (record.map { !Self.isNew($0, comparedWith: previous) } ?? true) {
-                    let since = idleSince ?? clock.now
-                    idleSince = since
-                    if since.duration(to: clock.now) >= vanishedAfter {
-                        throw .operationFailed(
-                            operation: operation.rawValue,
-                            message:
-                                "Connectware no longer reports the \(operation.rawValue) it was asked for (did it restart?)")
-                    }
-                } else {
-                    idleSince = nil
+                silenceAnnounced = false
+                lastAnswer = (clock.now, Date(), current)
+                lastFailure = nil
+                if let result = try decide(current) { return result }
+                if current.running, lastReport.duration(to: clock.now) >= wait.reportEvery {
+                    lastReport = clock.now
+                    let kind = current.runningOperation
+                    let record = kind.flatMap { current[$0] }
+                    wait.onUpdate(
+                        .running(
+                            operation: kind, id: record?.id, since: record?.startDateText,
+                            waitedSeconds: Int(start.duration(to: clock.now).components.seconds)))
                 }
             } catch {
-                if case .operationFailed = error { throw error }
                 switch error {
-                case .unauthorized, .notFound, .notJSON, .malformedStatus: throw error
+                case .unauthorized, .notFound, .notJSON, .malformedStatus, .operationFailed: throw error
                 default: lastFailure = error
                 }
             }
+            if let lastFailure {
+                let silentSince = lastAnswer?.at ?? start
+                let silence = silentSince.duration(to: clock.now)
+                let giveUp = min(silentSince.advanced(by: wait.unansweredLimit), end)
+                if silence >= wait.unansweredLimit || clock.now.advanced(by: interval) >= end {
+                    throw .stoppedAnswering(
+                        seconds: Int(silence.components.seconds),
+                        lastAnswer: lastAnswer.map { "\($0.status.summary) (at \(Self.clockTime($0.wall)))" }
+                            ?? "none since the wait began",
+                        lastError: lastFailure.shortText)
+                }
+                if !silenceAnnounced, silence >= wait.reportEvery {
+                    silenceAnnounced = true
+                    wait.onUpdate(
+                        .notAnswering(
+                            seconds: Int(silence.components.seconds), lastError: lastFailure.shortText,
+                            giveUpAt: Date().addingTimeInterval(Double(clock.now.duration(to: giveUp).components.seconds))))
+                }
+            }
             guard clock.now.advanced(by: interval) < end else {
-                if let lastFailure { throw lastFailure }
-                throw .timedOut(operation: operation.rawValue, seconds: Int(deadline.components.seconds))
+                throw .timedOut(operation: what, seconds: Int(deadline.components.seconds))
             }
             Thread.sleep(
                 forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
             interval = min(interval * 3 / 2, maximumInterval)
         }
+    }
+
+    /// `HH:MM:SS` in local time, as a wall clock shows it.
+    public static func clockTime(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     static func isNew(_ record: MaintenanceStatus.Operation, comparedWith previous: MaintenanceStatus.Operation?)

@@ -37,6 +37,37 @@ public struct MaintenanceStatus: Sendable, Equatable {
         public var backupID: BackupID? { id.flatMap { BackupID($0) } }
     }
 
+    /// The operation that runs now, when `running` says one does: the record without an end
+    /// date (a server may send `succeded: false` for it before it ends, which is no failure),
+    /// the later started of two. Nil when nothing runs or no record tells which one it is.
+    public var runningOperation: MaintenanceOperation? {
+        guard running else { return nil }
+        let open = [(MaintenanceOperation.backup, backup), (.restore, restore)].compactMap {
+            kind, record -> (MaintenanceOperation, Operation)? in
+            guard let record, record.endDateText == nil else { return nil }
+            return (kind, record)
+        }
+        guard let first = open.first else { return nil }
+        guard open.count == 2 else { return first.0 }
+        let (backupStart, restoreStart) = (open[0].1.startDate ?? .distantPast, open[1].1.startDate ?? .distantPast)
+        return restoreStart > backupStart ? .restore : .backup
+    }
+
+    /// The record of `operation`.
+    public subscript(operation: MaintenanceOperation) -> Operation? {
+        operation == .backup ? backup : restore
+    }
+
+    /// What the status says in one line: what runs and since when, else that nothing runs.
+    public var summary: String {
+        if let kind = runningOperation, let record = self[kind] {
+            return "a \(kind.rawValue)" + (record.id.map { " (\($0))" } ?? "") + " is running"
+                + (record.startDateText.map { " since \($0)" } ?? "")
+        }
+        if running { return "a backup or restore is running" }
+        return "nothing is running"
+    }
+
     public init(running: Bool, backup: Operation? = nil, restore: Operation? = nil) {
         self.running = running
         self.backup = backup

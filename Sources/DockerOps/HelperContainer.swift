@@ -13,9 +13,12 @@ public enum VolumeAccess: String, Sendable, Codable, CaseIterable {
 }
 
 /// A created, never started container with one volume mounted at `path`; removed by `remove()`.
+/// It carries the creating process's id and start time as labels, so a helper orphaned by a
+/// killed cwmigrate is told from one a live cwmigrate uses (`removeOrphanedHelpers`).
 struct HelperContainer {
     static let path = "/cwmigrate-volume"
     static let label = "io.cybus.cwmigrate"
+    static let ownerLabel = "io.cybus.cwmigrate.owner"
 
     let id: String
     let engine: Engine
@@ -34,7 +37,7 @@ struct HelperContainer {
         else { throw .noHelperImage(volume: volume) }
         let request: [String: Any] = [
             "Image": image, "Cmd": ["/cwmigrate-never-started"], "Entrypoint": [String](),
-            "Labels": [label: "volume-access"], "NetworkDisabled": true,
+            "Labels": [label: "volume-access", ownerLabel: ProcessIdentity.current.label], "NetworkDisabled": true,
             "HostConfig": [
                 "NetworkMode": "none",
                 "Mounts": [
@@ -69,8 +72,90 @@ struct HelperContainer {
     }
 }
 
-/// A file under the system's temporary directory, for a tar on its way to or from the Engine.
+/// A file under the system's temporary directory, for a tar on its way to or from the Engine;
+/// its name carries the owner (`cwmigrate-LABEL-PID.START-XXXXXXXX.tar`), so a file left by
+/// a killed cwmigrate is found and removed by `removeOrphanedHelpers`.
 func temporaryTar(_ label: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("cwmigrate-\(label)-\(UUID().uuidString.prefix(8)).tar")
-        .path
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+        "cwmigrate-\(label)-\(ProcessIdentity.current.label)-\(UUID().uuidString.prefix(8)).tar"
+    ).path
+}
+
+/// A process as it can be told apart over time: its id and its start time in clock ticks
+/// after boot (field 22 of /proc/PID/stat), so a reused pid is not taken for the owner.
+struct ProcessIdentity: Equatable {
+    let pid: Int32
+    let startTicks: UInt64
+
+    static let current = ProcessIdentity(pid: getpid(), startTicks: startTicks(of: getpid()) ?? 0)
+
+    /// `PID.START`, as labels and file names carry it.
+    var label: String { "\(pid).\(startTicks)" }
+
+    init(pid: Int32, startTicks: UInt64) {
+        self.pid = pid
+        self.startTicks = startTicks
+    }
+
+    init?(label: some StringProtocol) {
+        let parts = label.split(separator: ".")
+        guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { return nil }
+        self.init(pid: pid, startTicks: start)
+    }
+
+    /// Whether this very process still runs (same pid and same start time).
+    var isAlive: Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        return Self.startTicks(of: pid) == startTicks
+    }
+
+    static func startTicks(of pid: Int32) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name in parentheses: field 3 (state) onwards; the start time is field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+}
+
+extension ConnectwareHost {
+    /// Removes what a killed cwmigrate left behind on this host: helper containers (which
+    /// count as users of their volume, so removal and rollback would fail with "in use")
+    /// and staged tars in the temporary directory, each only when its owner no longer runs.
+    /// A helper without an owner label (made by an older cwmigrate) lives for one call, so
+    /// one still there is an orphan too. Returns what was removed, for the operator.
+    @discardableResult
+    public func removeOrphanedHelpers() throws(DockerOpsError) -> [String] {
+        struct Container: Decodable {
+            var id: String
+            var names: [String]?
+            var labels: [String: String]?
+            enum CodingKeys: String, CodingKey { case id = "Id", names = "Names", labels = "Labels" }
+        }
+        var removed: [String] = []
+        let filters = #"{"label":["\#(HelperContainer.label)"]}"#
+        let helpers = try engine.decode([Container].self, .get, "/containers/json", query: ["all": "1", "filters": filters])
+        for helper in helpers {
+            if let owner = helper.labels?[HelperContainer.ownerLabel].flatMap({ ProcessIdentity(label: $0) }),
+                owner.isAlive
+            {
+                continue
+            }
+            try engine.send(.delete, "/containers/\(helper.id)", query: ["force": "1", "v": "0"])
+            let name = helper.names?.first.map { String($0.drop { $0 == "/" }) } ?? String(helper.id.prefix(12))
+            removed.append("helper container \(name)")
+        }
+        let directory = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix("cwmigrate-") && name.hasSuffix(".tar") {
+            let parts = name.dropLast(4).split(separator: "-")
+            guard parts.count >= 4, let owner = ProcessIdentity(label: parts[parts.count - 2]), !owner.isAlive else {
+                continue
+            }
+            let path = directory.appendingPathComponent(name).path
+            if unlink(path) == 0 { removed.append("staged file \(path)") }
+        }
+        return removed
+    }
 }

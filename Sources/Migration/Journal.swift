@@ -55,12 +55,43 @@ public struct StepRecord: Sendable, Codable, Equatable {
     /// against waiting for Connectware, Docker, the installer or the network. Nil when the
     /// attempt was not measured (begun by a process that was killed, or an older journal).
     public var cpuSeconds: Double?
+    /// The backup or restore this step asked Connectware for, so that a resumed run adopts it.
+    public var operation: ServerOperation?
 
     public init(position: Int, kind: String) {
         self.position = position
         self.kind = kind
         self.state = .pending
         self.attempts = 0
+    }
+}
+
+/// A backup or restore a step asked Connectware for: written before the request (when,
+/// and the server's record of that kind before it, which tells the new one from older
+/// ones without comparing clocks) and again with what the server answered. A run resumed
+/// after a crash finds the operation by it, waits for it and uses its result.
+public struct ServerOperation: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case backup, restore }
+
+    public var kind: Kind
+    /// cwmigrate's clock when the step made the request.
+    public var requestedAt: Date
+    /// The server's record of this kind before the request (id and start date as sent).
+    public var previousID: String?
+    public var previousStartDate: String?
+    /// What the server answered to the request (`202 Accepted`, or the error), once known.
+    public var answer: String?
+    /// The operation's id and start date as the server reported them after the request.
+    public var id: String?
+    public var startDate: String?
+    /// When a resumed run took this operation over instead of starting another.
+    public var adoptedAt: Date?
+
+    public init(kind: Kind, requestedAt: Date, previousID: String?, previousStartDate: String?) {
+        self.kind = kind
+        self.requestedAt = requestedAt
+        self.previousID = previousID
+        self.previousStartDate = previousStartDate
     }
 }
 
@@ -249,6 +280,14 @@ public struct Journal: Sendable, Codable, Equatable {
         steps[position].state = .skipped
         steps[position].endedAt = now
         steps[position].message = message
+        updatedAt = now
+    }
+
+    /// Records the server operation the running step at `position` asked for (or adopted).
+    public mutating func note(_ operation: ServerOperation, at position: Int, now: Date) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        steps[position].operation = operation
         updatedAt = now
     }
 

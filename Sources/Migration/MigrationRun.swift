@@ -11,11 +11,17 @@ public struct StepContext: Sendable {
     public let journal: Journal
     public let position: Int
     public let artifactDirectory: String
+    /// Saves, in the journal, the server operation the step asks for before and after the request.
+    public let noteOperation: @Sendable (ServerOperation) throws(MigrationError) -> Void
 
-    public init(journal: Journal, position: Int, artifactDirectory: String) {
+    public init(
+        journal: Journal, position: Int, artifactDirectory: String,
+        noteOperation: @escaping @Sendable (ServerOperation) throws(MigrationError) -> Void = { _ in }
+    ) {
         self.journal = journal
         self.position = position
         self.artifactDirectory = artifactDirectory
+        self.noteOperation = noteOperation
     }
 
     public var step: Step { journal.plan.steps[position] }
@@ -256,7 +262,16 @@ public final class MigrationRun {
     }
 
     private func context(_ position: Int, _ artifactDirectory: String) -> StepContext {
-        StepContext(journal: journal, position: position, artifactDirectory: artifactDirectory)
+        let note = OperationNote(run: self, position: position)
+        return StepContext(
+            journal: journal, position: position, artifactDirectory: artifactDirectory,
+            noteOperation: { operation throws(MigrationError) in try note.save(operation) })
+    }
+
+    /// Writes a step's server operation into the journal, saved before the step goes on.
+    fileprivate func saveOperation(_ operation: ServerOperation, at position: Int) throws(MigrationError) {
+        try journal.note(operation, at: position, now: clock())
+        try store.save(journal)
     }
 }
 
@@ -266,4 +281,19 @@ func processCPUSeconds() -> Double {
     guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The run as a step's context reaches it: steps run on the run's thread, one at a time.
+private final class OperationNote: @unchecked Sendable {
+    private weak var run: MigrationRun?
+    private let position: Int
+
+    init(run: MigrationRun, position: Int) {
+        self.run = run
+        self.position = position
+    }
+
+    func save(_ operation: ServerOperation) throws(MigrationError) {
+        try run?.saveOperation(operation, at: position)
+    }
 }

@@ -8,26 +8,21 @@ import Planner
     import Glibc
 #endif
 
-/// Whether Connectware's last restore succeeded with the run's backup.
-func lastRestoreIsOurs(_ status: MaintenanceStatus, _ journal: Journal) -> Bool {
-    guard !status.running, let restore = status.restore, restore.succeeded == true else { return false }
-    guard let expected = journal.backup.id else { return false }
-    return restore.backupID == expected
-}
-
 /// `restore`: uploads the run's backup to Connectware and waits for the restore. A refusal
 /// is a `restoreRefused` carrying the server's message, so the run can plan anew (at the
-/// running version) or stop (at an older one) before anything more is changed. Safe to
-/// repeat: a restore of this backup that already succeeded is not uploaded again, and one
-/// still running on the server is waited for.
+/// running version) or stop (at an older one) before anything more is changed. The upload
+/// is journaled before and after it is sent, so a resumed step adopts the restore it
+/// started (waits for it and takes its result) instead of uploading again; an earlier
+/// restore of the same backup, from before this step's upload, never counts. An operation
+/// the run did not start is waited for, up to `waits.forRunning`.
 public struct RestoreStep: StepRunner {
     let client: MaintenanceClient
-    let deadline: Duration
+    let waits: ServerWaits
     let progress: (any TransferProgressReporter)?
 
-    public init(client: MaintenanceClient, deadline: Duration, progress: (any TransferProgressReporter)? = nil) {
+    public init(client: MaintenanceClient, waits: ServerWaits, progress: (any TransferProgressReporter)? = nil) {
         self.client = client
-        self.deadline = deadline
+        self.waits = waits
         self.progress = progress
     }
 
@@ -64,17 +59,26 @@ public struct RestoreStep: StepRunner {
     public func act(_ context: StepContext) throws(MigrationError) {
         let journal = context.journal
         do {
-            var before = try client.status()
-            if before.running {
-                // An operation of an interrupted attempt (or someone else's): let it finish first.
-                _ = try client.waitForCompletion(
-                    of: .restore, after: nil, deadline: deadline, maximumInterval: .milliseconds(500))
-                before = try client.status()
+            let record: MaintenanceStatus.Operation
+            if let adopted = try adopt(context) {
+                record = adopted
+            } else {
+                let before = try client.idleStatus(waitForRunning: waits.forRunning, wait: waits.settings)
+                var operation = ServerOperation(
+                    kind: .restore, requestedAt: Date(), previousID: before.restore?.id,
+                    previousStartDate: before.restore?.startDateText)
+                try context.noteOperation(operation)
+                try client.startRestore(file: journal.backup.path, progress: progress)
+                operation.answer = "202 Accepted"
+                if let started = (try? client.status())?.restore, operation.isAfterRequest(started) {
+                    operation.id = started.id
+                    operation.startDate = started.startDateText
+                }
+                try context.noteOperation(operation)
+                record = try client.waitForCompletion(
+                    of: .restore, after: before.restore, deadline: waits.operation,
+                    maximumInterval: .milliseconds(500), wait: waits.settings)
             }
-            if lastRestoreIsOurs(before, journal) { return }
-            try client.startRestore(file: journal.backup.path, progress: progress)
-            let record = try client.waitForCompletion(
-                of: .restore, after: before.restore, deadline: deadline, maximumInterval: .milliseconds(500))
             guard record.succeeded == true else {
                 throw MigrationError.restoreRefused(
                     position: context.position, kind: context.step.id, atVersion: context.expectedVersion,
@@ -89,6 +93,25 @@ public struct RestoreStep: StepRunner {
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: "\(error)")
         }
+    }
+
+    /// The restore an interrupted attempt of this step started, when the server reports it
+    /// (a record after the one seen before the upload): waited for until it ends, and
+    /// returned finished. Nil when the upload never started one; a new upload is due.
+    private func adopt(_ context: StepContext) throws -> MaintenanceStatus.Operation? {
+        guard var operation = context.record.operation, operation.kind == .restore else { return nil }
+        let now = try client.status()
+        guard let record = now.restore, operation.isAfterRequest(record) else { return nil }
+        operation.id = record.id ?? operation.id
+        operation.startDate = record.startDateText
+        operation.adoptedAt = Date()
+        try context.noteOperation(operation)
+        guard now.running && record.endDateText == nil else { return record }
+        waits.settings.onUpdate(
+            .running(operation: .restore, id: record.id, since: record.startDateText, waitedSeconds: 0))
+        return try client.waitForCompletion(
+            of: .restore, after: operation.previousRecord, deadline: waits.operation,
+            maximumInterval: .milliseconds(500), wait: waits.settings)
     }
 
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {

@@ -18,12 +18,11 @@ extension StepRunners {
 
     /// The executors of a Docker Compose installation's steps.
     public static func compose(
-        client: MaintenanceClient, host: ConnectwareHost, target: ComposeTarget, operationTimeout: Duration,
+        client: MaintenanceClient, host: ConnectwareHost, target: ComposeTarget, waits: ServerWaits,
         progress: (any TransferProgressReporter)? = nil
     ) -> StepRunners {
         StepRunners([
-            "fresh-backup": BackupStep(
-                artifact: .freshBackup, client: client, deadline: operationTimeout, progress: progress),
+            "fresh-backup": BackupStep(artifact: .freshBackup, client: client, waits: waits, progress: progress),
             "shutdown": ShutdownStep(host: host, target: target),
             "snapshot-volumes": SnapshotVolumesStep(host: host, target: target),
             "remove-volumes": RemoveVolumesStep(host: host, target: target),
@@ -31,11 +30,10 @@ extension StepRunners {
             "wait-healthy": WaitHealthyStep(
                 host: host, client: client, project: target.project, directory: target.directory,
                 seconds: target.healthySeconds),
-            "restore": RestoreStep(client: client, deadline: operationTimeout, progress: progress),
+            "restore": RestoreStep(client: client, waits: waits, progress: progress),
             "verify-restore": VerifyRestoreStep(client: client),
             "upgrade": InstallStep(host: host, client: client, target: target),
-            "re-backup": BackupStep(
-                artifact: .reBackup, client: client, deadline: operationTimeout, progress: progress),
+            "re-backup": BackupStep(artifact: .reBackup, client: client, waits: waits, progress: progress),
             "restart": RestartStep(host: host, client: client, target: target),
             "retry-if-refused": RetryIfRefusedStep(client: client),
         ])
@@ -44,20 +42,23 @@ extension StepRunners {
 
 /// `fresh-backup` and `re-backup`: Connectware makes a backup, it is downloaded into the
 /// run's directory and read to its end; it must be of the version Connectware should run
-/// then. The verified file, with its SHA-256, is the step's artifact.
+/// then. The verified file, with its SHA-256, is the step's artifact. The backup asked for
+/// is journaled before and after the request, so a resumed step adopts it (waits for it and
+/// downloads it) instead of starting a second one; an operation the run did not start is
+/// waited for, up to `waits.forRunning`.
 public struct BackupStep: StepRunner {
     public let artifact: Artifact.Kind
     let client: MaintenanceClient
-    let deadline: Duration
+    let waits: ServerWaits
     let progress: (any TransferProgressReporter)?
 
     public init(
-        artifact: Artifact.Kind, client: MaintenanceClient, deadline: Duration,
+        artifact: Artifact.Kind, client: MaintenanceClient, waits: ServerWaits,
         progress: (any TransferProgressReporter)? = nil
     ) {
         self.artifact = artifact
         self.client = client
-        self.deadline = deadline
+        self.waits = waits
         self.progress = progress
     }
 
@@ -67,18 +68,12 @@ public struct BackupStep: StepRunner {
     }
 
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
-        let status: MaintenanceStatus
         do {
-            status = try client.status()
+            _ = try client.status()
         } catch {
             throw .preconditionFailed(
                 position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.operatorText)"
             )
-        }
-        guard !status.running else {
-            throw .preconditionFailed(
-                position: context.position, kind: context.step.id,
-                reason: "a backup or restore is already running on Connectware; wait for it (cwmigrate status)")
         }
     }
 
@@ -88,13 +83,38 @@ public struct BackupStep: StepRunner {
         var attempt = 1
         while true {
             do {
-                _ = try client.runBackup(deadline: deadline)
+                if attempt == 1, try adopt(context) {
+                    _ = try client.downloadBackup(to: file(context), replacing: true, progress: progress)
+                    return
+                }
+                let before = try client.idleStatus(waitForRunning: waits.forRunning, wait: waits.settings)
+                var operation = ServerOperation(
+                    kind: .backup, requestedAt: Date(), previousID: before.backup?.id,
+                    previousStartDate: before.backup?.startDateText)
+                try context.noteOperation(operation)
+                try client.startBackup()
+                operation.answer = "202 Accepted"
+                if let started = (try? client.status())?.backup, operation.isAfterRequest(started) {
+                    operation.id = started.id
+                    operation.startDate = started.startDateText
+                }
+                try context.noteOperation(operation)
+                let record = try client.waitForCompletion(
+                    of: .backup, after: before.backup, deadline: waits.operation, wait: waits.settings)
+                guard record.succeeded == true else {
+                    throw ConnectwareAPIError.operationFailed(
+                        operation: "backup", message: record.statusMessage ?? "the server gave no message")
+                }
                 _ = try client.downloadBackup(to: file(context), replacing: true, progress: progress)
                 return
-            } catch {
+            } catch let error as MigrationError {
+                throw error
+            } catch let error as ConnectwareAPIError {
                 let retryable: Bool
                 switch error {
-                case .unauthorized, .notFound, .notJSON, .malformedStatus, .alreadyRunning, .busy: retryable = false
+                case .unauthorized, .notFound, .notJSON, .malformedStatus, .alreadyRunning, .busy, .stillRunning,
+                    .stoppedAnswering:
+                    retryable = false
                 default: retryable = true
                 }
                 guard retryable, attempt < 2 else {
@@ -102,8 +122,32 @@ public struct BackupStep: StepRunner {
                 }
                 attempt += 1
                 Thread.sleep(forTimeInterval: 1)
+            } catch {
+                throw .stepFailed(position: context.position, kind: context.step.id, reason: "\(error)")
             }
         }
+    }
+
+    /// The backup an interrupted attempt of this step asked for, when the server still reports
+    /// it: waited for until it ends. True when it succeeded and is the server's latest backup,
+    /// so downloading it is the step's result; false when there is none to adopt (never
+    /// requested, forgotten by a restarted server, or failed), and a new backup is due.
+    private func adopt(_ context: StepContext) throws -> Bool {
+        guard var operation = context.record.operation, operation.kind == .backup else { return false }
+        let now = try client.status()
+        guard let record = now.backup, operation.isAfterRequest(record) else { return false }
+        operation.id = record.id
+        operation.startDate = record.startDateText
+        operation.adoptedAt = Date()
+        try context.noteOperation(operation)
+        var finished = record
+        if now.running && record.endDateText == nil {
+            waits.settings.onUpdate(
+                .running(operation: .backup, id: record.id, since: record.startDateText, waitedSeconds: 0))
+            finished = try client.waitForCompletion(
+                of: .backup, after: operation.previousRecord, deadline: waits.operation, wait: waits.settings)
+        }
+        return finished.succeeded == true && finished.id == record.id
     }
 
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
@@ -137,11 +181,51 @@ public struct BackupStep: StepRunner {
         var info = stat()
         let bytes = stat(path, &info) == 0 ? Int64(info.st_size) : 0
         let id = facts.backupID?.description
+        let adopted = context.record.operation.flatMap { $0.adoptedAt == nil ? nil : $0 }.map {
+            "adopted the backup \($0.id ?? "") that an interrupted attempt had started at "
+                + "\(JournalCoding.timestamp($0.requestedAt)); "
+        }
         return .holds(
-            message: "backup \(id ?? "(no id)") of \(facts.version) saved and verified at \(path) (SHA-256 \(digest))",
+            message: (adopted ?? "")
+                + "backup \(id ?? "(no id)") of \(facts.version) saved and verified at \(path) (SHA-256 \(digest))",
             artifacts: [
                 Artifact(kind: artifact, path: path, sha256: digest, bytes: bytes, step: context.position, detail: id)
             ])
+    }
+}
+
+/// How long steps wait for Connectware, and how the waits are reported.
+public struct ServerWaits: Sendable {
+    /// How long a backup or restore this run asked for (or adopted) may take.
+    public var operation: Duration
+    /// How long an operation the run did not start is waited for before the step starts its own.
+    public var forRunning: Duration
+    public var settings: WaitSettings
+
+    public init(operation: Duration, forRunning: Duration = .seconds(1800), settings: WaitSettings = WaitSettings()) {
+        self.operation = operation
+        self.forRunning = forRunning
+        self.settings = settings
+    }
+}
+
+extension ServerOperation {
+    /// The server's record of this kind before the request, as the client compares records.
+    public var previousRecord: MaintenanceStatus.Operation? {
+        previousID == nil && previousStartDate == nil
+            ? nil : MaintenanceStatus.Operation(id: previousID, startDateText: previousStartDate)
+    }
+
+    /// Whether `record` is the operation this request started: the one the server reported
+    /// after it when known, else any record other than the one seen before the request.
+    /// Only the server's own dates are compared, never with cwmigrate's clock.
+    public func isAfterRequest(_ record: MaintenanceStatus.Operation) -> Bool {
+        if let id, record.id != id { return false }
+        if let startDate, record.startDateText != startDate { return false }
+        guard let previous = previousRecord else { return true }
+        if record.id == previous.id && record.startDateText == previous.startDateText { return false }
+        if let newStart = record.startDate, let oldStart = previous.startDate, newStart < oldStart { return false }
+        return true
     }
 }
 
@@ -182,6 +266,25 @@ public struct VerifyRestoreStep: StepRunner {
         guard let restored = restore.backupID, restored == expected else {
             return .doesNotHold(
                 reason: "the last successful restore was of \(restore.id ?? "a backup without id"), not of \(expected)")
+        }
+        // The restore must be the one this run's restore step started: a restore of the same
+        // backup from before its upload (an earlier run's) is no proof.
+        let restoreStep = context.journal.steps[...context.position].last { $0.kind == "restore" }
+        if let restoreStep {
+            guard let upload = restoreStep.operation, upload.kind == .restore else {
+                return .doesNotHold(reason: "the run's restore step has not uploaded the backup yet")
+            }
+            guard upload.isAfterRequest(restore) else {
+                return .doesNotHold(
+                    reason: "the last restore (\(restore.id ?? "no id"), started \(restore.startDateText ?? "at an unknown time")) "
+                        + "is older than the run's upload of \(JournalCoding.timestamp(upload.requestedAt))")
+            }
+            if upload.adoptedAt != nil {
+                return .holds(
+                    message: "adopted the restore an interrupted attempt had started at "
+                        + "\(JournalCoding.timestamp(upload.requestedAt)); it succeeded with the backup's id \(expected)",
+                    artifacts: [])
+            }
         }
         return .holds(message: "the last restore succeeded with the backup's id \(expected)", artifacts: [])
     }
@@ -264,6 +367,11 @@ extension ConnectwareAPIError {
             "HTTP \(status) where \(expected) was expected: \(message)"
         case .notJSON(let firstLine): "the answer is not Connectware's status JSON; it begins: \(firstLine)"
         case .malformedStatus(let reason): "Connectware's answer cannot be read: \(reason)"
+        case .stillRunning(let seconds, let status):
+            "a backup or restore was still running on Connectware after waiting \(seconds) s"
+                + (status.map { ": \($0)" } ?? "")
+        case .stoppedAnswering(let seconds, let lastAnswer, let lastError):
+            "Connectware stopped answering: no status for \(seconds) s (\(lastError)); its last answer: \(lastAnswer)"
         case .timedOut(let operation, let seconds): "the \(operation) did not finish within \(seconds) s"
         case .operationFailed(let operation, let message): "the \(operation) failed on Connectware: \(message)"
         case .restoreRefused(let refusal): "Connectware refused the restore: \(refusal.statusMessage)"

@@ -33,6 +33,17 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    @Option(
+        name: .customLong("wait-running"),
+        help: "Wait up to SECONDS for a backup or restore already running, then take this one (default: exit 75 at once).")
+    var waitRunning: Int?
+
+    func validate() throws {
+        if let waitRunning, waitRunning <= 0 {
+            throw ValidationError("--wait-running must be a positive number of seconds")
+        }
+    }
+
     func run() throws {
         try guarded { terminal in
             // Checked before the server is asked for a backup, which may take long.
@@ -45,7 +56,9 @@ struct BackupCommand: ParsableCommand {
             }
             let client = try connection.client(terminal)
             let waiting = WaitingReporter(terminal: terminal, what: "backup", enabled: connection.progress != .none)
-            let record = try client.runBackup(deadline: .seconds(connection.timeout), onPoll: waiting.poll)
+            let record = try client.runBackup(
+                deadline: .seconds(connection.timeout), waitForRunning: waitRunning.map { .seconds($0) },
+                wait: connection.waitSettings(terminal), onPoll: waiting.poll)
             waiting.done()
             let path = output ?? Self.defaultFileName(for: record)
             try OutputFile.check(path, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
@@ -119,7 +132,7 @@ final class WaitingReporter {
     private let what: String
     private let enabled: Bool
     private let start = ContinuousClock.now
-    private var lastLine = ContinuousClock.now
+    private var announced = false
 
     init(terminal: Terminal, what: String, enabled: Bool) {
         self.terminal = terminal
@@ -128,10 +141,13 @@ final class WaitingReporter {
         if enabled { terminal.err("waiting for the \(what) on Connectware…") }
     }
 
+    /// The first poll after the request: the wait's own lines (every 30 s) follow from `WaitSettings`.
     func poll(_ status: MaintenanceStatus) {
-        guard enabled, ContinuousClock.now - lastLine >= .seconds(10) else { return }
-        lastLine = ContinuousClock.now
-        terminal.err("still waiting for the \(what) (\((ContinuousClock.now - start).components.seconds) s)")
+        guard enabled, !announced else { return }
+        announced = true
+        if let kind = status.runningOperation, kind.rawValue == what, let record = status[kind] {
+            terminal.err("the \(what) \(record.id ?? "") runs on Connectware since \(record.startDateText ?? "now")")
+        }
     }
 
     func done() {

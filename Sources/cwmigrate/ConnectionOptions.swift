@@ -47,8 +47,29 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a backup or restore to finish on the server.")
     var timeout: Int = 3600
 
+    @Option(
+        name: .customLong("unanswered-timeout"),
+        help: "Seconds a wait goes on while Connectware gives no answer at all, before it stops with an error.")
+    var unansweredTimeout: Int = WaitSettings.defaultUnansweredSeconds
+
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard unansweredTimeout > 0 else {
+            throw ValidationError("--unanswered-timeout must be a positive number of seconds")
+        }
+    }
+
+    /// How waits for the server report on stderr: a line (or, with `--progress json`, a JSON
+    /// line) every 30 s while an operation runs and once a silence has lasted 30 s.
+    func waitSettings(_ terminal: Terminal) -> WaitSettings {
+        let format = progress
+        return WaitSettings(unansweredLimit: .seconds(unansweredTimeout)) { update in
+            switch format {
+            case .none: return
+            case .json: terminal.err(update.json)
+            default: terminal.err(update.line)
+            }
+        }
     }
 
     /// A client for the Connectware these options name, logged in when `--login` asks for it.

@@ -47,6 +47,17 @@ extension ConnectwareAPIError: OperatorFacing {
                 message: "the \(operation) did not finish within \(seconds) s",
                 hint: "it may still be running: see cwmigrate status; a longer --timeout waits more",
                 exitCode: ExitStatus.tempFailure)
+        case .stillRunning(let seconds, let status):
+            Failure(
+                message: "a backup or restore was still running on Connectware after waiting \(seconds) s"
+                    + (status.map { ": \($0)" } ?? ""),
+                hint: "wait for it (cwmigrate status), or give --wait-running more seconds",
+                exitCode: ExitStatus.tempFailure)
+        case .stoppedAnswering(let seconds, let lastAnswer, let lastError):
+            Failure(
+                message: "Connectware stopped answering: no status for \(seconds) s (\(lastError)); its last answer: \(lastAnswer)",
+                hint: "check that Connectware is up (cwmigrate status); --unanswered-timeout waits longer for a silent server",
+                exitCode: ExitStatus.unavailable)
         case .operationFailed(let operation, let message):
             Failure(message: "the \(operation) failed on Connectware: \(message)", exitCode: ExitStatus.unavailable)
         case .restoreRefused(let refusal):

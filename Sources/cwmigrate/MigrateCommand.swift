@@ -54,6 +54,11 @@ struct MigrateCommand: ParsableCommand {
         help: "Seconds each container gets to stop before it is killed.")
     var stopTimeout: Int = 30
 
+    @Option(
+        name: .customLong("wait-running"),
+        help: "Seconds a backup or restore the run did not start is waited for before a step starts its own.")
+    var waitRunning: Int = 1800
+
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
 
@@ -105,8 +110,9 @@ struct MigrateCommand: ParsableCommand {
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
-        guard healthyTimeout > 0, stopTimeout > 0 else {
-            throw ValidationError("--healthy-timeout and --stop-timeout must be positive numbers of seconds")
+        guard healthyTimeout > 0, stopTimeout > 0, waitRunning > 0 else {
+            throw ValidationError(
+                "--healthy-timeout, --stop-timeout and --wait-running must be positive numbers of seconds")
         }
         if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
         if let dockerHost, !dockerHost.hasPrefix("unix://") {

@@ -41,10 +41,16 @@ extension MigrateCommand {
         // Read again under the lock: another process may have moved the run on meanwhile.
         let current = try store.load(journal.id)
         guard !current.outcome.isFinal else { throw MigrationError.runEnded(run: current.id, outcome: current.outcome) }
+        for leftover in try host.removeOrphanedHelpers() {
+            terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
+        }
 
         let target = composeTarget(for: current)
         let runners = StepRunners.compose(
-            client: client, host: host, target: target, operationTimeout: .seconds(connection.timeout),
+            client: client, host: host, target: target,
+            waits: ServerWaits(
+                operation: .seconds(connection.timeout), forRunning: .seconds(waitRunning),
+                settings: connection.waitSettings(terminal)),
             progress: connection.progressReporter())
         let total = StepCount(current.steps.count)
         let run = try MigrationRun(

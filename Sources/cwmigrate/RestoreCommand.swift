@@ -43,7 +43,15 @@ struct RestoreCommand: ParsableCommand {
         completion: .directory)
     var playbooks: String?
 
+    @Option(
+        name: .customLong("wait-running"),
+        help: "Wait up to SECONDS for a backup or restore already running, then restore (default: exit 75 at once).")
+    var waitRunning: Int?
+
     func validate() throws {
+        if let waitRunning, waitRunning <= 0 {
+            throw ValidationError("--wait-running must be a positive number of seconds")
+        }
         if let running { _ = try versionOption(running, "--running") }
     }
 
@@ -74,7 +82,7 @@ struct RestoreCommand: ParsableCommand {
 
             let client = try connection.client(terminal)
             let status = try client.status()
-            if status.running { throw ConnectwareAPIError.alreadyRunning }
+            if status.running && waitRunning == nil { throw ConnectwareAPIError.alreadyRunning }
             if precheckOnly {
                 terminal.out("Precheck passed: the backup verifies and Connectware at \(client.baseURL) is idle.")
                 return ExitStatus.ok
@@ -98,7 +106,8 @@ struct RestoreCommand: ParsableCommand {
             do {
                 let record = try client.runRestore(
                     file: file, backupVersion: facts.version, runningVersion: runningVersion,
-                    deadline: .seconds(connection.timeout), progress: connection.progressReporter(),
+                    deadline: .seconds(connection.timeout), waitForRunning: waitRunning.map { .seconds($0) },
+                    wait: connection.waitSettings(terminal), progress: connection.progressReporter(),
                     onPoll: waiting.poll)
                 waiting.done()
                 terminal.out("Restored backup \(record.id ?? facts.backupID?.description ?? file) on \(client.baseURL)")

@@ -116,6 +116,9 @@ struct RollbackCommand: ParsableCommand {
             let lock = try RunLock.acquire(
                 journal.installation, in: store, holder: "cwmigrate rollback \(journal.id), pid \(getpid())")
             defer { lock.release() }
+            for leftover in try host.removeOrphanedHelpers() {
+                terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
+            }
             let rollback = Rollback(
                 host: host, client: client, target: target, store: store, lock: lock,
                 operationTimeout: .seconds(connection.timeout), clock: Date.init

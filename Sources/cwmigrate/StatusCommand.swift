@@ -21,20 +21,23 @@ struct StatusCommand: ParsableCommand {
             } else {
                 terminal.out("Connectware: \(client.baseURL)")
                 terminal.out("Now:          \(status.running ? "a backup or restore is running" : "idle")")
-                terminal.out("Last backup:  \(Self.describe(status.backup))")
-                terminal.out("Last restore: \(Self.describe(status.restore))")
+                terminal.out("Last backup:  \(Self.describe(status.backup, running: status.runningOperation == .backup))")
+                terminal.out(
+                    "Last restore: \(Self.describe(status.restore, running: status.runningOperation == .restore))")
             }
             return ExitStatus.ok
         }
     }
 
-    static func describe(_ operation: MaintenanceStatus.Operation?) -> String {
+    /// `running` when the status says this operation runs now: a server may send `succeded:
+    /// false` for it until it ends, which is not a failure.
+    static func describe(_ operation: MaintenanceStatus.Operation?, running: Bool) -> String {
         guard let operation else { return "never ran" }
         let outcome =
-            switch operation.succeeded {
-            case true?: "succeeded"
-            case false?: "FAILED"
-            case nil: "running"
+            switch (running, operation.succeeded) {
+            case (true, _), (false, nil): "running"
+            case (false, true?): "succeeded"
+            case (false, false?): "FAILED"
             }
         var parts = [outcome]
         if let id = operation.id { parts.append(id) }
@@ -54,18 +57,19 @@ struct StatusCommand: ParsableCommand {
 /// The JSON form of `cwmigrate status` (schema in the README); absent values are null.
 enum StatusReport {
     static func json(url: String, status: MaintenanceStatus) -> String {
-        func operation(_ record: MaintenanceStatus.Operation?) -> Any {
+        func operation(_ record: MaintenanceStatus.Operation?, _ kind: MaintenanceOperation) -> Any {
             guard let record else { return NSNull() }
+            let running = status.runningOperation == kind
             let fields: [String: Any?] = [
-                "succeeded": record.succeeded, "id": record.id, "version": record.backupID?.version.description,
+                "running": running, "succeeded": running ? nil : record.succeeded, "id": record.id, "version": record.backupID?.version.description,
                 "statusMessage": record.statusMessage, "startDate": record.startDateText,
                 "endDate": record.endDateText,
             ]
             return fields.mapValues { $0 ?? NSNull() }
         }
         let object: [String: Any] = [
-            "url": url, "running": status.running, "backup": operation(status.backup),
-            "restore": operation(status.restore),
+            "url": url, "running": status.running, "backup": operation(status.backup, .backup),
+            "restore": operation(status.restore, .restore),
         ]
         let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"

@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 private let cwmigrate = TestSupport.product("cwmigrate")
 
 /// The environment a person would set after `scripts/sim`: address, CA and password,
@@ -138,5 +142,81 @@ struct ConnectwareCLITests {
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(restored.stdout.contains("Restored backup 1.8.0_"))
         #expect(try sim.sql("SELECT id || name || enabled FROM services ORDER BY id") == before)
+    }
+
+    @Test("status shows a backup that is still running as running, in words and as JSON")
+    func statusDuringABackup() throws {
+        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "60"])
+        defer { sim.stop() }
+        let env = ["CWMIGRATE_URL": sim.url, "CWMIGRATE_PASSWORD": sim.password, "CWMIGRATE_TOKEN": ""]
+        #expect(try sim.call("POST", "/api/maintenance/db/backup").code == 202)
+        let human = try TestSupport.run(cwmigrate, ["status"], environment: env)
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdout.contains("Now:          a backup or restore is running"))
+        #expect(human.stdout.contains("Last backup:  running  1.8.0_"), "\(human.stdout)")
+        #expect(!human.stdout.contains("FAILED"))
+        let json = try TestSupport.run(cwmigrate, ["status", "--json"], environment: env)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let backup = try #require(object["backup"] as? [String: Any])
+        #expect(backup["running"] as? Bool == true)
+        #expect(backup["succeeded"] is NSNull)
+        #expect(backup["endDate"] is NSNull)
+    }
+
+    @Test("backup exits 75 while another backup runs, and with --wait-running waits for it, saying so, then takes its own")
+    func backupWaitsForARunningOperation() throws {
+        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "4"])
+        defer { sim.stop() }
+        let env = ["CWMIGRATE_URL": sim.url, "CWMIGRATE_PASSWORD": sim.password, "CWMIGRATE_TOKEN": ""]
+        #expect(try sim.call("POST", "/api/maintenance/db/backup").code == 202)
+        let refused = try TestSupport.run(
+            cwmigrate, ["backup", "--progress", "none"], environment: env, currentDirectory: sim.directory)
+        #expect(refused.status == 75)
+        #expect(refused.stderr.hasPrefix("error: a backup or restore is already running"))
+
+        let waited = try TestSupport.run(
+            cwmigrate, ["backup", "--progress", "plain", "--wait-running", "120", "--output", "mine.tgz"],
+            environment: env, currentDirectory: sim.directory)
+        #expect(waited.status == 0, "\(waited.stderr)")
+        #expect(waited.stderr.contains("a backup (1.8.0_"), "\(waited.stderr)")
+        #expect(waited.stderr.contains(") is running on Connectware since "))
+        #expect(FileManager.default.fileExists(atPath: sim.directory.appendingPathComponent("mine.tgz").path))
+        let started = sim.log.split(separator: "\n").filter { $0.hasSuffix("POST /api/maintenance/db/backup 202") }
+        #expect(started.count == 2)
+    }
+
+    @Test("a server killed during backup's wait is said after 30 s, and the wait ends with one error naming its last answer")
+    func serverKilledDuringTheWait() throws {
+        let sim = try SimulatedConnectware(arguments: ["--backup-delay", "300"])
+        defer { sim.stop() }
+        let pid = try #require(sim.processIdentifier)
+        let env = ["CWMIGRATE_URL": sim.url, "CWMIGRATE_PASSWORD": sim.password, "CWMIGRATE_TOKEN": ""]
+        // Killed once the backup runs: the client is then polling a server that is gone.
+        let killer = Thread {
+            for _ in 0..<600 {
+                if sim.log.contains("POST /api/maintenance/db/backup 202") {
+                    usleep(500_000)
+                    kill(pid, SIGKILL)
+                    return
+                }
+                usleep(100_000)
+            }
+        }
+        killer.start()
+        let began = Date()
+        let result = try TestSupport.run(
+            cwmigrate, ["backup", "--progress", "plain", "--unanswered-timeout", "40"], environment: env,
+            currentDirectory: sim.directory)
+        let took = Date().timeIntervalSince(began)
+        #expect(result.status == 69, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let said = lines.filter { $0.hasPrefix("Connectware has not answered for 3") && $0.contains("; waiting until ") }
+        #expect(said.count == 1, "\(result.stderr)")
+        let errors = lines.filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == 1)
+        #expect(errors.first?.hasPrefix("error: Connectware stopped answering: no status for 4") == true, "\(errors)")
+        #expect(errors.first?.contains("its last answer: a backup (1.8.0_") == true)
+        #expect(lines.contains { $0.hasPrefix("hint: ") })
+        #expect(took < 90)
     }
 }

@@ -74,7 +74,7 @@ struct LabStepsTests {
             project: lab.project, directory: lab.directory + "/connectware", strategy: .installer,
             installerDirectory: lab.directory + "/installers", healthySeconds: 60)
         let runners = StepRunners.compose(
-            client: lab.client, host: lab.host, target: target, operationTimeout: .seconds(60))
+            client: lab.client, host: lab.host, target: target, waits: ServerWaits(operation: .seconds(60)))
         #expect(Set(runners.byKind.keys) == StepRunners.composeKinds)
         #expect(runners.unimplemented(in: try Fixtures.downgradePlan()) == [])
     }

@@ -16,7 +16,7 @@ struct StepsTests {
     }
 
     func backupOnly(_ api: MaintenanceClient) -> StepRunners {
-        StepRunners(["fresh-backup": BackupStep(artifact: .freshBackup, client: api, deadline: .seconds(60))])
+        StepRunners(["fresh-backup": BackupStep(artifact: .freshBackup, client: api, waits: ServerWaits(operation: .seconds(60)))])
     }
 
     @Test func theFreshBackupIsDownloadedVerifiedAndRecordedAndTheRunStopsBeforeShutdownWithoutASecretInTheJournal()
@@ -112,17 +112,25 @@ struct StepsTests {
         let plan = try Fixtures.downgradePlan()
         let position = try #require(plan.steps.firstIndex { $0.id == "verify-restore" })
 
-        let mine = try Fixtures.journal(backupID: record.id)
+        var mine = try Fixtures.journal(backupID: record.id)
         #expect(
             try step.verify(StepContext(journal: mine, position: position, artifactDirectory: "/nonexistent"))
                 == .doesNotHold(reason: "Connectware reports no restore"))
 
+        // The run's restore step records its upload before it sends it; only a restore after it counts.
+        let restorePosition = try #require(plan.steps.firstIndex { $0.id == "restore" })
+        try mine.note(
+            ServerOperation(kind: .restore, requestedAt: Date(), previousID: nil, previousStartDate: nil),
+            at: restorePosition, now: Date())
         _ = try api.runRestore(file: file, backupVersion: nil, runningVersion: nil, deadline: .seconds(60))
         let holds = try step.verify(StepContext(journal: mine, position: position, artifactDirectory: "/nonexistent"))
         #expect(
             holds == .holds(message: "the last restore succeeded with the backup's id \(record.id!)", artifacts: []))
 
-        let other = try Fixtures.journal(backupID: "1.0.73_2022-02-16T15:37:19.242Z")
+        var other = try Fixtures.journal(backupID: "1.0.73_2022-02-16T15:37:19.242Z")
+        try other.note(
+            ServerOperation(kind: .restore, requestedAt: Date(), previousID: nil, previousStartDate: nil),
+            at: restorePosition, now: Date())
         guard
             case .doesNotHold(let reason) = try step.verify(
                 StepContext(journal: other, position: position, artifactDirectory: "/nonexistent"))
@@ -131,5 +139,32 @@ struct StepsTests {
             return
         }
         #expect(reason == "the last successful restore was of \(record.id!), not of 1.0.73_2022-02-16T15:37:19.242Z")
+    }
+
+    @Test func anEarlierSuccessfulRestoreOfTheSameBackupDoesNotCountForARestoreStepThatUploadedLater() throws {
+        let sim = try SimulatedConnectware()
+        defer { sim.stop() }
+        let api = try client(sim)
+        let file = sim.directory.appendingPathComponent("mine.tgz").path
+        let record = try api.runBackup(deadline: .seconds(60))
+        _ = try api.downloadBackup(to: file)
+        let earlier = try api.runRestore(file: file, backupVersion: nil, runningVersion: nil, deadline: .seconds(60))
+        #expect(earlier.succeeded == true && earlier.id == record.id)
+
+        // The run's upload was recorded after that restore, and the server shows no newer one.
+        let plan = try Fixtures.downgradePlan()
+        let restorePosition = try #require(plan.steps.firstIndex { $0.id == "restore" })
+        var journal = try Fixtures.journal(backupID: record.id)
+        try journal.note(
+            ServerOperation(
+                kind: .restore, requestedAt: Date(), previousID: earlier.id, previousStartDate: earlier.startDateText),
+            at: restorePosition, now: Date())
+        let verdict = try RestoreStep(client: api, waits: ServerWaits(operation: .seconds(60))).verify(
+            StepContext(journal: journal, position: restorePosition, artifactDirectory: "/nonexistent"))
+        guard case .doesNotHold(let reason) = verdict else {
+            Issue.record("an earlier restore of the same backup was taken as the step's: \(verdict)")
+            return
+        }
+        #expect(reason.contains("is older than the run's upload"))
     }
 }

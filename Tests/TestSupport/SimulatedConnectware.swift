@@ -91,6 +91,9 @@ public final class SimulatedConnectware: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// cwsim's process id, for tests that kill the server under a client.
+    public var processIdentifier: Int32? { cwsim?.processIdentifier }
+
     /// cwsim's peak resident memory so far in KiB (VmHWM from /proc).
     public var peakMemoryKiB: Int? {
         guard let pid = cwsim?.processIdentifier,
@@ -153,16 +156,20 @@ public final class SimulatedConnectware: @unchecked Sendable {
         return object
     }
 
-    /// Polls the status until nothing runs and `operation` has an end date.
+    /// Polls the status until nothing runs and `operation` has an end date. The deadline is
+    /// looked at only after a poll: a task resumed late from its sleep (synchronous tests,
+    /// such as the lab's, can hold every cooperative thread for minutes) asks cwsim once more
+    /// before it calls the operation stuck.
     public func waitUntilFinished(_ operation: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {
             let current = try status()
             if current["running"] as? Bool == false, let record = current[operation] as? [String: Any],
                 record["endDate"] is String
             {
                 return record
             }
+            guard Date() < deadline else { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw SetupFailure(description: "\(operation) did not finish in \(Int(timeout)) s; cwsim log: \(log)")

@@ -1,0 +1,65 @@
+@testable import DockerOps
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a killed cwmigrate leaves on the Docker host is cleared without a manual step.
+@Suite(.serialized)
+struct LeftoverTests {
+    func helpers(_ lab: Lab) throws -> [String] {
+        try TestSupport.shell(
+            "DOCKER_HOST='\(lab.dockerHost)' docker ps -aq --no-trunc --filter label=\(HelperContainer.label)"
+        ).stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test func aHelperContainerOrphanedBySIGKILLDuringASnapshotIsRemovedAndALiveOnesHelperStays() throws {
+        let lab = try Lab.require()
+        try lab.exclusively {
+            let host = try lab.host()
+            let installation = try host.discover()
+            try host.stop(installation, timeout: 10)
+            try host.removeContainers(installation)
+            defer { try? lab.startAgain(host) }
+            let volume = "\(lab.project)_postgresql"
+            let directory = try TestSupport.temporaryDirectory("cwmigrate-leftover")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            #expect(try helpers(lab).isEmpty)
+
+            let child = Process()
+            child.executableURL = TestSupport.product("cwmigrate")
+            child.arguments = [
+                "volumes", "snapshot", volume, "-o", directory.appendingPathComponent("pg.tar.zst").path,
+                "--access", "helper-container",
+            ]
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            var seen: [String] = []
+            for _ in 0..<3000 where child.isRunning {
+                seen = try helpers(lab)
+                if !seen.isEmpty { break }
+                usleep(10_000)
+            }
+            try #require(!seen.isEmpty, "the snapshot ended before its helper container was seen")
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(try helpers(lab) == seen, "the killed snapshot's helper is left behind")
+
+            let live = try HelperContainer.create(for: volume, readOnly: true, engine: host.engine)
+            defer { live.remove() }
+            let removed = try host.removeOrphanedHelpers()
+            #expect(removed.contains { $0.hasPrefix("helper container cwmigrate-volume-") }, "\(removed)")
+            #expect(try helpers(lab) == [live.id], "only the helper of this live process stays")
+            live.remove()
+            // Nothing uses the volume any more: it can be removed (here: inspected as unused).
+            let users = try TestSupport.shell(
+                "DOCKER_HOST='\(lab.dockerHost)' docker ps -aq --filter volume=\(volume)"
+            ).stdout
+            #expect(users.isEmpty)
+        }
+    }
+}
