@@ -38,12 +38,18 @@ public struct ComposeTarget: Sendable {
     }
 
     /// The installation a run was made for, as its journal and plan name it; an installer
-    /// directory given now outranks the plan's.
-    public init(journal: Journal, installerDirectory: String?, stopTimeout: Int = 30, healthySeconds: Int = 600) {
+    /// directory given now outranks the plan's. The project's directory is the one Docker
+    /// named when the run was made, never a guess: without it, `projectDirectoryUnknown`.
+    public init(journal: Journal, installerDirectory: String?, stopTimeout: Int = 30, healthySeconds: Int = 600)
+        throws(MigrationError)
+    {
         let plan = journal.plan
+        guard let directory = journal.installation.directory else {
+            throw .projectDirectoryUnknown(project: journal.installation.name)
+        }
         self.init(
             project: journal.installation.name,
-            directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
+            directory: directory,
             strategy: plan.installStrategy,
             installerDirectory: installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers",
             imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthySeconds)
@@ -97,6 +103,22 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
     }
 }
 
+/// The prechecks passed in this attempt of the run (`MigrationRun` clears an earlier
+/// attempt's): nothing is stopped on checks made before the world last changed, or on none.
+func requirePrechecksPassed(_ context: StepContext) throws(MigrationError) {
+    guard let record = context.journal.prechecks else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the prechecks have not been run in this attempt of the run; nothing is stopped without them")
+    }
+    guard record.passed else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the prechecks did not pass: "
+                + record.failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; "))
+    }
+}
+
 /// `shutdown`: every core container of the project stops, dependants first.
 public struct ShutdownStep: StepRunner {
     let host: ConnectwareHost
@@ -115,6 +137,7 @@ public struct ShutdownStep: StepRunner {
     }
 
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        try requirePrechecksPassed(context)
         try requireFreshBackup(context)
         let installation = try discovered(host, target, context)
         guard !installation.containers.isEmpty else {
@@ -362,11 +385,41 @@ public struct InstallStep: StepRunner {
                     position: context.position, kind: context.step.id, reason: error.description)
             }
         }
+        // The older version initialises empty volumes: the originals must be gone (in the
+        // run's snapshots), not silently used. A repeated attempt clears what it left itself.
+        if context.step.id == "install-older", context.record.attempts == 0 {
+            var left: [String] = []
+            do {
+                for volume in context.journal.plan.volumes where try host.volumeExists(target.volumeName(volume)) {
+                    left.append(target.volumeName(volume))
+                }
+            } catch {
+                throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+            }
+            guard left.isEmpty else {
+                throw .preconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "the volumes \(left.joined(separator: ", ")) should be gone (step remove-volumes) but are there")
+            }
+        }
+    }
+
+    /// The versions still to install: a repeated upgrade starts at the stop the installation
+    /// is at now (after it, when that stop runs and answers), never again from the first stop
+    /// over a database already migrated further.
+    func remainingVersions(_ context: StepContext) -> [Version] {
+        let all = versions(context)
+        guard context.step.id == "upgrade", context.record.attempts > 1,
+            let installation = try? host.discover(project: target.project),
+            let current = installation.version, let reached = all.lastIndex(of: current)
+        else { return all }
+        let up = !installation.containers.isEmpty && installation.containers.allSatisfy(\.isRunning) && client.answers()
+        return Array(all[(up ? reached + 1 : reached)...])
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
         if context.step.id == "install-older", context.record.attempts > 1 { try startAfresh(context) }
-        for version in versions(context) {
+        for version in remainingVersions(context) {
             do {
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(

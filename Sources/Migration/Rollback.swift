@@ -9,8 +9,9 @@ import Planner
     import Glibc
 #endif
 
-/// Brings an installation back to where a run found it: the volumes the run removed come
-/// back from the run's verified snapshots, the original version is installed and started,
+/// Brings an installation back to where a run found it: the volumes the run removed or
+/// installed over come back from the run's verified snapshots (never is the original version
+/// installed over a schema an install changed), the original version is installed and started,
 /// and a restore made at the original version is undone with the run's fresh backup. Each
 /// action is safe to repeat, so a rollback that was interrupted is simply run again. What
 /// the volumes hold when the rollback replaces them is snapshotted first, never just lost.
@@ -22,12 +23,16 @@ public struct Rollback {
     let lock: RunLock
     let operationTimeout: Duration
     let clock: () -> Date
+    let here: RunHost?
     let onAction: (String) -> Void
 
+    /// `here` is this machine: a run that began on another is refused.
     public init(
         host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget, store: JournalStore, lock: RunLock,
-        operationTimeout: Duration, clock: @escaping () -> Date, onAction: @escaping (String) -> Void = { _ in }
+        operationTimeout: Duration, clock: @escaping () -> Date, here: RunHost? = nil,
+        onAction: @escaping (String) -> Void = { _ in }
     ) {
+        self.here = here
         self.host = host
         self.client = client
         self.target = target
@@ -44,9 +49,13 @@ public struct Rollback {
             + journal.steps.map { (journal.plan, $0) }
     }
 
-    /// Whether the run began removing volumes.
+    /// Whether the run began removing volumes, or installing another version over them (an
+    /// install migrates the database's schema on its first start): either way the volumes
+    /// come back only from the run's snapshots.
     public static func touchedVolumes(_ journal: Journal) -> Bool {
-        allSteps(journal).contains { $0.record.kind == "remove-volumes" && $0.record.attempts > 0 }
+        allSteps(journal).contains {
+            ["remove-volumes", "install-older", "upgrade"].contains($0.record.kind) && $0.record.attempts > 0
+        }
     }
 
     /// Whether the run began a restore at the original version that was not refused (a
@@ -71,6 +80,7 @@ public struct Rollback {
             throw .lockFailed(path: lock.path, reason: "it is not the lock of run \(journal.id)'s installation")
         }
         guard !journal.outcome.isFinal else { throw .runEnded(run: journal.id, outcome: journal.outcome) }
+        try journal.requireHost(here)
         if var record = journal.rollback {
             record.attempts += 1
             record.succeeded = nil
@@ -128,7 +138,8 @@ public struct Rollback {
         let snapshots = journal.artifacts.filter { $0.kind == .volumeSnapshot }
         guard !snapshots.isEmpty else {
             throw .rollbackFailed(
-                run: journal.id, reason: "the run removed volumes but its journal records no snapshot of them")
+                run: journal.id,
+                reason: "the run removed its volumes or installed another version over them, but its journal records no snapshot of them; installing \(journal.plan.runningVersion) over what they hold now is not safe: restore the fresh backup by hand")
         }
         for snapshot in snapshots {
             do throws(DockerOpsError) {

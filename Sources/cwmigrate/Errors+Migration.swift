@@ -47,6 +47,26 @@ extension MigrationError: OperatorFacing {
             Failure(
                 message: description, hint: "cwmigrate rollback RUN again carries on where it stopped",
                 exitCode: ExitStatus.unavailable)
+        case .rollbackBegan(let run, _, _):
+            Failure(
+                message: description,
+                hint: "roll it back (again) with `cwmigrate rollback \(run)`, or end it with `cwmigrate runs abandon \(run)`",
+                exitCode: ExitStatus.dataError)
+        case .otherHost(_, let recorded, _):
+            Failure(
+                message: description,
+                hint: "carry the run on where it began (\(recorded.hostName)); each host needs a state directory of its own",
+                exitCode: ExitStatus.dataError)
+        case .projectDirectoryUnknown:
+            Failure(
+                message: description,
+                hint: "start Connectware with docker compose from its directory (e.g. /opt/connectware), so Docker records where it is",
+                exitCode: ExitStatus.unavailable)
+        case .prechecksFailed(let run, _):
+            Failure(
+                message: description,
+                hint: "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(run)`, or end the run with `cwmigrate runs abandon \(run)`",
+                exitCode: ExitStatus.unavailable)
         case .noSuchStep, .invalidTransition:
             Failure(
                 message: description, hint: "this is a bug in cwmigrate; please report it",

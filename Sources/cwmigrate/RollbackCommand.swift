@@ -92,8 +92,10 @@ struct RollbackCommand: ParsableCommand {
             if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
             let host = try ConnectwareHost(environment: environment)
             let client = try connection.client(terminal)
+            let here = RunHost(host)
+            try journal.requireHost(here)
             let plan = journal.plan
-            let target = ComposeTarget(
+            let target = try ComposeTarget(
                 journal: journal, installerDirectory: installerDirectory, healthySeconds: healthyTimeout)
 
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
@@ -118,7 +120,7 @@ struct RollbackCommand: ParsableCommand {
             defer { lock.release() }
             let rollback = Rollback(
                 host: host, client: client, target: target, store: store, lock: lock,
-                operationTimeout: .seconds(connection.timeout), clock: Date.init
+                operationTimeout: .seconds(connection.timeout), clock: Date.init, here: here
             ) { action in terminal.out("  " + action) }
             let done = try rollback.run(try store.load(journal.id))
             terminal.out(
