@@ -135,7 +135,7 @@ public enum Prechecks {
                 project: installation.project,
                 installer: installerDirectory + "/\(version)/connectware-online-installer.sh",
                 imageArchive: plan.settings["imageDir"].map { $0 + "/connectware-\(version).tar" })
-            let role = version == plan.runningVersion ? " (for a rollback)" : ""
+            let role = version == plan.runningVersion ? " (the version a rollback installs)" : ""
             do {
                 let check = try host.checkInstall(request)
                 var text = "\(version)\(role): \(plan.installStrategy.rawValue) ready"

@@ -84,7 +84,7 @@ struct RunStateTests {
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         let failing = [
             CheckResult("connectware api", .pass, "answers"),
-            CheckResult("install strategy", .fail, "1.8.0 (for a rollback): no installer"),
+            CheckResult("install strategy", .fail, "1.8.0 (the version a rollback installs): no installer"),
         ]
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock, runners: fileRunners(journal.plan), clock: Date.init,
@@ -94,7 +94,7 @@ struct RunStateTests {
         #expect(saved.outcome == .failed)
         #expect(saved.steps.allSatisfy { $0.attempts == 0 && $0.state == .pending })
         #expect(saved.prechecks?.checks == failing)
-        #expect(saved.outcomeMessage?.contains("install strategy: 1.8.0 (for a rollback): no installer") == true)
+        #expect(saved.outcomeMessage?.contains("install strategy: 1.8.0 (the version a rollback installs): no installer") == true)
         #expect(!FileManager.default.fileExists(atPath: try store.artifactDirectory(for: journal.id) + "/0-fresh-backup.log"))
     }
 
