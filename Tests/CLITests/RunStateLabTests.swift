@@ -1,0 +1,76 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs whose state must not lie, carried out on the lab: a restore that failed is not a
+/// refusal, and an upgrade-first run goes back from its snapshots.
+extension MigrateLabTests {
+    /// A backup of Connectware 1.8.0 whose database dump pg_restore cannot read.
+    func unrestorableBackup() throws -> String {
+        let id = "1.8.0_2026-11-30T07:00:00.000Z"
+        try TestSupport.shell(
+            """
+            mkdir -p 'bad/\(id)' && printf '{"version":"1.8.0","id":"\(id)"}' > 'bad/\(id)/metadata.json' \
+            && printf 'PGDMP' > 'bad/\(id)/cybus_connectware.dump' && tar -C bad -czf unrestorable.tgz '\(id)'
+            """, in: scratch)
+        return scratch.path + "/unrestorable.tgz"
+    }
+
+    @Test func aRestoreThatFailedIsNotARefusalAndTheRollbackPutsTheFreshBackupBack() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            let result = try cwmigrate(
+                migrateArguments(try unrestorableBackup(), extra: ["--no-example-data"]), state: state)
+            #expect(result.status == 69, "\(result.stdout)\n\(result.stderr)")
+            let error = result.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") }.map(String.init) ?? ""
+            #expect(error.contains("restore failed: the restore failed on Connectware ("), "\(error)")
+            #expect(error.hasSuffix("what the database holds now is unknown"))
+            #expect(!result.stdout.contains("the run stopped before anything more was changed"))
+            #expect(!result.stderr.contains("the run stopped before anything more was changed"))
+
+            try psql("INSERT INTO roles (name, description) VALUES ('left-by-a-failed-restore', 'x')")
+            let rolled = try cwmigrate(
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"], state: state)
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            #expect(rolled.stdout.contains("the run's fresh backup is restored"))
+            #expect(rolled.stdout.contains("restored the fresh backup "))
+            #expect(try check() == stage.startCheck)
+            #expect(try report(state)["outcome"] as? String == "rolled-back")
+        }
+    }
+
+    @Test func anUpgradeFirstRunCopiesTheVolumesBeforeTheUpgradeAndIsRolledBackFromThem() throws {
+        try scenario { stage in
+            let newer = stage.directory + "/connectware-1.8.1.tgz"
+            if !FileManager.default.fileExists(atPath: newer) {
+                try labScript(["make-backup", "1.8.1", newer])
+            }
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let stopped = try run(
+                migrateArguments(newer, extra: ["--no-example-data"]), state: state, label: "upgrade-first",
+                killWhen: { steps in steps.contains { $0.kind == "upgrade" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            let kinds = steps(state).map(\.kind)
+            #expect(Array(kinds.prefix(4)) == ["fresh-backup", "shutdown", "snapshot-volumes", "upgrade"])
+            #expect(try labVersion().version == "1.8.1")
+            // What the upgraded database holds now is not what the run found.
+            try psql("INSERT INTO roles (name, description) VALUES ('written-by-1.8.1', 'after the upgrade')")
+            #expect(try check() != stage.startCheck)
+
+            let rolled = try cwmigrate(
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"], state: state)
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            #expect(rolled.stdout.contains("the volumes connectware_postgresql, connectware_service-manager are replaced by the run's snapshots"))
+            #expect(rolled.stdout.contains("restored connectware_postgresql from "))
+            #expect(try check() == stage.startCheck)
+            let found = try labVersion()
+            #expect(found.version == "1.8.0" && found.allRunning)
+            #expect(try certsDigest() == certs)
+        }
+    }
+}
