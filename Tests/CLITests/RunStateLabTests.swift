@@ -74,3 +74,70 @@ extension MigrateLabTests {
         }
     }
 }
+
+extension MigrateLabTests {
+    /// Installers that log each start to `log` before running the lab's own; the one of
+    /// `slow` waits first, so a kill can land between two upgrade stops.
+    func loggingInstallers(log: String, slow: String) throws -> String {
+        let directory = scratch.path + "/logging-installers"
+        for version in ["1.6.0", "1.7.3", "1.8.0", "1.8.1"] {
+            let script = directory + "/\(version)/connectware-online-installer.sh"
+            try FileManager.default.createDirectory(
+                atPath: directory + "/\(version)", withIntermediateDirectories: true)
+            try """
+            #!/usr/bin/env bash
+            echo "start \(version)" >> '\(log)'
+            \(version == slow ? "sleep 4" : "")
+            exec bash '\(lab)/installers/\(version)/connectware-online-installer.sh' "$@"
+
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+            chmod(script, 0o755)
+        }
+        return directory
+    }
+
+    @Test func aRunKilledBetweenTwoUpgradeStopsResumesAtTheStopItReached() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            try labScript(["install", "1.8.1", "-s", "-S"])
+            try labScript(["wait", "120"])
+            let compat = scratch.path + "/stops-compat.yml"
+            try """
+            schema: 1
+            barriers:
+              - since: 1.8.0
+                refusesBackupsBefore: 1.7.3
+                lastRestoringVersion: 1.7.3
+                note: "the lab's barrier"
+                source: "scripts/lab.d/README.md"
+            upgradeStops: [1.8.0]
+
+            """.write(toFile: compat, atomically: true, encoding: .utf8)
+            let log = scratch.path + "/installs.log"
+            let installers = try loggingInstallers(log: log, slow: "1.8.1")
+            let arguments = [
+                "migrate", "--backup", stage.oldBackup, "--yes", "--installer-dir", installers, "--healthy-timeout",
+                "120", "--compat", compat, "--no-example-data",
+            ]
+            func installs() -> [String] {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            let stopped = try run(
+                arguments, state: state, label: "between-stops",
+                killWhen: { steps in
+                    steps.contains { $0.kind == "upgrade" && $0.state == "running" } && installs().contains("start 1.8.1")
+                })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            #expect(installs() == ["start 1.7.3", "start 1.8.0", "start 1.8.1"])
+            #expect(try labVersion().version == "1.8.0")
+
+            let resumed = try cwmigrate(
+                ["migrate", "--resume", "last", "--yes", "--installer-dir", installers, "--healthy-timeout", "120"],
+                state: state)
+            #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+            #expect(installs() == ["start 1.7.3", "start 1.8.0", "start 1.8.1", "start 1.8.1"])
+            #expect(try check() == stage.oldCheck)
+            #expect(try labVersion().version == "1.8.1")
+        }
+    }
+}
