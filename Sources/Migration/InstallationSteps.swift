@@ -171,7 +171,8 @@ public struct ShutdownStep: StepRunner {
 
 /// `snapshot-volumes`: each of the plan's volumes that exists is copied into the run's
 /// directory and the copy verified. A snapshot already there that verifies is kept, so
-/// the step is safe to repeat; one that does not verify is made again.
+/// the step is safe to repeat; one that does not verify is made again. The compose file and
+/// `.env` are copied too (0600): the installs that follow rewrite both.
 public struct SnapshotVolumesStep: StepRunner {
     let host: ConnectwareHost
     let target: ComposeTarget
@@ -179,6 +180,54 @@ public struct SnapshotVolumesStep: StepRunner {
     public init(host: ConnectwareHost, target: ComposeTarget) {
         self.host = host
         self.target = target
+    }
+
+    /// The files of the compose project an install rewrites.
+    public static let installationFiles = ["docker-compose.yml", ".env"]
+
+    static func copyPath(_ context: StepContext, _ name: String) -> String {
+        context.artifactDirectory + "/installation-" + name
+    }
+
+    /// Copies each installation file that exists, unless a copy equal to it is there.
+    func copyInstallationFiles(_ context: StepContext) throws(MigrationError) {
+        for name in Self.installationFiles {
+            let source = target.directory + "/" + name
+            guard access(source, F_OK) == 0 else { continue }
+            let copy = Self.copyPath(context, name)
+            if access(copy, F_OK) == 0, let a = try? sha256(ofFileAt: copy), let b = try? sha256(ofFileAt: source),
+                a == b
+            {
+                continue
+            }
+            _ = try copyVerified(source, into: context.artifactDirectory, as: "installation-" + name)
+        }
+    }
+
+    /// The copies, each equal to the file it was made from.
+    func installationFileArtifacts(_ context: StepContext) -> Result<[Artifact], MigrationError> {
+        var artifacts: [Artifact] = []
+        for name in Self.installationFiles {
+            let source = target.directory + "/" + name
+            guard access(source, F_OK) == 0 else { continue }
+            let copy = Self.copyPath(context, name)
+            guard let digest = try? sha256(ofFileAt: copy) else {
+                return .failure(.postconditionFailed(
+                    position: context.position, kind: context.step.id, reason: "there is no copy of \(source)"))
+            }
+            guard (try? sha256(ofFileAt: source)) == digest else {
+                return .failure(.postconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "the copy of \(source) is not equal to it"))
+            }
+            var info = stat()
+            let bytes = stat(copy, &info) == 0 ? Int64(info.st_size) : 0
+            artifacts.append(
+                Artifact(
+                    kind: .installationFile, path: copy, sha256: digest, bytes: bytes, step: context.position,
+                    detail: name))
+        }
+        return .success(artifacts)
     }
 
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
@@ -204,6 +253,9 @@ public struct SnapshotVolumesStep: StepRunner {
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
+        do { try copyInstallationFiles(context) } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
         for volume in context.journal.plan.volumes {
             let name = target.volumeName(volume)
             let path = snapshotPath(context, volume: volume)
@@ -245,6 +297,12 @@ public struct SnapshotVolumesStep: StepRunner {
             parts.append("\(name): \(manifest.files) files, \(formatBytes(manifest.bytes)) at \(path)")
         }
         guard !artifacts.isEmpty else { return .doesNotHold(reason: "no volume was copied") }
+        switch installationFileArtifacts(context) {
+        case .failure(let error): return .doesNotHold(reason: error.description)
+        case .success(let files):
+            artifacts += files
+            if !files.isEmpty { parts.append("copied " + files.compactMap(\.detail).joined(separator: " and ")) }
+        }
         return .holds(message: "snapshots verified: " + parts.joined(separator: "; "), artifacts: artifacts)
     }
 }

@@ -66,6 +66,9 @@ public struct Artifact: Sendable, Codable, Equatable {
         case freshBackup = "fresh-backup"
         case volumeSnapshot = "volume-snapshot"
         case reBackup = "re-backup"
+        /// A file of the compose project (`detail`: `docker-compose.yml` or `.env`) as it was
+        /// before the first install, kept 0600 for the rollback to put back.
+        case installationFile = "installation-file"
     }
 
     public var kind: Kind
@@ -74,7 +77,7 @@ public struct Artifact: Sendable, Codable, Equatable {
     public var bytes: Int64
     /// The position of the step that made it.
     public var step: Int
-    /// The backup id, or the snapshotted volume's name.
+    /// The backup id, the snapshotted volume's name, or the installation file's name.
     public var detail: String?
 
     public init(kind: Kind, path: String, sha256: String, bytes: Int64, step: Int, detail: String? = nil) {
@@ -132,7 +135,7 @@ public struct RunHost: Sendable, Codable, Equatable, CustomStringConvertible {
     public static func currentHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether `other` is the same machine: the same host name, and the same engine where both know it.

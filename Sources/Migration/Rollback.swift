@@ -96,6 +96,17 @@ public struct Rollback {
                 try restoreVolumes(&journal)
             }
             try bringUp(original, &journal)
+            if try putBackInstallationFiles(&journal) {
+                do {
+                    try host.start(project: target.project, directory: target.directory)
+                    _ = try host.waitUntilHealthy(
+                        project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                    ) { client.answers() }
+                } catch {
+                    throw failure(error)
+                }
+                try note("started Connectware \(original) again with the files the run found", &journal)
+            }
             if Self.touchedDataInPlace(journal) {
                 try restoreFreshBackup(&journal)
             }
@@ -205,6 +216,30 @@ public struct Rollback {
         } catch {
             throw failure(error)
         }
+    }
+
+    /// The compose file and `.env` as the run found them, from its verified copies (an
+    /// install rewrote them); true when one had to be put back. `.env` stays 0600.
+    private func putBackInstallationFiles(_ journal: inout Journal) throws(MigrationError) -> Bool {
+        var changed = false
+        for copy in journal.artifacts where copy.kind == .installationFile {
+            guard let name = copy.detail, SnapshotVolumesStep.installationFiles.contains(name) else { continue }
+            guard (try? sha256(ofFileAt: copy.path)) == copy.sha256 else {
+                throw .rollbackFailed(
+                    run: journal.id, reason: "the copy \(copy.path) of \(name) is missing or changed since it was made")
+            }
+            let file = target.directory + "/" + name
+            if (try? sha256(ofFileAt: file)) == copy.sha256 { continue }
+            var info = stat()
+            let mode: mode_t = name == ".env" ? 0o600 : (stat(file, &info) == 0 ? info.st_mode & 0o777 : 0o644)
+            let put = try copyVerified(copy.path, into: target.directory, as: name, mode: mode, followingDirectory: true)
+            guard put.sha256 == copy.sha256 else {
+                throw .rollbackFailed(run: journal.id, reason: "\(file) did not come back as the run found it")
+            }
+            try note("put \(file) back as the run found it (SHA-256 \(copy.sha256))", &journal)
+            changed = true
+        }
+        return changed
     }
 
     /// A restore that ran at the original version replaced the data: the fresh backup puts it back.

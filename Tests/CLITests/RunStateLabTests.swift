@@ -51,6 +51,11 @@ extension MigrateLabTests {
             }
             let state = try reset(stage)
             let certs = try certsDigest()
+            // An operator's note in .env: the installer writes .env anew without it.
+            let project = lab + "/connectware"
+            try TestSupport.shell("printf '# kept by the operator\\n' >> '\(project)/.env'")
+            let envBefore = try Data(contentsOf: URL(fileURLWithPath: project + "/.env"))
+            let composeBefore = try Data(contentsOf: URL(fileURLWithPath: project + "/docker-compose.yml"))
             let stopped = try run(
                 migrateArguments(newer, extra: ["--no-example-data"]), state: state, label: "upgrade-first",
                 killWhen: { steps in steps.contains { $0.kind == "upgrade" && $0.state == "done" } })
@@ -67,6 +72,25 @@ extension MigrateLabTests {
             #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
             #expect(rolled.stdout.contains("the volumes connectware_postgresql, connectware_service-manager are replaced by the run's snapshots"))
             #expect(rolled.stdout.contains("restored connectware_postgresql from "))
+            #expect(rolled.stdout.contains("put \(project)/.env back as the run found it"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: project + "/.env")) == envBefore)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: project + "/docker-compose.yml")) == composeBefore)
+            #expect(
+                try FileManager.default.attributesOfItem(atPath: project + "/.env")[.posixPermissions] as? Int == 0o600)
+            let copies = (try report(state)["artifacts"] as? [[String: Any]] ?? []).filter {
+                $0["kind"] as? String == "installation-file"
+            }
+            #expect(Set(copies.compactMap { $0["detail"] as? String }) == [".env", "docker-compose.yml"])
+            for copy in copies {
+                let path = copy["path"] as? String ?? "/nonexistent"
+                #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+            }
+            let password = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+            let license = try TestSupport.shell("sed -n 's/^CYBUS_REGISTRY_PASS=//p' '\(project)/.env'").stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let everything = try TestSupport.shell("cat '\(state)'/runs/*").stdout
+            #expect(!everything.contains(password))
+            #expect(license.isEmpty || !everything.contains(license), "the .env's license key reached a journal or report")
             #expect(try check() == stage.startCheck)
             let found = try labVersion()
             #expect(found.version == "1.8.0" && found.allRunning)
