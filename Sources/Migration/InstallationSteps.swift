@@ -345,6 +345,7 @@ public struct RemoveVolumesStep: StepRunner {
                 position: context.position, kind: context.step.id,
                 reason: "containers still run: " + running.map(\.name).joined(separator: ", "))
         }
+        try requireNoStartSinceSnapshots(context)
         for volume in context.journal.plan.volumes {
             let name = target.volumeName(volume)
             guard installation.volume(named: name) != nil else { continue }
@@ -369,6 +370,32 @@ public struct RemoveVolumesStep: StepRunner {
                     reason: "the snapshot of \(name) does not verify: \(error.description)")
             }
         }
+    }
+
+    /// A snapshot is the way back only while Connectware has not run since it was begun:
+    /// whether the run started it (a step that starts Connectware, begun after it) or anyone
+    /// did (a core container's last start, as Docker keeps it).
+    func requireNoStartSinceSnapshots(_ context: StepContext) throws(MigrationError) {
+        guard
+            let began = context.journal.steps.last(where: { $0.kind == "snapshot-volumes" && $0.state == .done })?
+                .startedAt
+        else { return }
+        func refuse(_ what: String, _ at: Date) -> MigrationError {
+            .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason: "\(what) at \(Timestamp.format(at)), after the run began its snapshots at \(Timestamp.format(began)): the volumes may hold more than the snapshots, so they are not removed; roll the run back and start a new one"
+            )
+        }
+        let starting: Set<String> = ["wait-healthy", "install-older", "upgrade", "restart"]
+        for (_, record) in Rollback.allSteps(context.journal)
+        where starting.contains(record.kind) && (record.startedAt ?? .distantPast) > began {
+            throw refuse("the run started Connectware (step \(record.position + 1) \(record.kind))", record.startedAt!)
+        }
+        let started: Date?
+        do { started = try host.lastStart(project: target.project) } catch {
+            throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+        if let started, started > began { throw refuse("Connectware was started again", started) }
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {

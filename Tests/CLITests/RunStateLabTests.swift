@@ -165,3 +165,31 @@ extension MigrateLabTests {
         }
     }
 }
+
+extension MigrateLabTests {
+    @Test func snapshotsAreNotTheWayBackOnceConnectwareRanAgainAndTheVolumesStay() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            let stopped = try run(
+                arguments, state: state, label: "snapshot-then-start",
+                killWhen: { steps in steps.contains { $0.kind == "snapshot-volumes" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            // Someone starts Connectware's database by hand, and stops it again.
+            try TestSupport.shell(
+                "docker start connectware_postgresql_1 >/dev/null && sleep 1 && docker stop -t 5 connectware_postgresql_1 >/dev/null")
+            let resumed = try cwmigrate(
+                ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers"], state: state)
+            #expect(resumed.status == 69, "\(resumed.stdout)\n\(resumed.stderr)")
+            let error = resumed.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") }.map(String.init) ?? ""
+            #expect(error.hasPrefix("error: step 4 remove-volumes cannot start: Connectware was started again at "), "\(error)")
+            #expect(error.contains("the volumes may hold more than the snapshots, so they are not removed"))
+            let volumes = try TestSupport.shell("docker volume ls --format '{{.Name}}'").stdout
+            #expect(volumes.contains("connectware_postgresql") && volumes.contains("connectware_service-manager"))
+            let rolled = try cwmigrate(
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"], state: state)
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            #expect(try check() == stage.startCheck)
+        }
+    }
+}
