@@ -26,8 +26,9 @@ struct MigrateCommand: ParsableCommand {
 
             Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
             was refused at the older version too; 64 usage (also: no terminal and no --yes); \
-            65, 66 the backup; 69 a check or step failed (the run can be resumed or rolled \
-            back); 73, 74, 78 the state directory; 75 another run holds the installation's \
+            65, 66 the backup (65 also: the run's rollback began, the run began on another \
+            host, or a journal cannot be read); 69 a check or step failed (the run can be \
+            resumed or rolled back); 73, 74, 78 the state directory; 75 another run holds the installation's \
             lock; 77 credentials refused.
             """)
 
