@@ -297,6 +297,8 @@ public enum Prechecks {
         }
         checks.append(stateDirectory(store))
         checks.append(unfinishedRuns(store, journal.installation, except: journal.id))
+        // Seam for issue 13's volume checks (volumes with driver options, bind mounts at the
+        // plan's volume paths): once DockerOps has them, they belong here, before the shutdown.
         return checks
     }
 

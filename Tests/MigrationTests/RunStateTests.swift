@@ -176,3 +176,14 @@ struct RunStateTests {
         #expect(Rollback.touchedVolumes(journal))
     }
 }
+
+extension RunStateTests {
+    @Test func aRunWhoseProjectDirectoryIsUnknownGetsNoGuessedDirectory() throws {
+        let journal = try Fixtures.journal(installation: InstallationRef(name: "connectware", directory: nil))
+        #expect(throws: MigrationError.projectDirectoryUnknown(project: "connectware")) {
+            try ComposeTarget(journal: journal, installerDirectory: nil)
+        }
+        let known = try ComposeTarget(journal: try Fixtures.journal(), installerDirectory: nil)
+        #expect(known.directory == "/opt/connectware")
+    }
+}
