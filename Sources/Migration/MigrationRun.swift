@@ -177,6 +177,9 @@ public final class MigrationRun {
                 try journal.replan(newPlan, because: refusal.statusMessage, at: clock())
                 try store.save(journal)
                 onEvent(.replanned(refusal: refusal, plan: newPlan))
+                // The refused restore changed nothing, and the new plan needs what the first
+                // did not (the older version's installer, room for snapshots): checked anew.
+                try checkBeforeChanging(always: true)
             }
         }
         try journal.complete(at: clock())
@@ -188,8 +191,8 @@ public final class MigrationRun {
     /// Before the first step that changes the installation, this attempt's prechecks: they
     /// are recorded, and a failed one stops the run with nothing changed. A record from an
     /// earlier attempt never counts.
-    private func checkBeforeChanging() throws(MigrationError) {
-        guard !Self.changedInstallation(journal) else { return }
+    private func checkBeforeChanging(always: Bool = false) throws(MigrationError) {
+        guard always || !Self.changedInstallation(journal) else { return }
         journal.prechecks = nil
         guard let prechecks else {
             try store.save(journal)

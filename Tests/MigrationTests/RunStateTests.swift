@@ -187,3 +187,42 @@ extension RunStateTests {
         #expect(known.directory == "/opt/connectware")
     }
 }
+
+extension RunStateTests {
+    @Test func theNewPlanAfterARefusalIsPrecheckedBeforeItsShutdown() throws {
+        let store = try Fixtures.store()
+        let root = TestSupport.packageRoot.appendingPathComponent("playbooks")
+        let playbook = try Playbook(
+            yaml: String(contentsOf: root.appendingPathComponent("docker-compose.yml"), encoding: .utf8),
+            source: "docker-compose.yml")
+        let unknown = makePlan(
+            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty, playbook: playbook)
+        let refusal = RestoreRefusal(
+            statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
+        let downgrade = makePlan(
+            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty, playbook: playbook,
+            refusal: refusal)
+        let journal = try Fixtures.journal(plan: unknown)
+        var runners = fileRunners(downgrade)
+        for step in unknown.steps where runners.byKind[step.id] == nil { runners.byKind[step.id] = FileStep() }
+        runners.byKind["restore"] = RefusingRestore(last: "1.7.3", refuseOnlyAt: Fixtures.version("1.8.0"))
+        let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
+        var seen: [String] = []
+        let run = try MigrationRun(
+            journal: journal, store: store, lock: lock, runners: runners, clock: SteppingClock().now,
+            prechecks: { journal in
+                seen.append(journal.plan.decision)
+                return journal.plan.decision == "downgrade-required"
+                    ? [CheckResult("install strategy", .fail, "1.7.3: no installer")]
+                    : [CheckResult("install strategy", .pass, "the plan installs no other version")]
+            }, replanner: { _, _ in downgrade })
+        #expect(throws: MigrationError.prechecksFailed(
+            run: journal.id, failed: [CheckResult("install strategy", .fail, "1.7.3: no installer")])
+        ) { try run.run() }
+        #expect(seen == ["compatibility-unknown", "downgrade-required"])
+        let saved = try store.load(journal.id)
+        #expect(saved.plan == downgrade)
+        #expect(saved.steps.first { $0.kind == "shutdown" }?.attempts == 0)
+        #expect(saved.outcome == .failed)
+    }
+}
