@@ -108,6 +108,13 @@ extension MigrateCommand {
         -> (Journal, RunLock)
     {
         let path = absolute(backupPath)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ArchiveInspectError.fileNotFound(path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Failure(
+                message: "\(path) is not a regular file; the run copies the backup file into its directory",
+                exitCode: ExitStatus.noInput)
+        }
         let installation = try host.discover(project: docker.project)
         guard let running = installation.version else {
             throw Failure(
@@ -138,8 +145,6 @@ extension MigrateCommand {
                     "carry it on with `cwmigrate migrate --resume \(unfinished.id)`, go back with `cwmigrate rollback \(unfinished.id)`, or end it with `cwmigrate runs abandon \(unfinished.id)`",
                 exitCode: ExitStatus.tempFailure)
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw ArchiveInspectError.fileNotFound(path) }
         if let free = Prechecks.freeBytes(near: store.directory)?.1, free < Int64(info.st_size) + Int64(info.st_size) / 10
         {
             throw Failure(
