@@ -259,6 +259,18 @@ public enum Prechecks {
         )
     }
 
+    /// The plan's volumes hold their data in volumes, not in a host directory bound where a
+    /// volume belongs (it would be neither snapshotted nor removed, nor put back).
+    public static func volumes(_ host: ConnectwareHost, project: String, plan: Plan) -> CheckResult {
+        do {
+            try host.refuseBindMounts(project: project, volumes: plan.volumes)
+            return CheckResult(
+                "volumes", .pass, "\(plan.volumes.joined(separator: ", ")) keep their data in Docker volumes")
+        } catch {
+            return CheckResult("volumes", .fail, error.description)
+        }
+    }
+
     /// The checks of a real run, made by `MigrationRun` before its first destructive step
     /// (under the run's lock, so the lock itself is not checked): the installation is the
     /// run's, in the directory the run recorded; Connectware answers and is idle; every
@@ -297,8 +309,9 @@ public enum Prechecks {
         }
         checks.append(stateDirectory(store))
         checks.append(unfinishedRuns(store, journal.installation, except: journal.id))
-        // Seam for issue 13's volume checks (volumes with driver options, bind mounts at the
-        // plan's volume paths): once DockerOps has them, they belong here, before the shutdown.
+        if journal.plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+            checks.append(volumes(host, project: journal.installation.name, plan: journal.plan))
+        }
         return checks
     }
 

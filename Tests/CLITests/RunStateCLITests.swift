@@ -140,7 +140,7 @@ extension MigrateCLITests {
             #expect(result.status == 69, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
             #expect(out.contains("Prechecks before anything is changed:"))
-            for name in ["installation", "connectware api", "free disk", "state directory", "earlier runs"] {
+            for name in ["installation", "connectware api", "free disk", "state directory", "earlier runs", "volumes"] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
             #expect(out.contains { $0.hasPrefix("FAIL  install strategy") && $0.contains("1.8.0 (the version a rollback installs): ") })
