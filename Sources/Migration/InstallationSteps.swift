@@ -51,7 +51,8 @@ public struct ComposeTarget: Sendable {
             project: journal.installation.name,
             directory: directory,
             strategy: plan.installStrategy,
-            installerDirectory: installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers",
+            installerDirectory: installerDirectory ?? plan.settings["installerDir"]
+                ?? "/var/backups/cwmigrate/installers",
             imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthySeconds)
     }
 
@@ -98,7 +99,8 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
     guard digest == fresh.sha256 else {
         throw .preconditionFailed(
             position: context.position, kind: context.step.id,
-            reason: "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
+            reason:
+                "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
         )
     }
 }
@@ -212,13 +214,15 @@ public struct SnapshotVolumesStep: StepRunner {
             guard access(source, F_OK) == 0 else { continue }
             let copy = Self.copyPath(context, name)
             guard let digest = try? sha256(ofFileAt: copy) else {
-                return .failure(.postconditionFailed(
-                    position: context.position, kind: context.step.id, reason: "there is no copy of \(source)"))
+                return .failure(
+                    .postconditionFailed(
+                        position: context.position, kind: context.step.id, reason: "there is no copy of \(source)"))
             }
             guard (try? sha256(ofFileAt: source)) == digest else {
-                return .failure(.postconditionFailed(
-                    position: context.position, kind: context.step.id,
-                    reason: "the copy of \(source) is not equal to it"))
+                return .failure(
+                    .postconditionFailed(
+                        position: context.position, kind: context.step.id,
+                        reason: "the copy of \(source) is not equal to it"))
             }
             var info = stat()
             let bytes = stat(copy, &info) == 0 ? Int64(info.st_size) : 0
@@ -247,7 +251,8 @@ public struct SnapshotVolumesStep: StepRunner {
         guard context.journal.plan.volumes.contains(where: { names.contains(target.volumeName($0)) }) else {
             throw .preconditionFailed(
                 position: context.position, kind: context.step.id,
-                reason: "none of the volumes \(context.journal.plan.volumes.joined(separator: ", ")) exists in project \(target.project)"
+                reason:
+                    "none of the volumes \(context.journal.plan.volumes.joined(separator: ", ")) exists in project \(target.project)"
             )
         }
     }
@@ -383,7 +388,8 @@ public struct RemoveVolumesStep: StepRunner {
         func refuse(_ what: String, _ at: Date) -> MigrationError {
             .preconditionFailed(
                 position: context.position, kind: context.step.id,
-                reason: "\(what) at \(Timestamp.format(at)), after the run began its snapshots at \(Timestamp.format(began)): the volumes may hold more than the snapshots, so they are not removed; roll the run back and start a new one"
+                reason:
+                    "\(what) at \(Timestamp.format(at)), after the run began its snapshots at \(Timestamp.format(began)): the volumes may hold more than the snapshots, so they are not removed; roll the run back and start a new one"
             )
         }
         let starting: Set<String> = ["wait-healthy", "install-older", "upgrade", "restart"]
@@ -484,7 +490,9 @@ public struct InstallStep: StepRunner {
             guard left.isEmpty else {
                 throw .preconditionFailed(
                     position: context.position, kind: context.step.id,
-                    reason: "the volumes \(left.joined(separator: ", ")) should be gone (step remove-volumes) but are there")
+                    reason:
+                        "the volumes \(left.joined(separator: ", ")) should be gone (step remove-volumes) but are there"
+                )
             }
         }
     }
@@ -562,7 +570,8 @@ public struct InstallStep: StepRunner {
         }
         guard installation.version == context.expectedVersion else {
             return .doesNotHold(
-                reason: "the containers are of \(installation.version?.description ?? "mixed versions"), not \(context.expectedVersion)"
+                reason:
+                    "the containers are of \(installation.version?.description ?? "mixed versions"), not \(context.expectedVersion)"
             )
         }
         let stopped = installation.containers.filter { !$0.isRunning }
@@ -619,4 +628,3 @@ public struct RestartStep: StepRunner {
         try WaitHealthyStep(host: host, client: client, project: target.project, seconds: 0).verify(context)
     }
 }
-

@@ -296,7 +296,8 @@ public enum Prechecks {
         checks.append(api(client))
         if let installation {
             checks.append(
-                installStrategy(host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
+                installStrategy(
+                    host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
             var info = stat()
             let bytes = stat(journal.backup.path, &info) == 0 ? Int64(info.st_size) : 0
             checks.append(

@@ -150,7 +150,9 @@ public struct Rollback {
         guard !snapshots.isEmpty else {
             throw .rollbackFailed(
                 run: journal.id,
-                reason: "the run removed its volumes or installed another version over them, but its journal records no snapshot of them; installing \(journal.plan.runningVersion) over what they hold now is not safe: restore the fresh backup by hand")
+                reason:
+                    "the run removed its volumes or installed another version over them, but its journal records no snapshot of them; installing \(journal.plan.runningVersion) over what they hold now is not safe: restore the fresh backup by hand"
+            )
         }
         for snapshot in snapshots {
             do throws(DockerOpsError) {
@@ -232,7 +234,8 @@ public struct Rollback {
             if (try? sha256(ofFileAt: file)) == copy.sha256 { continue }
             var info = stat()
             let mode: mode_t = name == ".env" ? 0o600 : (stat(file, &info) == 0 ? info.st_mode & 0o777 : 0o644)
-            let put = try copyVerified(copy.path, into: target.directory, as: name, mode: mode, followingDirectory: true)
+            let put = try copyVerified(
+                copy.path, into: target.directory, as: name, mode: mode, followingDirectory: true)
             guard put.sha256 == copy.sha256 else {
                 throw .rollbackFailed(run: journal.id, reason: "\(file) did not come back as the run found it")
             }
@@ -273,7 +276,8 @@ public struct Rollback {
         do { installation = try host.discover(project: target.project) } catch { throw failure(error) }
         guard installation.version == original else {
             throw .rollbackFailed(
-                run: run, reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
+                run: run,
+                reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
         }
         do { _ = try client.status() } catch {
             throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.operatorText)")

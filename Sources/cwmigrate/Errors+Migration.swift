@@ -37,7 +37,8 @@ extension MigrationError: OperatorFacing {
         case .restoreRefused:
             Failure(
                 message: description,
-                hint: "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
+                hint:
+                    "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
                 exitCode: ExitStatus.restoreRefused)
         case .declined:
             Failure(
@@ -50,22 +51,26 @@ extension MigrationError: OperatorFacing {
         case .rollbackBegan(let run, _, _):
             Failure(
                 message: description,
-                hint: "roll it back (again) with `cwmigrate rollback \(run)`, or end it with `cwmigrate runs abandon \(run)`",
+                hint:
+                    "roll it back (again) with `cwmigrate rollback \(run)`, or end it with `cwmigrate runs abandon \(run)`",
                 exitCode: ExitStatus.dataError)
         case .otherHost(_, let recorded, _):
             Failure(
                 message: description,
-                hint: "carry the run on where it began (\(recorded.hostName)); each host needs a state directory of its own",
+                hint:
+                    "carry the run on where it began (\(recorded.hostName)); each host needs a state directory of its own",
                 exitCode: ExitStatus.dataError)
         case .projectDirectoryUnknown:
             Failure(
                 message: description,
-                hint: "start Connectware with docker compose from its directory (e.g. /opt/connectware), so Docker records where it is",
+                hint:
+                    "start Connectware with docker compose from its directory (e.g. /opt/connectware), so Docker records where it is",
                 exitCode: ExitStatus.unavailable)
         case .prechecksFailed(let run, _):
             Failure(
                 message: description,
-                hint: "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(run)`, or end the run with `cwmigrate runs abandon \(run)`",
+                hint:
+                    "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(run)`, or end the run with `cwmigrate runs abandon \(run)`",
                 exitCode: ExitStatus.unavailable)
         case .noSuchStep, .invalidTransition:
             Failure(

@@ -145,7 +145,8 @@ extension MigrateCommand {
                     "carry it on with `cwmigrate migrate --resume \(unfinished.id)`, go back with `cwmigrate rollback \(unfinished.id)`, or end it with `cwmigrate runs abandon \(unfinished.id)`",
                 exitCode: ExitStatus.tempFailure)
         }
-        if let free = Prechecks.freeBytes(near: store.directory)?.1, free < Int64(info.st_size) + Int64(info.st_size) / 10
+        if let free = Prechecks.freeBytes(near: store.directory)?.1,
+            free < Int64(info.st_size) + Int64(info.st_size) / 10
         {
             throw Failure(
                 message:

@@ -79,7 +79,8 @@ extension MigrateCLITests {
             #expect(resumed.status == 65, "\(resumed.stderr)")
             #expect(
                 lines(resumed.stderr).first?.hasPrefix(
-                    "error: run \(id) began on host other-host, Docker Engine OTHER:ENGINE:ID, not on this machine (host ")
+                    "error: run \(id) began on host other-host, Docker Engine OTHER:ENGINE:ID, not on this machine (host "
+                )
                     == true)
             #expect(resumed.stderr.contains("hint: carry the run on where it began (other-host)"))
             let rolled = try cwmigrate(["rollback", id, "--state-dir", stateDir, "--yes"])
@@ -103,9 +104,13 @@ extension MigrateCLITests {
                 lab.directory + "/installers",
             ])
             #expect(result.status == 65, "\(result.stdout)\(result.stderr)")
-            #expect(lines(result.stderr).first?.hasPrefix("error: \(broken) is not a readable cwmigrate journal") == true)
+            #expect(
+                lines(result.stderr).first?.hasPrefix("error: \(broken) is not a readable cwmigrate journal") == true)
             #expect(result.stderr.contains("it may be an unfinished run, so no new run starts"))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: stateDir + "/runs") == ["20261126T225901Z-0badcf.json"])
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: stateDir + "/runs") == [
+                    "20261126T225901Z-0badcf.json"
+                ])
             #expect(try labFingerprint() == before)
         }
     }
@@ -143,7 +148,10 @@ extension MigrateCLITests {
             for name in ["installation", "connectware api", "free disk", "state directory", "earlier runs", "volumes"] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
-            #expect(out.contains { $0.hasPrefix("FAIL  install strategy") && $0.contains("1.8.0 (the version a rollback installs): ") })
+            #expect(
+                out.contains {
+                    $0.hasPrefix("FAIL  install strategy") && $0.contains("1.8.0 (the version a rollback installs): ")
+                })
             let error = lines(result.stderr).first { $0.hasPrefix("error: ") }
             #expect(error?.contains("stopped before its first destructive step: install strategy: ") == true)
             #expect(result.stderr.contains("hint: nothing of the installation was changed"))

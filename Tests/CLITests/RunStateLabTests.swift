@@ -70,7 +70,10 @@ extension MigrateLabTests {
             let rolled = try cwmigrate(
                 ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"], state: state)
             #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
-            #expect(rolled.stdout.contains("the volumes connectware_postgresql, connectware_service-manager are replaced by the run's snapshots"))
+            #expect(
+                rolled.stdout.contains(
+                    "the volumes connectware_postgresql, connectware_service-manager are replaced by the run's snapshots"
+                ))
             #expect(rolled.stdout.contains("restored connectware_postgresql from "))
             #expect(rolled.stdout.contains("put \(project)/.env back as the run found it"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: project + "/.env")) == envBefore)
@@ -90,7 +93,8 @@ extension MigrateLabTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             let everything = try TestSupport.shell("cat '\(state)'/runs/*").stdout
             #expect(!everything.contains(password))
-            #expect(license.isEmpty || !everything.contains(license), "the .env's license key reached a journal or report")
+            #expect(
+                license.isEmpty || !everything.contains(license), "the .env's license key reached a journal or report")
             #expect(try check() == stage.startCheck)
             let found = try labVersion()
             #expect(found.version == "1.8.0" && found.allRunning)
@@ -149,7 +153,8 @@ extension MigrateLabTests {
             let stopped = try run(
                 arguments, state: state, label: "between-stops",
                 killWhen: { steps in
-                    steps.contains { $0.kind == "upgrade" && $0.state == "running" } && installs().contains("start 1.8.1")
+                    steps.contains { $0.kind == "upgrade" && $0.state == "running" }
+                        && installs().contains("start 1.8.1")
                 })
             #expect(stopped.status == 137, "\(stopped.output)")
             #expect(installs() == ["start 1.7.3", "start 1.8.0", "start 1.8.1"])
@@ -177,12 +182,15 @@ extension MigrateLabTests {
             #expect(stopped.status == 137, "\(stopped.output)")
             // Someone starts Connectware's database by hand, and stops it again.
             try TestSupport.shell(
-                "docker start connectware_postgresql_1 >/dev/null && sleep 1 && docker stop -t 5 connectware_postgresql_1 >/dev/null")
+                "docker start connectware_postgresql_1 >/dev/null && sleep 1 && docker stop -t 5 connectware_postgresql_1 >/dev/null"
+            )
             let resumed = try cwmigrate(
                 ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers"], state: state)
             #expect(resumed.status == 69, "\(resumed.stdout)\n\(resumed.stderr)")
             let error = resumed.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") }.map(String.init) ?? ""
-            #expect(error.hasPrefix("error: step 4 remove-volumes cannot start: Connectware was started again at "), "\(error)")
+            #expect(
+                error.hasPrefix("error: step 4 remove-volumes cannot start: Connectware was started again at "),
+                "\(error)")
             #expect(error.contains("the volumes may hold more than the snapshots, so they are not removed"))
             let volumes = try TestSupport.shell("docker volume ls --format '{{.Name}}'").stdout
             #expect(volumes.contains("connectware_postgresql") && volumes.contains("connectware_service-manager"))

@@ -30,7 +30,8 @@ struct RunStateTests {
         let store = try Fixtures.store()
         let journal = try rolledBackAndFailed(store)
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
-        #expect(throws: MigrationError.rollbackBegan(run: journal.id, at: journal.rollback!.startedAt, finished: false)) {
+        #expect(throws: MigrationError.rollbackBegan(run: journal.id, at: journal.rollback!.startedAt, finished: false))
+        {
             try MigrationRun(
                 journal: journal, store: store, lock: lock, runners: fileRunners(journal.plan), clock: Date.init)
         }
@@ -94,8 +95,12 @@ struct RunStateTests {
         #expect(saved.outcome == .failed)
         #expect(saved.steps.allSatisfy { $0.attempts == 0 && $0.state == .pending })
         #expect(saved.prechecks?.checks == failing)
-        #expect(saved.outcomeMessage?.contains("install strategy: 1.8.0 (the version a rollback installs): no installer") == true)
-        #expect(!FileManager.default.fileExists(atPath: try store.artifactDirectory(for: journal.id) + "/0-fresh-backup.log"))
+        #expect(
+            saved.outcomeMessage?.contains("install strategy: 1.8.0 (the version a rollback installs): no installer")
+                == true)
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: try store.artifactDirectory(for: journal.id) + "/0-fresh-backup.log"))
     }
 
     @Test func prechecksOfAnEarlierAttemptNeverCountAndPassingOnesAreKeptForTheShutdown() throws {
@@ -150,7 +155,8 @@ struct RunStateTests {
             restore, at: clock.now(),
             message: MigrationError.stepFailed(
                 position: restore, kind: "restore",
-                reason: "the restore failed on Connectware (Restore failed: pg_restore exited 1); what the database holds now is unknown"
+                reason:
+                    "the restore failed on Connectware (Restore failed: pg_restore exited 1); what the database holds now is unknown"
             ).description)
         #expect(Rollback.touchedDataInPlace(journal))
     }
@@ -196,11 +202,13 @@ extension RunStateTests {
             yaml: String(contentsOf: root.appendingPathComponent("docker-compose.yml"), encoding: .utf8),
             source: "docker-compose.yml")
         let unknown = makePlan(
-            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty, playbook: playbook)
+            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty, playbook: playbook
+        )
         let refusal = RestoreRefusal(
             statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
         let downgrade = makePlan(
-            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty, playbook: playbook,
+            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty,
+            playbook: playbook,
             refusal: refusal)
         let journal = try Fixtures.journal(plan: unknown)
         var runners = fileRunners(downgrade)
@@ -216,8 +224,9 @@ extension RunStateTests {
                     ? [CheckResult("install strategy", .fail, "1.7.3: no installer")]
                     : [CheckResult("install strategy", .pass, "the plan installs no other version")]
             }, replanner: { _, _ in downgrade })
-        #expect(throws: MigrationError.prechecksFailed(
-            run: journal.id, failed: [CheckResult("install strategy", .fail, "1.7.3: no installer")])
+        #expect(
+            throws: MigrationError.prechecksFailed(
+                run: journal.id, failed: [CheckResult("install strategy", .fail, "1.7.3: no installer")])
         ) { try run.run() }
         #expect(seen == ["compatibility-unknown", "downgrade-required"])
         let saved = try store.load(journal.id)

@@ -21,7 +21,8 @@ extension LabStepsTests {
             #expect(
                 throws: MigrationError.preconditionFailed(
                     position: position, kind: "shutdown",
-                    reason: "the prechecks have not been run in this attempt of the run; nothing is stopped without them")
+                    reason:
+                        "the prechecks have not been run in this attempt of the run; nothing is stopped without them")
             ) {
                 try step.checkPreconditions(
                     StepContext(journal: journal, position: position, artifactDirectory: "/nonexistent"))
