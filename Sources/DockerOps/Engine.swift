@@ -58,6 +58,15 @@ public final class Engine {
         apiVersion = Self.older(server, Self.newestSupportedAPI)
     }
 
+    /// The daemon's own ID (`/info` → `ID`): it names this Docker host across restarts.
+    public func engineID() throws(DockerOpsError) -> String {
+        let answer = try send(.get, "/info")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
+            let id = object["ID"] as? String, !id.isEmpty
+        else { throw .unexpectedAnswer(call: "GET /info", message: "no ID") }
+        return id
+    }
+
     static func older(_ a: String, _ b: String) -> String {
         let parts = { (text: String) in text.split(separator: ".").map { Int($0) ?? 0 } }
         return parts(a).lexicographicallyPrecedes(parts(b)) ? a : b

@@ -168,10 +168,12 @@ struct ContainerDetails: Decodable {
         var status: String?
         var running: Bool?
         var health: Health?
+        var startedAt: String?
         enum CodingKeys: String, CodingKey {
             case status = "Status"
             case running = "Running"
             case health = "Health"
+            case startedAt = "StartedAt"
         }
     }
     var config: Config?

@@ -38,14 +38,21 @@ public struct ComposeTarget: Sendable {
     }
 
     /// The installation a run was made for, as its journal and plan name it; an installer
-    /// directory given now outranks the plan's.
-    public init(journal: Journal, installerDirectory: String?, stopTimeout: Int = 30, healthySeconds: Int = 600) {
+    /// directory given now outranks the plan's. The project's directory is the one Docker
+    /// named when the run was made, never a guess: without it, `projectDirectoryUnknown`.
+    public init(journal: Journal, installerDirectory: String?, stopTimeout: Int = 30, healthySeconds: Int = 600)
+        throws(MigrationError)
+    {
         let plan = journal.plan
+        guard let directory = journal.installation.directory else {
+            throw .projectDirectoryUnknown(project: journal.installation.name)
+        }
         self.init(
             project: journal.installation.name,
-            directory: journal.installation.directory ?? plan.settings["directory"] ?? "/opt/connectware",
+            directory: directory,
             strategy: plan.installStrategy,
-            installerDirectory: installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers",
+            installerDirectory: installerDirectory ?? plan.settings["installerDir"]
+                ?? "/var/backups/cwmigrate/installers",
             imageDirectory: plan.settings["imageDir"], stopTimeout: stopTimeout, healthySeconds: healthySeconds)
     }
 
@@ -92,8 +99,25 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
     guard digest == fresh.sha256 else {
         throw .preconditionFailed(
             position: context.position, kind: context.step.id,
-            reason: "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
+            reason:
+                "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
         )
+    }
+}
+
+/// The prechecks passed in this attempt of the run (`MigrationRun` clears an earlier
+/// attempt's): nothing is stopped on checks made before the world last changed, or on none.
+func requirePrechecksPassed(_ context: StepContext) throws(MigrationError) {
+    guard let record = context.journal.prechecks else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the prechecks have not been run in this attempt of the run; nothing is stopped without them")
+    }
+    guard record.passed else {
+        throw .preconditionFailed(
+            position: context.position, kind: context.step.id,
+            reason: "the prechecks did not pass: "
+                + record.failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; "))
     }
 }
 
@@ -115,6 +139,7 @@ public struct ShutdownStep: StepRunner {
     }
 
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
+        try requirePrechecksPassed(context)
         try requireFreshBackup(context)
         let installation = try discovered(host, target, context)
         guard !installation.containers.isEmpty else {
@@ -148,7 +173,8 @@ public struct ShutdownStep: StepRunner {
 
 /// `snapshot-volumes`: each of the plan's volumes that exists is copied into the run's
 /// directory and the copy verified. A snapshot already there that verifies is kept, so
-/// the step is safe to repeat; one that does not verify is made again.
+/// the step is safe to repeat; one that does not verify is made again. The compose file and
+/// `.env` are copied too (0600): the installs that follow rewrite both.
 public struct SnapshotVolumesStep: StepRunner {
     let host: ConnectwareHost
     let target: ComposeTarget
@@ -156,6 +182,56 @@ public struct SnapshotVolumesStep: StepRunner {
     public init(host: ConnectwareHost, target: ComposeTarget) {
         self.host = host
         self.target = target
+    }
+
+    /// The files of the compose project an install rewrites.
+    public static let installationFiles = ["docker-compose.yml", ".env"]
+
+    static func copyPath(_ context: StepContext, _ name: String) -> String {
+        context.artifactDirectory + "/installation-" + name
+    }
+
+    /// Copies each installation file that exists, unless a copy equal to it is there.
+    func copyInstallationFiles(_ context: StepContext) throws(MigrationError) {
+        for name in Self.installationFiles {
+            let source = target.directory + "/" + name
+            guard access(source, F_OK) == 0 else { continue }
+            let copy = Self.copyPath(context, name)
+            if access(copy, F_OK) == 0, let a = try? sha256(ofFileAt: copy), let b = try? sha256(ofFileAt: source),
+                a == b
+            {
+                continue
+            }
+            _ = try copyVerified(source, into: context.artifactDirectory, as: "installation-" + name)
+        }
+    }
+
+    /// The copies, each equal to the file it was made from.
+    func installationFileArtifacts(_ context: StepContext) -> Result<[Artifact], MigrationError> {
+        var artifacts: [Artifact] = []
+        for name in Self.installationFiles {
+            let source = target.directory + "/" + name
+            guard access(source, F_OK) == 0 else { continue }
+            let copy = Self.copyPath(context, name)
+            guard let digest = try? sha256(ofFileAt: copy) else {
+                return .failure(
+                    .postconditionFailed(
+                        position: context.position, kind: context.step.id, reason: "there is no copy of \(source)"))
+            }
+            guard (try? sha256(ofFileAt: source)) == digest else {
+                return .failure(
+                    .postconditionFailed(
+                        position: context.position, kind: context.step.id,
+                        reason: "the copy of \(source) is not equal to it"))
+            }
+            var info = stat()
+            let bytes = stat(copy, &info) == 0 ? Int64(info.st_size) : 0
+            artifacts.append(
+                Artifact(
+                    kind: .installationFile, path: copy, sha256: digest, bytes: bytes, step: context.position,
+                    detail: name))
+        }
+        return .success(artifacts)
     }
 
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
@@ -175,12 +251,16 @@ public struct SnapshotVolumesStep: StepRunner {
         guard context.journal.plan.volumes.contains(where: { names.contains(target.volumeName($0)) }) else {
             throw .preconditionFailed(
                 position: context.position, kind: context.step.id,
-                reason: "none of the volumes \(context.journal.plan.volumes.joined(separator: ", ")) exists in project \(target.project)"
+                reason:
+                    "none of the volumes \(context.journal.plan.volumes.joined(separator: ", ")) exists in project \(target.project)"
             )
         }
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
+        do { try copyInstallationFiles(context) } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
         for volume in context.journal.plan.volumes {
             let name = target.volumeName(volume)
             let path = snapshotPath(context, volume: volume)
@@ -222,6 +302,12 @@ public struct SnapshotVolumesStep: StepRunner {
             parts.append("\(name): \(manifest.files) files, \(formatBytes(manifest.bytes)) at \(path)")
         }
         guard !artifacts.isEmpty else { return .doesNotHold(reason: "no volume was copied") }
+        switch installationFileArtifacts(context) {
+        case .failure(let error): return .doesNotHold(reason: error.description)
+        case .success(let files):
+            artifacts += files
+            if !files.isEmpty { parts.append("copied " + files.compactMap(\.detail).joined(separator: " and ")) }
+        }
         return .holds(message: "snapshots verified: " + parts.joined(separator: "; "), artifacts: artifacts)
     }
 }
@@ -264,6 +350,7 @@ public struct RemoveVolumesStep: StepRunner {
                 position: context.position, kind: context.step.id,
                 reason: "containers still run: " + running.map(\.name).joined(separator: ", "))
         }
+        try requireNoStartSinceSnapshots(context)
         for volume in context.journal.plan.volumes {
             let name = target.volumeName(volume)
             guard installation.volume(named: name) != nil else { continue }
@@ -288,6 +375,33 @@ public struct RemoveVolumesStep: StepRunner {
                     reason: "the snapshot of \(name) does not verify: \(error.description)")
             }
         }
+    }
+
+    /// A snapshot is the way back only while Connectware has not run since it was begun:
+    /// whether the run started it (a step that starts Connectware, begun after it) or anyone
+    /// did (a core container's last start, as Docker keeps it).
+    func requireNoStartSinceSnapshots(_ context: StepContext) throws(MigrationError) {
+        guard
+            let began = context.journal.steps.last(where: { $0.kind == "snapshot-volumes" && $0.state == .done })?
+                .startedAt
+        else { return }
+        func refuse(_ what: String, _ at: Date) -> MigrationError {
+            .preconditionFailed(
+                position: context.position, kind: context.step.id,
+                reason:
+                    "\(what) at \(Timestamp.format(at)), after the run began its snapshots at \(Timestamp.format(began)): the volumes may hold more than the snapshots, so they are not removed; roll the run back and start a new one"
+            )
+        }
+        let starting: Set<String> = ["wait-healthy", "install-older", "upgrade", "restart"]
+        for (_, record) in Rollback.allSteps(context.journal)
+        where starting.contains(record.kind) && (record.startedAt ?? .distantPast) > began {
+            throw refuse("the run started Connectware (step \(record.position + 1) \(record.kind))", record.startedAt!)
+        }
+        let started: Date?
+        do { started = try host.lastStart(project: target.project) } catch {
+            throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+        if let started, started > began { throw refuse("Connectware was started again", started) }
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
@@ -362,11 +476,43 @@ public struct InstallStep: StepRunner {
                     position: context.position, kind: context.step.id, reason: error.description)
             }
         }
+        // The older version initialises empty volumes: the originals must be gone (in the
+        // run's snapshots), not silently used. A repeated attempt clears what it left itself.
+        if context.step.id == "install-older", context.record.attempts == 0 {
+            var left: [String] = []
+            do {
+                for volume in context.journal.plan.volumes where try host.volumeExists(target.volumeName(volume)) {
+                    left.append(target.volumeName(volume))
+                }
+            } catch {
+                throw .preconditionFailed(position: context.position, kind: context.step.id, reason: error.description)
+            }
+            guard left.isEmpty else {
+                throw .preconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason:
+                        "the volumes \(left.joined(separator: ", ")) should be gone (step remove-volumes) but are there"
+                )
+            }
+        }
+    }
+
+    /// The versions still to install: a repeated upgrade starts at the stop the installation
+    /// is at now (after it, when that stop runs and answers), never again from the first stop
+    /// over a database already migrated further.
+    func remainingVersions(_ context: StepContext) -> [Version] {
+        let all = versions(context)
+        guard context.step.id == "upgrade", context.record.attempts > 1,
+            let installation = try? host.discover(project: target.project),
+            let current = installation.version, let reached = all.lastIndex(of: current)
+        else { return all }
+        let up = !installation.containers.isEmpty && installation.containers.allSatisfy(\.isRunning) && client.answers()
+        return Array(all[(up ? reached + 1 : reached)...])
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
         if context.step.id == "install-older", context.record.attempts > 1 { try startAfresh(context) }
-        for version in versions(context) {
+        for version in remainingVersions(context) {
             do {
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
@@ -424,7 +570,8 @@ public struct InstallStep: StepRunner {
         }
         guard installation.version == context.expectedVersion else {
             return .doesNotHold(
-                reason: "the containers are of \(installation.version?.description ?? "mixed versions"), not \(context.expectedVersion)"
+                reason:
+                    "the containers are of \(installation.version?.description ?? "mixed versions"), not \(context.expectedVersion)"
             )
         }
         let stopped = installation.containers.filter { !$0.isRunning }
@@ -481,4 +628,3 @@ public struct RestartStep: StepRunner {
         try WaitHealthyStep(host: host, client: client, project: target.project, seconds: 0).verify(context)
     }
 }
-

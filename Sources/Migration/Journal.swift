@@ -101,6 +101,9 @@ public struct Artifact: Sendable, Codable, Equatable {
         case freshBackup = "fresh-backup"
         case volumeSnapshot = "volume-snapshot"
         case reBackup = "re-backup"
+        /// A file of the compose project (`detail`: `docker-compose.yml` or `.env`) as it was
+        /// before the first install, kept 0600 for the rollback to put back.
+        case installationFile = "installation-file"
     }
 
     public var kind: Kind
@@ -109,7 +112,7 @@ public struct Artifact: Sendable, Codable, Equatable {
     public var bytes: Int64
     /// The position of the step that made it.
     public var step: Int
-    /// The backup id, or the snapshotted volume's name.
+    /// The backup id, the snapshotted volume's name, or the installation file's name.
     public var detail: String?
 
     public init(kind: Kind, path: String, sha256: String, bytes: Int64, step: Int, detail: String? = nil) {
@@ -134,17 +137,66 @@ public enum RunOutcome: String, Sendable, Codable, CaseIterable {
 
 /// The backup file a run restores, as inspected when the run was created.
 public struct BackupRecord: Sendable, Codable, Equatable {
+    /// The file the run uploads: its own copy in the run's directory (`original` is where
+    /// the operator's file was), so the file cannot change between hashing and upload.
     public var path: String
     public var version: Version
     public var id: BackupID?
     public var sha256: String?
+    /// The operator's file the copy at `path` was made from.
+    public var original: String?
 
-    public init(path: String, version: Version, id: BackupID?, sha256: String?) {
+    public init(path: String, version: Version, id: BackupID?, sha256: String?, original: String? = nil) {
         self.path = path
         self.version = version
         self.id = id
         self.sha256 = sha256
+        self.original = original
     }
+}
+
+/// The machine a run belongs to: its host name and its Docker Engine's ID (`/info` → `ID`).
+/// A journal in a state directory that several hosts share is acted on only where it began.
+public struct RunHost: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var hostName: String
+    public var dockerEngineID: String?
+
+    public init(hostName: String, dockerEngineID: String?) {
+        self.hostName = hostName
+        self.dockerEngineID = dockerEngineID
+    }
+
+    /// This machine's host name (uname's nodename).
+    public static func currentHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `other` is the same machine: the same host name, and the same engine where both know it.
+    public func isSame(as other: RunHost) -> Bool {
+        guard hostName == other.hostName else { return false }
+        guard let mine = dockerEngineID, let theirs = other.dockerEngineID else { return true }
+        return mine == theirs
+    }
+
+    public var description: String {
+        "host \(hostName)" + (dockerEngineID.map { ", Docker Engine \($0)" } ?? "")
+    }
+}
+
+/// The checks a run passed (or failed) before its first destructive step, in this attempt.
+public struct PrecheckRecord: Sendable, Codable, Equatable {
+    public var at: Date
+    public var checks: [CheckResult]
+
+    public init(at: Date, checks: [CheckResult]) {
+        self.at = at
+        self.checks = checks
+    }
+
+    public var passed: Bool { !checks.isEmpty && checks.allSatisfy { $0.status == .pass } }
+    public var failed: [CheckResult] { checks.filter { $0.status != .pass } }
 }
 
 /// Everything a migration run knows about itself: the plan, each step's state, the
@@ -173,8 +225,14 @@ public struct Journal: Sendable, Codable, Equatable {
     public var earlierPlans: [EarlierPlan]?
     /// CPU seconds cwmigrate's own processes spent on the run (those that ended normally).
     public var cpuSeconds: Double?
-    /// What `cwmigrate rollback` did, once it began.
+    /// What `cwmigrate rollback` did, once it began. From then on the run can only be
+    /// rolled back (again) or abandoned: it is never resumed.
     public var rollback: RollbackRecord?
+    /// Where the run began; nil in journals written before cwmigrate recorded it.
+    public var host: RunHost?
+    /// The prechecks of the current attempt, cleared whenever a run (re)starts before its
+    /// shutdown: the shutdown acts only on checks that passed in the same attempt.
+    public var prechecks: PrecheckRecord?
 
     /// A new run at `now`, every step pending.
     public init(
@@ -229,6 +287,7 @@ public struct Journal: Sendable, Codable, Equatable {
     /// Marks the step running; a failed or interrupted step may be begun again.
     public mutating func begin(_ position: Int, at now: Date) throws(MigrationError) {
         try requireOpen()
+        try requireNoRollback()
         try requirePosition(position)
         guard !steps[position].state.isSettled else {
             throw .invalidTransition(
@@ -269,6 +328,16 @@ public struct Journal: Sendable, Codable, Equatable {
         endedAt = now
     }
 
+    /// Marks the run failed before any step began (its prechecks did not pass).
+    public mutating func failBeforeSteps(at now: Date, message: String) throws(MigrationError) {
+        try requireOpen()
+        try requireNoRollback()
+        outcome = .failed
+        outcomeMessage = message
+        endedAt = now
+        updatedAt = now
+    }
+
     /// Marks a step that needs no doing as skipped.
     public mutating func skip(_ position: Int, at now: Date, message: String) throws(MigrationError) {
         try requireOpen()
@@ -302,6 +371,7 @@ public struct Journal: Sendable, Codable, Equatable {
     /// the same kinds (the fresh backup) stay done, with their artifacts; the rest are new.
     public mutating func replan(_ newPlan: Plan, because reason: String, at now: Date) throws(MigrationError) {
         try requireOpen()
+        try requireNoRollback()
         earlierPlans = (earlierPlans ?? []) + [EarlierPlan(plan: plan, steps: steps, reason: reason, replacedAt: now)]
         var kept: [StepRecord] = []
         for (position, step) in newPlan.steps.enumerated() {
@@ -349,6 +419,7 @@ public struct Journal: Sendable, Codable, Equatable {
     /// Marks the whole run completed; every step must be done or skipped.
     public mutating func complete(at now: Date) throws(MigrationError) {
         try requireOpen()
+        try requireNoRollback()
         if let open = currentStep {
             throw .invalidTransition(run: id, position: open.position, kind: open.kind, from: open.state, to: .done)
         }
@@ -389,6 +460,20 @@ public struct Journal: Sendable, Codable, Equatable {
 
     private func requireOpen() throws(MigrationError) {
         guard !outcome.isFinal else { throw .runEnded(run: id, outcome: outcome) }
+    }
+
+    /// A run whose rollback began is going back: walking its steps forward again would start
+    /// the new version over data the rollback may already have put back.
+    public func requireNoRollback() throws(MigrationError) {
+        if let rollback { throw .rollbackBegan(run: id, at: rollback.startedAt, finished: rollback.succeeded) }
+    }
+
+    /// Refuses a run that began on another machine (a state directory shared between hosts).
+    public func requireHost(_ here: RunHost?) throws(MigrationError) {
+        guard let recorded = host else { return }
+        guard let here, recorded.isSame(as: here) else {
+            throw .otherHost(run: id, recorded: recorded, here: here)
+        }
     }
 
     private func requirePosition(_ position: Int) throws(MigrationError) {

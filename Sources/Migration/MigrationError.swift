@@ -36,6 +36,16 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case rollbackFailed(run: String, reason: String)
     /// The directory of fetched host reports (`report --fleet DIR`) cannot be used.
     case fleetReports(directory: String, reason: String)
+    /// The run's rollback began (and `finished` says how it ended, nil: interrupted); the run
+    /// can only be rolled back again or abandoned, never resumed.
+    case rollbackBegan(run: String, at: Date, finished: Bool?)
+    /// The run began on another machine (`here` nil: this one could not be identified).
+    case otherHost(run: String, recorded: RunHost, here: RunHost?)
+    /// Docker does not name the compose project's directory, so installs and rollbacks would
+    /// write to a guessed place; the run is not made (or not carried on).
+    case projectDirectoryUnknown(project: String)
+    /// A check a run needs before its first destructive step did not pass; nothing was changed.
+    case prechecksFailed(run: String, failed: [CheckResult])
 
     public var description: String {
         switch self {
@@ -81,6 +91,17 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             "the rollback of run \(run) did not finish: \(reason)"
         case .fleetReports(let directory, let reason):
             "no fleet reports in \(directory): \(reason)"
+        case .rollbackBegan(let run, let at, let finished):
+            "run \(run) cannot be resumed: its rollback began at \(Timestamp.format(at))"
+                + (finished == false ? " and failed" : finished == true ? " and finished" : " and was interrupted")
+        case .otherHost(let run, let recorded, let here):
+            "run \(run) began on \(recorded), not on this machine ("
+                + (here.map(\.description) ?? "which cannot be identified") + ")"
+        case .projectDirectoryUnknown(let project):
+            "the directory of compose project \(project) is not known (its containers carry no com.docker.compose.project.working_dir label)"
+        case .prechecksFailed(let run, let failed):
+            "run \(run) stopped before its first destructive step: "
+                + failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         }
     }
 }

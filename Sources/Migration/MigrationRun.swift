@@ -112,8 +112,12 @@ public typealias Replanner = (Journal, RestoreRefusal) -> Plan?
 /// position, and what it will do. False stops the run there, paused.
 public typealias Confirmation = (Journal, Int, String) -> Bool
 
+/// The checks a run performs before its first destructive step (`Prechecks.forRun`).
+public typealias RunPrechecks = (Journal) -> [CheckResult]
+
 /// Walks a journal's steps in order, saving each transition before and after the step
-/// acts. Holding the installation's `RunLock` is a condition of making one.
+/// acts. Holding the installation's `RunLock` is a condition of making one; so is being on
+/// the machine the run began on, and no rollback having begun.
 public final class MigrationRun {
     public private(set) var journal: Journal
     public let store: JournalStore
@@ -123,13 +127,17 @@ public final class MigrationRun {
     private let onEvent: (RunEvent) -> Void
     private let confirm: Confirmation?
     private let replanner: Replanner?
+    private let prechecks: RunPrechecks?
     private var cpuAccounted = processCPUSeconds()
 
     /// `clock` gives every time written to the journal. Without `confirm` the run is
-    /// unattended; without `replanner` a refused restore ends it.
+    /// unattended; without `replanner` a refused restore ends it. `here` is this machine;
+    /// `prechecks` are run (and recorded) before the first destructive step: without them
+    /// the shutdown refuses to act.
     public init(
         journal: Journal, store: JournalStore, lock: RunLock, runners: StepRunners, clock: @escaping () -> Date,
-        confirm: Confirmation? = nil, replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
+        here: RunHost? = nil, prechecks: RunPrechecks? = nil, confirm: Confirmation? = nil,
+        replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
     ) throws(MigrationError) {
         guard lock.installation.lockKey == journal.installation.lockKey else {
             throw .lockFailed(
@@ -137,6 +145,9 @@ public final class MigrationRun {
                 reason: "it is the lock of \(lock.installation), not of run \(journal.id)'s \(journal.installation)")
         }
         guard !journal.outcome.isFinal else { throw .runEnded(run: journal.id, outcome: journal.outcome) }
+        try journal.requireNoRollback()
+        try journal.requireHost(here)
+        self.prechecks = prechecks
         self.journal = journal
         self.store = store
         self.lock = lock
@@ -153,6 +164,7 @@ public final class MigrationRun {
     public func run() throws(MigrationError) -> Journal {
         let artifactDirectory = try store.artifactDirectory(for: journal.id)
         try store.save(journal)
+        try checkBeforeChanging()
         while let position = journal.steps.firstIndex(where: { !$0.state.isSettled }) {
             let runner = runners.runner(for: journal.steps[position].kind)
             if journal.steps[position].state == .running,
@@ -171,12 +183,46 @@ public final class MigrationRun {
                 try journal.replan(newPlan, because: refusal.statusMessage, at: clock())
                 try store.save(journal)
                 onEvent(.replanned(refusal: refusal, plan: newPlan))
+                // The refused restore changed nothing, and the new plan needs what the first
+                // did not (the older version's installer, room for snapshots): checked anew.
+                try checkBeforeChanging(always: true)
             }
         }
         try journal.complete(at: clock())
         try saveAccountingCPU()
         onEvent(.completed)
         return journal
+    }
+
+    /// Before the first step that changes the installation, this attempt's prechecks: they
+    /// are recorded, and a failed one stops the run with nothing changed. A record from an
+    /// earlier attempt never counts.
+    private func checkBeforeChanging(always: Bool = false) throws(MigrationError) {
+        guard always || !Self.changedInstallation(journal) else { return }
+        journal.prechecks = nil
+        guard let prechecks else {
+            try store.save(journal)
+            return
+        }
+        let record = PrecheckRecord(at: clock(), checks: prechecks(journal))
+        journal.prechecks = record
+        guard record.passed else {
+            let error = MigrationError.prechecksFailed(run: journal.id, failed: record.failed)
+            try journal.failBeforeSteps(at: clock(), message: error.description)
+            try saveAccountingCPU()
+            throw error
+        }
+        try store.save(journal)
+    }
+
+    /// The steps that change the installation (stop, delete, install, restore, restart it).
+    public static let changingKinds: Set<String> = [
+        "shutdown", "remove-volumes", "install-older", "upgrade", "restore", "restart",
+    ]
+
+    /// Whether a step that changes the installation was begun (in this plan or an earlier one).
+    public static func changedInstallation(_ journal: Journal) -> Bool {
+        Rollback.allSteps(journal).contains { changingKinds.contains($0.record.kind) && $0.record.attempts > 0 }
     }
 
     /// Saves the journal with the CPU time this process spent since it last did so.

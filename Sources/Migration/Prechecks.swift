@@ -103,15 +103,24 @@ public enum Prechecks {
         }
     }
 
-    /// Every version the plan installs can be installed with the plan's strategy.
-    public static func installStrategy(
-        _ host: ConnectwareHost, plan: Plan, installation: Installation, installerDirectory: String
-    ) -> CheckResult {
+    /// The versions the plan installs, in order, and the one a rollback installs again
+    /// (the running version, when the plan installs any other).
+    public static func versionsOnTheWayAndBack(_ plan: Plan) -> [Version] {
         var versions: [Version] = []
         if plan.steps.contains(where: { $0.id == "install-older" }), let restore = plan.restoreVersion {
             versions.append(restore)
         }
         if plan.steps.contains(where: { $0.id == "upgrade" }) { versions += plan.upgradePath }
+        if !versions.isEmpty, !versions.contains(plan.runningVersion) { versions.append(plan.runningVersion) }
+        return versions
+    }
+
+    /// Every version the plan installs, and the running version a rollback installs again,
+    /// can be installed with the plan's strategy.
+    public static func installStrategy(
+        _ host: ConnectwareHost, plan: Plan, installation: Installation, installerDirectory: String
+    ) -> CheckResult {
+        let versions = versionsOnTheWayAndBack(plan)
         guard !versions.isEmpty else {
             return CheckResult("install strategy", .pass, "the plan installs no other version")
         }
@@ -124,14 +133,16 @@ public enum Prechecks {
             let request = InstallRequest(
                 version: version.description, strategy: plan.installStrategy, directory: directory,
                 project: installation.project,
-                installer: installerDirectory + "/\(version)/connectware-online-installer.sh")
+                installer: installerDirectory + "/\(version)/connectware-online-installer.sh",
+                imageArchive: plan.settings["imageDir"].map { $0 + "/connectware-\(version).tar" })
+            let role = version == plan.runningVersion ? " (the version a rollback installs)" : ""
             do {
                 let check = try host.checkInstall(request)
-                var text = "\(version): \(plan.installStrategy.rawValue) ready"
+                var text = "\(version)\(role): \(plan.installStrategy.rawValue) ready"
                 if !check.imagesMissing.isEmpty { text += " (\(check.imagesMissing.count) images to obtain)" }
                 found.append(text + check.warnings.map { "; note: \($0)" }.joined())
             } catch {
-                problems.append("\(version): \(error.description)")
+                problems.append("\(version)\(role): \(error.description)")
             }
         }
         return problems.isEmpty
@@ -139,27 +150,42 @@ public enum Prechecks {
             : CheckResult("install strategy", .fail, problems.joined(separator: "; "))
     }
 
-    /// Room in the state directory for the fresh backup, the re-backup (each judged by
-    /// the size of the backup being restored) and the volume snapshots, plus a tenth.
+    /// Room in the state directory for everything the run and its rollback write: the run's
+    /// copy of the backup (unless made already), the fresh backup and the re-backup (each
+    /// judged by the size of the backup being restored), the volume snapshots at the
+    /// volumes' real sizes, and as much again for the snapshots a rollback takes of what the
+    /// volumes hold then; plus a tenth.
     public static func freeDisk(
-        _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64
+        _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64, backupCopied: Bool = false
     ) -> CheckResult {
         var parts: [String] = []
         var needed: Int64 = 0
+        if !backupCopied {
+            needed += backupBytes
+            parts.append("the run's copy of the backup \(formatBytes(backupBytes))")
+        }
         let backups = plan.steps.filter { $0.id == "fresh-backup" || $0.id == "re-backup" }.count
         if backups > 0 {
             needed += Int64(backups) * backupBytes
             parts.append("\(backups) backup\(backups == 1 ? "" : "s") of about \(formatBytes(backupBytes))")
         }
         if plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+            var unknown: [String] = []
             for name in plan.volumes {
                 let volume = installation.volumes.first { $0.shortName == name }
                 if let size = volume?.sizeBytes {
-                    needed += size
-                    parts.append("snapshot of \(volume?.name ?? name) \(formatBytes(size))")
-                } else {
-                    parts.append("snapshot of \(volume?.name ?? name) (size unknown)")
+                    // Once for the run's snapshot, once for the rollback's snapshot of what replaced it.
+                    needed += 2 * size
+                    parts.append("2 snapshots of \(volume?.name ?? name) \(formatBytes(size))")
+                } else if volume != nil {
+                    unknown.append(volume?.name ?? name)
                 }
+            }
+            if !unknown.isEmpty {
+                return CheckResult(
+                    "free disk", .fail,
+                    "the size of \(unknown.joined(separator: ", ")) cannot be told, so the room its snapshots need cannot be checked"
+                )
             }
         }
         let required = needed + needed / 10
@@ -204,13 +230,25 @@ public enum Prechecks {
         }
     }
 
-    /// No earlier run against the installation was left unfinished.
-    public static func unfinishedRuns(_ store: JournalStore, _ installation: InstallationRef) -> CheckResult {
-        let runs: [Journal]
-        do { runs = try store.list().runs } catch {
+    /// No earlier run against the installation was left unfinished (`except`: the run
+    /// being checked), and every journal in the state directory can be read: one that
+    /// cannot may be an unfinished run of this installation.
+    public static func unfinishedRuns(_ store: JournalStore, _ installation: InstallationRef, except: String? = nil)
+        -> CheckResult
+    {
+        let list: RunList
+        do { list = try store.list() } catch {
             return CheckResult("earlier runs", .fail, error.description)
         }
-        let open = runs.filter { $0.installation.lockKey == installation.lockKey && !$0.outcome.isFinal }
+        if let unreadable = list.unreadable.first {
+            return CheckResult(
+                "earlier runs", .fail,
+                "\(unreadable.description); it may be an unfinished run, so no new run starts until it is looked at and moved out of \(store.runsDirectory)"
+            )
+        }
+        let open = list.runs.filter {
+            $0.installation.lockKey == installation.lockKey && !$0.outcome.isFinal && $0.id != except
+        }
         guard let last = open.last else {
             return CheckResult("earlier runs", .pass, "no unfinished run for \(installation) in \(store.directory)")
         }
@@ -221,8 +259,65 @@ public enum Prechecks {
         )
     }
 
+    /// The plan's volumes hold their data in volumes, not in a host directory bound where a
+    /// volume belongs (it would be neither snapshotted nor removed, nor put back).
+    public static func volumes(_ host: ConnectwareHost, project: String, plan: Plan) -> CheckResult {
+        do {
+            try host.refuseBindMounts(project: project, volumes: plan.volumes)
+            return CheckResult(
+                "volumes", .pass, "\(plan.volumes.joined(separator: ", ")) keep their data in Docker volumes")
+        } catch {
+            return CheckResult("volumes", .fail, error.description)
+        }
+    }
+
+    /// The checks of a real run, made by `MigrationRun` before its first destructive step
+    /// (under the run's lock, so the lock itself is not checked): the installation is the
+    /// run's, in the directory the run recorded; Connectware answers and is idle; every
+    /// version on the way and back can be installed; there is room for every file the run
+    /// and a rollback write; the state directory can be written; no other run is unfinished.
+    public static func forRun(
+        _ journal: Journal, host: ConnectwareHost, client: MaintenanceClient, store: JournalStore,
+        installerDirectory: String
+    ) -> [CheckResult] {
+        var checks: [CheckResult] = []
+        let (found, installation) = Self.installation(host, project: journal.installation.name)
+        if let installation, found.status == .pass,
+            installation.workingDirectory == nil || installation.workingDirectory != journal.installation.directory
+        {
+            checks.append(
+                CheckResult(
+                    "installation", .fail,
+                    "project \(installation.project) is in \(installation.workingDirectory ?? "a directory Docker does not name"), but the run was made for \(journal.installation.directory ?? "an unknown directory")"
+                ))
+        } else {
+            checks.append(found)
+        }
+        checks.append(api(client))
+        if let installation {
+            checks.append(
+                installStrategy(
+                    host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
+            var info = stat()
+            let bytes = stat(journal.backup.path, &info) == 0 ? Int64(info.st_size) : 0
+            checks.append(
+                freeDisk(
+                    store, plan: journal.plan, installation: installation, backupBytes: bytes,
+                    backupCopied: journal.backup.original != nil))
+        } else {
+            checks.append(CheckResult("install strategy", .skip, "needs the installation"))
+            checks.append(CheckResult("free disk", .skip, "needs the installation"))
+        }
+        checks.append(stateDirectory(store))
+        checks.append(unfinishedRuns(store, journal.installation, except: journal.id))
+        if journal.plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+            checks.append(volumes(host, project: journal.installation.name, plan: journal.plan))
+        }
+        return checks
+    }
+
     /// The nearest existing directory at or above `path`, and the bytes free there for this user.
-    static func freeBytes(near path: String) -> (String, Int64)? {
+    public static func freeBytes(near path: String) -> (String, Int64)? {
         var place = path
         while access(place, F_OK) != 0 {
             place = (place as NSString).deletingLastPathComponent
@@ -238,5 +333,13 @@ extension InstallationRef {
     /// A compose installation as DockerOps found it.
     public init(_ installation: Installation) {
         self.init(kind: .dockerCompose, name: installation.project, directory: installation.workingDirectory)
+    }
+}
+
+extension RunHost {
+    /// This machine: its host name and the ID of the Docker Engine `host` talks to (nil
+    /// when the engine does not tell it).
+    public init(_ host: ConnectwareHost) {
+        self.init(hostName: Self.currentHostName(), dockerEngineID: try? host.engine.engineID())
     }
 }

@@ -80,11 +80,21 @@ public struct RestoreStep: StepRunner {
                     maximumInterval: .milliseconds(500), wait: waits.settings)
             }
             guard record.succeeded == true else {
+                let message = record.statusMessage ?? "the server gave no message"
+                let refusal = RestoreRefusal(
+                    statusMessage: message, backupVersion: journal.backup.version,
+                    runningVersion: context.expectedVersion)
+                // Connectware's refusal names the last version that restores the backup, and
+                // changes nothing. A restore that failed otherwise may have replaced part of
+                // the database: the data is unknown, and a rollback must put it back.
+                guard refusal.lastRestoringVersion != nil else {
+                    throw MigrationError.stepFailed(
+                        position: context.position, kind: context.step.id,
+                        reason: "the restore failed on Connectware (\(message)); what the database holds now is unknown")
+                }
                 throw MigrationError.restoreRefused(
                     position: context.position, kind: context.step.id, atVersion: context.expectedVersion,
-                    refusal: RestoreRefusal(
-                        statusMessage: record.statusMessage ?? "the server gave no message",
-                        backupVersion: journal.backup.version, runningVersion: context.expectedVersion))
+                    refusal: refusal)
             }
         } catch let error as MigrationError {
             throw error

@@ -9,8 +9,9 @@ import Planner
     import Glibc
 #endif
 
-/// Brings an installation back to where a run found it: the volumes the run removed come
-/// back from the run's verified snapshots, the original version is installed and started,
+/// Brings an installation back to where a run found it: the volumes the run removed or
+/// installed over come back from the run's verified snapshots (never is the original version
+/// installed over a schema an install changed), the original version is installed and started,
 /// and a restore made at the original version is undone with the run's fresh backup. Each
 /// action is safe to repeat, so a rollback that was interrupted is simply run again. What
 /// the volumes hold when the rollback replaces them is snapshotted first, never just lost.
@@ -22,12 +23,16 @@ public struct Rollback {
     let lock: RunLock
     let operationTimeout: Duration
     let clock: () -> Date
+    let here: RunHost?
     let onAction: (String) -> Void
 
+    /// `here` is this machine: a run that began on another is refused.
     public init(
         host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget, store: JournalStore, lock: RunLock,
-        operationTimeout: Duration, clock: @escaping () -> Date, onAction: @escaping (String) -> Void = { _ in }
+        operationTimeout: Duration, clock: @escaping () -> Date, here: RunHost? = nil,
+        onAction: @escaping (String) -> Void = { _ in }
     ) {
+        self.here = here
         self.host = host
         self.client = client
         self.target = target
@@ -44,9 +49,13 @@ public struct Rollback {
             + journal.steps.map { (journal.plan, $0) }
     }
 
-    /// Whether the run began removing volumes.
+    /// Whether the run began removing volumes, or installing another version over them (an
+    /// install migrates the database's schema on its first start): either way the volumes
+    /// come back only from the run's snapshots.
     public static func touchedVolumes(_ journal: Journal) -> Bool {
-        allSteps(journal).contains { $0.record.kind == "remove-volumes" && $0.record.attempts > 0 }
+        allSteps(journal).contains {
+            ["remove-volumes", "install-older", "upgrade"].contains($0.record.kind) && $0.record.attempts > 0
+        }
     }
 
     /// Whether the run began a restore at the original version that was not refused (a
@@ -71,6 +80,7 @@ public struct Rollback {
             throw .lockFailed(path: lock.path, reason: "it is not the lock of run \(journal.id)'s installation")
         }
         guard !journal.outcome.isFinal else { throw .runEnded(run: journal.id, outcome: journal.outcome) }
+        try journal.requireHost(here)
         if var record = journal.rollback {
             record.attempts += 1
             record.succeeded = nil
@@ -86,6 +96,17 @@ public struct Rollback {
                 try restoreVolumes(&journal)
             }
             try bringUp(original, &journal)
+            if try putBackInstallationFiles(&journal) {
+                do {
+                    try host.start(project: target.project, directory: target.directory)
+                    _ = try host.waitUntilHealthy(
+                        project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                    ) { client.answers() }
+                } catch {
+                    throw failure(error)
+                }
+                try note("started Connectware \(original) again with the files the run found", &journal)
+            }
             if Self.touchedDataInPlace(journal) {
                 try restoreFreshBackup(&journal)
             }
@@ -128,7 +149,10 @@ public struct Rollback {
         let snapshots = journal.artifacts.filter { $0.kind == .volumeSnapshot }
         guard !snapshots.isEmpty else {
             throw .rollbackFailed(
-                run: journal.id, reason: "the run removed volumes but its journal records no snapshot of them")
+                run: journal.id,
+                reason:
+                    "the run removed its volumes or installed another version over them, but its journal records no snapshot of them; installing \(journal.plan.runningVersion) over what they hold now is not safe: restore the fresh backup by hand"
+            )
         }
         for snapshot in snapshots {
             do throws(DockerOpsError) {
@@ -196,6 +220,31 @@ public struct Rollback {
         }
     }
 
+    /// The compose file and `.env` as the run found them, from its verified copies (an
+    /// install rewrote them); true when one had to be put back. `.env` stays 0600.
+    private func putBackInstallationFiles(_ journal: inout Journal) throws(MigrationError) -> Bool {
+        var changed = false
+        for copy in journal.artifacts where copy.kind == .installationFile {
+            guard let name = copy.detail, SnapshotVolumesStep.installationFiles.contains(name) else { continue }
+            guard (try? sha256(ofFileAt: copy.path)) == copy.sha256 else {
+                throw .rollbackFailed(
+                    run: journal.id, reason: "the copy \(copy.path) of \(name) is missing or changed since it was made")
+            }
+            let file = target.directory + "/" + name
+            if (try? sha256(ofFileAt: file)) == copy.sha256 { continue }
+            var info = stat()
+            let mode: mode_t = name == ".env" ? 0o600 : (stat(file, &info) == 0 ? info.st_mode & 0o777 : 0o644)
+            let put = try copyVerified(
+                copy.path, into: target.directory, as: name, mode: mode, followingDirectory: true)
+            guard put.sha256 == copy.sha256 else {
+                throw .rollbackFailed(run: journal.id, reason: "\(file) did not come back as the run found it")
+            }
+            try note("put \(file) back as the run found it (SHA-256 \(copy.sha256))", &journal)
+            changed = true
+        }
+        return changed
+    }
+
     /// A restore that ran at the original version replaced the data: the fresh backup puts it back.
     private func restoreFreshBackup(_ journal: inout Journal) throws(MigrationError) {
         guard let fresh = journal.artifacts.first(where: { $0.kind == .freshBackup }) else {
@@ -227,7 +276,8 @@ public struct Rollback {
         do { installation = try host.discover(project: target.project) } catch { throw failure(error) }
         guard installation.version == original else {
             throw .rollbackFailed(
-                run: run, reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
+                run: run,
+                reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
         }
         do { _ = try client.status() } catch {
             throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.operatorText)")

@@ -88,8 +88,11 @@ public func makePlan(
         ]
     case .upgradeFirst(let target):
         restoreVersion = target
+        // The upgrade migrates the live database: its volumes are copied first, so a way
+        // back restores them instead of installing the old version over a newer schema.
         outline = [
-            ("fresh-backup", [running]), ("upgrade", assessment.upgradePath), ("wait-healthy", [target]),
+            ("fresh-backup", [running]), ("shutdown", [running]), ("snapshot-volumes", [running]),
+            ("upgrade", assessment.upgradePath), ("wait-healthy", [target]),
             ("restore", [target]), ("verify-restore", [target]), ("restart", [target]),
         ]
     }

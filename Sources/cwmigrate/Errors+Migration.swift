@@ -37,7 +37,8 @@ extension MigrationError: OperatorFacing {
         case .restoreRefused:
             Failure(
                 message: description,
-                hint: "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
+                hint:
+                    "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
                 exitCode: ExitStatus.restoreRefused)
         case .declined:
             Failure(
@@ -52,6 +53,30 @@ extension MigrationError: OperatorFacing {
                 message: description,
                 hint: "give the directory the playbook fetched the reports to (cwmigrate_reports_dir, by default reports/ beside site.yml)",
                 exitCode: ExitStatus.noInput)
+        case .rollbackBegan(let run, _, _):
+            Failure(
+                message: description,
+                hint:
+                    "roll it back (again) with `cwmigrate rollback \(run)`, or end it with `cwmigrate runs abandon \(run)`",
+                exitCode: ExitStatus.dataError)
+        case .otherHost(_, let recorded, _):
+            Failure(
+                message: description,
+                hint:
+                    "carry the run on where it began (\(recorded.hostName)); each host needs a state directory of its own",
+                exitCode: ExitStatus.dataError)
+        case .projectDirectoryUnknown:
+            Failure(
+                message: description,
+                hint:
+                    "start Connectware with docker compose from its directory (e.g. /opt/connectware), so Docker records where it is",
+                exitCode: ExitStatus.unavailable)
+        case .prechecksFailed(let run, _):
+            Failure(
+                message: description,
+                hint:
+                    "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(run)`, or end the run with `cwmigrate runs abandon \(run)`",
+                exitCode: ExitStatus.unavailable)
         case .noSuchStep, .invalidTransition:
             Failure(
                 message: description, hint: "this is a bug in cwmigrate; please report it",

@@ -26,8 +26,9 @@ struct MigrateCommand: ParsableCommand {
 
             Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
             was refused at the older version too; 64 usage (also: no terminal and no --yes); \
-            65, 66 the backup; 69 a check or step failed (the run can be resumed or rolled \
-            back); 73, 74, 78 the state directory; 75 another run holds the installation's \
+            65, 66 the backup (65 also: the run's rollback began, the run began on another \
+            host, or a journal cannot be read); 69 a check or step failed (the run can be \
+            resumed or rolled back); 73, 74, 78 the state directory; 75 another run holds the installation's \
             lock; 77 credentials refused.
             """)
 
@@ -231,23 +232,27 @@ struct MigrateCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             terminal.out(String(decoding: try encoder.encode(Report(passed: passed, checks: checks)), as: UTF8.self))
         } else {
-            let width = (checks.map(\.name.count).max() ?? 0) + 2
-            for check in checks {
-                let word: String
-                switch check.status {
-                case .pass: word = terminal.paint("pass", .green, terminal.colorOnStdout)
-                case .fail: word = terminal.paint("FAIL", .red, terminal.colorOnStdout)
-                case .skip: word = terminal.paint("skip", .yellow, terminal.colorOnStdout)
-                }
-                terminal.out(
-                    word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
-            }
+            printChecks(checks, terminal)
             let failed = checks.filter { $0.status != .pass }.count
             terminal.out(
                 passed ? "All \(checks.count) checks passed." : "\(failed) of \(checks.count) checks did not pass.")
         }
         if let plan { notes(for: plan, terminal) }
         return passed ? ExitStatus.ok : ExitStatus.unavailable
+    }
+
+    /// One line per check: pass, FAIL or skip, its name, what was found.
+    func printChecks(_ checks: [CheckResult], _ terminal: Terminal) {
+        let width = (checks.map(\.name.count).max() ?? 0) + 2
+        for check in checks {
+            let word: String
+            switch check.status {
+            case .pass: word = terminal.paint("pass", .green, terminal.colorOnStdout)
+            case .fail: word = terminal.paint("FAIL", .red, terminal.colorOnStdout)
+            case .skip: word = terminal.paint("skip", .yellow, terminal.colorOnStdout)
+            }
+            terminal.out(word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
+        }
     }
 
     /// The plan for this installation: the playbook's project and directory are the ones found.

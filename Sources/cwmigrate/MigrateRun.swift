@@ -3,6 +3,7 @@ import ArgumentParser
 import ConnectwareAPI
 import DockerOps
 import Foundation
+import HTTP
 import Migration
 import Planner
 
@@ -21,31 +22,44 @@ extension MigrateCommand {
                 hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage)
         }
         let store = state.store()
+        if let resume, resume != "last" {
+            // What can never be resumed is refused before anything is connected to.
+            let journal = try store.load(resume)
+            guard !journal.outcome.isFinal else {
+                throw MigrationError.runEnded(run: journal.id, outcome: journal.outcome)
+            }
+            try journal.requireNoRollback()
+        }
         let client = try connection.client(terminal)
         let host = try ConnectwareHost(environment: dockerEnvironment)
+        let here = RunHost(host)
 
-        let journal: Journal
+        let current: Journal
+        let lock: RunLock
         if let resume {
-            journal = try resumable(resume, store: store, host: host)
-            terminal.out("Resuming run \(journal.id) for \(journal.installation)\(where: journal)")
+            let found = try resumable(resume, store: store, host: host)
+            lock = try RunLock.acquire(
+                found.installation, in: store, holder: "cwmigrate migrate, run \(found.id), pid \(getpid())")
+            // Read again under the lock: another process may have moved the run on meanwhile.
+            current = try store.load(found.id)
+            guard !current.outcome.isFinal else {
+                throw MigrationError.runEnded(run: current.id, outcome: current.outcome)
+            }
+            try current.requireNoRollback()
+            try current.requireHost(here)
+            terminal.out("Resuming run \(current.id) for \(current.installation)\(where: current)")
         } else {
-            journal = try newRun(store: store, host: host, terminal: terminal)
-            terminal.out("Run \(journal.id) for \(journal.installation): \(journal.plan.decision)")
-            terminal.out(journal.plan.renderText(color: terminal.colorOnStdout))
-            notes(for: journal.plan, terminal)
+            (current, lock) = try newRun(store: store, host: host, here: here, terminal: terminal)
+            terminal.out("Run \(current.id) for \(current.installation): \(current.plan.decision)")
+            terminal.out(current.plan.renderText(color: terminal.colorOnStdout))
+            notes(for: current.plan, terminal)
         }
-
-        let lock = try RunLock.acquire(
-            journal.installation, in: store, holder: "cwmigrate migrate, run \(journal.id), pid \(getpid())")
         defer { lock.release() }
-        // Read again under the lock: another process may have moved the run on meanwhile.
-        let current = try store.load(journal.id)
-        guard !current.outcome.isFinal else { throw MigrationError.runEnded(run: current.id, outcome: current.outcome) }
         for leftover in try host.removeOrphanedHelpers() {
             terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
         }
 
-        let target = composeTarget(for: current)
+        let target = try composeTarget(for: current)
         let runners = StepRunners.compose(
             client: client, host: host, target: target,
             waits: ServerWaits(
@@ -54,7 +68,13 @@ extension MigrateCommand {
             progress: connection.progressReporter())
         let total = StepCount(current.steps.count)
         let run = try MigrationRun(
-            journal: current, store: store, lock: lock, runners: runners, clock: Date.init,
+            journal: current, store: store, lock: lock, runners: runners, clock: Date.init, here: here,
+            prechecks: { journal in
+                let checks = Prechecks.forRun(
+                    journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory)
+                show(checks, terminal)
+                return checks
+            },
             confirm: yes ? nil : { journal, position, intent in
                 confirm(journal, position, intent, terminal)
             },
@@ -81,16 +101,26 @@ extension MigrateCommand {
     }
 
     /// How the run's installation is reached and installed: from the journal and the options.
-    func composeTarget(for journal: Journal) -> ComposeTarget {
-        ComposeTarget(
+    func composeTarget(for journal: Journal) throws -> ComposeTarget {
+        try ComposeTarget(
             journal: journal, installerDirectory: installerDirectory, stopTimeout: stopTimeout,
             healthySeconds: healthyTimeout)
     }
 
-    /// A new run: the backup inspected to its end, the installation found, the plan made.
-    private func newRun(store: JournalStore, host: ConnectwareHost, terminal: Terminal) throws -> Journal {
+    /// A new run, made under the installation's lock (kept for the run): no unfinished or
+    /// unreadable run in the state directory, the backup copied into the run's directory and
+    /// that copy inspected to its end, the installation found in a known directory, the plan made.
+    private func newRun(store: JournalStore, host: ConnectwareHost, here: RunHost, terminal: Terminal) throws
+        -> (Journal, RunLock)
+    {
         let path = absolute(backupPath)
-        let facts = try inspectBackup(at: path, options: InspectOptions(verify: true, assumedVersion: assumed))
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ArchiveInspectError.fileNotFound(path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Failure(
+                message: "\(path) is not a regular file; the run copies the backup file into its directory",
+                exitCode: ExitStatus.noInput)
+        }
         let installation = try host.discover(project: docker.project)
         guard let running = installation.version else {
             throw Failure(
@@ -99,10 +129,21 @@ extension MigrateCommand {
                 hint: "bring every service to one version first (cwmigrate host shows them)",
                 exitCode: ExitStatus.unavailable)
         }
-        let reference = InstallationRef(installation)
-        let open = try store.list().runs.filter {
-            $0.installation.lockKey == reference.lockKey && !$0.outcome.isFinal
+        guard installation.workingDirectory != nil else {
+            throw MigrationError.projectDirectoryUnknown(project: installation.project)
         }
+        let reference = InstallationRef(installation)
+        let id = Journal.makeID(at: Date())
+        let lock = try RunLock.acquire(reference, in: store, holder: "cwmigrate migrate, run \(id), pid \(getpid())")
+        let list = try store.list()
+        if let unreadable = list.unreadable.first {
+            throw Failure(
+                message: unreadable.description + "; it may be an unfinished run, so no new run starts",
+                hint:
+                    "look at it, and move it out of \(store.runsDirectory) once you know it belongs to no run that is going on",
+                exitCode: ExitStatus.dataError)
+        }
+        let open = list.runs.filter { $0.installation.lockKey == reference.lockKey && !$0.outcome.isFinal }
         if let unfinished = open.last {
             throw Failure(
                 message: "run \(unfinished.id) for \(reference) is unfinished (\(unfinished.outcome.rawValue))",
@@ -110,17 +151,34 @@ extension MigrateCommand {
                     "carry it on with `cwmigrate migrate --resume \(unfinished.id)`, go back with `cwmigrate rollback \(unfinished.id)`, or end it with `cwmigrate runs abandon \(unfinished.id)`",
                 exitCode: ExitStatus.tempFailure)
         }
-        let plan = try makePlan(
-            backupVersion: facts.version, running: running, project: installation.project,
-            directory: installation.workingDirectory, refusal: nil, backupFile: path)
-        let digest = try facts.sha256 ?? sha256(ofFileAt: path)
-        let journal = Journal(
-            id: Journal.makeID(at: Date()), createdAt: Date(), installation: reference,
-            backup: BackupRecord(path: path, version: facts.version, id: facts.backupID, sha256: digest), plan: plan)
-        let lock = try RunLock.acquire(reference, in: store, holder: "cwmigrate migrate, creating run \(journal.id)")
-        defer { lock.release() }
+        if let free = Prechecks.freeBytes(near: store.directory)?.1,
+            free < Int64(info.st_size) + Int64(info.st_size) / 10
+        {
+            throw Failure(
+                message:
+                    "the state directory \(store.directory) has \(formatBytes(free)) free, too little for the run's copy of the backup (\(formatBytes(Int64(info.st_size))))",
+                hint: "free space there, or give another directory with --state-dir", exitCode: ExitStatus.cantCreate)
+        }
+        let copy = try store.copyIntoRun(path, id: id, as: "backup-" + (path as NSString).lastPathComponent)
+        let facts: ArchiveFacts
+        let plan: Plan
+        do {
+            facts = try inspectBackup(at: copy.path, options: InspectOptions(verify: true, assumedVersion: assumed))
+            plan = try makePlan(
+                backupVersion: facts.version, running: running, project: installation.project,
+                directory: installation.workingDirectory, refusal: nil, backupFile: copy.path)
+        } catch {
+            store.discard(copy, id: id)
+            throw error
+        }
+        var journal = Journal(
+            id: id, createdAt: Date(), installation: reference,
+            backup: BackupRecord(
+                path: copy.path, version: facts.version, id: facts.backupID, sha256: copy.sha256, original: path),
+            plan: plan)
+        journal.host = here
         try store.save(journal)
-        return journal
+        return (journal, lock)
     }
 
     /// The run `--resume` names (`last`: this installation's newest unfinished one).
@@ -203,6 +261,12 @@ extension MigrateCommand {
         case .completed:
             terminal.out(terminal.paint("Migration completed.", .green, terminal.colorOnStdout))
         }
+    }
+
+    /// The run's prechecks, as `--precheck-only` shows them.
+    private func show(_ checks: [CheckResult], _ terminal: Terminal) {
+        terminal.out("Prechecks before anything is changed:")
+        printChecks(checks, terminal)
     }
 
     private func summary(_ journal: Journal, _ terminal: Terminal) {

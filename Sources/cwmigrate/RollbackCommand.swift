@@ -15,14 +15,16 @@ struct RollbackCommand: ParsableCommand {
         abstract: "Bring the installation back to where a migration run found it.",
         discussion: """
             For a run that did not complete (failed, paused or interrupted): the volumes the run \
-            removed are restored from its verified snapshots (what they hold now is snapshotted \
-            first), the version the run found is installed again and started, and a restore the \
-            run made at that version is undone with its fresh backup. Safe to repeat; a rollback \
-            that was interrupted is run again the same way. Without RUN, this installation's \
-            newest unfinished run. The run's report is rewritten.
+            removed or installed over are restored from its verified snapshots (what they hold \
+            now is snapshotted first), the version the run found is installed again and started, \
+            the compose file and .env are put back from the run's copies, and a restore the run \
+            made (or that failed) at that version is undone with its fresh backup. Safe to repeat; \
+            a rollback that was interrupted is run again the same way. Without RUN, this \
+            installation's newest unfinished run. The run's report is rewritten.
 
             Exit codes: 0 rolled back; 64 usage (also: no terminal and no --yes); 65 the run has \
-            ended; 66 no such run; 69 the rollback did not finish (run it again); 75 another \
+            ended or began on another host; 66 no such run; 69 the rollback did not finish (run \
+            it again); 75 another \
             process holds the installation's lock; 77 credentials refused.
             """)
 
@@ -92,8 +94,10 @@ struct RollbackCommand: ParsableCommand {
             if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
             let host = try ConnectwareHost(environment: environment)
             let client = try connection.client(terminal)
+            let here = RunHost(host)
+            try journal.requireHost(here)
             let plan = journal.plan
-            let target = ComposeTarget(
+            let target = try ComposeTarget(
                 journal: journal, installerDirectory: installerDirectory, healthySeconds: healthyTimeout)
 
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
@@ -121,7 +125,7 @@ struct RollbackCommand: ParsableCommand {
             }
             let rollback = Rollback(
                 host: host, client: client, target: target, store: store, lock: lock,
-                operationTimeout: .seconds(connection.timeout), clock: Date.init
+                operationTimeout: .seconds(connection.timeout), clock: Date.init, here: here
             ) { action in terminal.out("  " + action) }
             let done = try rollback.run(try store.load(journal.id))
             terminal.out(

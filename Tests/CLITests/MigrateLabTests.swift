@@ -457,13 +457,15 @@ struct MigrateLabTests {
                 "migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120",
             ]
 
-            // Connectware answers 500 when the run first asks for its status: it stops at step 1.
+            // Connectware answers 500 when the run's prechecks first ask for its status: it stops before step 1.
             try fault("{\"failNext\": 1}")
             let failed = try cwmigrate(arguments, state: state)
             #expect(failed.status == 69)
+            #expect(failed.stderr.hasPrefix("error: run "))
             #expect(
-                failed.stderr.hasPrefix(
-                    "error: step 1 fresh-backup cannot start: Connectware's status: Connectware failed (HTTP 500)"))
+                failed.stderr.contains(
+                    " stopped before its first destructive step: connectware api: Connectware failed (HTTP 500)"))
+            #expect(steps(state).allSatisfy { $0.state == "pending" })
             #expect(failed.stderr.contains("hint: nothing of the installation was changed"))
             #expect(try check() == stage.startCheck)
             #expect(try labVersion().allRunning)

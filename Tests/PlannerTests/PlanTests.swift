@@ -140,7 +140,20 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
     #expect(upgrade.decision == "upgrade-first")
     #expect(upgrade.restoreVersion == v("1.9.0"))
     #expect(
-        upgrade.steps.map(\.id) == ["fresh-backup", "upgrade", "wait-healthy", "restore", "verify-restore", "restart"])
+        upgrade.steps.map(\.id) == [
+            "fresh-backup", "shutdown", "snapshot-volumes", "upgrade", "wait-healthy", "restore", "verify-restore",
+            "restart",
+        ])
+}
+
+@Test func anUpgradeFirstPlanCopiesTheVolumesBeforeItUpgradesTheLiveDatabase() throws {
+    let plan = makePlan(backup: v("1.9.0"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
+    let ids = plan.steps.map(\.id)
+    let snapshot = try #require(ids.firstIndex(of: "snapshot-volumes"))
+    let shutdown = try #require(ids.firstIndex(of: "shutdown"))
+    let upgrade = try #require(ids.firstIndex(of: "upgrade"))
+    #expect(shutdown < snapshot && snapshot < upgrade)
+    #expect(!ids.contains("remove-volumes"))
 }
 
 @Test func aBackupFileWithSpacesIsQuotedForTheShell() throws {
