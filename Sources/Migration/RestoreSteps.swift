@@ -81,7 +81,7 @@ public struct RestoreStep: StepRunner {
             }
             guard record.succeeded == true else {
                 let message = record.statusMessage ?? "the server gave no message"
-                let refusal = RestoreRefusal(
+                var refusal = RestoreRefusal(
                     statusMessage: message, backupVersion: journal.backup.version,
                     runningVersion: context.expectedVersion)
                 // Connectware's refusal names the last version that restores the backup, and
@@ -92,6 +92,7 @@ public struct RestoreStep: StepRunner {
                         position: context.position, kind: context.step.id,
                         reason: "the restore failed on Connectware (\(message)); what the database holds now is unknown")
                 }
+                refusal.reportedAt = record.endDate.map(Timestamp.format)
                 throw MigrationError.restoreRefused(
                     position: context.position, kind: context.step.id, atVersion: context.expectedVersion,
                     refusal: refusal)

@@ -6,16 +6,37 @@ extension Plan {
     public func renderText(color: Bool) -> String {
         func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         var out = "Decision: \(paint(decision, decision == "direct-restore" ? "32" : "33;1"))\n"
-        out += "Backup version: \(backupVersion)\n"
+        out += "Backup version: \(backupVersion)"
+        if partialRead { out += " (read from the archive's metadata only, --quick: the archive was not verified)" }
+        out += "\n"
         out += "Running version: \(runningVersion)\n"
-        out += "Restore on: \(restoreVersion.map(\.description) ?? "unknown until the server answers")\n"
+        out += "Restore on: \(restoreOnText)\n"
         if upgradePath.count > 1 || (decision == "downgrade-required" && !upgradePath.isEmpty) {
             out += "Upgrade path: \(upgradePath.map(\.description).joined(separator: " -> "))\n"
         }
-        out +=
-            "Installation: \(installation.rawValue) (\(installStrategy.rawValue)); volumes to remove: \(volumes.joined(separator: ", "))\n"
+        // The install strategy only says something for Compose, where an older version is installed.
+        let strategy = installation == .dockerCompose ? " (\(installStrategy.rawValue))" : ""
+        let removed = steps.contains { $0.id == "remove-volumes" } ? volumes.joined(separator: ", ") : "none"
+        out += "Installation: \(installation.rawValue)\(strategy); volumes to remove: \(removed)\n"
         out += "Why: \(reason)\n"
         if let refusalMessage { out += "Server said: \(refusalMessage)\n" }
+        if !facts.isEmpty {
+            out += "Facts:\n"
+            for fact in facts {
+                out += "  - \(fact.statement) [\(fact.source.text)]\(fact.overruled ? " (overruled)" : "")\n"
+            }
+        }
+        if !disagreements.isEmpty {
+            out += "Disagreements:\n"
+            for disagreement in disagreements { out += "  - \(disagreement.text)\n" }
+        }
+        if partialRead {
+            out += "Made on a partial read: run without --quick to verify the whole archive before acting on this plan.\n"
+        }
+        if steps.isEmpty {
+            out += "\nNo plan: nothing can be carried out (see Why)."
+            return out
+        }
         out += "\n"
         for (index, step) in steps.enumerated() {
             var heading = "\(index + 1). \(step.title) [\(step.id)]"
@@ -32,6 +53,15 @@ extension Plan {
             section("undo", step.undo)
         }
         return String(out.dropLast())
+    }
+
+    /// Where the backup is restored, in words.
+    var restoreOnText: String {
+        if steps.isEmpty { return "nowhere: there is no plan" }
+        if let restoreVersion {
+            return decision == "upgrade-first" ? "\(restoreVersion), after upgrading to it" : restoreVersion.description
+        }
+        return "\(runningVersion), the running version, if it accepts the backup (unknown until it answers)"
     }
 
     /// The plan as one JSON object with sorted keys; `Plan` decodes it back.

@@ -45,7 +45,8 @@ public struct Playbook: Sendable, Equatable {
 
     /// Placeholders filled from the plan itself; settings add their own names.
     static let builtInPlaceholders: Set<String> = [
-        "backupFile", "backupVersion", "runningVersion", "restoreVersion", "version", "volume", "volumeList",
+        "backupFile", "backupVersion", "runningVersion", "restoreVersion", "upgradeFrom", "upgradeTo", "version",
+        "volume", "volumeList",
     ]
 
     /// Reads a playbook; `source` names the file in every problem reported.

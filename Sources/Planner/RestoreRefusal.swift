@@ -1,19 +1,60 @@
-/// A restore that Connectware refused, with the whole status message and the last
-/// version able to restore the backup when the message names one.
+/// A restore that Connectware did not carry out, with the whole status message and the
+/// last version able to restore the backup when the message is a refusal naming one.
 public struct RestoreRefusal: Sendable, Equatable, Codable {
     public let statusMessage: String
+    /// Only ever set for a message that reads as a refusal: a failed restore that merely
+    /// mentions a version ("restore failed after upgrade to 1.8.0: disk full") names none.
     public let lastRestoringVersion: Version?
+    /// When the server said it (ISO 8601, UTC), when known; set by whoever saw it happen.
+    public var reportedAt: String?
 
-    public init(statusMessage: String, lastRestoringVersion: Version?) {
+    /// What a failed restore's message means.
+    public enum Kind: Sendable, Equatable {
+        /// A refusal for the backup's version, naming the last version that restores it.
+        case versionRefusal(lastRestoring: Version)
+        /// It reads as a refusal for the backup's version, but names no version that restores it.
+        case refusalWithoutVersion
+        /// The restore failed for another reason (disk, dump, network): nothing to learn from it.
+        case failure
+    }
+
+    public var kind: Kind {
+        if let lastRestoringVersion { return .versionRefusal(lastRestoring: lastRestoringVersion) }
+        return Self.readsAsRefusal(statusMessage) ? .refusalWithoutVersion : .failure
+    }
+
+    public init(statusMessage: String, lastRestoringVersion: Version?, reportedAt: String? = nil) {
         self.statusMessage = statusMessage
         self.lastRestoringVersion = lastRestoringVersion
+        self.reportedAt = reportedAt
     }
+
+    /// Whether a message says the backup's version is the problem (incompatible, refused,
+    /// too old, a last version that restores it), rather than that the restore broke.
+    public static func readsAsRefusal(_ message: String) -> Bool {
+        let text = message.lowercased()
+        return refusalPhrases.contains { text.contains($0) }
+    }
+
+    private static let refusalPhrases = [
+        "refus", "incompatib", "not compatible", "compatible version", "compatible until", "last compatible",
+        "not supported", "unsupported", "too old", "too new", "newer than", "older than", "cannot restore",
+        "can't restore", "can not restore", "cannot be restored", "can only be restored", "not restorable",
+        "not possible", "downgrade", "last version", "latest version", "newest version", "highest version",
+        "max version", "maximum version", "version able to restore", "requires connectware", "or older", "or lower",
+        "or earlier", "<=", "≤",
+    ]
 
     /// Finds the last restoring version in a free-text message whose wording is not
     /// public. Versions known to be the backup's or the running Connectware's own rank
-    /// below others, since a message may mention them too.
+    /// below others, since a message may mention them too. A message that does not read
+    /// as a refusal names no last restoring version, whatever versions it mentions.
     public init(statusMessage: String, backupVersion: Version? = nil, runningVersion: Version? = nil) {
         self.statusMessage = statusMessage
+        guard Self.readsAsRefusal(statusMessage) else {
+            lastRestoringVersion = nil
+            return
+        }
         let mentions = VersionMention.scan(statusMessage)
         var best: (score: Int, version: Version)?
         for mention in mentions {

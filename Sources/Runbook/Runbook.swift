@@ -19,6 +19,11 @@ public enum RunbookFormat: String, Sendable, CaseIterable {
 public struct RunbookFile: Sendable, Equatable {
     public let name: String
     public let text: String
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+    }
 }
 
 /// What a runbook says about its circumstances beyond the plan: where, which backup, when.
@@ -38,6 +43,10 @@ public struct RunbookSubject: Sendable {
     public var generator: String
     /// cwmigrate's data directory (compat.yml, playbooks), copied beside the executable by Ansible.
     public var dataDirectory: String?
+    /// The operator's compat files and the learned one the plan was made from, as written beside
+    /// an Ansible playbook (file name, text), so each host plans from exactly the same knowledge.
+    public var compatCopies: [RunbookFile] = []
+    public var learnedCopy: RunbookFile?
 
     public init(
         instanceURL: String?, backupFile: String, backupID: String?, backupSHA256: String?, generatedAt: Date,
@@ -127,6 +136,13 @@ public func renderRunbook(
     for (output, template) in RunbookTemplates.files(for: format) {
         files.append(RunbookFile(name: output, text: try templates.render(context, template: template)))
     }
+    if format == .ansible {
+        // The reviewed plan and its knowledge travel with the playbook: each host runs
+        // `migrate --plan plan.json`, which refuses a host where that plan does not hold.
+        files.append(RunbookFile(name: "plan.json", text: plan.renderJSON() + "\n"))
+        files += subject.compatCopies
+        if let learned = subject.learnedCopy { files.append(learned) }
+    }
     return files
 }
 
@@ -167,6 +183,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "backupID": yamlQuoted(subject.backupID ?? ""),
         "url": yamlQuoted(subject.instanceURL ?? ""),
         "decision": yamlQuoted(plan.decision),
+        "learnedFile": yamlQuoted(subject.learnedCopy?.name ?? ""),
     ]
     for (name, value) in settings { yaml["setting_" + name] = yamlQuoted(value) }
     return [
@@ -203,6 +220,13 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "stepCount": plan.steps.count,
         "steps": steps,
         "yaml": yaml,
+        "compatCopies": subject.compatCopies.map { ["yamlName": yamlQuoted($0.name), "name": $0.name] },
+        "hasLearned": subject.learnedCopy != nil,
+        "partialRead": plan.partialRead,
+        "facts": plan.facts.map { ["statement": $0.statement, "source": $0.source.text, "overruled": $0.overruled] },
+        "hasFacts": !plan.facts.isEmpty,
+        "disagreements": plan.disagreements.map(\.text),
+        "hasDisagreements": !plan.disagreements.isEmpty,
     ]
 }
 

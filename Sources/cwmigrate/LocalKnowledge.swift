@@ -1,3 +1,4 @@
+import ArchiveInspect
 import Foundation
 import Planner
 import SafeFiles
@@ -6,21 +7,50 @@ import SafeFiles
     import Glibc
 #endif
 
+/// Compat knowledge as read, with each file it came from and that file's SHA-256.
+struct LoadedKnowledge {
+    var knowledge: CompatibilityKnowledge
+    var files: [KnowledgeFile]
+}
+
 /// What this host knows about restore barriers and its installation: the bundled data,
 /// the learned file, and the operator's own files, as `plan` and `restore` both read them.
 enum LocalKnowledge {
-    /// The bundled compat.yml, then the learned file, then each `--compat FILE`.
+    /// The bundled compat.yml (shipped), then the learned file (what servers said), then each
+    /// `--compat FILE` (the operator's); each barrier carries its file's authority.
     static func load(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
         -> CompatibilityKnowledge
     {
+        try loadWithFiles(compatFiles: compatFiles, ignoringExamples: ignoringExamples, playbooks: playbooks).knowledge
+    }
+
+    static func loadWithFiles(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
+        -> LoadedKnowledge
+    {
         let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks)
-        var knowledge = try compat(dataDirectory.appendingPathComponent("compat.yml").path)
+        let shippedPath = dataDirectory.appendingPathComponent("compat.yml").path
+        let shippedText = try readText(shippedPath)
+        var files = [KnowledgeFile(authority: .shipped, path: shippedPath, sha256: digest(shippedText))]
+        var knowledge = try CompatibilityKnowledge(yaml: shippedText, source: shippedPath, authority: .shipped)
         if let learned = DataFiles.learnedCompatFile(), let text = try readLearned(learned) {
-            knowledge = knowledge.merging(try CompatibilityKnowledge(yaml: text, source: learned.path))
+            knowledge = knowledge.merging(
+                try CompatibilityKnowledge(yaml: text, source: learned.path, authority: .server))
+            files.append(KnowledgeFile(authority: .server, path: learned.path, sha256: digest(text)))
         }
-        for file in compatFiles { knowledge = knowledge.merging(try compat(file)) }
+        for file in compatFiles {
+            let text = try readText(file)
+            knowledge = knowledge.merging(try CompatibilityKnowledge(yaml: text, source: file, authority: .operatorFile))
+            files.append(KnowledgeFile(authority: .operatorFile, path: file, sha256: digest(text)))
+        }
         if ignoringExamples { knowledge.barriers.removeAll(where: \.example) }
-        return knowledge
+        return LoadedKnowledge(knowledge: knowledge, files: files)
+    }
+
+    /// The SHA-256 of a file's text, as read.
+    static func digest(_ text: String) -> String {
+        let hasher = SHA256Hasher()
+        hasher.update(Data(text.utf8))
+        return hasher.finalize()
     }
 
     /// The playbook at `path`, else the bundled one for `installation` (docker-compose by default).
@@ -63,7 +93,7 @@ enum LocalKnowledge {
 
         var known = CompatibilityKnowledge.empty
         if let text = try readLearned(file, failure: failure) {
-            known = try CompatibilityKnowledge(yaml: text, source: file.path)
+            known = try CompatibilityKnowledge(yaml: text, source: file.path, authority: .server)
         }
         let updated = known.merging(CompatibilityKnowledge(barriers: [barrier], upgradeStops: []))
         let text = updated.renderYAML(

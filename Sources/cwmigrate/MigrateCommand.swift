@@ -24,6 +24,16 @@ struct MigrateCommand: ParsableCommand {
             interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown \
             and JSON) is written beside the journal; its path is the last line printed.
 
+            --plan FILE carries out a plan saved with `cwmigrate plan --json --output FILE` (or \
+            written by `runbook --format ansible`), exactly as it was reviewed, after checking that \
+            the world is still the one it was made for: the backup's SHA-256, the running version, \
+            the installation and the knowledge files (by their SHA-256). If anything changed it \
+            refuses (exit 65) and says what. With --plan, --compat defaults to the files the plan \
+            was made from.
+
+            The backup is read and verified to its end before any plan is made; a truncated, \
+            damaged or self-contradicting archive stops with exit 65.
+
             Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
             was refused at the older version too; 64 usage (also: no terminal and no --yes); \
             65, 66 the backup (65 also: the run's rollback began, the run began on another \
@@ -98,6 +108,13 @@ struct MigrateCommand: ParsableCommand {
     var playbook: String?
 
     @Option(
+        name: .customLong("plan"),
+        help: ArgumentHelp(
+            "Carry out this saved plan (cwmigrate plan --json --output FILE) after checking that it still holds here.",
+            valueName: "file"))
+    var savedPlan: String?
+
+    @Option(
         name: .customLong("assume-version"),
         help: "Take this as the backup's version when its evidence is missing or disagrees.")
     var assumeVersion: String?
@@ -107,7 +124,12 @@ struct MigrateCommand: ParsableCommand {
         if resume != nil && (dryRun || precheckOnly) {
             throw ValidationError("--resume carries a run on; it does not go with --dry-run or --precheck-only")
         }
-        if resume == nil && backup == nil { throw ValidationError("give the backup to restore with --backup FILE") }
+        if resume == nil && backup == nil && savedPlan == nil {
+            throw ValidationError("give the backup to restore with --backup FILE")
+        }
+        if resume != nil && savedPlan != nil {
+            throw ValidationError("--resume carries on a run with its own plan; it does not go with --plan")
+        }
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
@@ -139,12 +161,17 @@ struct MigrateCommand: ParsableCommand {
         get throws { try assumeVersion.map { try versionOption($0, "--assume-version") } }
     }
 
-    /// The backup path (validate() makes sure it is there unless resuming).
-    var backupPath: String { backup ?? "" }
+    /// The backup path: --backup, else the one the saved plan names (validate() makes sure
+    /// there is one unless resuming).
+    var backupPath: String {
+        if let backup { return backup }
+        if let savedPlan, let plan = try? Self.readSavedPlan(savedPlan), let file = plan.basis?.backupFile { return file }
+        return ""
+    }
 
     private func planOnly(_ terminal: Terminal) throws -> Int32 {
         let backup = backupPath
-        let facts = try inspectBackup(at: backup, options: InspectOptions(verify: false, assumedVersion: assumed))
+        let facts = try inspectBackup(at: backup, options: InspectOptions(verify: true, assumedVersion: assumed))
         let host = try ConnectwareHost(environment: dockerEnvironment)
         let installation = try host.discover(project: docker.project)
         guard let running = installation.version else {
@@ -154,7 +181,7 @@ struct MigrateCommand: ParsableCommand {
                 hint: "bring every service to one version first (cwmigrate host shows them)",
                 exitCode: ExitStatus.unavailable)
         }
-        let plan = try makePlan(facts: facts, running: running, installation: installation)
+        let plan = try checkedPlan(facts: facts, running: running, installation: installation)
         if json {
             terminal.out(plan.renderJSON())
         } else {
@@ -165,6 +192,42 @@ struct MigrateCommand: ParsableCommand {
         }
         notes(for: plan, terminal)
         return PlanCommand.exitCode(for: plan)
+    }
+
+    /// The plan for this run: the saved one (--plan) when the world is still the one it was
+    /// made for, else a refusal saying what changed; without --plan, the plan made here.
+    func checkedPlan(facts: ArchiveFacts, running: Version, installation: Installation, backupFile: String? = nil)
+        throws -> Plan
+    {
+        let current = try makePlan(facts: facts, running: running, installation: installation, backupFile: backupFile)
+        guard let savedPlan else { return current }
+        let saved = try Self.readSavedPlan(savedPlan)
+        let changes = saved.differences(from: current)
+        guard changes.isEmpty else {
+            throw Failure(
+                message:
+                    "the saved plan \(savedPlan) is not for this host as it is now: " + changes.joined(separator: "; "),
+                hint: "make and review the plan again here: cwmigrate plan --backup FILE --running VERSION --json --output FILE",
+                exitCode: ExitStatus.dataError)
+        }
+        guard saved.hasSteps else {
+            throw Failure(
+                message: "the saved plan \(savedPlan) has no steps to carry out: \(saved.reason)",
+                exitCode: ExitStatus.dataError)
+        }
+        return saved
+    }
+
+    /// A plan saved as JSON by `cwmigrate plan --json --output FILE`.
+    static func readSavedPlan(_ path: String) throws -> Plan {
+        let text = try LocalKnowledge.readText(path)
+        do {
+            return try JSONDecoder().decode(Plan.self, from: Data(text.utf8))
+        } catch {
+            throw Failure(
+                message: "\(path) is not a plan saved by cwmigrate plan --json: \(error)",
+                hint: "save one with cwmigrate plan --json --output FILE", exitCode: ExitStatus.dataError)
+        }
     }
 
     private func precheck(_ terminal: Terminal) throws -> Int32 {
@@ -181,7 +244,7 @@ struct MigrateCommand: ParsableCommand {
         var plan: Plan?
         if let facts, let installation, let running = installation.version {
             do {
-                let made = try makePlan(facts: facts, running: running, installation: installation)
+                let made = try checkedPlan(facts: facts, running: running, installation: installation)
                 plan = made
                 checks.append(CheckResult("plan", .pass, "\(made.decision): \(made.reason)"))
             } catch let failure as Failure {
@@ -256,32 +319,41 @@ struct MigrateCommand: ParsableCommand {
     }
 
     /// The plan for this installation: the playbook's project and directory are the ones found.
-    func makePlan(facts: ArchiveFacts, running: Version, installation: Installation) throws -> Plan {
+    func makePlan(facts: ArchiveFacts, running: Version, installation: Installation, backupFile: String? = nil)
+        throws -> Plan
+    {
         try makePlan(
             backupVersion: facts.version, running: running, project: installation.project,
-            directory: installation.workingDirectory, refusal: nil, backupFile: backupPath)
+            directory: installation.workingDirectory, refusal: nil, backupFile: backupFile ?? absolutePath(backupPath),
+            backupSHA256: facts.sha256)
     }
 
     /// The plan from what is known here (and a server's refusal, when there is one).
     func makePlan(
         backupVersion: Version, running: Version, project: String, directory: String?, refusal: RestoreRefusal?,
-        backupFile: String
+        backupFile: String, backupSHA256: String? = nil
     ) throws -> Plan {
-        let knowledge = try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: noExampleData)
+        // A saved plan's own operator files, unless --compat names others (copies on another host).
+        let saved = try savedPlan.map(Self.readSavedPlan)
+        let operatorFiles =
+            compatFiles.isEmpty
+            ? (saved?.basis?.knowledge.filter { $0.authority == .operatorFile }.map(\.path) ?? []) : compatFiles
+        let ignoringExamples = noExampleData || (saved?.basis?.ignoresExampleData ?? false)
+        let loaded = try LocalKnowledge.loadWithFiles(compatFiles: operatorFiles, ignoringExamples: ignoringExamples)
         var chosen = try LocalKnowledge.playbook(path: playbook, installation: .dockerCompose)
         chosen.settings["project"] = project
         if let directory { chosen.settings["directory"] = directory }
         if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
-        return Planner.makePlan(
-            backup: backupVersion, running: running, knowledge: knowledge, playbook: chosen, refusal: refusal,
+        var plan = Planner.makePlan(
+            backup: backupVersion, running: running, knowledge: loaded.knowledge, playbook: chosen, refusal: refusal,
             backupFile: backupFile)
+        plan.basis = PlanBasis(
+            backupFile: backupFile, backupSHA256: backupSHA256, project: project, directory: directory,
+            knowledge: loaded.files, ignoresExampleData: ignoringExamples)
+        return plan
     }
 
     func notes(for plan: Plan, _ terminal: Terminal) {
-        if plan.exampleData {
-            terminal.note(
-                "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
-            )
-        }
+        PlanCommand.notes(for: plan, terminal)
     }
 }

@@ -164,9 +164,13 @@ extension MigrateCommand {
         let plan: Plan
         do {
             facts = try inspectBackup(at: copy.path, options: InspectOptions(verify: true, assumedVersion: assumed))
-            plan = try makePlan(
-                backupVersion: facts.version, running: running, project: installation.project,
-                directory: installation.workingDirectory, refusal: nil, backupFile: copy.path)
+            plan = try checkedPlan(facts: facts, running: running, installation: installation, backupFile: copy.path)
+            guard plan.hasSteps else {
+                throw Failure(
+                    message: "there is no plan to carry out: \(plan.reason)",
+                    hint: "cwmigrate migrate --dry-run shows the decision; nothing was changed",
+                    exitCode: ExitStatus.dataError)
+            }
         } catch {
             store.discard(copy, id: id)
             throw error

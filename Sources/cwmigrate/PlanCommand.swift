@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import HTTP
 import Planner
+import Runbook
 
 extension InstallationKind: ExpressibleByArgument {}
 
@@ -12,9 +13,20 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
         discussion: """
+            The whole archive is read and verified before deciding (--quick reads only up to its \
+            metadata, and the plan then says it was made on a partial read). Every fact the plan \
+            uses is shown with its source; where sources disagree, both are shown, and what a \
+            server said outranks an operator's file, which outranks the shipped data.
+
+            --json --output FILE saves the plan; `cwmigrate migrate --plan FILE` carries out \
+            exactly that plan after checking that the backup, the running version, the \
+            installation and the knowledge are still the ones it was made from.
+
             Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility \
-            is unknown, 5 the running Connectware must be upgraded first; 64 usage, 65 a bad \
-            compat or playbook file or backup name, 66 a missing file.
+            is unknown (also: no plan, see Why), 5 the running Connectware must be upgraded first; \
+            64 usage (also: a --refusal naming no version), 65 a bad compat or playbook file, a \
+            truncated, damaged or self-contradicting backup, 66 a missing file, 73 the output \
+            cannot be written.
             """)
 
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
@@ -58,6 +70,18 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var progress: ProgressOption
 
+    @Option(help: ArgumentHelp("Write the plan to this file instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
+    var quick = false
+
+    @Option(help: ArgumentHelp("Compose project name the plan's commands use (docker-compose).", valueName: "name"))
+    var project: String?
+
+    @Option(help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"))
+    var directory: String?
+
     func validate() throws {
         _ = try versionOption(runningText, "--running")
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
@@ -71,42 +95,85 @@ struct PlanCommand: ParsableCommand {
         if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ValidationError("--refusal needs the restore's status message")
         }
+        if quick && backup == nil { throw ValidationError("--quick goes with --backup FILE") }
+        if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
     }
 
     func run() throws {
         try guarded { terminal in
             let running = try versionOption(runningText, "--running")
             let backupVersion: Version
-            if let backup {
-                backupVersion = try Self.backupVersion(
-                    ofFile: backup, assumed: assumeVersion.map { try versionOption($0, "--assume-version") },
+            var digest: String?
+            let backupPath = backup.map(absolutePath)
+            if let backupPath {
+                let facts = try inspectBackup(
+                    at: backupPath,
+                    options: InspectOptions(
+                        verify: !quick, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
                     progress: progress.reporter())
+                backupVersion = facts.version
+                digest = facts.sha256
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let knowledge = try LocalKnowledge.load(
+            let loaded = try LocalKnowledge.loadWithFiles(
                 compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
-            let chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
-            let refused = refusal.map {
-                RestoreRefusal(statusMessage: $0, backupVersion: backupVersion, runningVersion: running)
-            }
-            let plan = makePlan(
-                backup: backupVersion, running: running, knowledge: knowledge, playbook: chosen, refusal: refused,
+            var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
+            if let project { chosen.settings["project"] = project }
+            if let directory { chosen.settings["directory"] = directory }
+            let refused = try refusal.map { try Self.refusal($0, backup: backupVersion, running: running) }
+            var plan = makePlan(
+                backup: backupVersion, running: running, knowledge: loaded.knowledge, playbook: chosen,
+                refusal: refused, refusalSource: FactSource(authority: .server, file: "--refusal", server: running),
                 backupFile: backup)
-            if json {
-                terminal.out(plan.renderJSON())
+            plan.partialRead = quick && backup != nil
+            plan.basis = PlanBasis(
+                backupFile: backupPath, backupSHA256: digest, project: project, directory: directory,
+                knowledge: loaded.files, ignoresExampleData: noExampleData)
+            let text = json ? plan.renderJSON() : plan.renderText(color: output == nil && terminal.colorOnStdout)
+            if let output {
+                try writeAtomically(text + "\n", to: output)
+                terminal.note("wrote the plan to \(output)")
             } else {
-                terminal.out(plan.renderText(color: terminal.colorOnStdout))
+                terminal.out(text)
             }
-            if plan.exampleData {
-                terminal.note(
-                    "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
-                )
-            }
-            if let refused, refused.lastRestoringVersion == nil {
-                terminal.note("the refusal message names no version that restores the backup")
-            }
+            Self.notes(for: plan, terminal)
             return Self.exitCode(for: plan)
+        }
+    }
+
+    /// The `--refusal` message as a refusal; one that names no version that restores the
+    /// backup is a usage error, since no plan can follow from it.
+    static func refusal(_ message: String, backup: Version, running: Version) throws -> RestoreRefusal {
+        let refused = RestoreRefusal(statusMessage: message, backupVersion: backup, runningVersion: running)
+        switch refused.kind {
+        case .versionRefusal: return refused
+        case .refusalWithoutVersion:
+            throw Failure(
+                message: "--refusal: the message names no version that restores the backup: \(message)",
+                hint:
+                    "without a named version the refusal says only that \(running) refuses it; give the last version that restores a \(backup) backup in a compat file (--compat)",
+                exitCode: ExitStatus.usage)
+        case .failure:
+            throw Failure(
+                message: "--refusal: the message does not read as a refusal for the backup's version: \(message)",
+                hint: "a restore that failed for another reason (disk, dump, network) teaches nothing about versions; fix its cause and restore again",
+                exitCode: ExitStatus.usage)
+        }
+    }
+
+    /// The notes every command that shows a plan adds on stderr.
+    static func notes(for plan: Plan, _ terminal: Terminal) {
+        if plan.exampleData {
+            terminal.note(
+                "an EXAMPLE barrier decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
+            )
+        }
+        if plan.partialRead {
+            terminal.note("the plan was made on a partial read of the backup (--quick); the archive was not verified")
+        }
+        if !plan.disagreements.isEmpty {
+            terminal.note("the sources of this plan disagree; see Disagreements")
         }
     }
 
@@ -118,16 +185,11 @@ struct PlanCommand: ParsableCommand {
         default: ExitStatus.compatibilityUnknown
         }
     }
+}
 
-    /// The backup's version from the archive's own evidence (a quick scan, no --verify); a scan
-    /// long enough to be noticed (metadata deep in a big archive) shows its progress.
-    static func backupVersion(
-        ofFile path: String, assumed: Version?, progress: (any TransferProgressReporter)? = nil
-    ) throws -> Version {
-        try inspectBackup(
-            at: path, options: InspectOptions(verify: false, assumedVersion: assumed), progress: progress
-        ).version
-    }
+/// A path made absolute against the current directory, so a saved plan names the file it read.
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
 /// A version given on the command line, or a usage error that shows the bad value.

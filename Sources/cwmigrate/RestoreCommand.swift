@@ -13,10 +13,15 @@ struct RestoreCommand: ParsableCommand {
         discussion: """
             The backup is verified first. With --running, cwmigrate decides from what it knows \
             whether that version restores the backup; a predicted refusal stops before anything \
-            is uploaded. A refusal by the server is recorded in the learned compat file, so later \
-            plans know the barrier. Exit codes as for `plan` (0 restored, 3 a downgrade is \
-            required, 4 refused without a named version, 5 upgrade first) and the error codes. \
-            A restore replaces Connectware's database: off a terminal it needs --yes.
+            is uploaded. A refusal by the server that names the last version restoring the backup \
+            is recorded in the learned compat file (with the server's version and the time), so \
+            later plans know it, and the plan that follows is decided as `plan` decides it. A \
+            restore that failed for another reason (disk full, a broken dump) is not a refusal: \
+            nothing is learned and no plan is suggested. Exit codes as for `plan` (0 restored, \
+            3 a downgrade is required, 4 refused without a named version or no plan follows, \
+            5 upgrade first), 12 the restore failed for a reason other than the backup's version, \
+            and the error codes. A restore replaces Connectware's database: off a terminal it \
+            needs --yes.
             """)
 
     @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
@@ -126,25 +131,50 @@ struct RestoreCommand: ParsableCommand {
     private func reportRefusal(_ refusal: RestoreRefusal, backup: Version, running: Version?, terminal: Terminal)
         throws -> Int32
     {
-        terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
-        guard let last = refusal.lastRestoringVersion else {
+        var refusal = refusal
+        refusal.reportedAt = Timestamp.format(Date())
+        switch refusal.kind {
+        case .failure:
+            throw Failure(
+                message: "the restore failed on Connectware: \(refusal.statusMessage)",
+                hint:
+                    "this is not a refusal of the backup's version, so nothing was learned and no other version is suggested; fix the cause and restore again",
+                exitCode: ExitStatus.restoreFailed)
+        case .refusalWithoutVersion:
+            terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
             terminal.out("Decision: compatibility-unknown (the refusal names no version that restores the backup)")
             terminal.out(
-                "The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
+                "No plan follows: find the last version that restores a \(backup) backup and give it in a compat file (--compat)"
+            )
             return ExitStatus.compatibilityUnknown
-        }
-        terminal.out("Decision: downgrade-required (restore on \(last) first, then upgrade again)")
-        if let running {
+        case .versionRefusal(let last):
+            terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
+            guard let running else {
+                terminal.out("The refusal names \(last) as the last version that restores this backup.")
+                terminal.note("give --running next time so cwmigrate can plan from it and remember it")
+                terminal.out(
+                    "The plan: \(planCommand(running: "<running version>", refusal: refusal))")
+                return ExitStatus.downgradeRequired
+            }
+            let knowledge = try LocalKnowledge.load(
+                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+            let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
+            if assessment.noPlan {
+                terminal.out("Decision: \(assessment.decision.name) (no plan)")
+                terminal.out("Why: \(assessment.reason)")
+                return ExitStatus.compatibilityUnknown
+            }
             if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
                 let file = try LocalKnowledge.record(barrier)
             {
                 terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
             }
-        } else {
-            terminal.note("give --running next time so cwmigrate can remember this barrier")
+            let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
+            terminal.out("Decision: \(assessment.decision.name)\(restoreOn.map { " (\($0))" } ?? "")")
+            terminal.out("Why: \(assessment.reason)")
+            terminal.out("The plan: \(planCommand(running: running.description, refusal: nil))")
+            return exitCode(assessment.decision)
         }
-        terminal.out("The plan: \(planCommand(running: running?.description ?? "<running version>", refusal: refusal))")
-        return ExitStatus.downgradeRequired
     }
 
     private func planCommand(running: String, refusal: RestoreRefusal?) -> String {

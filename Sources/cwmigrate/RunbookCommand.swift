@@ -19,13 +19,19 @@ struct RunbookCommand: ParsableCommand {
             (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them. \
             Templates come from playbooks/runbook/ or --templates DIR.
 
-            --format ansible writes DIR/site.yml, DIR/inventory.example.ini and DIR/README.md \
-            (--output DIR is required).
+            --format ansible writes DIR/site.yml, DIR/inventory.example.ini, DIR/README.md, the \
+            reviewed plan as DIR/plan.json and copies of the compat files it was made from \
+            (--output DIR is required). Each host runs `cwmigrate migrate --plan plan.json` with \
+            those files, which refuses a host where the plan does not hold.
 
             --output is checked before anything is read: an existing file needs --force; a \
             directory, a device, a FIFO, a socket or a file the command reads is refused.
 
-            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup; \
+            The backup is read and verified to its end before deciding; --quick reads only up to \
+            its metadata (not with --format ansible), and the runbook then says so.
+
+            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup \
+            (truncated, damaged or self-contradicting); \
             66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
             """)
 
@@ -79,6 +85,9 @@ struct RunbookCommand: ParsableCommand {
         name: .customLong("assume-version"),
         help: "Take this as the backup's version when its evidence is missing or disagrees.")
     var assumeVersion: String?
+
+    @Flag(help: "Read the backup only up to its metadata (no verification); the runbook says so.")
+    var quick = false
 
     @Option(help: ArgumentHelp("Compose project name (docker-compose).", valueName: "name"))
     var project: String?
@@ -134,6 +143,10 @@ struct RunbookCommand: ParsableCommand {
             if installation == .kubernetes {
                 throw ValidationError("--format ansible migrates Docker Compose hosts; it has no Kubernetes form")
             }
+            if quick {
+                throw ValidationError(
+                    "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick")
+            }
         }
         for (name, value) in composeNames.merging(kubernetesNames, uniquingKeysWith: { a, _ in a }) {
             if let value, value.isEmpty || value.contains(where: \.isNewline) {
@@ -153,11 +166,12 @@ struct RunbookCommand: ParsableCommand {
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
-                    verify: true, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
+                    verify: !quick, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
                 progress: connection.progressReporter())
             let (running, instance) = try runningVersion(terminal)
-            let knowledge = try LocalKnowledge.load(
+            let loaded = try LocalKnowledge.loadWithFiles(
                 compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+            let knowledge = loaded.knowledge
             var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
             if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
             if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
@@ -171,27 +185,39 @@ struct RunbookCommand: ParsableCommand {
             }
             let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
             let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook != nil)
-            let refused = refusal.map {
-                RestoreRefusal(statusMessage: $0, backupVersion: facts.version, runningVersion: running)
+            let refused = try refusal.map {
+                try PlanCommand.refusal($0, backup: facts.version, running: running)
             }
-            let plan = makePlan(
+            var plan = makePlan(
                 backup: facts.version, running: running, knowledge: knowledge, playbook: named, refusal: refused,
-                backupFile: backup)
+                refusalSource: FactSource(authority: .server, file: "--refusal", server: running), backupFile: backup)
+            plan.partialRead = quick
+            plan.basis = PlanBasis(
+                backupFile: backup, backupSHA256: quick ? nil : facts.sha256, project: project, directory: directory,
+                knowledge: loaded.files, ignoresExampleData: noExampleData)
             let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks).path
-            let subject = RunbookSubject(
+            var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
                 backupSHA256: facts.sha256, generatedAt: Date(), names: names,
                 cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)",
                 dataDirectory: dataDirectory)
+            if format == .ansible {
+                // The exact knowledge files travel with the plan; names are numbered so two
+                // files of the same name stay apart.
+                for (index, file) in loaded.files.filter({ $0.authority == .operatorFile }).enumerated() {
+                    let name = "compat-\(index + 1)-" + URL(fileURLWithPath: file.path).lastPathComponent
+                    subject.compatCopies.append(RunbookFile(name: name, text: try LocalKnowledge.readText(file.path)))
+                }
+                if let learned = loaded.files.first(where: { $0.authority == .server }) {
+                    subject.learnedCopy = RunbookFile(
+                        name: "learned-compat.yml", text: try LocalKnowledge.readText(learned.path))
+                }
+            }
             let directory = templates ?? dataDirectory + "/runbook"
             let files = try renderRunbook(
                 plan, subject: subject, format: format, templates: RunbookTemplates(directory: directory))
             try write(files, terminal)
-            if plan.exampleData {
-                terminal.note(
-                    "an EXAMPLE barrier shipped with cwmigrate decided this plan; the runbook says so (--no-example-data ignores it)"
-                )
-            }
+            PlanCommand.notes(for: plan, terminal)
             let unknown = names.filter { $0.value == nil }
             if !unknown.isEmpty, format != .ansible {
                 terminal.note(

@@ -9,6 +9,7 @@ enum ExitStatus {
     static let upgradeFirst: Int32 = 5
     static let paused: Int32 = 10  // a migration run paused before a step the operator declined
     static let restoreRefused: Int32 = 11  // a run's restore was refused where no new plan could follow
+    static let restoreFailed: Int32 = 12  // a restore failed for a reason other than the backup's version
     static let usage: Int32 = 64  // EX_USAGE, also ArgumentParser's validation errors
     static let dataError: Int32 = 65  // EX_DATAERR: bad input data (archive, compat file, version)
     static let noInput: Int32 = 66  // EX_NOINPUT: a file that does not exist or cannot be read
