@@ -145,6 +145,21 @@ public struct PlanBasis: Sendable, Equatable, Codable {
         self.knowledge = knowledge
         self.ignoresExampleData = ignoresExampleData
     }
+
+    enum CodingKeys: String, CodingKey {
+        case backupFile, backupSHA256, project, directory, knowledge, ignoresExampleData
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Every key present, null when unknown, so a consumer can rely on the keys.
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(backupFile, forKey: .backupFile)
+        try c.encode(backupSHA256, forKey: .backupSHA256)
+        try c.encode(project, forKey: .project)
+        try c.encode(directory, forKey: .directory)
+        try c.encode(knowledge, forKey: .knowledge)
+        try c.encode(ignoresExampleData, forKey: .ignoresExampleData)
+    }
 }
 
 /// One compat file a plan was made from, and its SHA-256 at the time.

@@ -102,7 +102,7 @@ struct ConnectwareCLITests {
         #expect(first.stdout.contains("cwmigrate plan --backup"))
         let learned = new.directory.appendingPathComponent("state/cwmigrate/learned-compat.yml")
         let text = try String(contentsOf: learned, encoding: .utf8)
-        #expect(text.contains("since: 1.8.0") && text.contains("lastRestoringVersion: 1.7.3"))
+        #expect(text.contains("since: 1.7.4") && text.contains("lastRestoringVersion: 1.7.3") && text.contains("refusedBy: 1.8.0"))
 
         let restoresBefore = try new.status()["restore"] as? [String: Any]
         let second = try TestSupport.run(

@@ -264,7 +264,8 @@ struct MigrateCLITests {
         let file = try backup()
         try exclusively(lab) {
             let before = try labFingerprint()
-            let result = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--state-dir", stateDir])
+            let example = ["--compat", TestSupport.exampleCompat]
+            let result = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--state-dir", stateDir] + example)
             #expect(result.status == 3, "\(result.stderr)")
             let out = lines(result.stdout)
             #expect(
@@ -275,7 +276,8 @@ struct MigrateCLITests {
             #expect(out.contains("Restore on: 1.7.3"))
             #expect(result.stdout.contains("docker volume rm \(lab.project)_postgresql"))
 
-            let json = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--json", "--state-dir", stateDir])
+            let json = try cwmigrate(
+                ["migrate", "--backup", file, "--dry-run", "--json", "--state-dir", stateDir] + example)
             #expect(json.status == 3)
             let plan = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(plan["runningVersion"] as? String == "1.8.0")
@@ -291,7 +293,7 @@ struct MigrateCLITests {
         let socket = try #require(ProcessInfo.processInfo.environment["DOCKER_HOST"])
         try exclusively(lab) {
             let result = try cwmigrate(
-                ["migrate", "--backup", file, "--dry-run", "--docker-host", socket],
+                ["migrate", "--backup", file, "--dry-run", "--docker-host", socket, "--compat", TestSupport.exampleCompat],
                 environment: ["DOCKER_HOST": "unix://\(dir.path)/no-docker.sock"])
             #expect(result.status == 3, "\(result.stderr)")
             #expect(result.stdout.hasPrefix("Installation: project \(lab.project) "))
@@ -320,6 +322,54 @@ struct MigrateCLITests {
             #expect(out.last == "All 10 checks passed.")
             #expect(try labFingerprint() == before)
             #expect(!FileManager.default.fileExists(atPath: stateDir))
+        }
+    }
+
+    @Test func aSavedPlanIsCarriedOutOnlyWhileTheWorldIsTheOneItWasMadeFor() throws {
+        let lab = try lab()
+        let file = try backup()
+        let compat = dir.path + "/mine.yml"
+        try FileManager.default.copyItem(atPath: TestSupport.exampleCompat, toPath: compat)
+        func save(_ name: String, running: String = "1.8.0", backup: String? = nil) throws -> String {
+            let path = dir.path + "/" + name
+            let made = try cwmigrate([
+                "plan", "--backup", backup ?? file, "--running", running, "--compat", compat, "--project", lab.project,
+                "--json", "--output", path,
+            ])
+            #expect(made.stdout.isEmpty, "\(made.stderr)")
+            return path
+        }
+        let plan = try save("plan.json")
+        let stale = try save("stale.json", running: "1.7.3")
+        try exclusively(lab) {
+            let before = try labFingerprint()
+            let dry = try cwmigrate(["migrate", "--plan", plan, "--dry-run", "--state-dir", stateDir])
+            #expect(dry.status == 3, "\(dry.stderr)")
+            #expect(dry.stdout.contains("Restore on: 1.7.3\n"))
+            let precheck = try cwmigrate([
+                "migrate", "--plan", plan, "--precheck-only", "--state-dir", stateDir, "--installer-dir",
+                lab.directory + "/installers",
+            ])
+            #expect(lines(precheck.stdout).contains { $0.hasPrefix("pass  plan ") }, "\(precheck.stdout)")
+
+            let otherVersion = try cwmigrate(["migrate", "--plan", stale, "--yes", "--state-dir", stateDir])
+            #expect(otherVersion.status == 65)
+            #expect(otherVersion.stderr.contains("Connectware 1.8.0 runs here, the plan was made for 1.7.3"))
+
+            try (String(contentsOfFile: compat, encoding: .utf8) + "# edited after the review\n").write(
+                toFile: compat, atomically: true, encoding: .utf8)
+            let edited = try cwmigrate(["migrate", "--plan", plan, "--yes", "--state-dir", stateDir])
+            #expect(edited.status == 65)
+            #expect(edited.stderr.contains("error: the saved plan \(plan) is not for this host as it is now"))
+            #expect(edited.stderr.contains("the operator's compat files changed"))
+
+            let otherFile = try backup(version: "1.0.74")
+            let otherBackup = try cwmigrate(
+                ["migrate", "--plan", plan, "--backup", otherFile, "--dry-run", "--state-dir", stateDir])
+            #expect(otherBackup.status == 65)
+            #expect(otherBackup.stderr.contains("the backup's SHA-256 is"))
+            #expect(try labFingerprint() == before)
+            #expect(!FileManager.default.fileExists(atPath: stateDir + "/runs"))
         }
     }
 

@@ -26,16 +26,18 @@ private func exampleBackup(version: String = "1.0.73") throws -> (file: URL, dir
     return (dir.appendingPathComponent(name), dir)
 }
 
+private let exampleCompat = TestSupport.exampleCompat
+
 private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
     let url = dir.appendingPathComponent(name)
     try Data(text.utf8).write(to: url)
     return url
 }
 
-@Test func aBackupBehindTheExampleBarrierExitsThreeWithTheFullDowngradePlan() throws {
+@Test func aBackupBehindTheExampleBarrierGivenWithCompatExitsThreeWithTheFullDowngradePlan() throws {
     let backup = try exampleBackup()
     defer { try? FileManager.default.removeItem(at: backup.directory) }
-    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0"])
+    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0", "--compat", exampleCompat])
     #expect(result.status == 3)
     #expect(result.stdout.hasPrefix("Decision: downgrade-required\n"))
     #expect(result.stdout.contains("Restore on: 1.7.3"))
@@ -52,17 +54,52 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 }
 
 @Test func nothingKnownExitsFour() throws {
-    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--no-example-data"])
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0"])
     #expect(result.status == 4)
     #expect(result.stdout.hasPrefix("Decision: compatibility-unknown\n"))
     #expect(result.stdout.contains("--refusal"))
 }
 
-@Test func aRefusalWithoutAVersionExitsFourAndShowsTheMessage() throws {
-    let result = try plan(["--backup-version", "1.2.0", "--running", "1.8.0", "--refusal", "database schema mismatch"])
+@Test func aRefusalNamingNoVersionIsAUsageError() throws {
+    let result = try plan(["--backup-version", "1.2.0", "--running", "1.8.0", "--refusal", "incompatible database schema"])
+    #expect(result.status == 64)
+    #expect(result.stderr.contains("error: --refusal: the message names no version that restores the backup"))
+    #expect(result.stdout.isEmpty)
+}
+
+@Test func aFailedRestoreGivenAsARefusalIsAUsageErrorAndNoDowngrade() throws {
+    // Issue 15, 3: a restore that failed is not a refusal; it must not become a downgrade.
+    let result = try plan([
+        "--backup-version", "1.0.73", "--running", "1.8.0", "--compat", exampleCompat,
+        "--refusal", "Error: restore failed: disk full",
+    ])
+    #expect(result.status == 64)
+    #expect(result.stderr.contains("error: --refusal: the message does not read as a refusal"))
+    #expect(result.stdout.isEmpty)
+    let named = try plan([
+        "--backup-version", "1.0.73", "--running", "1.8.0", "--refusal", "restore failed after upgrade to 1.8.0: disk full",
+    ])
+    #expect(named.status == 64)
+    #expect(named.stdout.isEmpty)
+}
+
+@Test(arguments: [
+    "Restore refused: the last version that restores this backup is 1.9.0",
+    "Restore refused: last compatible version is 1.8.0",
+])
+func aRefusalNamingAVersionNotOlderThanTheRunningOneGivesNoPlan(message: String) throws {
+    // Issue 15, 6: restoring on the running version again would go in a circle.
+    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--refusal", message, "--json"])
     #expect(result.status == 4)
-    #expect(result.stdout.contains("Server said: database schema mismatch"))
-    #expect(result.stderr.contains("note: the refusal message names no version"))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["decision"] as? String == "compatibility-unknown")
+    #expect((object["steps"] as? [Any])?.isEmpty == true)
+    #expect(object["restoreVersion"] is NSNull)
+    #expect((object["reason"] as? String)?.contains("go in a circle, so there is no plan") == true)
+    let text = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--refusal", message])
+    #expect(text.stdout.contains("No plan: nothing can be carried out"))
+    #expect(!text.stdout.contains("If Connectware refused the restore"))
+    #expect(!text.stdout.contains("[restore]"))
 }
 
 @Test func aRefusalNamingAVersionDecidesTheDowngrade() throws {
@@ -84,7 +121,7 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 @Test func jsonHasTheDocumentedKeys() throws {
     let backup = try exampleBackup()
     defer { try? FileManager.default.removeItem(at: backup.directory) }
-    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0", "--json"])
+    let result = try plan(["--backup", backup.file.path, "--running", "1.8.0", "--json", "--compat", exampleCompat])
     #expect(result.status == 3)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     #expect(object["decision"] as? String == "downgrade-required")
@@ -104,6 +141,19 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
         #expect(step["destructive"] is Bool)
         #expect(step["commands"] is [String])
     }
+    let facts = try #require(object["facts"] as? [[String: Any]])
+    let source = try #require(facts.first?["source"] as? [String: Any])
+    #expect(source["kind"] as? String == "operator")
+    #expect(source["file"] as? String == exampleCompat)
+    #expect(source["line"] as? Int == 7)
+    #expect(object["disagreements"] as? [Any] != nil)
+    #expect(object["partialRead"] as? Bool == false)
+    let basis = try #require(object["basis"] as? [String: Any])
+    let sha = try TestSupport.shell("sha256sum '\(backup.file.path)' | cut -d' ' -f1").stdout
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(basis["backupSHA256"] as? String == sha)
+    let knowledge = try #require(basis["knowledge"] as? [[String: Any]])
+    #expect(knowledge.map { $0["authority"] as? String } == ["shipped", "operator"])
 }
 
 @Test func jsonOfAnUnknownPlanHasANullRestoreVersion() throws {
@@ -114,7 +164,7 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 
 @Test func colourAppearsOnATerminalOnlyWithoutNoColor() throws {
     let binary = TestSupport.product("cwmigrate").path
-    let command = "\(binary) plan --backup-version 1.0.73 --running 1.8.0"
+    let command = "\(binary) plan --backup-version 1.0.73 --running 1.8.0 --compat \(exampleCompat)"
     let state = try TestSupport.temporaryDirectory("cwmigrate-state")
     defer { try? FileManager.default.removeItem(at: state) }
     // `script` gives the program a pseudo-terminal, where colour would be allowed.
@@ -232,7 +282,10 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
         contentsOf: TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml"), encoding: .utf8)
     let playbook = try write(
         original.replacingOccurrences(of: "  - service-manager\n", with: ""), to: "compose.yml", in: dir)
-    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--playbook", playbook.path, "--json"])
+    let result = try plan([
+        "--backup-version", "1.0.73", "--running", "1.8.0", "--playbook", playbook.path, "--json", "--compat",
+        exampleCompat,
+    ])
     #expect(result.status == 3)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     let steps = try #require(object["steps"] as? [[String: Any]])
@@ -241,7 +294,9 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
 }
 
 @Test func theKubernetesInstallationUsesItsPlaybook() throws {
-    let result = try plan(["--backup-version", "1.0.73", "--running", "1.8.0", "--installation", "kubernetes"])
+    let result = try plan([
+        "--backup-version", "1.0.73", "--running", "1.8.0", "--installation", "kubernetes", "--compat", exampleCompat,
+    ])
     #expect(result.status == 3)
     #expect(result.stdout.contains("helm upgrade <RELEASE> <CHART> --version 1.7.3 -n <NAMESPACE> --reuse-values"))
 }

@@ -76,7 +76,10 @@ struct RunbookCLITests {
     @Test func theMarkdownRunbookCarriesTheBackupsChecksumAndEveryStep() throws {
         let backup = try exampleBackup()
         defer { try? FileManager.default.removeItem(at: backup.directory) }
-        let result = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7"])
+        let result = try runbook([
+            "--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7", "--compat",
+            TestSupport.exampleCompat,
+        ])
         #expect(result.status == 0)
         let sha = try TestSupport.shell("sha256sum '\(backup.file.path)' | cut -d' ' -f1").stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -198,7 +201,8 @@ struct RunbookCLITests {
         defer { try? FileManager.default.removeItem(at: backup.directory) }
         let result = try runbook([
             "--backup", backup.file.path, "--running", "1.8.0", "--installation", "kubernetes", "--namespace", "iot",
-            "--release", "cw", "--chart", "cybus/connectware", "--postgresql-claim", "pg-data",
+            "--release", "cw", "--chart", "cybus/connectware", "--postgresql-claim", "pg-data", "--compat",
+            TestSupport.exampleCompat,
         ])
         #expect(result.status == 0)
         #expect(
@@ -213,11 +217,13 @@ struct RunbookCLITests {
         defer { try? FileManager.default.removeItem(at: backup.directory) }
         let html = backup.directory.appendingPathComponent("runbook.html")
         let pdf = backup.directory.appendingPathComponent("runbook.pdf")
-        let markdown = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7"])
-        let made = try runbook([
-            "--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7", "--format", "html", "--output",
-            html.path,
-        ])
+        let compat = ["--compat", TestSupport.exampleCompat]
+        let markdown = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7"] + compat)
+        let made = try runbook(
+            [
+                "--backup", backup.file.path, "--running", "1.8.0", "--project", "plant7", "--format", "html", "--output",
+                html.path,
+            ] + compat)
         #expect(made.status == 0)
         guard
             let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {

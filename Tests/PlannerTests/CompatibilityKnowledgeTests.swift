@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import Planner
 
@@ -28,10 +29,13 @@ import Testing
     #expect(try CompatibilityKnowledge(yaml: "# nothing\nbarriers: []\n", source: "c.yml").barriers.isEmpty)
 }
 
-@Test func theBundledFileHoldsAMarkedExampleBarrier() throws {
-    let known = try CompatibilityKnowledge(yaml: bundled("compat.yml"), source: "compat.yml")
-    #expect(!known.barriers.isEmpty)
-    #expect(known.barriers.allSatisfy { $0.example })
+@Test func theBundledFileHoldsNoBarrierAndTheExampleFileOnlyMarkedOnes() throws {
+    let known = try CompatibilityKnowledge(yaml: bundled("compat.yml"), source: "compat.yml", authority: .shipped)
+    #expect(known.barriers.isEmpty)
+    let example = try CompatibilityKnowledge(
+        yaml: String(contentsOfFile: TestSupport.exampleCompat, encoding: .utf8), source: "compat-example.yml")
+    #expect(!example.barriers.isEmpty)
+    #expect(example.barriers.allSatisfy { $0.example })
 }
 
 /// Each mistake, with the line the operator has to look at.
@@ -124,8 +128,24 @@ private func captured(_ text: String) -> PlannerError? {
     let learned = try #require(RestoreBarrier.learned(from: refusal, backup: v("1.0.73"), running: v("1.8.0")))
     let known = try CompatibilityKnowledge(yaml: base + learned.yamlListItem, source: "learned.yml")
     #expect(known.barriers.count == 2)
+    // What the refusal means: no version after 1.0.91 up to 1.8.0 restores a 1.0.73 backup.
     #expect(known.barriers[1].refuses(backup: v("1.0.73"), on: v("1.8.0")))
-    #expect(!known.barriers[1].refuses(backup: v("1.0.73"), on: v("1.7.3")))
+    #expect(known.barriers[1].refuses(backup: v("1.0.73"), on: v("1.7.3")))
+    #expect(known.barriers[1].refuses(backup: v("1.0.73"), on: v("1.0.92")))
+    #expect(!known.barriers[1].refuses(backup: v("1.0.73"), on: v("1.0.91")))
+    #expect(!known.barriers[1].refuses(backup: v("1.0.74"), on: v("1.8.0")))
+}
+
+@Test func aLearnedBarrierKeepsTheServerAndTheDateItSaidIt() throws {
+    var refusal = RestoreRefusal(statusMessage: "Restore refused; last version 1.4.2", lastRestoringVersion: v("1.4.2"))
+    refusal.reportedAt = "2026-11-29T10:00:00Z"
+    let learned = try #require(RestoreBarrier.learned(from: refusal, backup: v("1.0.73"), running: v("1.10.2")))
+    let back = try #require(
+        try CompatibilityKnowledge(yaml: "barriers:\n" + learned.yamlListItem, source: "l.yml", authority: .server)
+            .barriers.first)
+    #expect(back.refusedBy == v("1.10.2"))
+    #expect(back.refusedAt == "2026-11-29T10:00:00Z")
+    #expect(back.factSource.text == "Connectware 1.10.2 on 2026-11-29T10:00:00Z (l.yml:2)")
 }
 
 @Test func aRefusalWithoutAVersionTeachesNoBarrier() {

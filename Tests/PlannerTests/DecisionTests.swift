@@ -112,22 +112,36 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
             == .downgradeRequired(restoreAt: v("1.5.0")))
 }
 
-@Test func aRefusedVersionMayMeetAnOlderKnownBarrier() {
-    let known = knowledge(barrier("1.5.0", before: "1.0.80", last: "1.4.2"))
+@Test func aRefusedVersionMayMeetAnOlderBarrierOfTheSameAuthority() {
+    // A second server refusal, at 1.7.3, named 1.4.2: the walk goes on below the first one.
+    var older = barrier("1.4.3", before: "1.0.74", last: "1.4.2")
+    older.authority = .server
+    older.refusedBy = v("1.7.3")
     let refusal = RestoreRefusal(statusMessage: "last version 1.7.3", lastRestoringVersion: v("1.7.3"))
-    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known, refusal: refusal)
+    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: knowledge(older), refusal: refusal)
     #expect(result.decision == .downgradeRequired(restoreAt: v("1.4.2")))
 }
 
+@Test func aRefusalNamingAVersionOutranksAnOperatorsBarrierThatRefusesThere() {
+    let known = knowledge(barrier("1.5.0", before: "1.0.80", last: "1.4.2"))
+    let refusal = RestoreRefusal(statusMessage: "last version 1.7.3", lastRestoringVersion: v("1.7.3"))
+    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known, refusal: refusal)
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(result.disagreements.count == 1)
+    #expect(result.disagreements.first?.kept.source.authority == .server)
+    #expect(result.disagreements.first?.overruled.source.authority == .operatorFile)
+}
+
 @Test func aRefusalNamingNoVersionIsUnknownAndKeepsTheMessage() {
-    let refusal = RestoreRefusal(statusMessage: "database schema mismatch", lastRestoringVersion: nil)
+    let refusal = RestoreRefusal(statusMessage: "incompatible database schema", lastRestoringVersion: nil)
     let result = decide(backup: v("1.2.0"), running: v("1.8.0"), knowledge: example, refusal: refusal)
     #expect(result.decision == .compatibilityUnknown)
-    #expect(result.reason.contains("database schema mismatch"))
+    #expect(result.reason.contains("incompatible database schema"))
+    #expect(result.noPlan)
 }
 
 @Test func aRefusalNamingNoVersionFallsBackToAKnownBarrier() {
-    let refusal = RestoreRefusal(statusMessage: "database schema mismatch", lastRestoringVersion: nil)
+    let refusal = RestoreRefusal(statusMessage: "incompatible database schema", lastRestoringVersion: nil)
     let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, refusal: refusal)
     #expect(result.decision == .downgradeRequired(restoreAt: v("1.7.3")))
     #expect(result.reason.contains("without naming a version"))
@@ -154,4 +168,106 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     let known = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3", example: true))
     #expect(decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: known).usesExampleData)
     #expect(!decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example).usesExampleData)
+}
+
+// Issue 15: precedence and meaning of knowledge.
+
+private func from(_ authority: KnowledgeAuthority, _ b: RestoreBarrier, server: String? = nil) -> RestoreBarrier {
+    var b = b
+    b.authority = authority
+    b.refusedBy = server.map(v)
+    b.origin = "\(authority.name).yml:3"
+    return b
+}
+
+@Test func whatAServerSaidBeatsAnOperatorsFileWhichBeatsShippedData() {
+    // Issue 15, 2: 1.10.2 refused a 1.0.73 backup naming 1.4.2; a file says 1.7.3 restores it.
+    let server = from(.server, barrier("1.4.3", before: "1.0.74", last: "1.4.2"), server: "1.10.2")
+    for authority in [KnowledgeAuthority.shipped, .operatorFile] {
+        let file = from(authority, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+        let result = decide(backup: v("1.0.73"), running: v("1.10.2"), knowledge: knowledge(file, server))
+        #expect(result.decision == .downgradeRequired(restoreAt: v("1.4.2")))
+        #expect(result.disagreements.map(\.version) == [v("1.7.3")])
+        #expect(result.disagreements.first?.overruled.source.authority == authority)
+        #expect(result.disagreements.first?.text.contains("The plan follows the server's word.") == true)
+    }
+    let shipped = from(.shipped, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+    let operatorFile = from(.operatorFile, barrier("1.5.0", before: "1.1.0", last: "1.4.0"))
+    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: knowledge(shipped, operatorFile))
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.4.0")))
+    #expect(result.disagreements.first?.kept.source.authority == .operatorFile)
+}
+
+@Test func aHigherAuthoritySayingAVersionRestoresOverrulesALowerOneThatRefusesThere() {
+    let operatorFile = from(.operatorFile, barrier("1.2.0", before: "1.1.0", last: "1.1.5"))
+    let server = from(.server, barrier("1.7.4", before: "1.0.74", last: "1.7.3"), server: "1.8.0")
+    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: knowledge(operatorFile, server))
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(result.disagreements.first?.kept.source.authority == .server)
+    #expect(result.facts.contains { $0.overruled && $0.source.authority == .operatorFile })
+}
+
+@Test func everyFactOfAPlanCarriesItsSource() {
+    let file = from(.operatorFile, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+    let result = decide(
+        backup: v("1.0.73"), running: v("1.10.2"), knowledge: CompatibilityKnowledge(
+            barriers: [file], upgradeStops: [v("1.9.0")],
+            upgradeStopSources: [v("1.9.0"): FactSource(authority: .operatorFile, file: "stops.yml", line: 4)]))
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.7.3")))
+    #expect(result.facts.map(\.source.text) == ["operator.yml:3 (operator's file)", "stops.yml:4 (operator's file)"])
+}
+
+@Test func aRefusalGivenForThePlanIsTheServersWordWithItsDate() {
+    var refusal = RestoreRefusal(statusMessage: "Restore refused; last version 1.4.2", lastRestoringVersion: v("1.4.2"))
+    refusal.reportedAt = "2026-11-29T10:00:00Z"
+    let shipped = from(.shipped, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+    let result = decide(backup: v("1.0.73"), running: v("1.10.2"), knowledge: knowledge(shipped), refusal: refusal)
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.4.2")))
+    let kept = result.disagreements.first?.kept.source
+    #expect(kept?.server == v("1.10.2"))
+    #expect(kept?.date == "2026-11-29T10:00:00Z")
+}
+
+@Test func aRefusalNamingTheRunningVersionOrANewerOneGivesNoPlan() {
+    // Issue 15, 6: a plan restoring on the running version again would go in a circle.
+    for named in ["1.8.0", "1.9.0"] {
+        let refusal = RestoreRefusal(statusMessage: "last version \(named)", lastRestoringVersion: v(named))
+        let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, refusal: refusal)
+        #expect(result.decision == .compatibilityUnknown)
+        #expect(result.noPlan)
+        #expect(result.reason.contains("circle"))
+    }
+}
+
+@Test func aFailedRestoreTeachesNothingAndGivesNoPlan() {
+    let failure = RestoreRefusal(
+        statusMessage: "restore failed after upgrade to 1.8.0: disk full", backupVersion: v("1.0.73"),
+        runningVersion: v("1.8.0"))
+    #expect(failure.kind == .failure)
+    let example = from(.operatorFile, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+    let result = decide(backup: v("1.0.73"), running: v("1.8.0"), knowledge: knowledge(example), refusal: failure)
+    #expect(result.noPlan)
+    #expect(result.decision == .compatibilityUnknown)
+    #expect(RestoreBarrier.learned(from: failure, backup: v("1.0.73"), running: v("1.8.0")) == nil)
+}
+
+@Test func aSavedPlanHoldsOnlyInTheWorldItWasMadeFor() throws {
+    let playbook = try bundledPlaybook()
+    let known = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
+    func plan(running: String = "1.8.0", sha: String? = "aa", compat: String = "c1", project: String = "cw") -> Plan {
+        var made = makePlan(backup: v("1.0.73"), running: v(running), knowledge: known, playbook: playbook)
+        made.basis = PlanBasis(
+            backupFile: "/b.tgz", backupSHA256: sha, project: project, directory: nil,
+            knowledge: [
+                KnowledgeFile(authority: .shipped, path: "compat.yml", sha256: "s"),
+                KnowledgeFile(authority: .operatorFile, path: "mine.yml", sha256: compat),
+            ], ignoresExampleData: false)
+        return made
+    }
+    #expect(plan().differences(from: plan()).isEmpty)
+    #expect(plan().differences(from: plan(sha: "bb")).first?.contains("SHA-256 is bb") == true)
+    #expect(plan().differences(from: plan(running: "1.8.1")).first?.contains("Connectware 1.8.1 runs here") == true)
+    #expect(plan().differences(from: plan(compat: "c2")).first?.contains("the operator's compat files changed") == true)
+    #expect(plan().differences(from: plan(project: "other")).first?.contains("project other") == true)
+    #expect(plan(sha: nil).differences(from: plan()).first?.contains("names no backup digest") == true)
 }

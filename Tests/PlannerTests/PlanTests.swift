@@ -128,7 +128,7 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
     let playbook = try bundledPlaybook()
     let direct = makePlan(backup: v("1.8.0"), running: v("1.8.0"), knowledge: example, playbook: playbook)
     #expect(direct.decision == "direct-restore")
-    #expect(direct.restoreVersion == nil)
+    #expect(direct.restoreVersion == v("1.8.0"))
     #expect(direct.steps.map(\.id) == ["fresh-backup", "restore", "verify-restore", "restart"])
 
     let unknown = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, playbook: playbook)

@@ -55,3 +55,49 @@ func namesNoVersionWhenTheMessageHasNone(message: String) {
 func findsTheVersionWithoutKnowingTheRunningVersion(message: String, expected: String) {
     #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v(expected))
 }
+
+// Issue 15: a refusal is only a refusal.
+
+@Test(arguments: [
+    // Three versions: the backup's, the running one's and the last that restores it.
+    ("Backup made with 1.0.73 cannot be restored on 1.10.2; the last version that restores it is 1.4.2", "1.4.2"),
+    ("Restore refused: backup 1.0.73, Connectware 1.10.2, last compatible version 1.4.2", "1.4.2"),
+    ("Connectware 1.10.2 does not support backups of 1.0.73 (incompatible); newest version able to restore: 1.4.2", "1.4.2"),
+    // "last compatible version"
+    ("Restore refused: last compatible version is 1.7.3", "1.7.3"),
+    ("incompatible backup. The last compatible version for this backup: 1.0.91", "1.0.91"),
+    // In quotes, or with a v
+    ("Restore refused: the last version that restores this backup is \"1.7.3\"", "1.7.3"),
+    ("Restore refused: the last version that restores this backup is '1.4.2'.", "1.4.2"),
+    ("incompatible backup; last compatible version: v1.4.2", "1.4.2"),
+    ("Restore refused (backup v1.0.73): please downgrade to v1.7.3", "1.7.3"),
+])
+func findsTheLastRestoringVersionInMoreWordings(message: String, expected: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73"), runningVersion: v("1.10.2"))
+    #expect(refusal.lastRestoringVersion == v(expected))
+    #expect(refusal.kind == .versionRefusal(lastRestoring: v(expected)))
+}
+
+@Test(arguments: [
+    "restore failed after upgrade to 1.8.0: disk full",
+    "Error: restore failed: disk full",
+    "Restore failed: the backup 1.0.73_2022-02-16T15:37:19.242Z holds no database dump (cybus_connectware.dump).",
+    "pg_restore: error: could not write to file: No space left on device (Connectware 1.8.0)",
+    "Restore of 1.0.73 failed: connection to database lost",
+])
+func aFailureThatMentionsAVersionIsNotARefusal(message: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == nil)
+    #expect(refusal.kind == .failure)
+    #expect(RestoreRefusal(statusMessage: message).kind == .failure)
+}
+
+@Test(arguments: [
+    "Restore failed: incompatible backup",
+    "backup from version 1.0.73 is too old for Connectware 1.8.0",
+    "Restore refused: this backup is not supported",
+])
+func aRefusalNamingNoVersionSaysSo(message: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73"), runningVersion: v("1.8.0"))
+    #expect(refusal.kind == .refusalWithoutVersion)
+}

@@ -265,7 +265,7 @@ struct RunbookRenderingTests {
 
     @Test func theAnsibleFilesNameTheBackupAndKeepCredentialsOut() throws {
         let (_, files) = try render(.ansible, backupFile: "/srv/backups/odd \"{{ name }}\".tgz")
-        #expect(files.map(\.name) == ["site.yml", "inventory.example.ini", "README.md"])
+        #expect(files.map(\.name) == ["site.yml", "inventory.example.ini", "README.md", "plan.json"])
         let site = files[0].text
         #expect(site.contains("runbook_backup: !unsafe \"/srv/backups/odd \\\"{{ name }}\\\".tgz\"\n"))
         #expect(site.contains("CWMIGRATE_PASSWORD: \"{{ vault_cwmigrate_password"))

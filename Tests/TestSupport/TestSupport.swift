@@ -20,6 +20,12 @@ public enum TestSupport {
         fatalError("Package.swift not found above \(#filePath)")
     }()
 
+    /// The example barrier (1.8.0 refuses backups before 1.1.0; 1.7.3 restores them), which
+    /// cwmigrate does not ship as knowledge: tests that need a downgrade give it with --compat.
+    public static var exampleCompat: String {
+        packageRoot.appendingPathComponent("examples/compat-example.yml").path
+    }
+
     /// A built product of this package, found beside the running test bundle
     /// (or in CWMIGRATE_BIN_DIR when set).
     public static func product(_ name: String) -> URL {
