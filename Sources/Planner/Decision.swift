@@ -240,11 +240,15 @@ private func walk(backup: Version, from start: Version, barriers: [RestoreBarrie
                 Disagreement(
                     version: target, kept: refusesFact(strongestRefusal, backup: backup, at: target),
                     overruled: restoresFact(restorer, backup: backup, overruled: true)))
+            // Its word that the backup restores here was overruled: it no longer explains the plan.
+            result.met.removeAll { $0 == restorer }
         }
         result.met.append(next)
-        let fact = PlanFact(statement: next.summary, source: next.factSource)
-        if !result.facts.contains(fact) { result.facts.append(fact) }
         result.target = next.lastRestoringVersion
+    }
+    for barrier in result.met {
+        let fact = PlanFact(statement: barrier.summary, source: barrier.factSource)
+        if !result.facts.contains(fact) { result.facts.append(fact) }
     }
     for disagreement in result.disagreements {
         for fact in [disagreement.kept, disagreement.overruled] where !result.facts.contains(fact) {

@@ -219,4 +219,71 @@ struct ConnectwareCLITests {
         #expect(lines.contains { $0.hasPrefix("hint: ") })
         #expect(took < 90)
     }
+
+    @Test("a restore that failed for another reason is not a refusal: its own exit code, no plan, nothing learned")
+    func failedRestoreIsNotARefusal() throws {
+        // Issue 15, 3: Connectware answers a backup without a dump with a failed restore.
+        let sim = try SimulatedConnectware(version: "1.8.0", tls: true)
+        defer { sim.stop() }
+        let id = "1.8.0_2026-11-30T06:00:00.000Z"
+        try TestSupport.shell(
+            """
+            mkdir -p 'src/\(id)' && printf '{"version":"1.8.0","id":"\(id)"}' > 'src/\(id)/metadata.json' \
+            && tar -C src -czf nodump.tgz '\(id)'
+            """, in: sim.directory)
+        let state = sim.directory.appendingPathComponent("state")
+        let result = try TestSupport.run(
+            cwmigrate,
+            [
+                "restore", sim.directory.appendingPathComponent("nodump.tgz").path, "--running", "1.8.0", "--yes",
+                "--progress", "none", "--compat", TestSupport.exampleCompat,
+            ], environment: environment(sim, state: state))
+        #expect(result.status == 12, "\(result.stderr)")
+        #expect(result.stderr.contains("error: the restore failed on Connectware: Restore failed: the backup"))
+        #expect(result.stderr.contains("hint: this is not a refusal of the backup's version"))
+        #expect(!result.stderr.contains("refused"))
+        #expect(!result.stdout.contains("Decision:") && !result.stdout.contains("cwmigrate plan"))
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("cwmigrate/learned-compat.yml").path))
+    }
+
+    @Test("a refusal names the server's last version: the plan follows it over an operator's file, and it is learned with its date")
+    func refusalOutranksAnOperatorsFile() throws {
+        // Issue 15, 2: 1.10.2 refuses a 1.0.73-era backup naming 1.4.2; the operator's file says 1.7.3.
+        let old = try SimulatedConnectware(version: "1.0.73")
+        defer { old.stop() }
+        let made = try TestSupport.run(
+            cwmigrate, ["backup", "--output", "old.tgz", "--progress", "none", "--url", old.url],
+            environment: ["CWMIGRATE_PASSWORD": old.password, "CWMIGRATE_TOKEN": ""], currentDirectory: old.directory)
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = old.directory.appendingPathComponent("old.tgz").path
+        let new = try SimulatedConnectware(
+            version: "1.10.2", arguments: ["--barrier", "before=1.5.0,last=1.4.2"], tls: true)
+        defer { new.stop() }
+        let mine = new.directory.appendingPathComponent("mine.yml")
+        try "schema: 1\nbarriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n"
+            .write(to: mine, atomically: true, encoding: .utf8)
+        let env = environment(new, state: new.directory.appendingPathComponent("state"))
+        let restore = try TestSupport.run(
+            cwmigrate,
+            ["restore", file, "--running", "1.10.2", "--yes", "--progress", "none", "--compat", mine.path, "--no-example-data"],
+            environment: env)
+        // The operator's file predicts the refusal: nothing is uploaded, the plan says 1.7.3.
+        #expect(restore.status == 3, "\(restore.stderr)")
+        #expect(restore.stdout.contains("predicted, nothing was uploaded"))
+        // Without the file, the server refuses and names 1.4.2; that is learned with its date.
+        let refused = try TestSupport.run(
+            cwmigrate, ["restore", file, "--running", "1.10.2", "--yes", "--progress", "none"], environment: env)
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stdout.contains("Decision: downgrade-required (restore on 1.4.2 first"))
+        let learned = try String(
+            contentsOf: new.directory.appendingPathComponent("state/cwmigrate/learned-compat.yml"), encoding: .utf8)
+        #expect(learned.contains("refusedBy: 1.10.2") && learned.contains("refusedAt: \"20"))
+        let plan = try TestSupport.run(
+            cwmigrate, ["plan", "--backup", file, "--running", "1.10.2", "--compat", mine.path], environment: env)
+        #expect(plan.status == 3, "\(plan.stderr)")
+        #expect(plan.stdout.contains("Restore on: 1.4.2\n"))
+        #expect(plan.stdout.contains("The plan follows the server's word."))
+        #expect(plan.stdout.contains("\(mine.path):3 (operator's file) says 1.7.3"))
+    }
+
 }
