@@ -12,14 +12,14 @@ import Testing
 enum Fixtures {
     static func version(_ text: String) -> Version { Version.parse(text)! }
 
-    /// The bundled playbook and compat file's plan for a 1.0.73 backup on 1.8.0: a downgrade to 1.7.3.
+    /// The bundled playbook's plan, with the example barrier, for a 1.0.73 backup on 1.8.0: a downgrade to 1.7.3.
     static func downgradePlan(backup: String = "1.0.73", running: String = "1.8.0") throws -> Plan {
         let root = TestSupport.packageRoot.appendingPathComponent("playbooks")
         let playbook = try Playbook(
             yaml: String(contentsOf: root.appendingPathComponent("docker-compose.yml"), encoding: .utf8),
             source: "docker-compose.yml")
         let knowledge = try CompatibilityKnowledge(
-            yaml: String(contentsOf: root.appendingPathComponent("compat.yml"), encoding: .utf8), source: "compat.yml")
+            yaml: String(contentsOfFile: TestSupport.exampleCompat, encoding: .utf8), source: "compat-example.yml")
         return makePlan(backup: version(backup), running: version(running), knowledge: knowledge, playbook: playbook)
     }
 
