@@ -75,7 +75,9 @@ struct MigrateCLITests {
         id: String, project: String = "connectware", directory: String = "/opt/connectware",
         outcome: String = "failed", states: [String: String] = ["0": "done", "1": "failed"]
     ) throws {
-        let planOutput = try cwmigrate(["plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--json"])
+        let planOutput = try cwmigrate([
+            "plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--json", "--compat", TestSupport.exampleCompat,
+        ])
         let plan = try #require(try JSONSerialization.jsonObject(with: Data(planOutput.stdout.utf8)) as? [String: Any])
         let steps = try #require(plan["steps"] as? [[String: Any]])
         let journal: [String: Any] = [
