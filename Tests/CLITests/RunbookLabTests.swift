@@ -213,6 +213,24 @@ struct RunbookLabTests {
         }
     }
 
+    @Test func theFleetPlaybookRefusesAHostWhereTheReviewedPlanDoesNotHold() throws {
+        // Issue 15, 8: each host runs the reviewed plan, or nothing.
+        let lab = try Lab.current()
+        let work = try TestSupport.temporaryDirectory("runbook-ansible")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try TestSupport.holdingLabLock(lab.directory) {
+            let backup = work.appendingPathComponent("connectware-lab.tgz")
+            #expect(try lab.cwmigrate(["backup", "--output", backup.path], in: work).status == 0)
+            // Reviewed for a host running 1.7.3; the lab host runs 1.8.0.
+            let result = try runFleetPlaybook(lab, backup: backup, work: work, arguments: [], running: "1.7.3")
+            #expect(result.status != 0)
+            #expect(result.stdout.contains("Connectware 1.8.0 runs here, the plan was made for 1.7.3"))
+            #expect(result.stdout.contains("pre-check failed on localhost"))
+            #expect(result.stdout.contains("localhost: pre-check FAILED, migration not run"))
+            #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("state/runs").path))
+        }
+    }
+
     @Test("The fleet playbook migrates the lab host and fetches its report")
     func theFleetPlaybookMigratesTheLabHostAndFetchesItsReport() throws {
         let lab = try Lab.current()
@@ -241,7 +259,9 @@ struct RunbookLabTests {
 /// Writes the fleet playbook for `backup`, an inventory naming this machine (connection local)
 /// with the lab's address, and runs ansible-playbook; the password reaches it only through
 /// the environment the test runs in.
-private func runFleetPlaybook(_ lab: Lab, backup: URL, work: URL, arguments: [String]) throws -> ProgramResult {
+private func runFleetPlaybook(
+    _ lab: Lab, backup: URL, work: URL, arguments: [String], running: String = "1.8.0"
+) throws -> ProgramResult {
     let venv = ProcessInfo.processInfo.environment["CWMIGRATE_ANSIBLE_VENV"] ?? "/var/tmp/cwmigrate-venv"
     let ansible = URL(fileURLWithPath: venv + "/bin/ansible-playbook")
     guard FileManager.default.isExecutableFile(atPath: ansible.path) else {
@@ -250,7 +270,7 @@ private func runFleetPlaybook(_ lab: Lab, backup: URL, work: URL, arguments: [St
     let fleet = work.appendingPathComponent("fleet")
     let made = try lab.cwmigrate(
         [
-            "runbook", "--backup", backup.path, "--running", "1.8.0", "--format", "ansible", "--output", fleet.path,
+            "runbook", "--backup", backup.path, "--running", running, "--format", "ansible", "--output", fleet.path,
             "--installer-dir", lab.directory + "/installers",
         ], in: work)
     guard made.status == 0 else { throw LabCommandFailed(command: "cwmigrate runbook", output: made.stderr) }
