@@ -22,7 +22,8 @@ public enum KnowledgeAuthority: Int, Sendable, Comparable, Codable, CaseIterable
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self.allCases.first(where: { $0.name == text }) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown authority \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown authority \(text)"))
         }
         self = value
     }
@@ -69,7 +70,10 @@ public struct FactSource: Sendable, Equatable, Codable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case authority = "kind", file, line, server, date, text }
+    enum CodingKeys: String, CodingKey {
+        case authority = "kind"
+        case file, line, server, date, text
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

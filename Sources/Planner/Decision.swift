@@ -125,11 +125,13 @@ public func decide(
                 var result = downgrade(
                     backup: backup, running: running, walked: walked, knowledge: known, refusal: refusal,
                     lead:
-                        "Connectware \(running) refused the restore without naming a version, and the known barrier says")
+                        "Connectware \(running) refused the restore without naming a version, and the known barrier says"
+                )
                 result.facts.insert(
                     PlanFact(
                         statement: "Connectware \(running) refuses a backup of \(backup): \"\(refusal.statusMessage)\"",
-                        source: refusalSource ?? FactSource(authority: .server, server: running, date: refusal.reportedAt)),
+                        source: refusalSource
+                            ?? FactSource(authority: .server, server: running, date: refusal.reportedAt)),
                     at: 0)
                 result.facts.insert(contentsOf: walked.facts, at: 1)
                 result.disagreements = walked.disagreements
@@ -221,7 +223,8 @@ private func walk(backup: Version, from start: Version, barriers: [RestoreBarrie
         let refusing = barriers.filter { $0.refuses(backup: backup, on: target) }
         guard let next = refusing.max(by: { $0.lastRestoringVersion < $1.lastRestoringVersion }) else { break }
         let restoring = barriers.filter {
-            $0.lastRestoringVersion == target && backup < $0.refusesBackupsBefore && !$0.refuses(backup: backup, on: target)
+            $0.lastRestoringVersion == target && backup < $0.refusesBackupsBefore
+                && !$0.refuses(backup: backup, on: target)
         }
         let strongestRefusal = refusing.max { $0.authority < $1.authority }!
         if let strongest = restoring.max(by: { $0.authority < $1.authority }),

@@ -298,13 +298,16 @@ extension Plan {
         let now = current.basis
         if saved?.backupSHA256 == nil {
             found.append(
-                "the saved plan names no backup digest (it was made with --quick or --backup-version); make it again from the whole backup file")
+                "the saved plan names no backup digest (it was made with --quick or --backup-version); make it again from the whole backup file"
+            )
         } else if saved?.backupSHA256 != now?.backupSHA256 {
             found.append(
-                "the backup's SHA-256 is \(now?.backupSHA256 ?? "unknown"), the plan was made for \(saved?.backupSHA256 ?? "unknown")")
+                "the backup's SHA-256 is \(now?.backupSHA256 ?? "unknown"), the plan was made for \(saved?.backupSHA256 ?? "unknown")"
+            )
         }
         if backupVersion != current.backupVersion {
-            found.append("the backup is of Connectware \(current.backupVersion), the plan was made for \(backupVersion)")
+            found.append(
+                "the backup is of Connectware \(current.backupVersion), the plan was made for \(backupVersion)")
         }
         if runningVersion != current.runningVersion {
             found.append("Connectware \(current.runningVersion) runs here, the plan was made for \(runningVersion)")
@@ -330,24 +333,29 @@ extension Plan {
                 case .operatorFile: "the operator's compat files"
                 }
             func list(_ files: [KnowledgeFile]) -> String {
-                files.isEmpty ? "none" : files.map { "\($0.path) (SHA-256 \($0.sha256.prefix(12)))" }.joined(separator: ", ")
+                files.isEmpty
+                    ? "none" : files.map { "\($0.path) (SHA-256 \($0.sha256.prefix(12)))" }.joined(separator: ", ")
             }
             found.append("\(what) changed: the plan was made from \(list(before)), here it is \(list(after))")
         }
         if (saved?.ignoresExampleData ?? false) != (now?.ignoresExampleData ?? false) {
-            found.append("--no-example-data was \((saved?.ignoresExampleData ?? false) ? "given" : "not given") when the plan was made")
+            found.append(
+                "--no-example-data was \((saved?.ignoresExampleData ?? false) ? "given" : "not given") when the plan was made"
+            )
         }
         if found.isEmpty {
             if decision != current.decision || restoreVersion != current.restoreVersion
                 || upgradePath != current.upgradePath
             {
                 found.append(
-                    "the decision here is \(current.decision) (restore on \(current.restoreVersion?.description ?? "-")), the plan says \(decision) (restore on \(restoreVersion?.description ?? "-"))")
+                    "the decision here is \(current.decision) (restore on \(current.restoreVersion?.description ?? "-")), the plan says \(decision) (restore on \(restoreVersion?.description ?? "-"))"
+                )
             } else if steps.map(\.id) != current.steps.map(\.id) || volumes != current.volumes
                 || installStrategy != current.installStrategy
             {
                 found.append(
-                    "the steps here are \(current.steps.map(\.id).joined(separator: ", ")), the plan's are \(steps.map(\.id).joined(separator: ", "))")
+                    "the steps here are \(current.steps.map(\.id).joined(separator: ", ")), the plan's are \(steps.map(\.id).joined(separator: ", "))"
+                )
             }
         }
         return found

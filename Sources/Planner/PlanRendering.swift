@@ -31,7 +31,8 @@ extension Plan {
             for disagreement in disagreements { out += "  - \(disagreement.text)\n" }
         }
         if partialRead {
-            out += "Made on a partial read: run without --quick to verify the whole archive before acting on this plan.\n"
+            out +=
+                "Made on a partial read: run without --quick to verify the whole archive before acting on this plan.\n"
         }
         if steps.isEmpty {
             out += "\nNo plan: nothing can be carried out (see Why)."

@@ -183,7 +183,6 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "backupID": yamlQuoted(subject.backupID ?? ""),
         "url": yamlQuoted(subject.instanceURL ?? ""),
         "decision": yamlQuoted(plan.decision),
-        "learnedFile": yamlQuoted(subject.learnedCopy?.name ?? ""),
     ]
     for (name, value) in settings { yaml["setting_" + name] = yamlQuoted(value) }
     return [

@@ -39,7 +39,8 @@ enum LocalKnowledge {
         }
         for file in compatFiles {
             let text = try readText(file)
-            knowledge = knowledge.merging(try CompatibilityKnowledge(yaml: text, source: file, authority: .operatorFile))
+            knowledge = knowledge.merging(
+                try CompatibilityKnowledge(yaml: text, source: file, authority: .operatorFile))
             files.append(KnowledgeFile(authority: .operatorFile, path: file, sha256: digest(text)))
         }
         if ignoringExamples { knowledge.barriers.removeAll(where: \.example) }

@@ -37,8 +37,9 @@ struct MigrateCommand: ParsableCommand {
             Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
             was refused at the older version too; 64 usage (also: no terminal and no --yes); \
             65, 66 the backup (65 also: the run's rollback began, the run began on another \
-            host, or a journal cannot be read); 69 a check or step failed (the run can be \
-            resumed or rolled back); 73, 74, 78 the state directory; 75 another run holds the installation's \
+            host, a journal cannot be read, no plan to carry out, or a saved --plan that does \
+            not hold); 69 a check or step failed (the run can be resumed or rolled back); 73, \
+            74, 78 the state directory; 75 another run holds the installation's \
             lock; 77 credentials refused.
             """)
 
@@ -165,7 +166,9 @@ struct MigrateCommand: ParsableCommand {
     /// there is one unless resuming).
     var backupPath: String {
         if let backup { return backup }
-        if let savedPlan, let plan = try? Self.readSavedPlan(savedPlan), let file = plan.basis?.backupFile { return file }
+        if let savedPlan, let plan = try? Self.readSavedPlan(savedPlan), let file = plan.basis?.backupFile {
+            return file
+        }
         return ""
     }
 
@@ -207,7 +210,8 @@ struct MigrateCommand: ParsableCommand {
             throw Failure(
                 message:
                     "the saved plan \(savedPlan) is not for this host as it is now: " + changes.joined(separator: "; "),
-                hint: "make and review the plan again here: cwmigrate plan --backup FILE --running VERSION --json --output FILE",
+                hint:
+                    "make and review the plan again here: cwmigrate plan --backup FILE --running VERSION --json --output FILE",
                 exitCode: ExitStatus.dataError)
         }
         guard saved.hasSteps else {
@@ -246,7 +250,8 @@ struct MigrateCommand: ParsableCommand {
             do {
                 let made = try checkedPlan(facts: facts, running: running, installation: installation)
                 plan = made
-                checks.append(CheckResult("plan", .pass, "\(made.decision): \(made.reason)"))
+                checks.append(
+                    CheckResult("plan", made.hasSteps ? .pass : .fail, "\(made.decision): \(made.reason)"))
             } catch let failure as Failure {
                 checks.append(CheckResult("plan", .fail, failure.message))
             } catch let error as any OperatorFacing {

@@ -106,10 +106,9 @@ struct PlanCommand: ParsableCommand {
             var digest: String?
             let backupPath = backup.map(absolutePath)
             if let backupPath {
+                let assumed = try assumeVersion.map { try versionOption($0, "--assume-version") }
                 let facts = try inspectBackup(
-                    at: backupPath,
-                    options: InspectOptions(
-                        verify: !quick, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
+                    at: backupPath, options: InspectOptions(verify: !quick, assumedVersion: assumed),
                     progress: progress.reporter())
                 backupVersion = facts.version
                 digest = facts.sha256
@@ -157,7 +156,8 @@ struct PlanCommand: ParsableCommand {
         case .failure:
             throw Failure(
                 message: "--refusal: the message does not read as a refusal for the backup's version: \(message)",
-                hint: "a restore that failed for another reason (disk, dump, network) teaches nothing about versions; fix its cause and restore again",
+                hint:
+                    "a restore that failed for another reason (disk, dump, network) teaches nothing about versions; fix its cause and restore again",
                 exitCode: ExitStatus.usage)
         }
     }

@@ -145,7 +145,8 @@ struct RunbookCommand: ParsableCommand {
             }
             if quick {
                 throw ValidationError(
-                    "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick")
+                    "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick"
+                )
             }
         }
         for (name, value) in composeNames.merging(kubernetesNames, uniquingKeysWith: { a, _ in a }) {

@@ -81,7 +81,8 @@ struct DecisionCLITests {
                 refusedBy: 1.10.2
                 refusedAt: "2026-11-29T10:00:00Z"
             """, to: "learned-compat.yml")
-        try FileManager.default.createDirectory(at: state.appendingPathComponent("cwmigrate"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: state.appendingPathComponent("cwmigrate"), withIntermediateDirectories: true)
         try FileManager.default.moveItem(
             atPath: learned, toPath: state.appendingPathComponent("cwmigrate/learned-compat.yml").path)
         let mine = try write(
@@ -138,7 +139,10 @@ struct DecisionCLITests {
     @Test(arguments: [
         // decision, backup version, whether the example barrier is given, the header lines expected
         ("direct-restore", "1.8.0", false, "Restore on: 1.8.0\n", "volumes to remove: none\n"),
-        ("downgrade-required", "1.0.73", true, "Restore on: 1.7.3\n", "volumes to remove: postgresql, service-manager\n"),
+        (
+            "downgrade-required", "1.0.73", true, "Restore on: 1.7.3\n",
+            "volumes to remove: postgresql, service-manager\n"
+        ),
         ("upgrade-first", "1.9.0", false, "Restore on: 1.9.0, after upgrading to it\n", "volumes to remove: none\n"),
         (
             "compatibility-unknown", "1.0.73", false,
@@ -158,7 +162,9 @@ struct DecisionCLITests {
             #expect(result.stdout.hasPrefix("Decision: \(decision)\n"), "\(installation): \(result.stdout.prefix(200))")
             #expect(result.stdout.contains(restoreOn), "\(installation)")
             #expect(!result.stdout.contains("unknown until the server answers"))
-            let kind = installation == "kubernetes" ? "Installation: kubernetes; " : "Installation: docker-compose (installer); "
+            let kind =
+                installation == "kubernetes"
+                ? "Installation: kubernetes; " : "Installation: docker-compose (installer); "
             let expectedVolumes =
                 installation == "kubernetes" && decision == "downgrade-required"
                 ? "volumes to remove: postgresql, service-manager\n" : volumes

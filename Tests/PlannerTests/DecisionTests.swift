@@ -210,7 +210,8 @@ private func from(_ authority: KnowledgeAuthority, _ b: RestoreBarrier, server: 
 @Test func everyFactOfAPlanCarriesItsSource() {
     let file = from(.operatorFile, barrier("1.8.0", before: "1.1.0", last: "1.7.3"))
     let result = decide(
-        backup: v("1.0.73"), running: v("1.10.2"), knowledge: CompatibilityKnowledge(
+        backup: v("1.0.73"), running: v("1.10.2"),
+        knowledge: CompatibilityKnowledge(
             barriers: [file], upgradeStops: [v("1.9.0")],
             upgradeStopSources: [v("1.9.0"): FactSource(authority: .operatorFile, file: "stops.yml", line: 4)]))
     #expect(result.decision == .downgradeRequired(restoreAt: v("1.7.3")))

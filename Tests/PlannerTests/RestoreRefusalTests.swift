@@ -62,7 +62,10 @@ func findsTheVersionWithoutKnowingTheRunningVersion(message: String, expected: S
     // Three versions: the backup's, the running one's and the last that restores it.
     ("Backup made with 1.0.73 cannot be restored on 1.10.2; the last version that restores it is 1.4.2", "1.4.2"),
     ("Restore refused: backup 1.0.73, Connectware 1.10.2, last compatible version 1.4.2", "1.4.2"),
-    ("Connectware 1.10.2 does not support backups of 1.0.73 (incompatible); newest version able to restore: 1.4.2", "1.4.2"),
+    (
+        "Connectware 1.10.2 does not support backups of 1.0.73 (incompatible); newest version able to restore: 1.4.2",
+        "1.4.2"
+    ),
     // "last compatible version"
     ("Restore refused: last compatible version is 1.7.3", "1.7.3"),
     ("incompatible backup. The last compatible version for this backup: 1.0.91", "1.0.91"),
