@@ -214,8 +214,8 @@ private struct Walk {
 /// version that restores it. Each step takes the highest version a refusing barrier
 /// names, so the walk shows every barrier on the way; each lands below that barrier's
 /// `since`, so the walk ends. Where one source says a version restores the backup and
-/// another says it refuses it, the higher authority is followed (a refusal on a tie) and
-/// the disagreement is kept.
+/// another of a higher authority says it refuses it (or the other way round), the higher
+/// authority is followed and the disagreement kept; within one authority a refusal wins.
 private func walk(backup: Version, from start: Version, barriers: [RestoreBarrier]) -> Walk {
     var result = Walk(target: start)
     while result.target >= backup {
@@ -238,7 +238,9 @@ private func walk(backup: Version, from start: Version, barriers: [RestoreBarrie
             }
             break
         }
-        for restorer in restoring {
+        // Within one authority a refusal below a barrier's last version is a chain of barriers,
+        // walked on; from a higher authority it overrules what a lower one said restores.
+        for restorer in restoring where restorer.authority < strongestRefusal.authority {
             result.disagreements.append(
                 Disagreement(
                     version: target, kept: refusesFact(strongestRefusal, backup: backup, at: target),
