@@ -152,8 +152,7 @@ struct RestoreCommand: ParsableCommand {
             guard let running else {
                 terminal.out("The refusal names \(last) as the last version that restores this backup.")
                 terminal.note("give --running next time so cwmigrate can plan from it and remember it")
-                terminal.out(
-                    "The plan: \(planCommand(running: "<running version>", refusal: refusal))")
+                terminal.out("The plan: \(planCommand(running: "<running version>", refusal: refusal))")
                 return ExitStatus.downgradeRequired
             }
             let knowledge = try LocalKnowledge.load(
@@ -164,15 +163,19 @@ struct RestoreCommand: ParsableCommand {
                 terminal.out("Why: \(assessment.reason)")
                 return ExitStatus.compatibilityUnknown
             }
+            var recorded = false
             if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
                 let file = try LocalKnowledge.record(barrier)
             {
+                recorded = true
                 terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
             }
             let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
             terminal.out("Decision: \(assessment.decision.name)\(restoreOn.map { " (\($0))" } ?? "")")
             terminal.out("Why: \(assessment.reason)")
-            terminal.out("The plan: \(planCommand(running: running.description, refusal: nil))")
+            // Once recorded, plan knows the refusal; otherwise it is given again.
+            terminal.out(
+                "The plan: \(planCommand(running: running.description, refusal: recorded ? nil : refusal))")
             return exitCode(assessment.decision)
         }
     }
