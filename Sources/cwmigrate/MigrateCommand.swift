@@ -146,6 +146,8 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         try guarded { terminal in
+            // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
+            if let savedPlan { _ = try Self.readSavedPlan(savedPlan) }
             if dryRun { return try planOnly(terminal) }
             if precheckOnly { return try precheck(terminal) }
             return try execute(terminal)
@@ -228,8 +230,20 @@ struct MigrateCommand: ParsableCommand {
         do {
             return try JSONDecoder().decode(Plan.self, from: Data(text.utf8))
         } catch {
+            let detail: String
+            switch error as? DecodingError {
+            case .keyNotFound(let key, _)?: detail = "it has no \(key.stringValue)"
+            case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+                detail = "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+            case .dataCorrupted(let context)?:
+                detail =
+                    context.codingPath.isEmpty
+                    ? "it is not JSON"
+                    : "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+            default: detail = "it cannot be read"
+            }
             throw Failure(
-                message: "\(path) is not a plan saved by cwmigrate plan --json: \(error)",
+                message: "\(path) is not a plan saved by cwmigrate plan --json: \(detail)",
                 hint: "save one with cwmigrate plan --json --output FILE", exitCode: ExitStatus.dataError)
         }
     }

@@ -229,6 +229,19 @@ struct DecisionCLITests {
         #expect(try cwmigrate(["plan", "--backup", file, "--running", "1.8.0", "--output", "p.json"]).status == 64)
     }
 
+    @Test func migrateRefusesAFileThatIsNotASavedPlanBeforeLookingAtAnythingElse() throws {
+        let notJSON = try write("decision: downgrade-required\n", to: "plan.yml")
+        let result = try cwmigrate(["migrate", "--plan", notJSON, "--dry-run"])
+        #expect(result.status == 65)
+        #expect(result.stderr.hasPrefix("error: \(notJSON) is not a plan saved by cwmigrate plan --json: it is not JSON\n"))
+        let partial = try write("{\"decision\": \"direct-restore\"}", to: "partial.json")
+        let missing = try cwmigrate(["migrate", "--plan", partial, "--dry-run"])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("it has no backupVersion"))
+        #expect(!missing.stderr.contains("Optional(") && !missing.stderr.contains("CodingKeys"))
+        #expect(try cwmigrate(["migrate", "--plan", partial, "--resume", "last"]).status == 64)
+    }
+
     // MARK: 8. The fleet playbook ships the reviewed plan and its exact knowledge
 
     @Test func theAnsiblePlaybookShipsTheReviewedPlanAndTheCompatFilesItWasMadeFrom() throws {

@@ -208,11 +208,11 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
 @Test func planReadsThePlaybooksFromTheDirectoryPlaybooksNames() throws {
     let dir = try TestSupport.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    // A copy that knows no barrier, where the bundled data stops 1.0.73 on 1.8.0 (an example barrier).
+    // A copy whose compat.yml holds the example barrier, where the bundled data knows none.
     try TestSupport.shell(
         """
         mkdir mine && cp '\(TestSupport.packageRoot.path)'/playbooks/*.yml mine/
-        printf 'schema: 1\\nbarriers: []\\nupgradeStops: []\\n' > mine/compat.yml
+        cp '\(TestSupport.exampleCompat)' mine/compat.yml
         """, in: dir)
     let state = ["XDG_STATE_HOME": dir.appendingPathComponent("state").path]
     let bundled = try TestSupport.run(
@@ -225,9 +225,10 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
             dir.appendingPathComponent("mine").path,
         ],
         environment: state)
-    #expect(bundled.status == 3)
-    #expect(mine.status == 4, "\(mine.stderr)")
-    #expect(mine.stdout.hasPrefix("Decision: compatibility-unknown\n"))
+    #expect(bundled.status == 4)
+    #expect(bundled.stdout.hasPrefix("Decision: compatibility-unknown\n"))
+    #expect(mine.status == 3, "\(mine.stderr)")
+    #expect(mine.stdout.contains("Restore on: 1.7.3\n"))
 }
 
 @Test func aPlaybooksDirectoryWithoutCompatYmlIsAMissingInputNamingTheOption() throws {
