@@ -12,7 +12,9 @@ public enum RunbookFormat: String, Sendable, CaseIterable {
     case ansible
 
     /// The files this format writes into its output directory (ansible), or the one file.
-    public var fileNames: [String] { RunbookTemplates.files(for: self).map(\.output) }
+    public var fileNames: [String] {
+        RunbookTemplates.files(for: self).map(\.output) + (self == .ansible ? ["plan.json"] : [])
+    }
 }
 
 /// One file of a rendered runbook, named relative to the output.

@@ -163,10 +163,6 @@ enum LocalKnowledge {
 
     private static func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
-    static func compat(_ path: String) throws -> CompatibilityKnowledge {
-        try CompatibilityKnowledge(yaml: readText(path), source: path)
-    }
-
     static func readText(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

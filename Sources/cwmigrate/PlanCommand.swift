@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import HTTP
 import Planner
-import Runbook
+import SafeFiles
 
 extension InstallationKind: ExpressibleByArgument {}
 
@@ -70,8 +70,11 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var progress: ProgressOption
 
-    @Option(help: ArgumentHelp("Write the plan to this file instead of stdout.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the plan (with --json) to this file instead of stdout.", valueName: "file"))
     var output: String?
+
+    @Flag(help: "Replace an existing --output file.")
+    var force = false
 
     @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
     var quick = false
@@ -102,6 +105,9 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         try guarded { terminal in
             let running = try versionOption(runningText, "--running")
+            // The output is checked before the backup (which may be large) is read.
+            let inputs = (backup.map { [$0] } ?? []) + compatFiles
+            if let output { try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: nil) }
             let backupVersion: Version
             var digest: String?
             let backupPath = backup.map(absolutePath)
@@ -129,9 +135,11 @@ struct PlanCommand: ParsableCommand {
             plan.basis = PlanBasis(
                 backupFile: backupPath, backupSHA256: digest, project: project, directory: directory,
                 knowledge: loaded.files, ignoresExampleData: noExampleData)
-            let text = json ? plan.renderJSON() : plan.renderText(color: output == nil && terminal.colorOnStdout)
-            if let output {
-                try writeAtomically(text + "\n", to: output)
+            let text = json ? plan.renderJSON() : plan.renderText(color: terminal.colorOnStdout)
+            if let output, output != "-" {
+                // A plan holds no secret: 0644, as an editor would save it.
+                try OutputFile.write(
+                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: force, inputs: inputs)
                 terminal.note("wrote the plan to \(output)")
             } else {
                 terminal.out(text)
