@@ -112,7 +112,8 @@ struct MigrateCommand: ParsableCommand {
         name: .customLong("plan"),
         help: ArgumentHelp(
             "Carry out this saved plan (cwmigrate plan --json --output FILE) after checking that it still holds here.",
-            valueName: "file"))
+            valueName: "file"),
+        completion: .file(extensions: ["json"]))
     var savedPlan: String?
 
     @Option(

@@ -70,10 +70,13 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var progress: ProgressOption
 
-    @Option(help: ArgumentHelp("Write the plan (with --json) to this file instead of stdout.", valueName: "file"))
+    @Option(
+        name: [.customShort("o"), .long],
+        help: ArgumentHelp("Write the plan (with --json) to this file instead of stdout.", valueName: "file"),
+        completion: .file())
     var output: String?
 
-    @Flag(help: "Replace an existing --output file.")
+    @Flag(help: "Replace an existing file at --output.")
     var force = false
 
     @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
@@ -82,7 +85,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compose project name the plan's commands use (docker-compose).", valueName: "name"))
     var project: String?
 
-    @Option(help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"),
+        completion: .directory)
     var directory: String?
 
     func validate() throws {
