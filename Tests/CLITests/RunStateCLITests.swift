@@ -140,7 +140,8 @@ extension MigrateCLITests {
         try exclusively(lab) {
             let before = try labFingerprint()
             let result = try cwmigrate([
-                "migrate", "--backup", file, "--state-dir", stateDir, "--yes", "--installer-dir", installers,
+                "migrate", "--backup", file, "--state-dir", stateDir, "--yes", "--installer-dir", installers, "--compat",
+                TestSupport.exampleCompat,
             ])
             #expect(result.status == 69, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
