@@ -415,7 +415,8 @@ extension RunReport {
         for step in steps {
             rows.append(
                 "<tr><td class=\"num\">\(step.position)</td><td class=\"step\"><b>\(Page.escaped(step.kind))</b><br>\(Page.escaped(step.title))</td>"
-                    + "<td class=\"state-\(Page.escaped(step.state))\">\(Page.escaped(step.state))</td>"
+                    + "<td class=\"state-\(Page.escaped(step.state))\">\(Page.escaped(step.state))"
+                    + (step.adoptedAt == nil ? "" : "<br><small>adopted</small>") + "</td>"
                     + "<td class=\"mono time\" title=\"\(Page.escaped(step.startedAt ?? "")) – \(Page.escaped(step.endedAt ?? ""))\">"
                     + (step.startedAt == nil && step.endedAt == nil
                         ? "" : "\(Page.timeOfDay(step.startedAt))<br>\(Page.timeOfDay(step.endedAt))") + "</td>"

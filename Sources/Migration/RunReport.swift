@@ -22,6 +22,9 @@ public struct RunReport: Sendable, Codable {
         public var waitSeconds: Double?
         public var attempts: Int
         public var message: String?
+        /// When a resumed run took over the backup or restore an interrupted attempt of this
+        /// step had started on Connectware, instead of starting another; nil otherwise.
+        public var adoptedAt: String?
     }
 
     public struct ArtifactLine: Sendable, Codable {
@@ -140,7 +143,8 @@ public struct RunReport: Sendable, Codable {
             state: record.state.rawValue, startedAt: record.startedAt.map(JournalCoding.timestamp),
             endedAt: record.endedAt.map(JournalCoding.timestamp), durationSeconds: duration, cpuSeconds: cpu,
             waitSeconds: duration.flatMap { total in cpu.map { rounded(max(0, total - $0)) } },
-            attempts: record.attempts, message: record.message)
+            attempts: record.attempts, message: record.message,
+            adoptedAt: record.operation?.adoptedAt.map(JournalCoding.timestamp))
     }
 
     static func seconds(from start: Date?, to end: Date?) -> Double? {
@@ -211,7 +215,7 @@ public struct RunReport: Sendable, Codable {
         for step in steps {
             let duration = step.durationSeconds.map { String(format: "%.1f s", $0) } ?? ""
             lines.append(
-                "| \(step.position) | \(step.kind) | \(step.state) | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.escaped(step.message ?? "")) |"
+                "| \(step.position) | \(step.kind) | \(step.state)\(step.adoptedAt == nil ? "" : " (adopted)") | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.escaped(step.message ?? "")) |"
             )
         }
         lines.append("")

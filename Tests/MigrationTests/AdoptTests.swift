@@ -123,6 +123,11 @@ struct AdoptTests {
         #expect(step.message?.contains("adopted") == true, "step message: \(step.message ?? "none")")
         #expect(step.operation?.adoptedAt != nil)
         #expect(step.operation?.requestedAt == killedDuring.requestedAt)
+        // The report says so too: the step's line carries when it was adopted.
+        let report = RunReport(finished)
+        #expect(report.steps[position].adoptedAt != nil)
+        #expect(report.steps.filter { $0.adoptedAt != nil }.count == 1)
+        #expect(report.markdown().contains("| \(kind) | done (adopted) |"))
         // Only the later steps' own operations are started after the resume (the re-backup after a fresh backup).
         let later = plan.steps[(position + 1)...].filter { operation == "backup" ? $0.id.hasSuffix("backup") : $0.id == "restore" }
         #expect(count("POST /api/maintenance/db/\(operation) 202", in: sim.log) == startedBeforeKill + later.count)
