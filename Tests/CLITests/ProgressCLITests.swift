@@ -35,6 +35,21 @@ struct ProgressCLITests {
         return directory.appendingPathComponent("big.tgz").path
     }
 
+    /// Starts feeding big.tgz into the named pipe pipe.tgz: half, a pause of 1.5 s, the rest.
+    /// A read of it lasts past the first progress report whatever the machine's speed (a quick
+    /// read of a regular file rightly reports nothing before its end).
+    static func feedThroughPipe(size: Int, in directory: URL) throws -> Process {
+        try TestSupport.shell("mkfifo pipe.tgz", in: directory)
+        let feeder = Process()
+        feeder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        feeder.arguments = [
+            "-c", "{ head -c \(size / 2) big.tgz; sleep 1.5; tail -c +\(size / 2 + 1) big.tgz; } > pipe.tgz",
+        ]
+        feeder.currentDirectoryURL = directory
+        try feeder.run()
+        return feeder
+    }
+
     @Test func inspectVerifyWritesJSONLinesThatEndWithTheWholeFileDone() throws {
         let directory = try TestSupport.temporaryDirectory("progress-inspect")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -63,15 +78,7 @@ struct ProgressCLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let backup = try Self.bigBackup(in: directory)
         let size = try fileSize(backup)
-        // A named pipe fed half, then after a pause the rest: the read lasts at least that pause.
-        try TestSupport.shell("mkfifo pipe.tgz", in: directory)
-        let feeder = Process()
-        feeder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        feeder.arguments = [
-            "-c", "{ head -c \(size / 2) big.tgz; sleep 1.5; tail -c +\(size / 2 + 1) big.tgz; } > pipe.tgz",
-        ]
-        feeder.currentDirectoryURL = directory
-        try feeder.run()
+        let feeder = try Self.feedThroughPipe(size: size, in: directory)
         defer { feeder.waitUntilExit() }
         let result = try cwmigrate(["inspect", "--verify", "--progress", "json", "pipe.tgz"], in: directory)
         #expect(result.status == 0, "\(result.stderr)")
@@ -87,16 +94,7 @@ struct ProgressCLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let backup = try Self.bigBackup(in: directory)
         let size = try fileSize(backup)
-        // Fed through a named pipe with a pause, so the read lasts past the first report whatever
-        // the machine's speed: a quick read of a regular file rightly draws no bar at all.
-        try TestSupport.shell("mkfifo pipe.tgz", in: directory)
-        let feeder = Process()
-        feeder.executableURL = URL(fileURLWithPath: "/bin/sh")
-        feeder.arguments = [
-            "-c", "{ head -c \(size / 2) big.tgz; sleep 1.5; tail -c +\(size / 2 + 1) big.tgz; } > pipe.tgz",
-        ]
-        feeder.currentDirectoryURL = directory
-        try feeder.run()
+        let feeder = try Self.feedThroughPipe(size: size, in: directory)
         defer { feeder.waitUntilExit() }
         let binary = TestSupport.product("cwmigrate").path
         // script(1) gives the command a pseudo-terminal and copies what it wrote there to stdout.
