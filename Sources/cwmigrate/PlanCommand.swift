@@ -52,7 +52,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
-    @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
+    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
     var noExampleData = false
 
     @Option(help: "A playbook file to use instead of the bundled one for the installation.", completion: .file(extensions: ["yml", "yaml"]))

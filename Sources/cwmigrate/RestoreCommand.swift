@@ -41,7 +41,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
     var compatFiles: [String] = []
 
-    @Flag(name: .customLong("no-example-data"), help: "Ignore the example barriers shipped with cwmigrate.")
+    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
     var noExampleData = false
 
     @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
