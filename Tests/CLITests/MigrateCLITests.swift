@@ -145,7 +145,11 @@ struct MigrateCLITests {
         let file = try backup()
         let result = try cwmigrate(
             ["migrate", "--backup", file, "--state-dir", stateDir, "--yes"],
-            environment: ["DOCKER_HOST": "unix:///nonexistent.sock", "CWMIGRATE_URL": "https://127.0.0.1:9"])
+            // A password of its own: the test must not depend on one exported by the lab.
+            environment: [
+                "DOCKER_HOST": "unix:///nonexistent.sock", "CWMIGRATE_URL": "https://127.0.0.1:9",
+                "CWMIGRATE_PASSWORD": "unused", "CWMIGRATE_TOKEN": "",
+            ])
         #expect(result.status == 69)
         #expect(lines(result.stderr).first?.hasPrefix("error: ") == true)
         #expect(result.stderr.contains("/nonexistent.sock"))
