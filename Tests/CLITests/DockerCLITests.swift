@@ -34,6 +34,11 @@ struct DockerCLITests {
         try TestSupport.holdingLabLock(lab.directory, body)
     }
 
+    /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
+    func exclusively<T>(_ lab: LabEnvironment, _ body: @escaping () throws -> T) async throws -> T {
+        try await TestSupport.holdingLabLock(lab.directory, body)
+    }
+
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
         try TestSupport.run(
             TestSupport.product("cwmigrate"), arguments, environment: environment, currentDirectory: dir)
@@ -53,9 +58,9 @@ struct DockerCLITests {
         return dir.path + "/" + name
     }
 
-    @Test func hostPrintsTheLabsProjectDirectoryVersionServicesAndVolumes() throws {
+    @Test func hostPrintsTheLabsProjectDirectoryVersionServicesAndVolumes() async throws {
         let lab = try lab()
-        let result = try exclusively(lab) { try cwmigrate(["host"]) }
+        let result = try await exclusively(lab) { try cwmigrate(["host"]) }
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("project:   \(lab.project)"))
@@ -66,9 +71,9 @@ struct DockerCLITests {
         #expect(lines.contains { $0.contains("\(lab.project)_certs") })
     }
 
-    @Test func hostJSONCarriesTheSameFacts() throws {
+    @Test func hostJSONCarriesTheSameFacts() async throws {
         let lab = try lab()
-        let result = try exclusively(lab) { try cwmigrate(["host", "--json"]) }
+        let result = try await exclusively(lab) { try cwmigrate(["host", "--json"]) }
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["project"] as? String == lab.project)
@@ -126,15 +131,15 @@ struct DockerCLITests {
         #expect(try sh("cat taken.tar.zst") == "keep\n")
     }
 
-    @Test func restoreOffATerminalWithoutYesAsksForItAndTouchesNothing() throws {
+    @Test func restoreOffATerminalWithoutYesAsksForItAndTouchesNothing() async throws {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_service-manager", named: "sm.tar.zst")
-        let result = try exclusively(lab) { try cwmigrate(["volumes", "restore", "service-manager", "--from", file]) }
+        let result = try await exclusively(lab) { try cwmigrate(["volumes", "restore", "service-manager", "--from", file]) }
         #expect(result.status == 64)
         #expect(result.stderr.contains("hint: pass --yes"))
     }
 
-    @Test func aRestoreReportsTheSnapshotVerifiedThenTheFilesWritten() throws {
+    @Test func aRestoreReportsTheSnapshotVerifiedThenTheFilesWritten() async throws {
         let lab = try lab()
         _ = try sh("mkdir -p big/sub && head -c 20000000 /dev/urandom > big/sub/blob && printf x > big/small")
         let made = try cwmigrate([
@@ -142,7 +147,7 @@ struct DockerCLITests {
             "big.tar.zst", "--progress", "none",
         ])
         #expect(made.status == 0, "\(made.stderr)")
-        let result = try exclusively(lab) { () throws -> ProgramResult in
+        let result = try await exclusively(lab) { () throws -> ProgramResult in
             defer { _ = try? sh("docker volume rm cwmigrate-progress-test >/dev/null 2>&1 || true") }
             return try cwmigrate([
                 "volumes", "restore", "cwmigrate-progress-test", "--from", "big.tar.zst", "--yes", "--progress", "json",
@@ -159,10 +164,10 @@ struct DockerCLITests {
         #expect(done.last?["bytes"] as? Int == 20_000_001 && done.last?["total"] as? Int == 20_000_001)
     }
 
-    @Test func restoreIntoAVolumeInUseExits75() throws {
+    @Test func restoreIntoAVolumeInUseExits75() async throws {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_service-manager", named: "sm.tar.zst")
-        let result = try exclusively(lab) {
+        let result = try await exclusively(lab) {
             // No progress lines: the snapshot verifies, and then the one error line is all there is.
             try cwmigrate(["volumes", "restore", "service-manager", "--from", file, "--yes", "--progress", "none"])
         }
@@ -171,21 +176,21 @@ struct DockerCLITests {
             result.stderr.hasPrefix("error: refusing to touch volume \(lab.project)_service-manager: it is used by"))
     }
 
-    @Test func aDamagedSnapshotIsRefusedWith65() throws {
+    @Test func aDamagedSnapshotIsRefusedWith65() async throws {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_service-manager", named: "sm.tar.zst")
         _ = try sh("printf 'XXXX' | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none")
-        let result = try exclusively(lab) {
+        let result = try await exclusively(lab) {
             try cwmigrate(["volumes", "restore", "service-manager", "--from", file, "--yes"])
         }
         #expect(result.status == 65)
         #expect(result.stderr.hasPrefix("error: refusing to rely on the snapshot \(file)"))
     }
 
-    @Test func removingCertsIsRefusedWith77AndCertsStays() throws {
+    @Test func removingCertsIsRefusedWith77AndCertsStays() async throws {
         let lab = try lab()
         let file = try snapshot(of: "\(lab.project)_certs", named: "certs.tar.zst")
-        let result = try exclusively(lab) {
+        let result = try await exclusively(lab) {
             try cwmigrate([
                 "volumes", "remove", "certs", "--snapshot", file, "--removable", "certs,postgresql", "--yes",
             ])
@@ -194,13 +199,13 @@ struct DockerCLITests {
         #expect(
             result.stderr.hasPrefix(
                 "error: refusing to remove volume \(lab.project)_certs: it is not in the removable set"))
-        let list = try exclusively(lab) { try cwmigrate(["volumes", "list"]) }
+        let list = try await exclusively(lab) { try cwmigrate(["volumes", "list"]) }
         #expect(list.stdout.contains("\(lab.project)_certs"))
     }
 
-    @Test func volumesListShowsTheProjectsVolumesAndTheirUsers() throws {
+    @Test func volumesListShowsTheProjectsVolumesAndTheirUsers() async throws {
         let lab = try lab()
-        let result = try exclusively(lab) { try cwmigrate(["volumes", "list"]) }
+        let result = try await exclusively(lab) { try cwmigrate(["volumes", "list"]) }
         #expect(result.status == 0, "\(result.stderr)")
         for short in ["postgresql", "service-manager", "certs"] {
             #expect(result.stdout.contains("\(lab.project)_\(short)"))

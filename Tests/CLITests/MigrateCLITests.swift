@@ -44,6 +44,11 @@ struct MigrateCLITests {
         try TestSupport.holdingLabLock(lab.directory, body)
     }
 
+    /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
+    func exclusively<T>(_ lab: Lab, _ body: @escaping () throws -> T) async throws -> T {
+        try await TestSupport.holdingLabLock(lab.directory, body)
+    }
+
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
         try TestSupport.run(
             TestSupport.product("cwmigrate"), arguments,
@@ -265,10 +270,10 @@ struct MigrateCLITests {
         return (containers + volumes).sorted().joined(separator: "\n") + "\n" + status.stdout
     }
 
-    @Test func dryRunPlansForTheInstallationDockerShowsAndChangesNothing() throws {
+    @Test func dryRunPlansForTheInstallationDockerShowsAndChangesNothing() async throws {
         let lab = try lab()
         let file = try backup()
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let example = ["--compat", TestSupport.exampleCompat]
             let result = try cwmigrate(["migrate", "--backup", file, "--dry-run", "--state-dir", stateDir] + example)
@@ -293,11 +298,11 @@ struct MigrateCLITests {
         }
     }
 
-    @Test func dockerHostOptionOutranksTheEnvironment() throws {
+    @Test func dockerHostOptionOutranksTheEnvironment() async throws {
         let lab = try lab()
         let file = try backup()
         let socket = try #require(ProcessInfo.processInfo.environment["DOCKER_HOST"])
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let result = try cwmigrate(
                 ["migrate", "--backup", file, "--dry-run", "--docker-host", socket, "--compat", TestSupport.exampleCompat],
                 environment: ["DOCKER_HOST": "unix://\(dir.path)/no-docker.sock"])
@@ -308,10 +313,10 @@ struct MigrateCLITests {
         #expect(refused.status == 64)
     }
 
-    @Test func precheckPassesEveryCheckOnTheLabAndChangesNothing() throws {
+    @Test func precheckPassesEveryCheckOnTheLabAndChangesNothing() async throws {
         let lab = try lab()
         let file = try backup()
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir,
@@ -331,7 +336,7 @@ struct MigrateCLITests {
         }
     }
 
-    @Test func aSavedPlanIsCarriedOutOnlyWhileTheWorldIsTheOneItWasMadeFor() throws {
+    @Test func aSavedPlanIsCarriedOutOnlyWhileTheWorldIsTheOneItWasMadeFor() async throws {
         let lab = try lab()
         let file = try backup()
         let compat = dir.path + "/mine.yml"
@@ -347,7 +352,7 @@ struct MigrateCLITests {
         }
         let plan = try save("plan.json")
         let stale = try save("stale.json", running: "1.7.3")
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let dry = try cwmigrate(["migrate", "--plan", plan, "--dry-run", "--state-dir", stateDir])
             #expect(dry.status == 3, "\(dry.stderr)")
@@ -379,10 +384,10 @@ struct MigrateCLITests {
         }
     }
 
-    @Test func precheckFailsTheLockCheckWhileAnotherProcessHoldsTheInstallationsLock() throws {
+    @Test func precheckFailsTheLockCheckWhileAnotherProcessHoldsTheInstallationsLock() async throws {
         let lab = try lab()
         let file = try backup()
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let holder = try holdLock(try lockFile(project: lab.project, directory: lab.projectDirectory))
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir, "--json",
@@ -399,11 +404,11 @@ struct MigrateCLITests {
         }
     }
 
-    @Test func precheckFailsOnAnUnfinishedRunAndOnRefusedCredentials() throws {
+    @Test func precheckFailsOnAnUnfinishedRunAndOnRefusedCredentials() async throws {
         let lab = try lab()
         let file = try backup()
         try writeJournal(id: "20261126T225901Z-3fa9c1", project: lab.project, directory: lab.projectDirectory)
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let result = try cwmigrate(
                 [
                     "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir,

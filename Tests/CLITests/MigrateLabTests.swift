@@ -193,6 +193,11 @@ struct MigrateLabTests {
         }
     }
 
+    /// `scenario`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
+    func scenario(_ body: @escaping (Stage) throws -> Void) async throws {
+        try await TestSupport.offThePool { try scenario(body) }
+    }
+
     // MARK: - Runs in the background, killed on cue
 
     /// A cwmigrate process whose output goes to files, to be killed with SIGKILL.
@@ -312,8 +317,8 @@ struct MigrateLabTests {
 
     // MARK: - Scenarios
 
-    @Test func aKnownBarrierIsMigratedUnattendedToTheBackupsDataAtTheRunningVersion() throws {
-        try scenario { stage in
+    @Test func aKnownBarrierIsMigratedUnattendedToTheBackupsDataAtTheRunningVersion() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let result = try cwmigrate(
@@ -352,8 +357,8 @@ struct MigrateLabTests {
         #expect(html.contains(">downtime ") && !html.contains("src=") && !html.contains("href="))
     }
 
-    @Test func anUnknownBarrierIsLearnedFromTheRefusalAndTheRunCarriesOnWithTheDowngrade() throws {
-        try scenario { stage in
+    @Test func anUnknownBarrierIsLearnedFromTheRefusalAndTheRunCarriesOnWithTheDowngrade() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let result = try cwmigrate(migrateArguments(stage.oldBackup, extra: ["--no-example-data"]), state: state)
@@ -370,8 +375,8 @@ struct MigrateLabTests {
         }
     }
 
-    @Test func aRunKilledAtEveryStepBoundaryIsResumedToTheSameEndState() throws {
-        try scenario { stage in
+    @Test func aRunKilledAtEveryStepBoundaryIsResumedToTheSameEndState() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
@@ -402,8 +407,8 @@ struct MigrateLabTests {
         }
     }
 
-    @Test func aRunKilledInTheMiddleOfEachLongStepIsResumedToTheSameEndState() throws {
-        try scenario { stage in
+    @Test func aRunKilledInTheMiddleOfEachLongStepIsResumedToTheSameEndState() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
@@ -448,8 +453,8 @@ struct MigrateLabTests {
         try #require(result.status == 0, "setting a fault: \(result.stderr)")
     }
 
-    @Test func serverFaultsBeforeTheShutdownStopTheRunWithNothingChangedAndResumeCompletesIt() throws {
-        try scenario { stage in
+    @Test func serverFaultsBeforeTheShutdownStopTheRunWithNothingChangedAndResumeCompletesIt() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
@@ -481,8 +486,8 @@ struct MigrateLabTests {
         }
     }
 
-    @Test func aRestartOfTheAPIContainerDuringTheBackupIsSurvivedOrStopsTheRunBeforeTheShutdown() throws {
-        try scenario { stage in
+    @Test func aRestartOfTheAPIContainerDuringTheBackupIsSurvivedOrStopsTheRunBeforeTheShutdown() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
@@ -513,8 +518,8 @@ struct MigrateLabTests {
     }
 
     @Test(arguments: ["shutdown", "remove-volumes", "install-older", "restore", "upgrade"])
-    func aRunStoppedAfterADestructiveStepIsRolledBackToItsStartingData(_ kind: String) throws {
-        try scenario { stage in
+    func aRunStoppedAfterADestructiveStepIsRolledBackToItsStartingData(_ kind: String) async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])

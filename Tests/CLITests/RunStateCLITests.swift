@@ -51,12 +51,12 @@ extension MigrateCLITests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: stateDir + "/runs/\(id).json")) == before)
     }
 
-    @Test func aRunWhoseRollbackBeganIsNotResumedAsTheLastRunEither() throws {
+    @Test func aRunWhoseRollbackBeganIsNotResumedAsTheLastRunEither() async throws {
         let lab = try lab()
         let id = "20261126T225901Z-3fa9c1"
         try writeJournal(id: id, project: lab.project, directory: lab.projectDirectory)
         try amendJournal(id, ["rollback": ["startedAt": "2026-11-26T23:02:00.000Z", "attempts": 1, "actions": []]])
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let result = try cwmigrate(["migrate", "--resume", "last", "--state-dir", stateDir, "--yes"])
             #expect(result.status == 65, "\(result.stderr)")
@@ -68,12 +68,12 @@ extension MigrateCLITests {
         }
     }
 
-    @Test func aRunThatBeganOnAnotherHostIsNeitherResumedNorRolledBackHere() throws {
+    @Test func aRunThatBeganOnAnotherHostIsNeitherResumedNorRolledBackHere() async throws {
         let lab = try lab()
         let id = "20261126T225901Z-3fa9c1"
         try writeJournal(id: id, project: lab.project, directory: lab.projectDirectory)
         try amendJournal(id, ["host": ["hostName": "other-host", "dockerEngineID": "OTHER:ENGINE:ID"]])
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let resumed = try cwmigrate(["migrate", "--resume", id, "--state-dir", stateDir, "--yes"])
             #expect(resumed.status == 65, "\(resumed.stderr)")
@@ -91,13 +91,13 @@ extension MigrateCLITests {
         }
     }
 
-    @Test func aJournalThatCannotBeReadBlocksANewRunWithItsPath() throws {
+    @Test func aJournalThatCannotBeReadBlocksANewRunWithItsPath() async throws {
         let lab = try lab()
         let file = try backup()
         try FileManager.default.createDirectory(atPath: stateDir + "/runs", withIntermediateDirectories: true)
         let broken = stateDir + "/runs/20261126T225901Z-0badcf.json"
         try Data("{\"format\": \"cwmigrate-journal/1\", \"id\": ".utf8).write(to: URL(fileURLWithPath: broken))
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--state-dir", stateDir, "--yes", "--installer-dir",
@@ -115,11 +115,11 @@ extension MigrateCLITests {
         }
     }
 
-    @Test func theLockIsTakenBeforeUnfinishedRunsAreLookedFor() throws {
+    @Test func theLockIsTakenBeforeUnfinishedRunsAreLookedFor() async throws {
         let lab = try lab()
         let file = try backup()
         try writeJournal(id: "20261126T225901Z-3fa9c1", project: lab.project, directory: lab.projectDirectory)
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let holder = try holdLock(try lockFile(project: lab.project, directory: lab.projectDirectory))
             let result = try cwmigrate(["migrate", "--backup", file, "--state-dir", stateDir, "--yes"])
             stop(holder)
@@ -128,7 +128,7 @@ extension MigrateCLITests {
         }
     }
 
-    @Test func aRealRunMakesThePrechecksBeforeItChangesAnythingAndStopsWhenOneFails() throws {
+    @Test func aRealRunMakesThePrechecksBeforeItChangesAnythingAndStopsWhenOneFails() async throws {
         let lab = try lab()
         let file = try backup()
         let installers = dir.path + "/installers"
@@ -137,7 +137,7 @@ extension MigrateCLITests {
         try FileManager.default.copyItem(
             atPath: lab.directory + "/installers/1.7.3/connectware-online-installer.sh",
             toPath: installers + "/1.7.3/connectware-online-installer.sh")
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try labFingerprint()
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--state-dir", stateDir, "--yes", "--installer-dir", installers, "--compat",

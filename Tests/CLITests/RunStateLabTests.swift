@@ -20,8 +20,8 @@ extension MigrateLabTests {
         return scratch.path + "/unrestorable.tgz"
     }
 
-    @Test func aRestoreThatFailedIsNotARefusalAndTheRollbackPutsTheFreshBackupBack() throws {
-        try scenario { stage in
+    @Test func aRestoreThatFailedIsNotARefusalAndTheRollbackPutsTheFreshBackupBack() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let result = try cwmigrate(
                 migrateArguments(try unrestorableBackup(), extra: ["--no-example-data"]), state: state)
@@ -43,8 +43,8 @@ extension MigrateLabTests {
         }
     }
 
-    @Test func anUpgradeFirstRunCopiesTheVolumesBeforeTheUpgradeAndIsRolledBackFromThem() throws {
-        try scenario { stage in
+    @Test func anUpgradeFirstRunCopiesTheVolumesBeforeTheUpgradeAndIsRolledBackFromThem() async throws {
+        try await scenario { stage in
             let newer = stage.directory + "/connectware-1.8.1.tgz"
             if !FileManager.default.fileExists(atPath: newer) {
                 try labScript(["make-backup", "1.8.1", newer])
@@ -124,8 +124,8 @@ extension MigrateLabTests {
         return directory
     }
 
-    @Test func aRunKilledBetweenTwoUpgradeStopsResumesAtTheStopItReached() throws {
-        try scenario { stage in
+    @Test func aRunKilledBetweenTwoUpgradeStopsResumesAtTheStopItReached() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             try labScript(["install", "1.8.1", "-s", "-S"])
             try labScript(["wait", "120"])
@@ -172,8 +172,8 @@ extension MigrateLabTests {
 }
 
 extension MigrateLabTests {
-    @Test func snapshotsAreNotTheWayBackOnceConnectwareRanAgainAndTheVolumesStay() throws {
-        try scenario { stage in
+    @Test func snapshotsAreNotTheWayBackOnceConnectwareRanAgainAndTheVolumesStay() async throws {
+        try await scenario { stage in
             let state = try reset(stage)
             let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
             let stopped = try run(

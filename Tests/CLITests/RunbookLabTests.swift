@@ -104,11 +104,11 @@ private func ensureBusyboxImage(in directory: URL) throws {
 
 @Suite("Runbooks against the Docker lab", .serialized)
 struct RunbookLabTests {
-    @Test func theComposeRunbooksCommandsRunInOrderBringTheLabToTheBackupsData() throws {
+    @Test func theComposeRunbooksCommandsRunInOrderBringTheLabToTheBackupsData() async throws {
         let lab = try Lab.current()
         let work = try TestSupport.temporaryDirectory("runbook-lab")
         defer { try? FileManager.default.removeItem(at: work) }
-        try TestSupport.holdingLabLock(lab.directory) {
+        try await TestSupport.holdingLabLock(lab.directory) {
             var finished = false
             defer {
                 // Whatever happened, leave the lab at 1.8.0 and running for the next test.
@@ -186,11 +186,11 @@ struct RunbookLabTests {
         }
     }
 
-    @Test func theFleetPlaybookPreChecksTheLabHostAndStopsThere() throws {
+    @Test func theFleetPlaybookPreChecksTheLabHostAndStopsThere() async throws {
         let lab = try Lab.current()
         let work = try TestSupport.temporaryDirectory("runbook-ansible")
         defer { try? FileManager.default.removeItem(at: work) }
-        try TestSupport.holdingLabLock(lab.directory) {
+        try await TestSupport.holdingLabLock(lab.directory) {
             let backup = work.appendingPathComponent("connectware-lab.tgz")
             #expect(try lab.cwmigrate(["backup", "--output", backup.path], in: work).status == 0)
 
@@ -213,12 +213,12 @@ struct RunbookLabTests {
         }
     }
 
-    @Test func theFleetPlaybookRefusesAHostWhereTheReviewedPlanDoesNotHold() throws {
+    @Test func theFleetPlaybookRefusesAHostWhereTheReviewedPlanDoesNotHold() async throws {
         // Issue 15, 8: each host runs the reviewed plan, or nothing.
         let lab = try Lab.current()
         let work = try TestSupport.temporaryDirectory("runbook-ansible")
         defer { try? FileManager.default.removeItem(at: work) }
-        try TestSupport.holdingLabLock(lab.directory) {
+        try await TestSupport.holdingLabLock(lab.directory) {
             let backup = work.appendingPathComponent("connectware-lab.tgz")
             #expect(try lab.cwmigrate(["backup", "--output", backup.path], in: work).status == 0)
             // Reviewed for a host running 1.7.3; the lab host runs 1.8.0.
@@ -231,11 +231,11 @@ struct RunbookLabTests {
     }
 
     @Test("The fleet playbook migrates the lab host and fetches its report")
-    func theFleetPlaybookMigratesTheLabHostAndFetchesItsReport() throws {
+    func theFleetPlaybookMigratesTheLabHostAndFetchesItsReport() async throws {
         let lab = try Lab.current()
         let work = try TestSupport.temporaryDirectory("runbook-ansible")
         defer { try? FileManager.default.removeItem(at: work) }
-        try TestSupport.holdingLabLock(lab.directory) {
+        try await TestSupport.holdingLabLock(lab.directory) {
             try lab.lab(["seed"])
             let backup = work.appendingPathComponent("connectware-lab.tgz")
             #expect(try lab.cwmigrate(["backup", "--output", backup.path], in: work).status == 0)

@@ -5,9 +5,9 @@ import Testing
 
 @Suite(.serialized)
 struct HostTests {
-    @Test func discoveryFindsTheLabsProjectDirectoryAndVersion() throws {
+    @Test func discoveryFindsTheLabsProjectDirectoryAndVersion() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let installation = try lab.host().discover()
             #expect(installation.project == lab.project)
             #expect(installation.workingDirectory == lab.projectDirectory)
@@ -25,9 +25,9 @@ struct HostTests {
         }
     }
 
-    @Test func stopStopsDependantsFirstAndPostgreSQLLastThenComposeStartsThemAgain() throws {
+    @Test func stopStopsDependantsFirstAndPostgreSQLLastThenComposeStartsThemAgain() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let certs = try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs"))
             let before = try host.discover()

@@ -24,9 +24,9 @@ struct InstallTests {
             installer: "\(lab.directory)/installers/\(version)/connectware-online-installer.sh", imageArchive: archive)
     }
 
-    @Test func theInstallerStrategyMovesTheLabToAnotherVersionAndBackWithTheDataIntact() throws {
+    @Test func theInstallerStrategyMovesTheLabToAnotherVersionAndBackWithTheDataIntact() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             try lab.run(["seed"])
             let before = try lab.run(["check"]).stdout
             let host = try lab.host()
@@ -71,9 +71,9 @@ struct InstallTests {
         }
     }
 
-    @Test func theOfflineImagesStrategyLoadsTheSavedImagesAndMovesTheLabAndBack() throws {
+    @Test func theOfflineImagesStrategyLoadsTheSavedImagesAndMovesTheLabAndBack() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             try lab.run(["seed"])
             let before = try lab.run(["check"]).stdout
             let host = try lab.host()

@@ -92,6 +92,11 @@ struct Lab {
     func exclusively<T>(_ body: () throws -> T) throws -> T {
         try TestSupport.holdingLabLock(directory, body)
     }
+
+    /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
+    func exclusively<T>(_ body: @escaping () throws -> T) async throws -> T {
+        try await TestSupport.holdingLabLock(directory, body)
+    }
 }
 
 struct LabMissing: Error, CustomStringConvertible {

@@ -16,9 +16,9 @@ struct LeftoverTests {
         ).stdout.split(separator: "\n").map(String.init)
     }
 
-    @Test func aHelperContainerOrphanedBySIGKILLDuringASnapshotIsRemovedAndALiveOnesHelperStays() throws {
+    @Test func aHelperContainerOrphanedBySIGKILLDuringASnapshotIsRemovedAndALiveOnesHelperStays() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             try host.stop(installation, timeout: 10)

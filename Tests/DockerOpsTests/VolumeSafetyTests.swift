@@ -25,9 +25,9 @@ struct VolumeSafetyTests {
     }
 
     @Test(arguments: [VolumeAccess.mountpoint, .helperContainer])
-    func namesOfAnyBytesSurviveSnapshotRemoveAndRestore(access: VolumeAccess) throws {
+    func namesOfAnyBytesSurviveSnapshotRemoveAndRestore(access: VolumeAccess) async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"
@@ -59,9 +59,9 @@ struct VolumeSafetyTests {
 
     /// The case: `volumes restore postgresql --from pg.zst` once the volume is gone,
     /// with no container left to name the project.
-    @Test func aRemovedVolumeIsRestoredByItsShortName() throws {
+    @Test func aRemovedVolumeIsRestoredByItsShortName() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"
@@ -87,9 +87,9 @@ struct VolumeSafetyTests {
         }
     }
 
-    @Test func aSnapshotOlderThanAChangeInTheVolumeIsNotRemovedWithoutForce() throws {
+    @Test func aSnapshotOlderThanAChangeInTheVolumeIsNotRemovedWithoutForce() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"
@@ -130,9 +130,9 @@ struct VolumeSafetyTests {
 
     /// A local volume with `o=bind` is empty at its mount point while no container uses it;
     /// its files are read through a container, and its options come back on restore.
-    @Test func aVolumeWithDriverOptionsIsSnapshotThroughAContainerAndRecreatedWithItsOptions() throws {
+    @Test func aVolumeWithDriverOptionsIsSnapshotThroughAContainerAndRecreatedWithItsOptions() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let source = lab.directory + "/bind-source-\(UUID().uuidString.prefix(6))"
             let name = "bindcheck_service-manager"
@@ -166,9 +166,9 @@ struct VolumeSafetyTests {
         }
     }
 
-    @Test func aPostgreSQLSnapshotWithoutADataDirectoryIsNotValidForRemoval() throws {
+    @Test func aPostgreSQLSnapshotWithoutADataDirectoryIsNotValidForRemoval() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let name = "pgcheck_postgresql"
             _ = try docker(
@@ -191,9 +191,9 @@ struct VolumeSafetyTests {
         }
     }
 
-    @Test func aBindMountWhereThePlanExpectsAVolumeIsRefusedAndTheLabsOwnVolumesPass() throws {
+    @Test func aBindMountWhereThePlanExpectsAVolumeIsRefusedAndTheLabsOwnVolumesPass() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let source = lab.directory + "/bind-pg-\(UUID().uuidString.prefix(6))"
             try TestSupport.shell("mkdir -p '\(source)'")

@@ -8,9 +8,9 @@ import Testing
 /// running with its volumes as it found them.
 @Suite(.serialized)
 struct VolumeTests {
-    @Test func snapshotRemoveAndRestoreBringBackEveryByteOfPostgreSQLAndServiceManager() throws {
+    @Test func snapshotRemoveAndRestoreBringBackEveryByteOfPostgreSQLAndServiceManager() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             try lab.run(["seed"])
             let checkBefore = try lab.run(["check"]).stdout
             let host = try lab.host()
@@ -40,9 +40,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func throughAHelperContainerASnapshotAndRestoreBringBackEveryByteAndTheHelperGoes() throws {
+    @Test func throughAHelperContainerASnapshotAndRestoreBringBackEveryByteAndTheHelperGoes() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let certsName = "\(lab.project)_certs"
@@ -72,9 +72,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func aVolumeUsedByAStoppedContainerIsNotRemovedEvenWithAVerifiedSnapshot() throws {
+    @Test func aVolumeUsedByAStoppedContainerIsNotRemovedEvenWithAVerifiedSnapshot() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"
@@ -92,9 +92,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func snapshottingAVolumeARunningContainerWritesToIsRefused() throws {
+    @Test func snapshottingAVolumeARunningContainerWritesToIsRefused() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let name = "\(lab.project)_postgresql"
             let file = try TestSupport.temporaryDirectory().appendingPathComponent("pg.tar.zst").path
@@ -108,9 +108,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func aVolumeWithoutAVerifiedSnapshotIsNotRemoved() throws {
+    @Test func aVolumeWithoutAVerifiedSnapshotIsNotRemoved() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"
@@ -158,9 +158,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func certsAndVolumesOutsideThePlaybooksSetAreNeverRemoved() throws {
+    @Test func certsAndVolumesOutsideThePlaybooksSetAreNeverRemoved() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let certsName = "\(lab.project)_certs"
@@ -195,9 +195,9 @@ struct VolumeTests {
         }
     }
 
-    @Test func restoreRefusesAVolumeInUseOrNotEmpty() throws {
+    @Test func restoreRefusesAVolumeInUseOrNotEmpty() async throws {
         let lab = try Lab.require()
-        try lab.exclusively {
+        try await lab.exclusively {
             let host = try lab.host()
             let installation = try host.discover()
             let name = "\(lab.project)_service-manager"

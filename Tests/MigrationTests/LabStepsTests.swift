@@ -48,12 +48,17 @@ struct LabStepsTests {
         try TestSupport.holdingLabLock(lab.directory, body)
     }
 
-    @Test func waitHealthyHoldsForTheVersionTheLabRunsAndNotForTheOlderOne() throws {
+    /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
+    func exclusively<T>(_ lab: Lab, _ body: @escaping () throws -> T) async throws -> T {
+        try await TestSupport.holdingLabLock(lab.directory, body)
+    }
+
+    @Test func waitHealthyHoldsForTheVersionTheLabRunsAndNotForTheOlderOne() async throws {
         let lab = try lab()
         let journal = try Fixtures.journal()
         let waits = journal.steps.filter { $0.kind == "wait-healthy" }.map(\.position)
         let step = WaitHealthyStep(host: lab.host, client: lab.client, project: lab.project, seconds: 120)
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let afterUpgrade = StepContext(journal: journal, position: waits[1], artifactDirectory: "/nonexistent")
             try step.act(afterUpgrade)
             guard case .holds(let message, let artifacts) = try step.verify(afterUpgrade) else {

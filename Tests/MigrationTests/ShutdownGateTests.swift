@@ -8,7 +8,7 @@ import Testing
 /// The shutdown's own check on the lab: without prechecks that passed in this attempt of
 /// the run, it refuses, whoever calls it. It only looks at the lab.
 extension LabStepsTests {
-    @Test func theShutdownRefusesWithoutPrechecksThatPassedInThisAttempt() throws {
+    @Test func theShutdownRefusesWithoutPrechecksThatPassedInThisAttempt() async throws {
         let lab = try lab()
         let target = ComposeTarget(
             project: lab.project, directory: lab.directory + "/connectware", strategy: .installer,
@@ -16,7 +16,7 @@ extension LabStepsTests {
         let step = ShutdownStep(host: lab.host, target: target)
         var journal = try Fixtures.journal()
         let position = try #require(journal.steps.firstIndex { $0.kind == "shutdown" })
-        try exclusively(lab) {
+        try await exclusively(lab) {
             let before = try lab.host.discover(project: lab.project).containers.map(\.state)
             #expect(
                 throws: MigrationError.preconditionFailed(
