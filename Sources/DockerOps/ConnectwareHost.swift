@@ -88,7 +88,7 @@ public final class ConnectwareHost {
         let users = try volumeUsers()
         var sizes: [String: Int64] = [:]
         if includeSizes {
-            let usage = try engine.decode(DiskUsage.self, .get, "/system/df")
+            let usage = try engine.decode(DiskUsage.self, .get, "/system/df", deadline: engine.deadlines.diskUsage)
             for volume in usage.volumes ?? [] {
                 if let size = volume.usageData?.size, size >= 0 { sizes[volume.name] = size }
             }
@@ -143,7 +143,9 @@ public final class ConnectwareHost {
         var stopped: [String] = []
         for container in Self.stopOrder(installation.containers) {
             if container.isRunning || container.state == "restarting" || container.state == "paused" {
-                try engine.send(.post, "/containers/\(container.id)/stop", query: ["t": String(timeout)])
+                try engine.send(
+                    .post, "/containers/\(container.id)/stop", query: ["t": String(timeout)],
+                    deadline: .seconds(timeout) + engine.deadlines.stopMargin)
                 let state = try engine.decode(ContainerDetails.self, .get, "/containers/\(container.id)/json")
                 if state.state?.running == true {
                     do {

@@ -7,6 +7,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupportedHost(String)
     /// The Engine API did not answer on the socket.
     case unreachable(socket: String, message: String)
+    /// The Engine accepted the call but did not answer it completely within its deadline.
+    case engineTimedOut(call: String, socket: String, seconds: Int)
     /// The socket exists but this user may not use it.
     case permissionDenied(socket: String)
     /// The Engine answered with an error status.
@@ -56,6 +58,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
             "DOCKER_HOST=\(host) is not supported yet: only unix:// sockets are"
         case .unreachable(let socket, let message):
             "the Docker Engine does not answer on \(socket): \(message)"
+        case .engineTimedOut(let call, let socket, let seconds):
+            "the Docker Engine on \(socket) did not answer \(call) within \(seconds) s"
         case .permissionDenied(let socket):
             "permission denied on the Docker socket \(socket)"
         case .engine(let call, let status, let message):

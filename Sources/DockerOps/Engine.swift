@@ -24,6 +24,36 @@ public struct DockerHost: Sendable, Equatable {
     public var description: String { "unix://\(socketPath)" }
 }
 
+/// How long one Engine API call may take in all, from connecting to the answer's last byte,
+/// by what the call does. A daemon that accepts and never answers ends a call with
+/// `DockerOpsError.engineTimedOut` naming the call and the socket, never a hang.
+public struct EngineDeadlines: Sendable, Equatable {
+    /// Lists, inspections, creating, starting, killing and removing: answered in seconds.
+    public var call: Duration
+    /// `/system/df`, which walks every image layer and volume to size them.
+    public var diskUsage: Duration
+    /// Stopping a container: the daemon answers after the container's own stop timeout.
+    public var stopMargin: Duration
+    /// Moving a volume's files through a helper container (`/containers/…/archive`).
+    public var volumeArchive: Duration
+    /// Loading an image archive (`/images/load`): the daemon answers once every layer is unpacked.
+    public var imageLoad: Duration
+
+    public static let standard = EngineDeadlines(
+        call: .seconds(30), diskUsage: .seconds(300), stopMargin: .seconds(30), volumeArchive: .seconds(4 * 3600),
+        imageLoad: .seconds(3600))
+
+    public init(
+        call: Duration, diskUsage: Duration, stopMargin: Duration, volumeArchive: Duration, imageLoad: Duration
+    ) {
+        self.call = call
+        self.diskUsage = diskUsage
+        self.stopMargin = stopMargin
+        self.volumeArchive = volumeArchive
+        self.imageLoad = imageLoad
+    }
+}
+
 /// The Docker Engine API over its socket, with the API version agreed with the daemon.
 public final class Engine {
     /// The newest Engine API version DockerOps was written against.
@@ -34,11 +64,13 @@ public final class Engine {
     public private(set) var apiVersion: String
     /// The daemon's own version, e.g. 20.10.24.
     public private(set) var engineVersion: String
+    public let deadlines: EngineDeadlines
     private let client: HTTPClient
 
     /// Connects and negotiates the API version from `/version`.
-    public init(host: DockerHost) throws(DockerOpsError) {
+    public init(host: DockerHost, deadlines: EngineDeadlines = .standard) throws(DockerOpsError) {
         self.host = host
+        self.deadlines = deadlines
         // Stopping a container answers only after its timeout: slow answers are normal here.
         client = HTTPClient(
             options: TransportOptions(
@@ -76,8 +108,10 @@ public final class Engine {
     @discardableResult
     func send(
         _ method: HTTPMethod, _ path: String, query: [String: String] = [:], json: Any? = nil,
-        versioned: Bool = true
+        versioned: Bool = true, deadline: Duration? = nil
     ) throws(DockerOpsError) -> [UInt8] {
+        let call = "\(method) \(path)"
+        let deadline = deadline ?? deadlines.call
         let url = self.url(path, query: query, versioned: versioned)
         var body = HTTPBody.none
         var headers: [HTTPHeader] = []
@@ -88,37 +122,38 @@ public final class Engine {
         }
         let response: HTTPResponse
         do {
-            response = try client.send(HTTPRequest(method, url, headers: headers, body: body, retryable: false))
+            response = try client.send(
+                HTTPRequest(method, url, headers: headers, body: body, retryable: false, deadline: deadline))
         } catch {
-            throw failure(error)
+            throw failure(error, call: call)
         }
         guard response.isSuccess else {
-            throw .engine(call: "\(method) \(path)", status: response.status, message: Self.message(response.body))
+            throw .engine(call: call, status: response.status, message: Self.message(response.body))
         }
         return response.body
     }
 
     /// Streams a file as the body (an image archive for /images/load).
-    func upload(_ path: String, query: [String: String] = [:], file: String, contentType: String)
-        throws(DockerOpsError) -> [UInt8]
-    {
-        try send(file: file, .post, path, query: query, contentType: contentType)
+    func upload(
+        _ path: String, query: [String: String] = [:], file: String, contentType: String, deadline: Duration
+    ) throws(DockerOpsError) -> [UInt8] {
+        try send(file: file, .post, path, query: query, contentType: contentType, deadline: deadline)
     }
 
     /// Sends a file as the whole body, streamed.
     @discardableResult
     func send(
         file: String, _ method: HTTPMethod, _ path: String, query: [String: String] = [:],
-        contentType: String = "application/x-tar"
+        contentType: String = "application/x-tar", deadline: Duration
     ) throws(DockerOpsError) -> [UInt8] {
         let response: HTTPResponse
         do {
             response = try client.send(
                 HTTPRequest(
                     method, url(path, query: query, versioned: true), body: .file(path: file, contentType: contentType),
-                    retryable: false))
+                    retryable: false, deadline: deadline))
         } catch {
-            throw failure(error)
+            throw failure(error, call: "\(method) \(path)")
         }
         guard response.isSuccess else {
             throw .engine(call: "\(method) \(path)", status: response.status, message: Self.message(response.body))
@@ -127,12 +162,15 @@ public final class Engine {
     }
 
     /// Streams a 2xx body to a file (a volume's tar from the archive endpoint).
-    func download(_ path: String, query: [String: String] = [:], to file: String) throws(DockerOpsError) {
+    func download(_ path: String, query: [String: String] = [:], to file: String, deadline: Duration)
+        throws(DockerOpsError)
+    {
         let result: DownloadResult
         do {
-            result = try client.download(HTTPRequest(.get, url(path, query: query, versioned: true)), to: file)
+            result = try client.download(
+                HTTPRequest(.get, url(path, query: query, versioned: true), deadline: deadline), to: file)
         } catch {
-            throw failure(error)
+            throw failure(error, call: "GET \(path)")
         }
         if case .rejected(let response) = result {
             throw .engine(call: "GET \(path)", status: response.status, message: Self.message(response.body))
@@ -140,11 +178,12 @@ public final class Engine {
     }
 
     func decode<T: Decodable>(
-        _ type: T.Type, _ method: HTTPMethod = .get, _ path: String, query: [String: String] = [:]
+        _ type: T.Type, _ method: HTTPMethod = .get, _ path: String, query: [String: String] = [:],
+        deadline: Duration? = nil
     )
         throws(DockerOpsError) -> T
     {
-        let body = try send(method, path, query: query)
+        let body = try send(method, path, query: query, deadline: deadline)
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch {
@@ -168,7 +207,10 @@ public final class Engine {
         return components.string ?? "http://localhost\(path)"
     }
 
-    private func failure(_ error: HTTPError) -> DockerOpsError {
+    private func failure(_ error: HTTPError, call: String) -> DockerOpsError {
+        if case .deadlineExceeded(_, let limit) = error {
+            return .engineTimedOut(call: call, socket: host.socketPath, seconds: Int(limit.components.seconds))
+        }
         if case .couldNotConnect(_, let message) = error, message.lowercased().contains("permission denied") {
             return .permissionDenied(socket: host.socketPath)
         }

@@ -59,12 +59,14 @@ struct HelperContainer {
 
     /// The volume as an uncompressed tar whose entries start with `cwmigrate-volume/`.
     func download(to file: String) throws(DockerOpsError) {
-        try engine.download("/containers/\(id)/archive", query: ["path": Self.path], to: file)
+        try engine.download(
+            "/containers/\(id)/archive", query: ["path": Self.path], to: file, deadline: engine.deadlines.volumeArchive)
     }
 
     /// Extracts an uncompressed tar whose entries start with `cwmigrate-volume/` into the volume.
     func upload(_ file: String) throws(DockerOpsError) {
-        try engine.send(file: file, .put, "/containers/\(id)/archive", query: ["path": "/"])
+        try engine.send(
+            file: file, .put, "/containers/\(id)/archive", query: ["path": "/"], deadline: engine.deadlines.volumeArchive)
     }
 
     func remove() {

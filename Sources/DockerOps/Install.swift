@@ -150,7 +150,8 @@ extension ConnectwareHost {
             if !missing.isEmpty {
                 let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
                 let answer = try engine.upload(
-                    "/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar")
+                    "/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar",
+                    deadline: engine.deadlines.imageLoad)
                 let text = String(decoding: answer, as: UTF8.self)
                 if text.contains("\"error\"") {
                     throw .engine(call: "POST /images/load", status: 200, message: text)

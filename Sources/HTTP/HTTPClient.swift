@@ -143,6 +143,7 @@ public final class HTTPClient {
             curl_slist_free_all(headerList)
         }
         try configureTransport()
+        try set(CURLOPT_TIMEOUT_MS, request.deadline.map { max(1, Int($0.milliseconds)) } ?? 0)
         try set(CURLOPT_URL, request.url)
         try configureAuthentication()
 
@@ -306,6 +307,11 @@ public final class HTTPClient {
         case CURLE_OPERATION_TIMEDOUT:
             var connectTime: curl_off_t = 0
             _ = cw_getinfo_off(handle, CURLINFO_CONNECT_TIME_T, &connectTime)
+            var total: curl_off_t = 0
+            _ = cw_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &total)
+            if let deadline = request.deadline, Int64(total) / 1000 + 100 >= deadline.milliseconds {
+                return .deadlineExceeded(url: url, limit: deadline)
+            }
             if connectTime == 0 {
                 return .timedOut(url: url, what: "connecting (limit \(options.connectTimeout.milliseconds) ms)")
             }

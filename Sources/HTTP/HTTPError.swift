@@ -7,6 +7,8 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The TLS handshake failed, usually because the server's certificate is not trusted.
     case tlsFailure(url: String, message: String)
     case timedOut(url: String, what: String)
+    /// The request's own deadline (`HTTPRequest.deadline`) passed before the answer was complete.
+    case deadlineExceeded(url: String, limit: Duration)
     case transferFailed(url: String, curlCode: Int, message: String)
     /// The connection ended before the announced body was complete.
     case partialTransfer(url: String, received: Int64, expected: Int64?)
@@ -26,6 +28,8 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "or --insecure to skip verification)"
         case .timedOut(let url, let what):
             "timed out \(what) at \(url)"
+        case .deadlineExceeded(let url, let limit):
+            "\(url) did not answer completely within \(limit.components.seconds) s"
         case .transferFailed(let url, let code, let message):
             "transfer with \(url) failed: \(message) (curl error \(code))"
         case .partialTransfer(let url, let received, let expected):
@@ -47,7 +51,7 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .couldNotResolve, .couldNotConnect, .partialTransfer: true
         case .timedOut(_, let what): what.hasPrefix("connecting")
         case .transferFailed: true
-        case .invalidURL, .tlsFailure, .file, .responseTooLarge: false
+        case .invalidURL, .tlsFailure, .file, .responseTooLarge, .deadlineExceeded: false
         }
     }
 }

@@ -47,16 +47,20 @@ public struct HTTPRequest: Sendable, CustomStringConvertible {
     public var body: HTTPBody
     /// Whether a failed attempt may be sent again; defaults to the method's idempotency.
     public var isRetryable: Bool
+    /// The longest one attempt may take from connecting to the answer's last byte; none when nil
+    /// (a transfer of any size then runs as long as it moves, under the low-speed limit).
+    public var deadline: Duration?
 
     public init(
         _ method: HTTPMethod = .get, _ url: String, headers: [HTTPHeader] = [], body: HTTPBody = .none,
-        retryable: Bool? = nil
+        retryable: Bool? = nil, deadline: Duration? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.isRetryable = retryable ?? method.isIdempotent
+        self.deadline = deadline
     }
 
     public var description: String { "\(method) \(redactedURL(url))" }

@@ -14,6 +14,11 @@ extension DockerOpsError: OperatorFacing {
                 hint:
                     "is dockerd running? set DOCKER_HOST=unix:///path/to/docker.sock if it listens elsewhere than \(socket)",
                 exitCode: ExitStatus.unavailable)
+        case .engineTimedOut:
+            return Failure(
+                message: description,
+                hint: "dockerd accepts connections but does not answer: `docker info` and its log (journalctl -u docker) show why",
+                exitCode: ExitStatus.unavailable)
         case .permissionDenied:
             return Failure(
                 message: description, hint: "run as root or as a member of the docker group",

@@ -97,6 +97,24 @@ struct DockerCLITests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func aDaemonThatAcceptsAndNeverAnswersEndsHostWithinItsDeadlineWithOneErrorLineNamingTheCall() async throws {
+        let socket = dir.appendingPathComponent("silent.sock").path
+        let server = try SilentSocketServer(socket: socket, log: dir.appendingPathComponent("silent.log"))
+        defer { server.stop() }
+        let started = Date()
+        let result = try await TestSupport.offThePool {
+            try cwmigrate(["host"], environment: ["DOCKER_HOST": "unix://\(socket)"])
+        }
+        let took = Date().timeIntervalSince(started)
+        #expect(result.status == 69)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first == "error: the Docker Engine on \(socket) did not answer GET /version within 30 s")
+        #expect(lines.last?.hasPrefix("hint: ") == true)
+        #expect(took >= 29 && took < 60)
+    }
+
     @Test func hostWithATCPDockerHostSaysItIsNotSupportedYet() throws {
         let result = try cwmigrate(["host"], environment: ["DOCKER_HOST": "tcp://127.0.0.1:2375"])
         #expect(result.status == 78)
