@@ -8,6 +8,9 @@ public final class ConnectwareHost {
     public let engine: Engine
     /// The environment given to `docker compose` and the installer (DOCKER_HOST, DOCKER_COMPOSE…).
     public let environment: [String: String]
+    /// Where tars moved through a helper container are staged: a run's own directory. When nil,
+    /// beside the snapshot the call writes or reads.
+    public var stagingDirectory: String?
 
     public init(
         host: DockerHost? = nil, environment: [String: String] = ProcessInfo.processInfo.environment

@@ -74,13 +74,32 @@ struct HelperContainer {
     }
 }
 
-/// A file under the system's temporary directory, for a tar on its way to or from the Engine;
-/// its name carries the owner (`cwmigrate-LABEL-PID.START-XXXXXXXX.tar`), so a file left by
-/// a killed cwmigrate is found and removed by `removeOrphanedHelpers`.
-func temporaryTar(_ label: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent(
-        "cwmigrate-\(label)-\(ProcessIdentity.current.label)-\(UUID().uuidString.prefix(8)).tar"
-    ).path
+/// Where a tar on its way to or from the Engine is staged: `directory` when given (a run's own
+/// `staging` directory), else the directory of the file the call names (the snapshot being
+/// written or read), never the system's temporary directory. Its name carries the owner
+/// (`cwmigrate-LABEL-PID.START-XXXXXXXX.tar`), so a file left by a killed cwmigrate is
+/// found by `removeStagedLeftovers`, which runs here first.
+func stagedTar(_ label: String, in directory: String?, beside file: String) -> String {
+    let directory = directory ?? ((file as NSString).deletingLastPathComponent.isEmpty
+        ? "." : (file as NSString).deletingLastPathComponent)
+    _ = removeStagedLeftovers(in: directory)
+    return directory + "/cwmigrate-\(label)-\(ProcessIdentity.current.label)-\(UUID().uuidString.prefix(8).lowercased()).tar"
+}
+
+/// Removes the staged tars in `directory` (and their temporary and partial names) whose owner
+/// no longer runs; returns their paths.
+func removeStagedLeftovers(in directory: String) -> [String] {
+    var removed: [String] = []
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    for name in names {
+        let parts = (name.hasPrefix(".") ? name.dropFirst() : name[...]).split(separator: "-")
+        guard parts.count >= 4, parts[0] == "cwmigrate", parts[3].contains(".tar"),
+            let owner = ProcessIdentity(label: parts[2]), !owner.isAlive
+        else { continue }
+        let path = directory + "/" + name
+        if unlink(path) == 0 { removed.append(path) }
+    }
+    return removed
 }
 
 /// A process as it can be told apart over time: its id and its start time in clock ticks
@@ -124,7 +143,8 @@ struct ProcessIdentity: Equatable {
 extension ConnectwareHost {
     /// Removes what a killed cwmigrate left behind on this host: helper containers (which
     /// count as users of their volume, so removal and rollback would fail with "in use")
-    /// and staged tars in the temporary directory, each only when its owner no longer runs.
+    /// and staged tars in `stagingDirectory` (and in the system's temporary directory, where
+    /// cwmigrate before 2026-11-30 staged them), each only when its owner no longer runs.
     /// A helper without an owner label (made by an older cwmigrate) lives for one call, so
     /// one still there is an orphan too. Returns what was removed, for the operator.
     @discardableResult
@@ -148,15 +168,9 @@ extension ConnectwareHost {
             let name = helper.names?.first.map { String($0.drop { $0 == "/" }) } ?? String(helper.id.prefix(12))
             removed.append("helper container \(name)")
         }
-        let directory = FileManager.default.temporaryDirectory
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix("cwmigrate-") && name.hasSuffix(".tar") {
-            let parts = name.dropLast(4).split(separator: "-")
-            guard parts.count >= 4, let owner = ProcessIdentity(label: parts[parts.count - 2]), !owner.isAlive else {
-                continue
-            }
-            let path = directory.appendingPathComponent(name).path
-            if unlink(path) == 0 { removed.append("staged file \(path)") }
+        let directories = [stagingDirectory, FileManager.default.temporaryDirectory.path].compactMap { $0 }
+        for directory in directories {
+            removed += removeStagedLeftovers(in: directory).map { "staged file \($0)" }
         }
         return removed
     }

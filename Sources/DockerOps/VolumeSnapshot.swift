@@ -96,7 +96,7 @@ extension ConnectwareHost {
         }
         let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
         defer { helper.remove() }
-        let raw = temporaryTar("snapshot")
+        let raw = stagedTar("snapshot", in: stagingDirectory, beside: output)
         defer { unlink(raw) }
         try helper.download(to: raw)
         return try Self.writeSnapshot(
@@ -330,7 +330,7 @@ extension ConnectwareHost {
         var seen: VolumeContents?
         func now() throws(DockerOpsError) -> VolumeContents {
             if let seen { return seen }
-            let contents = try contentsNow(of: volume)
+            let contents = try contentsNow(of: volume, staging: snapshot)
             seen = contents
             return contents
         }
@@ -496,7 +496,8 @@ extension ConnectwareHost {
         var wholeSeconds = false
     }
 
-    func contentsNow(of volume: ProjectVolume) throws(DockerOpsError) -> VolumeContents {
+    /// Read through a helper container, the volume is staged beside `staging` (or in `stagingDirectory`).
+    func contentsNow(of volume: ProjectVolume, staging: String) throws(DockerOpsError) -> VolumeContents {
         if try Self.readsAtMountpoint(volume, .automatic, writing: false) {
             var contents = VolumeContents()
             Self.walk(Array(volume.mountpoint.utf8), shown: "", into: &contents)
@@ -504,7 +505,7 @@ extension ConnectwareHost {
         }
         let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
         defer { helper.remove() }
-        let raw = temporaryTar("check")
+        let raw = stagedTar("check", in: stagingDirectory, beside: staging)
         defer { unlink(raw) }
         try helper.download(to: raw)
         let scan: ArchiveScan
@@ -613,14 +614,14 @@ extension ConnectwareHost {
         let inside = String(HelperContainer.path.dropFirst())
         let helper = try HelperContainer.create(for: name, readOnly: false, engine: engine)
         defer { helper.remove() }
-        let current = temporaryTar("current")
+        let current = stagedTar("current", in: stagingDirectory, beside: snapshot)
         defer { unlink(current) }
         try helper.download(to: current)
         // The volume's own directory is the one entry an empty volume has.
         guard try Self.entryCount(current, volume: name) <= 1 else {
             throw .volumeNotEmpty(volume: name, mountpoint: volume.mountpoint)
         }
-        let upload = temporaryTar("restore")
+        let upload = stagedTar("restore", in: stagingDirectory, beside: snapshot)
         defer { unlink(upload) }
         do {
             let file = try OutputFile.create(upload, mode: 0o600, replacing: false)

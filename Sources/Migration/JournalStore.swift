@@ -48,6 +48,18 @@ public struct JournalStore: Sendable {
         return path
     }
 
+    /// Where the run stages what moves through a helper container (`artifacts/ID/staging`,
+    /// 0700): on the state directory's file system, never in $TMPDIR; created when missing.
+    public func stagingDirectory(for id: String) throws(MigrationError) -> String {
+        let run = try artifactDirectory(for: id)
+        let fd = try StateFiles.openDirectory(run)
+        defer { close(fd) }
+        if let staging = try StateFiles.openSubdirectory(fd, "staging", path: run + "/staging", create: true) {
+            close(staging)
+        }
+        return run + "/staging"
+    }
+
     /// Writes the journal: complete and durable, or (on any failure) the previous version stays.
     public func save(_ journal: Journal) throws(MigrationError) {
         guard Journal.isValidID(journal.id) else { throw .invalidRunID(journal.id) }

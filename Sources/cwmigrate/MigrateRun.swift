@@ -55,6 +55,7 @@ extension MigrateCommand {
             notes(for: current.plan, terminal)
         }
         defer { lock.release() }
+        host.stagingDirectory = try store.stagingDirectory(for: current.id)
         for leftover in try host.removeOrphanedHelpers() {
             terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
         }

@@ -120,6 +120,7 @@ struct RollbackCommand: ParsableCommand {
             let lock = try RunLock.acquire(
                 journal.installation, in: store, holder: "cwmigrate rollback \(journal.id), pid \(getpid())")
             defer { lock.release() }
+            host.stagingDirectory = try store.stagingDirectory(for: journal.id)
             for leftover in try host.removeOrphanedHelpers() {
                 terminal.note("removed \(leftover), left by a cwmigrate that no longer runs")
             }

@@ -62,4 +62,58 @@ struct LeftoverTests {
             #expect(users.isEmpty)
         }
     }
+
+    func staged(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+            $0.hasPrefix("cwmigrate-") || $0.hasPrefix(".cwmigrate-")
+        }
+    }
+
+    @Test func aHelperSnapshotStagesBesideItsOutputNeverInTMPDIRAndTheNextClearsWhatAKilledOneLeft() async throws {
+        let lab = try Lab.require()
+        try await lab.exclusively {
+            let host = try lab.host()
+            let installation = try host.discover()
+            try host.stop(installation, timeout: 10)
+            try host.removeContainers(installation)
+            defer { try? lab.startAgain(host) }
+            let volume = "\(lab.project)_postgresql"
+            let directory = try TestSupport.temporaryDirectory("cwmigrate-staging")
+            let temporary = try TestSupport.temporaryDirectory("cwmigrate-tmpdir")
+            defer {
+                try? FileManager.default.removeItem(at: directory)
+                try? FileManager.default.removeItem(at: temporary)
+            }
+            let arguments = { (name: String) in
+                ["volumes", "snapshot", volume, "-o", directory.appendingPathComponent(name).path,
+                 "--access", "helper-container"]
+            }
+            let child = Process()
+            child.executableURL = TestSupport.product("cwmigrate")
+            child.arguments = arguments("killed.tar.zst")
+            child.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": temporary.path]) { $1 }
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            var seen: [String] = []
+            for _ in 0..<30000 where child.isRunning {
+                seen = staged(in: directory)
+                if !seen.isEmpty { break }
+                usleep(1_000)
+            }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            try #require(!seen.isEmpty, "the snapshot ended before it staged its tar")
+            #expect(!staged(in: directory).isEmpty, "the killed snapshot's staged tar is beside its output")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty)
+
+            let again = try TestSupport.run(
+                TestSupport.product("cwmigrate"), arguments("again.tar.zst"), environment: ["TMPDIR": temporary.path])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(staged(in: directory).isEmpty, "the next snapshot there cleared the leftover")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "TMPDIR stays empty")
+            try ConnectwareHost.verifySnapshot(at: directory.appendingPathComponent("again.tar.zst").path, volume: volume)
+            _ = try host.removeOrphanedHelpers()
+        }
+    }
 }

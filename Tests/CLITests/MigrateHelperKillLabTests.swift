@@ -1,0 +1,133 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `migrate` killed with SIGKILL while it snapshots a volume through a helper container (the
+/// lab's service-manager volume made a local volume with `o=bind`, whose files only a container
+/// sees) is resumed, or rolled back, with no manual step: the orphaned helper does not block the
+/// volume, the staged tar in the run's directory is cleared, and $TMPDIR is never used.
+extension MigrateLabTests {
+    var helperLabel: String { "io.cybus.cwmigrate" }
+
+    func helperContainers() throws -> [String] {
+        try TestSupport.shell("docker ps -aq --no-trunc --filter label=\(helperLabel)").stdout
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// The staged files of the run in `state` (its `artifacts/ID/staging` directory).
+    func stagedFiles(_ state: String) -> [String] {
+        let artifacts = state + "/artifacts"
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: artifacts)) ?? []
+        return runs.flatMap { run in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(artifacts)/\(run)/staging")) ?? []).map {
+                "\(artifacts)/\(run)/staging/\($0)"
+            }
+        }
+    }
+
+    /// Recreates the lab's service-manager volume with the same files and labels: as a local
+    /// volume bound to `source` (`o=bind`), or back as a plain local volume; then 1.8.0 runs again.
+    func recreateServiceManager(boundTo source: String, bind: Bool) throws {
+        let labels =
+            "--label com.docker.compose.project=connectware --label com.docker.compose.volume=service-manager "
+            + "--label com.docker.compose.version=1.29.2"
+        try TestSupport.shell(
+            """
+            set -e
+            ids="$(docker ps -aq --filter label=io.cybus.connectware=core)"
+            [ -z "$ids" ] || docker rm -f $ids >/dev/null
+            v=connectware_service-manager
+            if \(bind ? "true" : "false"); then
+              mkdir -p '\(source)'
+              cp -a "$(docker volume inspect $v --format '{{.Mountpoint}}')/." '\(source)/'
+              docker volume rm $v >/dev/null
+              docker volume create --driver local -o type=none -o o=bind -o device='\(source)' \(labels) $v >/dev/null
+            else
+              docker volume rm $v >/dev/null
+              docker volume create \(labels) $v >/dev/null
+              cp -a '\(source)/.' "$(docker volume inspect $v --format '{{.Mountpoint}}')/"
+            fi
+            """)
+        try labScript(["install", "1.8.0", "-s", "-S"])
+        try labScript(["wait", "120"])
+    }
+
+    /// A scenario on the lab with service-manager bound to a directory; the run is killed once
+    /// it stages the volume's tar; `body` gets the state directory and the empty TMPDIR.
+    func killedDuringAHelperSnapshot(_ body: @escaping (Stage, String, [String: String], String) throws -> Void)
+        async throws
+    {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let source = lab + "/bind-sm-\(UUID().uuidString.prefix(6))"
+            try recreateServiceManager(boundTo: source, bind: true)
+            defer {
+                _ = try? recreateServiceManager(boundTo: source, bind: false)
+                _ = try? TestSupport.shell("rm -rf '\(source)'")
+            }
+            #expect(
+                try TestSupport.shell("docker volume inspect -f '{{.Options.o}}' connectware_service-manager").stdout
+                    == "bind\n")
+            let temporary = scratch.path + "/tmpdir-\(UUID().uuidString.prefix(6))"
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            let tmp = ["TMPDIR": temporary]
+            let background = try Background(
+                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--progress", "none"]),
+                environment: environment(state: state).merging(tmp) { $1 },
+                output: scratch.appendingPathComponent("killed-helper.log"))
+            var killed: Int32?
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline, background.poll() == nil {
+                if stagedFiles(state).contains(where: { $0.hasSuffix(".tar.part") || $0.hasSuffix(".tar") }) {
+                    killed = background.killHard()
+                    break
+                }
+                usleep(2_000)
+            }
+            if killed == nil { _ = background.killHard() }
+            try #require(killed == 137, "the run was not killed while it staged a tar: \(background.text)")
+            #expect(steps(state).contains { $0.kind == "snapshot-volumes" && $0.state == "running" })
+            #expect(!stagedFiles(state).isEmpty, "the killed run's staged tar is in the run's directory")
+            #expect(!(try helperContainers()).isEmpty, "the killed run's helper container is left")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+            try body(stage, state, tmp, certs)
+            #expect(try helperContainers().isEmpty)
+            #expect(stagedFiles(state).isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, "TMPDIR stays empty")
+        }
+    }
+
+    @Test func aRunKilledDuringAHelperContainerSnapshotIsResumedWithNoManualStep() async throws {
+        try await killedDuringAHelperSnapshot { stage, state, tmp, certs in
+            let resumed = try TestSupport.run(
+                TestSupport.product("cwmigrate"),
+                ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout",
+                 "120", "--progress", "none"],
+                environment: environment(state: state).merging(tmp) { $1 })
+            #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(resumed.stderr.contains("note: removed helper container cwmigrate-volume-"))
+            #expect(resumed.stderr.contains("note: removed staged file \(state)/artifacts/"))
+            try expectMigrated(stage, state: state, certs: certs)
+        }
+    }
+
+    @Test func aRunKilledDuringAHelperContainerSnapshotIsRolledBackWithNoManualStep() async throws {
+        try await killedDuringAHelperSnapshot { stage, state, tmp, certs in
+            let rolledBack = try TestSupport.run(
+                TestSupport.product("cwmigrate"),
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"],
+                environment: environment(state: state).merging(tmp) { $1 })
+            #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+            #expect(rolledBack.stderr.contains("note: removed helper container cwmigrate-volume-"))
+            #expect(try check() == stage.startCheck)
+            #expect(try certsDigest() == certs)
+            let found = try labVersion()
+            #expect(found.version == "1.8.0" && found.allRunning)
+        }
+    }
+}
