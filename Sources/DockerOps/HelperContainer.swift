@@ -23,8 +23,9 @@ struct HelperContainer {
     let id: String
     let engine: Engine
 
-    /// Prefers a Connectware image (it is on every Connectware host); never pulls.
-    static func create(for volume: String, readOnly: Bool, engine: Engine) throws(DockerOpsError) -> HelperContainer {
+    /// The image a helper is made from: a Connectware image (it is on every Connectware host),
+    /// else any image on the host; nil when there is none. Never pulls.
+    static func image(engine: Engine) throws(DockerOpsError) -> String? {
         struct Image: Decodable {
             var id: String
             var repoTags: [String]?
@@ -32,9 +33,11 @@ struct HelperContainer {
         }
         let images = try engine.decode([Image].self, .get, "/images/json")
         let tagged = images.flatMap { $0.repoTags ?? [] }.filter { $0 != "<none>:<none>" }
-        guard
-            let image = tagged.first(where: { connectwareImageTag($0) != nil }) ?? tagged.first ?? images.first?.id
-        else { throw .noHelperImage(volume: volume) }
+        return tagged.first(where: { connectwareImageTag($0) != nil }) ?? tagged.first ?? images.first?.id
+    }
+
+    static func create(for volume: String, readOnly: Bool, engine: Engine) throws(DockerOpsError) -> HelperContainer {
+        guard let image = try image(engine: engine) else { throw .noHelperImage(volume: volume) }
         let request: [String: Any] = [
             "Image": image, "Cmd": ["/cwmigrate-never-started"], "Entrypoint": [String](),
             "Labels": [label: "volume-access", ownerLabel: ProcessIdentity.current.label], "NetworkDisabled": true,
@@ -67,6 +70,16 @@ struct HelperContainer {
     func upload(_ file: String) throws(DockerOpsError) {
         try engine.send(
             file: file, .put, "/containers/\(id)/archive", query: ["path": "/"], deadline: engine.deadlines.volumeArchive)
+    }
+
+    /// Whether the volume holds `path` (relative to its root), asked without copying anything.
+    func holds(_ path: String) throws(DockerOpsError) -> Bool {
+        do {
+            try engine.send(.head, "/containers/\(id)/archive", query: ["path": Self.path + "/" + path])
+            return true
+        } catch .engine(_, 404, _) {
+            return false
+        }
     }
 
     func remove() {

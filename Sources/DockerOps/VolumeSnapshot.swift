@@ -519,6 +519,33 @@ extension ConnectwareHost {
         return contents
     }
 
+    /// How the volume's files will be read and what a snapshot will check, asked now: nothing
+    /// is copied (through a helper container only the presence of `PG_VERSION` is asked).
+    public func readiness(of name: String) throws(DockerOpsError) -> VolumeReadiness {
+        guard let volume = try volume(name) else { throw .noSuchVolume(name) }
+        var readiness = VolumeReadiness(
+            volume: volume.name, options: volume.options ?? [:], helperImage: nil, throughHelper: false,
+            holdsPostgreSQLData: nil, newestChange: nil, newestChangeTime: nil, readAt: nil)
+        let postgreSQL = VolumePolicy.isPostgreSQL(volume)
+        if try Self.readsAtMountpoint(volume, .automatic, writing: false) {
+            var contents = VolumeContents()
+            Self.walk(Array(volume.mountpoint.utf8), shown: "", into: &contents)
+            readiness.readAt = Self.changeClockTick()
+            readiness.newestChange = contents.newest?.entry
+            readiness.newestChangeTime = contents.newest?.time
+            if postgreSQL { readiness.holdsPostgreSQLData = access(volume.mountpoint + "/PG_VERSION", F_OK) == 0 }
+            return readiness
+        }
+        readiness.throughHelper = true
+        readiness.helperImage = try HelperContainer.image(engine: engine)
+        if postgreSQL, readiness.helperImage != nil {
+            let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
+            defer { helper.remove() }
+            readiness.holdsPostgreSQLData = try helper.holds("PG_VERSION")
+        }
+        return readiness
+    }
+
     /// lstat of every entry below `path` (names as bytes; symlinks are not followed).
     private static func walk(_ path: [UInt8], shown: String, into contents: inout VolumeContents) {
         var info = stat()
@@ -660,6 +687,24 @@ extension ConnectwareHost {
             throw .restoreFailed(volume: volume, path: tar, message: "\(error)")
         }
     }
+}
+
+/// What can be told about a volume before a run snapshots it, for the prechecks.
+public struct VolumeReadiness: Sendable, Equatable {
+    public var volume: String
+    /// The driver's options, when it has any (then its files are only seen through a container).
+    public var options: [String: String]
+    /// The image a helper container is made from, when the volume is read through one.
+    public var helperImage: String?
+    /// Whether its files are read through a helper container rather than at its mount point.
+    public var throughHelper: Bool
+    /// Whether a PostgreSQL data directory (`PG_VERSION`) is in it; nil for other volumes.
+    public var holdsPostgreSQLData: Bool?
+    /// Its newest change (modification or status change) and the entry it was seen on, and
+    /// the time it was read; nil through a helper container (it is read whole only by the snapshot).
+    public var newestChange: String?
+    public var newestChangeTime: ChangeTime?
+    public var readAt: ChangeTime?
 }
 
 /// A file time to the nanosecond, as the kernel stamps it, and as a snapshot's manifest

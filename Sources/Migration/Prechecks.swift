@@ -259,16 +259,105 @@ public enum Prechecks {
         )
     }
 
-    /// The plan's volumes hold their data in volumes, not in a host directory bound where a
-    /// volume belongs (it would be neither snapshotted nor removed, nor put back).
-    public static func volumes(_ host: ConnectwareHost, project: String, plan: Plan) -> CheckResult {
+    /// The checks of the plan's volumes, each by its name, as a run makes them before its
+    /// shutdown and `--precheck-only` lists them:
+    /// - `bind mounts`: their data is in Docker volumes, not in a host directory bound where a
+    ///   volume belongs (it would be neither snapshotted nor removed, nor put back);
+    /// - `volume access`: how each is read (at its mount point, or through a helper container
+    ///   when it has driver options or its mount point is out of reach) and that an image for
+    ///   the helper is on the host;
+    /// - `postgresql data`: the postgresql volume holds a data directory (`PG_VERSION`), without
+    ///   which its snapshot is refused as the way back;
+    /// - `volume times`: no entry changed later than now (a clock set back, a file stamped in
+    ///   the future), which would make every snapshot look outdated at remove-volumes, after
+    ///   the shutdown.
+    public static func volumeChecks(_ host: ConnectwareHost, project: String, plan: Plan) -> [CheckResult] {
+        var checks: [CheckResult] = []
         do {
             try host.refuseBindMounts(project: project, volumes: plan.volumes)
-            return CheckResult(
-                "volumes", .pass, "\(plan.volumes.joined(separator: ", ")) keep their data in Docker volumes")
+            checks.append(
+                CheckResult(
+                    "bind mounts", .pass, "\(plan.volumes.joined(separator: ", ")) keep their data in Docker volumes"))
         } catch {
-            return CheckResult("volumes", .fail, error.description)
+            checks.append(CheckResult("bind mounts", .fail, error.description))
         }
+        var found: [VolumeReadiness] = []
+        var problems: [String] = []
+        let names: [String]
+        do {
+            let volumes = try host.discover(project: project).volumes
+            names = plan.volumes.compactMap { short in volumes.first { $0.shortName == short }?.name }
+        } catch {
+            return checks + ["volume access", "postgresql data", "volume times"].map {
+                CheckResult($0, .fail, error.description)
+            }
+        }
+        for name in names {
+            do { found.append(try host.readiness(of: name)) } catch { problems.append(error.description) }
+        }
+        guard problems.isEmpty else {
+            return checks + ["volume access", "postgresql data", "volume times"].map {
+                CheckResult($0, .fail, problems.joined(separator: "; "))
+            }
+        }
+        checks.append(volumeAccess(found))
+        checks.append(postgreSQLData(found))
+        checks.append(volumeTimes(found))
+        return checks
+    }
+
+    static func volumeAccess(_ found: [VolumeReadiness]) -> CheckResult {
+        let missing = found.filter { $0.throughHelper && $0.helperImage == nil }.map(\.volume)
+        guard missing.isEmpty else {
+            return CheckResult(
+                "volume access", .fail,
+                "\(missing.joined(separator: ", ")) can only be read through a helper container, and there is no image on the host to make one from"
+            )
+        }
+        let parts = found.map { readiness in
+            guard readiness.throughHelper else { return "\(readiness.volume) at its mount point" }
+            let options = readiness.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let why = options.isEmpty ? "its mount point is out of reach" : "driver options " + options.joined(separator: ",")
+            return "\(readiness.volume) through a helper container (\(why); image \(readiness.helperImage ?? "?"))"
+        }
+        return CheckResult("volume access", .pass, parts.isEmpty ? "no volume to read" : parts.joined(separator: "; "))
+    }
+
+    static func postgreSQLData(_ found: [VolumeReadiness]) -> CheckResult {
+        guard let postgreSQL = found.first(where: { $0.holdsPostgreSQLData != nil }) else {
+            let helperless = found.contains { $0.throughHelper && $0.helperImage == nil }
+            return CheckResult(
+                "postgresql data", helperless ? .fail : .pass,
+                helperless ? "cannot be looked at without a helper container" : "the plan removes no postgresql volume")
+        }
+        return postgreSQL.holdsPostgreSQLData == true
+            ? CheckResult("postgresql data", .pass, "\(postgreSQL.volume) holds a PostgreSQL data directory (PG_VERSION)")
+            : CheckResult(
+                "postgresql data", .fail,
+                "\(postgreSQL.volume) holds no PG_VERSION: it is not a PostgreSQL data directory, so its snapshot would not count as the way back"
+            )
+    }
+
+    static func volumeTimes(_ found: [VolumeReadiness]) -> CheckResult {
+        var parts: [String] = []
+        for readiness in found {
+            guard let readAt = readiness.readAt else {
+                parts.append("\(readiness.volume) is read whole only by its snapshot (through a helper container)")
+                continue
+            }
+            guard let time = readiness.newestChangeTime, let entry = readiness.newestChange else {
+                parts.append("\(readiness.volume) is empty")
+                continue
+            }
+            if readAt.precedes(time, wholeSecondsOnly: false) {
+                return CheckResult(
+                    "volume times", .fail,
+                    "\(readiness.volume): \(entry) changed at \(time.text), later than now (\(readAt.text)): every snapshot of it would look outdated when the run removes it; set the clock right or touch the entry"
+                )
+            }
+            parts.append("\(readiness.volume): newest change \(time.text), not later than now")
+        }
+        return CheckResult("volume times", .pass, parts.isEmpty ? "no volume to read" : parts.joined(separator: "; "))
     }
 
     /// The checks of a real run, made by `MigrationRun` before its first destructive step
@@ -311,7 +400,7 @@ public enum Prechecks {
         checks.append(stateDirectory(store))
         checks.append(unfinishedRuns(store, journal.installation, except: journal.id))
         if journal.plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
-            checks.append(volumes(host, project: journal.installation.name, plan: journal.plan))
+            checks += volumeChecks(host, project: journal.installation.name, plan: journal.plan)
         }
         return checks
     }

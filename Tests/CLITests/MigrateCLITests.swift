@@ -326,11 +326,12 @@ struct MigrateCLITests {
             let out = lines(result.stdout)
             for name in [
                 "backup file", "docker", "installation", "plan", "connectware api", "install strategy", "free disk",
-                "state directory", "lock", "earlier runs",
+                "state directory", "lock", "earlier runs", "bind mounts", "volume access", "postgresql data",
+                "volume times",
             ] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
-            #expect(out.last == "All 10 checks passed.")
+            #expect(out.last == "All 14 checks passed.")
             #expect(try labFingerprint() == before)
             #expect(!FileManager.default.fileExists(atPath: stateDir))
         }
@@ -401,6 +402,31 @@ struct MigrateCLITests {
             let checks = try #require(report["checks"] as? [[String: Any]])
             let failed = checks.filter { $0["status"] as? String != "pass" }.map { $0["name"] as? String }
             #expect(failed == ["lock"])
+        }
+    }
+
+    @Test func precheckFailsVolumeTimesWhenAnEntryInAVolumeIsStampedLaterThanNow() async throws {
+        let lab = try lab()
+        let file = try backup()
+        try await exclusively(lab) {
+            let mountpoint = try TestSupport.shell(
+                "docker volume inspect \(lab.project)_service-manager --format '{{.Mountpoint}}'"
+            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let future = mountpoint + "/stamped-in-the-future.txt"
+            try TestSupport.shell("printf later > '\(future)' && touch -d '+2 hours' '\(future)'")
+            defer { unlink(future) }
+            let result = try cwmigrate([
+                "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir, "--json",
+                "--installer-dir", lab.directory + "/installers",
+            ])
+            #expect(result.status == 69)
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let checks = try #require(report["checks"] as? [[String: Any]])
+            let failed = checks.filter { $0["status"] as? String != "pass" }
+            #expect(failed.map { $0["name"] as? String } == ["volume times"])
+            let detail = failed.first?["detail"] as? String ?? ""
+            #expect(detail.contains("/stamped-in-the-future.txt changed at") && detail.contains("later than now"))
         }
     }
 
