@@ -35,7 +35,7 @@ struct DockerCLITests {
     }
 
     /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
-    func exclusively<T>(_ lab: LabEnvironment, _ body: @escaping () throws -> T) async throws -> T {
+    func exclusively<T>(_ lab: LabEnvironment, _ body: () throws -> T) async throws -> T {
         try await TestSupport.holdingLabLock(lab.directory, body)
     }
 

@@ -194,7 +194,7 @@ struct MigrateLabTests {
     }
 
     /// `scenario`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
-    func scenario(_ body: @escaping (Stage) throws -> Void) async throws {
+    func scenario(_ body: (Stage) throws -> Void) async throws {
         try await TestSupport.offThePool { try scenario(body) }
     }
 

@@ -94,7 +94,7 @@ struct Lab {
     }
 
     /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
-    func exclusively<T>(_ body: @escaping () throws -> T) async throws -> T {
+    func exclusively<T>(_ body: () throws -> T) async throws -> T {
         try await TestSupport.holdingLabLock(directory, body)
     }
 }

@@ -49,7 +49,7 @@ struct LabStepsTests {
     }
 
     /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
-    func exclusively<T>(_ lab: Lab, _ body: @escaping () throws -> T) async throws -> T {
+    func exclusively<T>(_ lab: Lab, _ body: () throws -> T) async throws -> T {
         try await TestSupport.holdingLabLock(lab.directory, body)
     }
 

@@ -130,40 +130,33 @@ extension TestSupport {
 }
 
 extension TestSupport {
-    /// Runs `body`, which blocks (waits for a child, a lock, a pipe), on a thread of its own and
+    /// Runs `body`, which blocks (waits for a child, a lock, a pipe), on threads of its own and
     /// awaits it: the test runner's cooperative threads (two on a 2-core machine) stay free
     /// for the async tests beside it, which a synchronous test holding them for minutes starves.
-    public static func offThePool<T>(_ body: @escaping () throws -> T) async throws -> T {
-        let work = BlockingWork(body)
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                work.run()
-                done.resume()
-            }
-            thread.name = "cwmigrate-test-blocking"
-            thread.start()
+    /// It stays in the test's task (a task executor preference, not a detached thread), so its
+    /// expectations are the test's own.
+    public static func offThePool<T>(_ body: () throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(BlockingThreads.shared) {
+            try body()
         }
-        return try work.result()
     }
 
     /// `holdingLabLock`, waiting for the lock and running `body` off the cooperative pool.
-    public static func holdingLabLock<T>(_ labDirectory: String, _ body: @escaping () throws -> T) async throws -> T {
+    public static func holdingLabLock<T>(_ labDirectory: String, _ body: () throws -> T) async throws -> T {
         try await offThePool { try holdingLabLock(labDirectory, body) }
     }
 }
 
-/// A blocking closure and its outcome, handed to the thread that runs it; the awaiting task
-/// reads the outcome only after that thread has finished, so no two threads touch it at once.
-private final class BlockingWork<T>: @unchecked Sendable {
-    private let body: () throws -> T
-    private var outcome: Result<T, any Error>?
+/// A task executor that runs each job on a new thread: a job that blocks holds only its own.
+/// A task has one job at a time, so its jobs still run one after the other.
+final class BlockingThreads: TaskExecutor, @unchecked Sendable {
+    static let shared = BlockingThreads()
 
-    init(_ body: @escaping () throws -> T) { self.body = body }
-
-    func run() { outcome = Result { try body() } }
-
-    func result() throws -> T {
-        guard let outcome else { fatalError("read before the blocking work ran") }
-        return try outcome.get()
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        let thread = Thread { job.runSynchronously(on: executor) }
+        thread.name = "cwmigrate-test-blocking"
+        thread.start()
     }
 }
