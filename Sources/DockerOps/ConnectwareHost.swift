@@ -95,6 +95,17 @@ public final class ConnectwareHost {
             for volume in usage.volumes ?? [] {
                 if let size = volume.usageData?.size, size >= 0 { sizes[volume.name] = size }
             }
+            // The Engine does not size a volume with driver options. A local bind (`o=bind`) has
+            // its files in its `device` directory on this host: summed there, as root reads them.
+            for volume in list.volumes ?? [] where sizes[volume.name] == nil && volume.driver ?? "local" == "local" {
+                let options = volume.options ?? [:]
+                guard (options["o"] ?? "").split(separator: ",").contains("bind"), let device = options["device"],
+                    access(device, R_OK | X_OK) == 0
+                else { continue }
+                var contents = VolumeContents()
+                Self.walk(Array(device.utf8), shown: "", into: &contents)
+                sizes[volume.name] = contents.bytes
+            }
         }
         let prefix = project + "_"
         return (list.volumes ?? []).compactMap { volume -> ProjectVolume? in

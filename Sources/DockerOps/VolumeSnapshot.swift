@@ -547,7 +547,7 @@ extension ConnectwareHost {
     }
 
     /// lstat of every entry below `path` (names as bytes; symlinks are not followed).
-    private static func walk(_ path: [UInt8], shown: String, into contents: inout VolumeContents) {
+    static func walk(_ path: [UInt8], shown: String, into contents: inout VolumeContents) {
         var info = stat()
         let status = (path + [0]).withUnsafeBufferPointer {
             $0.baseAddress!.withMemoryRebound(to: CChar.self, capacity: $0.count) { lstat($0, &info) }
