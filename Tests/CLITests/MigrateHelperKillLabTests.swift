@@ -29,28 +29,57 @@ extension MigrateLabTests {
         }
     }
 
-    /// Recreates the lab's service-manager volume with the same files and labels: as a local
-    /// volume bound to `source` (`o=bind`), or back as a plain local volume; then 1.8.0 runs again.
-    func recreateServiceManager(boundTo source: String, bind: Bool) throws {
-        let labels =
-            "--label com.docker.compose.project=connectware --label com.docker.compose.volume=service-manager "
-            + "--label com.docker.compose.version=1.29.2"
+    /// A compose override that declares service-manager's driver options, so compose accepts the
+    /// bound volume; `DOCKER_COMPOSE` with it is what an operator with such a volume runs.
+    func composeWithBind(_ source: String) throws -> String {
+        let override = source + ".override.yml"
+        try """
+        version: "2.0"
+        volumes:
+          service-manager:
+            driver_opts: {type: none, o: bind, device: "\(source)"}
+
+        """.write(toFile: override, atomically: true, encoding: .utf8)
+        return "docker-compose -f \(lab)/connectware/docker-compose.yml -f \(override)"
+    }
+
+    /// Makes the lab's service-manager volume a local volume bound to `source` (`o=bind`) with
+    /// the same files and labels, and starts 1.8.0 on it through `compose`.
+    func bindServiceManager(to source: String, compose: String) throws {
         try TestSupport.shell(
             """
             set -e
             ids="$(docker ps -aq --filter label=io.cybus.connectware=core)"
             [ -z "$ids" ] || docker rm -f $ids >/dev/null
             v=connectware_service-manager
-            if \(bind ? "true" : "false"); then
-              mkdir -p '\(source)'
-              cp -a "$(docker volume inspect $v --format '{{.Mountpoint}}')/." '\(source)/'
-              docker volume rm $v >/dev/null
-              docker volume create --driver local -o type=none -o o=bind -o device='\(source)' \(labels) $v >/dev/null
-            else
-              docker volume rm $v >/dev/null
-              docker volume create \(labels) $v >/dev/null
-              cp -a '\(source)/.' "$(docker volume inspect $v --format '{{.Mountpoint}}')/"
-            fi
+            mkdir -p '\(source)'
+            cp -a "$(docker volume inspect $v --format '{{.Mountpoint}}')/." '\(source)/'
+            docker volume rm $v >/dev/null
+            docker volume create --driver local -o type=none -o o=bind -o device='\(source)' \
+              --label com.docker.compose.project=connectware --label com.docker.compose.volume=service-manager \
+              --label com.docker.compose.version=1.29.2 $v >/dev/null
+            cd '\(lab)/connectware' && \(compose) -p connectware up -d 2>&1
+            """)
+        try labScript(["wait", "120"])
+    }
+
+    /// Puts a bound service-manager back as a plain local volume with its files (a resumed run
+    /// has made it plain already: then nothing is done).
+    func unbindServiceManager(from source: String) throws {
+        let bound = try TestSupport.shell(
+            "docker volume inspect -f '{{.Options.o}}' connectware_service-manager 2>/dev/null || true"
+        ).stdout.contains("bind")
+        guard bound else { return }
+        try TestSupport.shell(
+            """
+            set -e
+            ids="$(docker ps -aq --filter label=io.cybus.connectware=core)"
+            [ -z "$ids" ] || docker rm -f $ids >/dev/null
+            v=connectware_service-manager
+            docker volume rm $v >/dev/null
+            docker volume create --label com.docker.compose.project=connectware \
+              --label com.docker.compose.volume=service-manager --label com.docker.compose.version=1.29.2 $v >/dev/null
+            cp -a '\(source)/.' "$(docker volume inspect $v --format '{{.Mountpoint}}')/"
             """)
         try labScript(["install", "1.8.0", "-s", "-S"])
         try labScript(["wait", "120"])
@@ -58,24 +87,28 @@ extension MigrateLabTests {
 
     /// A scenario on the lab with service-manager bound to a directory; the run is killed once
     /// it stages the volume's tar; `body` gets the state directory and the empty TMPDIR.
-    func killedDuringAHelperSnapshot(_ body: @escaping (Stage, String, [String: String], String) throws -> Void)
+    func killedDuringAHelperSnapshot(
+        _ body: (_ stage: Stage, _ state: String, _ environment: [String: String], _ certs: String) throws -> Void
+    )
         async throws
     {
         try await scenario { stage in
             let state = try reset(stage)
             let certs = try certsDigest()
             let source = lab + "/bind-sm-\(UUID().uuidString.prefix(6))"
-            try recreateServiceManager(boundTo: source, bind: true)
             defer {
-                _ = try? recreateServiceManager(boundTo: source, bind: false)
-                _ = try? TestSupport.shell("rm -rf '\(source)'")
+                _ = try? unbindServiceManager(from: source)
+                _ = try? TestSupport.shell("rm -rf '\(source)' '\(source).override.yml'")
             }
+            let compose = try composeWithBind(source)
+            try bindServiceManager(to: source, compose: compose)
             #expect(
                 try TestSupport.shell("docker volume inspect -f '{{.Options.o}}' connectware_service-manager").stdout
                     == "bind\n")
             let temporary = scratch.path + "/tmpdir-\(UUID().uuidString.prefix(6))"
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             let tmp = ["TMPDIR": temporary]
+            let bound = tmp.merging(["DOCKER_COMPOSE": compose]) { $1 }
             let background = try Background(
                 migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--progress", "none"]),
                 environment: environment(state: state).merging(tmp) { $1 },
@@ -95,7 +128,7 @@ extension MigrateLabTests {
             #expect(!stagedFiles(state).isEmpty, "the killed run's staged tar is in the run's directory")
             #expect(!(try helperContainers()).isEmpty, "the killed run's helper container is left")
             #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
-            try body(stage, state, tmp, certs)
+            try body(stage, state, bound, certs)
             #expect(try helperContainers().isEmpty)
             #expect(stagedFiles(state).isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, "TMPDIR stays empty")
@@ -104,6 +137,9 @@ extension MigrateLabTests {
 
     @Test func aRunKilledDuringAHelperContainerSnapshotIsResumedWithNoManualStep() async throws {
         try await killedDuringAHelperSnapshot { stage, state, tmp, certs in
+            // The vendor's installer writes a compose file without the override: the volume it
+            // makes after remove-volumes is a plain one.
+            let tmp = tmp.filter { $0.key == "TMPDIR" }
             let resumed = try TestSupport.run(
                 TestSupport.product("cwmigrate"),
                 ["migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout",
