@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Planner
 import SafeFiles
 
@@ -28,6 +29,17 @@ public struct InstallRequest: Sendable {
         self.imageArchive = imageArchive
         self.licenseKey = licenseKey
     }
+}
+
+/// The room the images an install obtains take in the Docker data root, and how it is known.
+public struct ImageSpace: Sendable, Equatable {
+    public var bytes: Int64 = 0
+    /// One line per image or archive: its size and where that size comes from.
+    public var sources: [String] = []
+    /// Images whose size nothing on this host tells.
+    public var unknown: [String] = []
+
+    public init() {}
 }
 
 /// Whether an install can go ahead, and what the operator should know before it does.
@@ -99,6 +111,62 @@ extension ConnectwareHost {
         let images = try engine.decode([Image].self, .get, "/images/json")
         return images.flatMap { $0.repoTags ?? [] }
             .filter { connectwareImageTag($0).map { $0 != version } ?? false }.sorted()
+    }
+
+    /// The bytes the images an install must obtain take in the Docker data root, by the best
+    /// source there is: the image archive's size (offline: `docker save` writes the layers
+    /// uncompressed, as a load stores them), else the size of the same repository under
+    /// another tag on this host (a pull of another version of that image). An image whose
+    /// size none of them tells is listed in `unknown`. Images already present need nothing.
+    public func imageSpace(_ request: InstallRequest) throws(DockerOpsError) -> ImageSpace {
+        struct Image: Decodable {
+            var repoTags: [String]?
+            var size: Int64?
+            enum CodingKeys: String, CodingKey { case repoTags = "RepoTags", size = "Size" }
+        }
+        let missing = wantedImages(request).filter { !imageExists($0) }
+        var space = ImageSpace()
+        guard !missing.isEmpty else { return space }
+        if request.strategy == .offlineImages {
+            let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
+            var info = stat()
+            if stat(archive, &info) == 0 {
+                space.bytes = Int64(info.st_size)
+                space.sources.append("\(missing.count) images from \(archive) (\(formatBytes(space.bytes)))")
+            } else {
+                space.unknown = missing
+            }
+            return space
+        }
+        let images = try engine.decode([Image].self, .get, "/images/json")
+        for wanted in missing {
+            let repository = String(wanted[..<(wanted.lastIndex(of: ":") ?? wanted.endIndex)])
+            let sibling = images.compactMap { image -> (String, Int64)? in
+                guard let size = image.size,
+                    let tag = image.repoTags?.first(where: { $0.hasPrefix(repository + ":") })
+                else { return nil }
+                return (tag, size)
+            }.max { $0.1 < $1.1 }
+            if let (tag, size) = sibling {
+                space.bytes += size
+                space.sources.append("\(wanted) (\(formatBytes(size)), as \(tag) here)")
+            } else {
+                space.unknown.append(wanted)
+            }
+        }
+        return space
+    }
+
+    /// Where the Docker Engine keeps images and volumes (`/info` → `DockerRootDir`).
+    public func dataRoot() throws(DockerOpsError) -> String {
+        struct Info: Decodable {
+            var root: String?
+            enum CodingKeys: String, CodingKey { case root = "DockerRootDir" }
+        }
+        guard let root = try engine.decode(Info.self, .get, "/info").root, !root.isEmpty else {
+            throw .unexpectedAnswer(call: "GET /info", message: "no DockerRootDir")
+        }
+        return root
     }
 
     /// Checks, before anything is stopped or removed, that the install can succeed.

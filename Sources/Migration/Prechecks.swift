@@ -130,11 +130,9 @@ public enum Prechecks {
         var found: [String] = []
         var problems: [String] = []
         for version in versions {
-            let request = InstallRequest(
-                version: version.description, strategy: plan.installStrategy, directory: directory,
-                project: installation.project,
-                installer: installerDirectory + "/\(version)/connectware-online-installer.sh",
-                imageArchive: plan.settings["imageDir"].map { $0 + "/connectware-\(version).tar" })
+            let request = installRequest(
+                version, plan: plan, installation: installation, directory: directory,
+                installerDirectory: installerDirectory)
             let role = version == plan.runningVersion ? " (the version a rollback installs)" : ""
             do {
                 let check = try host.checkInstall(request)
@@ -150,13 +148,29 @@ public enum Prechecks {
             : CheckResult("install strategy", .fail, problems.joined(separator: "; "))
     }
 
+    /// How the plan installs `version` into the installation.
+    static func installRequest(
+        _ version: Version, plan: Plan, installation: Installation, directory: String, installerDirectory: String
+    ) -> InstallRequest {
+        InstallRequest(
+            version: version.description, strategy: plan.installStrategy, directory: directory,
+            project: installation.project,
+            installer: installerDirectory + "/\(version)/connectware-online-installer.sh",
+            imageArchive: plan.settings["imageDir"].map { $0 + "/connectware-\(version).tar" })
+    }
+
     /// Room in the state directory for everything the run and its rollback write: the run's
     /// copy of the backup (unless made already), the fresh backup and the re-backup (each
     /// judged by the size of the backup being restored), the volume snapshots at the
     /// volumes' real sizes, and as much again for the snapshots a rollback takes of what the
     /// volumes hold then; plus a tenth.
+    /// With `host`, also the room in the Docker data root for the images of every version on the
+    /// way and back that are not on the host (`ImageSpace`), and, for volumes read through a
+    /// helper container, their staged tars in the run's directory; when the data root and the
+    /// state directory share a file system, one sum is held against its free space.
     public static func freeDisk(
-        _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64, backupCopied: Bool = false
+        _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64, backupCopied: Bool = false,
+        host: ConnectwareHost? = nil, installerDirectory: String? = nil
     ) -> CheckResult {
         var parts: [String] = []
         var needed: Int64 = 0
@@ -177,6 +191,11 @@ public enum Prechecks {
                     // Once for the run's snapshot, once for the rollback's snapshot of what replaced it.
                     needed += 2 * size
                     parts.append("2 snapshots of \(volume?.name ?? name) \(formatBytes(size))")
+                    if host != nil, let volume, !(volume.options ?? [:]).isEmpty || volume.driver != "local" {
+                        // Read through a helper container: the volume is staged whole beside its snapshot.
+                        needed += size
+                        parts.append("its staged tar \(formatBytes(size))")
+                    }
                 } else if volume != nil {
                     unknown.append(volume?.name ?? name)
                 }
@@ -188,13 +207,60 @@ public enum Prechecks {
                 )
             }
         }
-        let required = needed + needed / 10
+        var images = ImageSpace()
+        var dataRoot: String?
+        if let host, let directory = installation.workingDirectory {
+            do {
+                for version in versionsOnTheWayAndBack(plan) {
+                    let found = try host.imageSpace(
+                        installRequest(
+                            version, plan: plan, installation: installation, directory: directory,
+                            installerDirectory: installerDirectory ?? ""))
+                    images.bytes += found.bytes
+                    images.sources += found.sources
+                    images.unknown += found.unknown
+                }
+                dataRoot = try host.dataRoot()
+            } catch {
+                return CheckResult("free disk", .fail, "the images the run obtains cannot be sized: \(error.description)")
+            }
+            if !images.unknown.isEmpty {
+                return CheckResult(
+                    "free disk", .fail,
+                    "the size of \(images.unknown.joined(separator: ", ")) cannot be told (no other tag of it on this host, no image archive), so the room it needs cannot be checked"
+                )
+            }
+        }
         guard let (place, free) = freeBytes(near: store.directory) else {
             return CheckResult("free disk", .fail, "cannot tell the free space at \(store.directory): \(systemError())")
         }
+        let imagesText = images.sources.isEmpty ? "none to obtain" : images.sources.joined(separator: ", ")
+        guard let dataRoot, let (rootPlace, rootFree) = freeBytes(near: dataRoot) else {
+            let required = needed + needed / 10
+            let detail =
+                "needs about \(formatBytes(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(formatBytes(free)) free at \(place)"
+            return CheckResult("free disk", free >= required ? .pass : .fail, detail)
+        }
+        if sameFileSystem(place, rootPlace) {
+            needed += images.bytes
+            parts.append("images in \(dataRoot): \(imagesText)")
+            let required = needed + needed / 10
+            let detail =
+                "needs about \(formatBytes(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(formatBytes(free)) free at \(place), which holds the Docker data root too"
+            return CheckResult("free disk", free >= required ? .pass : .fail, detail)
+        }
+        let required = needed + needed / 10
+        let imagesRequired = images.bytes + images.bytes / 10
         let detail =
-            "needs about \(formatBytes(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(formatBytes(free)) free at \(place)"
-        return CheckResult("free disk", free >= required ? .pass : .fail, detail)
+            "needs about \(formatBytes(required)) (\(parts.isEmpty ? "nothing" : parts.joined(separator: ", ")), plus a tenth); \(formatBytes(free)) free at \(place); "
+            + "the Docker data root \(dataRoot) needs about \(formatBytes(imagesRequired)) for images (\(imagesText), plus a tenth); \(formatBytes(rootFree)) free at \(rootPlace)"
+        return CheckResult("free disk", free >= required && rootFree >= imagesRequired ? .pass : .fail, detail)
+    }
+
+    static func sameFileSystem(_ a: String, _ b: String) -> Bool {
+        var first = stat()
+        var second = stat()
+        return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev
     }
 
     /// The state directory can be written (or created, where it does not exist yet).
@@ -392,7 +458,7 @@ public enum Prechecks {
             checks.append(
                 freeDisk(
                     store, plan: journal.plan, installation: installation, backupBytes: bytes,
-                    backupCopied: journal.backup.original != nil))
+                    backupCopied: journal.backup.original != nil, host: host, installerDirectory: installerDirectory))
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs the installation"))
             checks.append(CheckResult("free disk", .skip, "needs the installation"))

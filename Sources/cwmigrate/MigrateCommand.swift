@@ -290,7 +290,10 @@ struct MigrateCommand: ParsableCommand {
             checks.append(
                 Prechecks.installStrategy(host, plan: plan, installation: installation, installerDirectory: installers))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: backup)[.size] as? Int64) ?? 0
-            checks.append(Prechecks.freeDisk(store, plan: plan, installation: installation, backupBytes: bytes))
+            checks.append(
+                Prechecks.freeDisk(
+                    store, plan: plan, installation: installation, backupBytes: bytes, host: host,
+                    installerDirectory: installers))
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
             checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))

@@ -45,7 +45,7 @@ struct MigrateCLITests {
     }
 
     /// `exclusively`, off the test runner's cooperative threads (see `TestSupport.offThePool`).
-    func exclusively<T>(_ lab: Lab, _ body: @escaping () throws -> T) async throws -> T {
+    func exclusively<T>(_ lab: Lab, _ body: () throws -> T) async throws -> T {
         try await TestSupport.holdingLabLock(lab.directory, body)
     }
 
@@ -318,9 +318,10 @@ struct MigrateCLITests {
         let file = try backup()
         try await exclusively(lab) {
             let before = try labFingerprint()
+            // A downgrade plan (the example barrier): it snapshots volumes, so their checks are listed too.
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir,
-                "--installer-dir", lab.directory + "/installers",
+                "--installer-dir", lab.directory + "/installers", "--compat", TestSupport.exampleCompat,
             ])
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
@@ -417,7 +418,7 @@ struct MigrateCLITests {
             defer { unlink(future) }
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir, "--json",
-                "--installer-dir", lab.directory + "/installers",
+                "--installer-dir", lab.directory + "/installers", "--compat", TestSupport.exampleCompat,
             ])
             #expect(result.status == 69)
             let report = try #require(
@@ -427,6 +428,33 @@ struct MigrateCLITests {
             #expect(failed.map { $0["name"] as? String } == ["volume times"])
             let detail = failed.first?["detail"] as? String ?? ""
             #expect(detail.contains("/stamped-in-the-future.txt changed at") && detail.contains("later than now"))
+        }
+    }
+
+    @Test func precheckCountsTheImagesTheRunMustObtainInTheFreeDiskCheck() async throws {
+        let lab = try lab()
+        let file = try backup()
+        try await exclusively(lab) {
+            let image = "registry.cybus.io/cybus/postgresql"
+            func freeDisk() throws -> String {
+                let result = try cwmigrate([
+                    "migrate", "--backup", file, "--precheck-only", "--state-dir", stateDir, "--json",
+                    "--installer-dir", lab.directory + "/installers", "--compat", TestSupport.exampleCompat,
+                ])
+                let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                let checks = report?["checks"] as? [[String: Any]] ?? []
+                return checks.first { $0["name"] as? String == "free disk" }?["detail"] as? String ?? result.stderr
+            }
+            // The lab's installer deletes every other version's images: 1.7.3's are pulled by the run.
+            let present = try TestSupport.shell("docker image inspect \(image):1.7.3 >/dev/null 2>&1 && echo yes || true")
+            try #require(present.stdout.isEmpty, "the lab should not hold \(image):1.7.3")
+            let missing = try freeDisk()
+            #expect(missing.contains("\(image):1.7.3 ("), "\(missing)")
+            #expect(missing.contains(", as \(image):1.8.0 here)"), "\(missing)")
+            try TestSupport.shell("docker tag \(image):1.8.0 \(image):1.7.3")
+            defer { _ = try? TestSupport.shell("docker rmi \(image):1.7.3 >/dev/null") }
+            let present173 = try freeDisk()
+            #expect(!present173.contains("\(image):1.7.3 ("), "an image on the host needs no room: \(present173)")
         }
     }
 
