@@ -146,7 +146,10 @@ extension MigrateCLITests {
             #expect(result.status == 69, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
             #expect(out.contains("Prechecks before anything is changed:"))
-            for name in ["installation", "connectware api", "free disk", "state directory", "earlier runs", "volumes"] {
+            for name in [
+                "installation", "connectware api", "free disk", "state directory", "earlier runs", "bind mounts",
+                "volume access", "postgresql data", "volume times",
+            ] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
             #expect(
