@@ -88,6 +88,9 @@ struct RunRow: Encodable {
     let installation: InstallationRef
     let decision: String
     let backupVersion: String
+    /// The SHA-256 of the backup the run restores (absent when it was not hashed): a fleet's
+    /// playbook finds by it the run of its backup on each host, to skip or resume it.
+    let backupSHA256: String?
     let runningVersion: String
     let outcome: String
     let currentStep: CurrentStep?
@@ -99,6 +102,7 @@ struct RunRow: Encodable {
         installation = journal.installation
         decision = journal.plan.decision
         backupVersion = journal.plan.backupVersion.description
+        backupSHA256 = journal.backup.sha256
         runningVersion = journal.plan.runningVersion.description
         outcome = journal.outcome.rawValue
         currentStep = journal.currentStep.map {

@@ -4,7 +4,7 @@ import FlyingSocks
 import Foundation
 
 /// cwsim: a stand-in for Connectware's maintenance API over a real PostgreSQL, for
-/// tests, the lab and demos. It binds 127.0.0.1 only and prints one ready line.
+/// tests, the lab and demos. It binds a loopback address only (127.0.0.0/8) and prints one ready line.
 @main
 struct CWSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +22,7 @@ struct CWSim: AsyncParsableCommand {
     @Option(name: .customLong("version-string"), help: "The Connectware version this server pretends to be.")
     var versionString = "1.8.0"
 
-    @Option(help: "Where to listen: 127.0.0.1:PORT (0 picks a free port and prints it).")
+    @Option(help: "Where to listen: 127.0.0.1:PORT, or another loopback address of 127.0.0.0/8 (PORT 0 picks a free port and prints it).")
     var listen = "127.0.0.1:0"
 
     @Option(
@@ -79,6 +79,11 @@ struct CWSim: AsyncParsableCommand {
     @Flag(name: .customLong("force-conflict"), help: "Fault: starting a backup or restore answers 409.")
     var forceConflict = false
 
+    @Option(
+        name: .customLong("faults-file"),
+        help: "Fault switches to start with: a JSON file as POST /sim/faults takes (applied after the flags above).")
+    var faultsFile: String?
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         do {
@@ -97,7 +102,8 @@ struct CWSim: AsyncParsableCommand {
         if let barrierFile { restoreBarriers += try RestoreBarrier.load(file: URL(fileURLWithPath: barrierFile)) }
         let password = try readPassword()
         let serviceFiles = try serviceFiles()
-        let port = try listenPort()
+        let (address, port) = try listenAddress()
+        let startFaults = try faultsFile.map { file throws(SimulatorError) in try Self.faultSettings(file: file) }
         let database = try Database(url: databaseURL)
         let dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
         let uploads = dataDirectory.appendingPathComponent("uploads", isDirectory: true)
@@ -118,12 +124,13 @@ struct CWSim: AsyncParsableCommand {
             Faults.Settings(
                 failNext: failNext, stallSeconds: stallNext, cutDownloadAfterBytes: cutDownloadAfter,
                 forceConflict: forceConflict))
+        if let startFaults { await faults.apply(startFaults) }
         let api = MaintenanceAPI(
             maintenance: maintenance, faults: faults, sessions: Sessions(), adminUser: user,
             adminPassword: password, uploadDirectory: uploads)
         // Uploads of several GiB stream through the handler, so its timeout must not cut them.
         let config = HTTPServer.Configuration(
-            address: try sockaddr_in.inet(ip4: "127.0.0.1", port: port), timeout: 7 * 24 * 3600,
+            address: try sockaddr_in.inet(ip4: address, port: port), timeout: 7 * 24 * 3600,
             sharedRequestBufferSize: 65_536, sharedRequestReplaySize: 1_048_576, logger: DisabledLogger.disabled)
         let server = HTTPServer(config: config, handler: api)
         let running = Task { try await server.run() }
@@ -133,7 +140,8 @@ struct CWSim: AsyncParsableCommand {
         }
         let barrierText = restoreBarriers.isEmpty ? "none" : restoreBarriers.map(\.description).joined(separator: "; ")
         log("Connectware \(version) on database \(database.name); restore barriers: \(barrierText)")
-        FileHandle.standardOutput.write(Data("cwsim listening on http://127.0.0.1:\(boundPort)\n".utf8))
+        if startFaults != nil { log("fault switches from \(faultsFile ?? ""): \(await faults.json.rendered)") }
+        FileHandle.standardOutput.write(Data("cwsim listening on http://\(address):\(boundPort)\n".utf8))
         try await running.value
     }
 
@@ -163,12 +171,28 @@ struct CWSim: AsyncParsableCommand {
         return password
     }
 
-    private func listenPort() throws(SimulatorError) -> UInt16 {
+    /// The address and port of --listen: `localhost` is 127.0.0.1; any other address must be
+    /// a dotted IPv4 loopback address (127.0.0.0/8), so cwsim never listens beyond the machine.
+    private func listenAddress() throws(SimulatorError) -> (String, UInt16) {
         let parts = listen.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, parts[0] == "127.0.0.1" || parts[0] == "localhost", let port = UInt16(parts[1]) else {
-            throw .badListenAddress(listen)
+        guard parts.count == 2, let port = UInt16(parts[1]) else { throw .badListenAddress(listen) }
+        if parts[0] == "localhost" { return ("127.0.0.1", port) }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127",
+            octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil })
+        else { throw .badListenAddress(listen) }
+        return (parts[0], port)
+    }
+
+    /// The switches of a faults file (the JSON POST /sim/faults takes).
+    private static func faultSettings(file: String) throws(SimulatorError) -> Faults.Settings {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw .unreadableFile(path: file, reason: error.localizedDescription)
         }
-        return port
+        do { return try JSONDecoder().decode(Faults.Settings.self, from: data) } catch {
+            throw .unreadableFile(path: file, reason: "not the JSON of POST /sim/faults (\(error))")
+        }
     }
 }
 

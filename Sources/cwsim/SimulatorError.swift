@@ -17,7 +17,7 @@ enum SimulatorError: Error, CustomStringConvertible {
         case .badDatabaseURL(let reason): return "database URL: \(reason)"
         case .badListenAddress(let text):
             return
-                "--listen \(text): give 127.0.0.1:PORT (cwsim binds the loopback address only; PORT 0 picks a free one)"
+                "--listen \(text): give 127.0.0.1:PORT or another 127.x.y.z:PORT (cwsim binds loopback addresses only; PORT 0 picks a free one)"
         case .missingPassword:
             return "no admin password: give --password-file FILE or set CWSIM_PASSWORD"
         case .childFailed(let program, let status, let stderr):

@@ -1,8 +1,10 @@
 #!/bin/sh
-# The lab's ingress (service `connectware`): HTTPS on 127.0.0.1:$INGRESS_PORT in front of
-# cwsim. The CA and server certificate live in the `certs` volume, made once, never again.
+# The lab's ingress (service `connectware`): HTTPS on $INGRESS_ADDRESS:$INGRESS_PORT (address
+# default 127.0.0.1) in front of cwsim. The CA and server certificate live in the `certs`
+# volume, made once, never again.
 set -eu
 : "${INGRESS_PORT:?}" "${UPSTREAM_PORT:?}"
+address="${INGRESS_ADDRESS:-127.0.0.1}"
 certs=/connectware_certs
 if [ ! -s "$certs/ca.pem" ] || [ ! -s "$certs/server.pem" ] || [ ! -s "$certs/server.key" ]; then
   echo "ingress: first start, making the CA and the server certificate"
@@ -13,7 +15,9 @@ if [ ! -s "$certs/ca.pem" ] || [ ! -s "$certs/server.pem" ] || [ ! -s "$certs/se
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
-  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+  san="IP:127.0.0.1,DNS:localhost"
+  [ "$address" = 127.0.0.1 ] || san="IP:$address,$san"
+  printf '%s\n' "subjectAltName=$san" "extendedKeyUsage=serverAuth" \
     "basicConstraints=CA:FALSE" >server.ext
   openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
     -extfile server.ext -out server.pem 2>/dev/null
@@ -37,13 +41,13 @@ http {
   uwsgi_temp_path /tmp/nginx/uwsgi;
   scgi_temp_path /tmp/nginx/scgi;
   server {
-    listen 127.0.0.1:$INGRESS_PORT ssl;
+    listen $address:$INGRESS_PORT ssl;
     server_name localhost;
     ssl_certificate $certs/server.pem;
     ssl_certificate_key $certs/server.key;
     client_max_body_size 0;
     location / {
-      proxy_pass http://127.0.0.1:$UPSTREAM_PORT;
+      proxy_pass http://$address:$UPSTREAM_PORT;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host \$host;
