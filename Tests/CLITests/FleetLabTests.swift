@@ -34,7 +34,7 @@ private struct FleetHost {
     /// What Docker says of the installation: the version its containers run, and each volume
     /// with its creation time (a volume removed and made again has another).
     func dockerState() throws -> (version: String, volumes: String) {
-        let docker = "DOCKER_HOST='\(environment["DOCKER_HOST"] ?? "")' docker"
+        let docker = "docker -H '\(environment["DOCKER_HOST"] ?? "")'"
         let version = try TestSupport.shell(
             "\(docker) ps --filter label=io.cybus.connectware=core --format '{{.Image}}' | sed 's/.*://' | sort -u")
         let volumes = try TestSupport.shell(
