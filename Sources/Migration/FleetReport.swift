@@ -15,6 +15,8 @@ public struct FleetReport: Sendable, Encodable {
         public var reportFile: String?
         public var problem: String?
         public var report: RunReport?
+        /// The downtime in words as the page shows it (`12.3 s`, `not over`, `none`); absent without a report.
+        public var downtime: String? = nil
     }
 
     public var format: String
@@ -53,6 +55,10 @@ public struct FleetReport: Sendable, Encodable {
         self.directory = directory
         self.hosts = hosts.sorted {
             (Self.rank($0.outcome), $0.host) < (Self.rank($1.outcome), $1.host)
+        }.map { host in
+            var host = host
+            host.downtime = host.report?.downtimeText
+            return host
         }
     }
 

@@ -83,6 +83,10 @@ struct FleetLabTests {
             throw FleetLabFailed(description: "\(ansible.path) is missing: run scripts/setup")
         }
         let work = try TestSupport.temporaryDirectory("fleet-lab")
+        let started = Date()
+        var phases: [String] = []
+        func phase(_ name: String) { phases.append("\(name) \(Int(Date().timeIntervalSince(started))) s") }
+        defer { print("fleet test: " + phases.joined(separator: ", ")) }
         defer {
             _ = try? fleetLab(["fleet", "down"], directory: fleetDirectory)
             try? FileManager.default.removeItem(at: work)
@@ -90,6 +94,7 @@ struct FleetLabTests {
 
         // Three installations at 1.8.0, brought up in parallel.
         let up = try fleetLab(["fleet", "up", "1.8.0", "1.8.0", "1.8.0"], directory: fleetDirectory)
+        phase("up")
         let hosts = up.split(separator: "\n").compactMap(FleetHost.init(line:))
         try #require(hosts.map(\.name) == ["h1", "h2", "h3"], "\(up)")
         for (index, host) in hosts.enumerated() {
@@ -148,7 +153,7 @@ struct FleetLabTests {
                 URL(fileURLWithPath: "/usr/bin/timeout"),
                 ["-s", "KILL", "900", ansible.path, "-i", inventoryFile.path, fleet.appendingPathComponent("site.yml").path],
                 environment: [
-                    "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": work.path + "/ansible-local",
+                    "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PIPELINING": "1", "ANSIBLE_LOCAL_TEMP": work.path + "/ansible-local",
                     "ANSIBLE_REMOTE_TEMP": work.path + "/ansible-remote", "CWMIGRATE_PASSWORD": "",
                 ], currentDirectory: work)
         }
@@ -165,7 +170,9 @@ struct FleetLabTests {
         // 409 to the restore, after its volumes were removed.
         try hosts[1].lab(["fault", "--at", "1.7.3", #"{"forceConflict":true}"#])
 
+        phase("backup and playbook written")
         let first = try playbook()
+        phase("first rollout")
         let firstOut = first.stdout
         #expect(first.status != 0, "the rollout stopped at h2:\n\(firstOut.suffix(3000))")
         #expect(firstOut.contains("pre-check passed on h1"))
@@ -203,6 +210,7 @@ struct FleetLabTests {
         // The cause is fixed; the same command carries on where each host stopped.
         try hosts[1].lab(["fault", "reset"])
         let second = try playbook()
+        phase("second rollout")
         let secondOut = second.stdout
         #expect(second.status == 0, "\(secondOut.suffix(3000))")
         #expect(secondOut.range(of: #"h1: pre-check not needed \(run [^)]+ completed\), migration already done, outcome completed"#, options: .regularExpression) != nil, "\(secondOut.suffix(3000))")

@@ -61,6 +61,20 @@ struct FleetReportTests {
         #expect(!loads.contains("http://") && !loads.contains("https://") && !loads.contains("src="))
     }
 
+    @Test func theJSONWordsEachHostsDowntimeAsThePageDoes() throws {
+        let directory = try fleetDirectory([
+            "plant-1": [try reportFile("completed")], "plant-2": [try reportFile("failed-restore")],
+            "plant-3": [try reportFile("failed-backup")], "plant-4": [],
+        ])
+        let json = try JSONSerialization.jsonObject(with: Data(try FleetReport(directory: directory).json()))
+        let hosts = try #require((json as? [String: Any])?["hosts"] as? [[String: Any]])
+        let downtimes = Dictionary(uniqueKeysWithValues: hosts.map { ($0["host"] as? String ?? "?", $0["downtime"] as? String) })
+        #expect(downtimes["plant-1"] == "39.4 s")
+        #expect(downtimes["plant-2"] == "not over")
+        #expect(downtimes["plant-3"] == "none")
+        #expect(downtimes["plant-4"] == .some(nil), "a host without a report has no downtime")
+    }
+
     @Test func aRestoreRefusedUnderAPlanGivenUpIsGreyInTheStripOfAHostThatCompleted() throws {
         let directory = try fleetDirectory(["plant": [try reportFile("replanned")]])
         let html = try FleetReport(directory: directory).html()
