@@ -6,6 +6,51 @@ private var backupIDPattern: Regex<Substring> { /^1\.8\.0_\d{4}-\d{2}-\d{2}T\d{2
 
 @Suite("cwsim, the Connectware maintenance API simulator")
 struct SimulatorTests {
+    @Test("cwsim listens on another loopback address than 127.0.0.1 when told, as a fleet host of the lab does")
+    func anotherLoopbackAddress() throws {
+        let sim = try SimulatedConnectware(address: "127.0.0.5")
+        defer { sim.stop() }
+        let answer = try sim.call("GET", "/api/maintenance/db")
+        #expect(answer.code == 200)
+        #expect(answer.body == #"{"running":false}"#)
+        let elsewhere = try sim.curl(["-s", "-o", "/dev/null", "http://127.0.0.1:\(sim.httpPort)/api/maintenance/db"])
+        #expect(elsewhere.status == 7, "nothing of it listens on 127.0.0.1")
+    }
+
+    @Test("cwsim refuses to listen beyond the loopback network")
+    func notBeyondLoopback() throws {
+        let data = try TestSupport.temporaryDirectory("cwsim-listen")
+        defer { try? FileManager.default.removeItem(at: data) }
+        for listen in ["0.0.0.0:0", "10.0.0.1:0", "127.0.0.256:0", "127.1:0"] {
+            let result = try TestSupport.run(
+                TestSupport.product("cwsim"), ["--listen", listen, "--data-dir", data.path],
+                environment: ["CWSIM_PASSWORD": "unused"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("error: --listen \(listen): give 127.0.0.1:PORT or another 127.x.y.z:PORT"))
+        }
+    }
+
+    @Test("cwsim starts with the fault switches of --faults-file set")
+    func faultsFromAFile() throws {
+        let directory = try TestSupport.temporaryDirectory("cwsim-faults")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("faults.json")
+        try #"{"forceConflict":true,"restoreDelaySeconds":2}"#.write(to: file, atomically: true, encoding: .utf8)
+        let sim = try SimulatedConnectware(arguments: ["--faults-file", file.path])
+        defer { sim.stop() }
+        let faults = try sim.call("GET", "/sim/faults")
+        #expect(faults.body.contains(#""forceConflict":true"#))
+        #expect(faults.body.contains(#""restoreDelaySeconds":2.0"#))
+        #expect(try sim.call("POST", "/api/maintenance/db/backup").code == 409)
+
+        try "not json".write(to: file, atomically: true, encoding: .utf8)
+        let refused = try TestSupport.run(
+            TestSupport.product("cwsim"), ["--faults-file", file.path, "--data-dir", directory.path],
+            environment: ["CWSIM_PASSWORD": "unused"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: cannot read \(file.path): not the JSON of POST /sim/faults"))
+    }
+
     @Test("the vendor's four documented curl commands work verbatim against the TLS front")
     func vendorCurlCommands() async throws {
         let sim = try SimulatedConnectware(tls: true)

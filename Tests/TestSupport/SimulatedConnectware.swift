@@ -18,14 +18,19 @@ public final class SimulatedConnectware: @unchecked Sendable {
     public private(set) var httpPort = 0
     public private(set) var tlsPort: Int?
     private var stopped = false
+    /// The loopback address cwsim listens on.
+    public let address: String
 
     /// Plain HTTP straight to cwsim.
-    public var url: String { "http://127.0.0.1:\(httpPort)" }
+    public var url: String { "http://\(address):\(httpPort)" }
     /// HTTPS through the nginx ingress (only with `tls: true`).
     public var tlsURL: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
     public var caFile: URL { directory.appendingPathComponent("nginx/ca.pem") }
 
-    public init(version: String = "1.8.0", arguments: [String] = [], tls: Bool = false) throws {
+    public init(
+        version: String = "1.8.0", arguments: [String] = [], tls: Bool = false, address: String = "127.0.0.1"
+    ) throws {
+        self.address = address
         guard let text = ProcessInfo.processInfo.environment["CWMIGRATE_TEST_PG_URL"], !text.isEmpty else {
             throw SetupFailure(
                 description: """
@@ -54,10 +59,10 @@ public final class SimulatedConnectware: @unchecked Sendable {
             let program = try RunningProgram(
                 TestSupport.product("cwsim"),
                 [
-                    "--version-string", version, "--listen", "127.0.0.1:0", "--password-file", passwordFile.path,
+                    "--version-string", version, "--listen", "\(address):0", "--password-file", passwordFile.path,
                     "--data-dir", directory.appendingPathComponent("data").path,
                 ] + arguments,
-                environment: databaseEnvironment, readyPrefix: "cwsim listening on http://127.0.0.1:",
+                environment: databaseEnvironment, readyPrefix: "cwsim listening on http://\(address):",
                 logFile: directory.appendingPathComponent("cwsim.log"))
             cwsim = program
             guard let port = Int(program.readyLine.split(separator: ":").last ?? "") else {
