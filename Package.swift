@@ -32,17 +32,18 @@ let package = Package(
 
         // The bottom floor: the one way any target writes a file.
         .target(name: "SafeFiles"),
-        // The ground floor: progress reporting and byte formatting, for HTTP and ArchiveInspect alike.
+        // The ground floor: the shared vocabulary (Version, BackupID, Timestamp, installation kind),
+        // progress reporting and byte formatting; every library may import it.
         .target(name: "Vocabulary"),
-        .target(name: "Planner", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Planner", dependencies: ["Vocabulary", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ArchiveInspect",
             dependencies: [
-                "CArchive", "CCrypto", "Planner", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+                "CArchive", "CCrypto", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
-        .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner"]),
-        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles"]),
+        .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
+        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary"]),
         .target(
             name: "Runbook",
             dependencies: [
@@ -50,7 +51,7 @@ let package = Package(
             ]),
         .target(
             name: "Migration",
-            dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "HTTP", "SafeFiles"]),
+            dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "SafeFiles", "Vocabulary"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
@@ -59,19 +60,20 @@ let package = Package(
             ]),
         .executableTarget(
             name: "cwbench",
-            dependencies: ["HTTP", "ArchiveInspect"]),
+            dependencies: ["HTTP"]),
         .executableTarget(
             name: "cwsim",
             dependencies: [
                 "ArchiveInspect",
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "TestSupport"]),
-        .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "TestSupport"]),
+        .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "Vocabulary", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),

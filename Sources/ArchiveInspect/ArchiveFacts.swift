@@ -1,4 +1,4 @@
-import Planner
+import Vocabulary
 
 /// How `inspectBackup` reads an archive.
 public struct InspectOptions: Sendable {

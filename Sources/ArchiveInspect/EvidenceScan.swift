@@ -1,5 +1,5 @@
 import Foundation
-import Planner
+import Vocabulary
 import Yams
 
 /// Collects version evidence from entry names, metadata files, VERSION files and the

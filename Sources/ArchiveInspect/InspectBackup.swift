@@ -1,6 +1,6 @@
 import CArchive
 import Foundation
-import Planner
+import Vocabulary
 import Vocabulary
 
 /// Reads a backup archive with libarchive, streaming and in constant memory, and finds

@@ -2,7 +2,7 @@ import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
 import Foundation
-import HTTP
+import Vocabulary
 import Planner
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import Foundation
-import HTTP
+import Vocabulary
 import Planner
 
 /// HTML made by hand: every text from a journal or a server is escaped, and nothing is

@@ -1,7 +1,7 @@
 import ArchiveInspect
 import ConnectwareAPI
 import Foundation
-import HTTP
+import Vocabulary
 import Planner
 
 #if canImport(Glibc)

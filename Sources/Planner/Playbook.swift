@@ -1,11 +1,5 @@
 import Yams
 
-/// How Connectware is installed.
-public enum InstallationKind: String, Sendable, Codable, CaseIterable {
-    case dockerCompose = "docker-compose"
-    case kubernetes
-}
-
 /// How an older or newer Connectware version gets installed.
 public enum InstallStrategy: String, Sendable, Codable, CaseIterable {
     /// The vendor's online installer, which pulls images from the registry.

@@ -1,6 +1,6 @@
 import ArchiveInspect
 import Foundation
-import Planner
+import Vocabulary
 import Testing
 import TestSupport
 

@@ -114,5 +114,5 @@ public struct BackupID: Sendable, Hashable, CustomStringConvertible, Codable {
 }
 
 extension String {
-    func replacingColons() -> String { String(map { $0 == ":" ? "-" : $0 }) }
+    package func replacingColons() -> String { String(map { $0 == ":" ? "-" : $0 }) }
 }
