@@ -32,11 +32,8 @@ extension MaintenanceClient {
         try startRestore(file: file, progress: progress)
         let record = try waitForCompletion(
             of: .restore, after: before.restore, deadline: deadline, wait: wait, onPoll: onPoll)
-        guard record.succeeded == true else {
-            throw .restoreRefused(
-                RestoreRefusal(
-                    statusMessage: record.statusMessage ?? "the server gave no message", backupVersion: backupVersion,
-                    runningVersion: runningVersion))
+        if let refusal = record.refusal(backupVersion: backupVersion, runningVersion: runningVersion) {
+            throw .restoreRefused(refusal)
         }
         return record
     }
@@ -59,5 +56,19 @@ extension MaintenanceClient {
         } catch .timedOut {
             throw .stillRunning(seconds: Int(waitForRunning.components.seconds), status: (try? status())?.summary)
         }
+    }
+}
+
+extension MaintenanceStatus.Operation {
+    /// What a finished restore record says when it did not succeed, read once for every
+    /// caller: the server's message, the last version it names as restoring the backup, and
+    /// the record's end as when it was said; nil for a restore that succeeded.
+    public func refusal(backupVersion: Version?, runningVersion: Version?) -> RestoreRefusal? {
+        guard succeeded != true else { return nil }
+        var refusal = RestoreRefusal(
+            statusMessage: statusMessage ?? "the server gave no message", backupVersion: backupVersion,
+            runningVersion: runningVersion)
+        refusal.reportedAt = endDate.map(Timestamp.format)
+        return refusal
     }
 }

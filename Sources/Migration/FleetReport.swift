@@ -133,7 +133,7 @@ public struct FleetReport: Sendable, Encodable {
             let downtime = report?.downtimeText ?? ""
             let what = host.problem ?? report?.outcomeMessage ?? ""
             lines.append(
-                "| \(RunReport.escaped(host.host)) | \(host.outcome) | \(report?.run ?? "") | \(versions) | \(downtime) | \(RunReport.escaped(what)) |"
+                "| \(RunReport.tableCell(host.host)) | \(host.outcome) | \(report?.run ?? "") | \(versions) | \(downtime) | \(RunReport.tableCell(what)) |"
             )
         }
         return lines.joined(separator: "\n") + "\n"
@@ -144,12 +144,12 @@ public struct FleetReport: Sendable, Encodable {
     public func html() -> String {
         var body: [String] = []
         body.append("<h1>cwmigrate fleet: \(hosts.count) host\(hosts.count == 1 ? "" : "s")</h1>")
-        body.append("<p class=\"sub\">\(Page.escaped(tally)) · reports from \(Page.escaped(directory))</p>")
+        body.append("<p class=\"sub\">\(htmlEscaped(tally)) · reports from \(htmlEscaped(directory))</p>")
         let downtimes = hosts.compactMap { $0.report?.downtimeSeconds }
         if !downtimes.isEmpty {
             body.append(
                 "<div class=\"cards\">"
-                    + "<div class=\"card\"><div class=\"k\">Hosts</div><div class=\"v\">\(hosts.count)</div><div class=\"d\">\(Page.escaped(tally))</div></div>"
+                    + "<div class=\"card\"><div class=\"k\">Hosts</div><div class=\"v\">\(hosts.count)</div><div class=\"d\">\(htmlEscaped(tally))</div></div>"
                     + "<div class=\"card\"><div class=\"k\">Longest downtime</div><div class=\"v\">\(Page.seconds(downtimes.max()))</div>"
                     + "<div class=\"d\">of \(downtimes.count) host\(downtimes.count == 1 ? "" : "s") back up</div></div>"
                     + "<div class=\"card\"><div class=\"k\">Total downtime</div><div class=\"v\">\(Page.seconds(downtimes.reduce(0, +)))</div>"
@@ -165,17 +165,17 @@ public struct FleetReport: Sendable, Encodable {
             let versions = report.map { "\($0.runningVersion) → \($0.versionAfter ?? "?")" } ?? ""
             let downtime = report.map { $0.downtimeSeconds.map { Page.seconds($0) } ?? $0.downtimeText } ?? ""
             let strip = report.map { Timeline($0).strip() } ?? ""
-            var what = report.map { "<span class=\"mono\">\(Page.escaped($0.run))</span>" } ?? ""
+            var what = report.map { "<span class=\"mono\">\(htmlEscaped($0.run))</span>" } ?? ""
             if let text = host.problem ?? report?.outcomeMessage {
-                what += (what.isEmpty ? "" : "<br>") + Page.escaped(text)
+                what += (what.isEmpty ? "" : "<br>") + htmlEscaped(text)
             }
             if let report, let failed = report.steps.first(where: { $0.state == "failed" }) {
-                what += "<br>stopped at step \(failed.position) \(Page.escaped(failed.kind))"
+                what += "<br>stopped at step \(failed.position) \(htmlEscaped(failed.kind.rawValue))"
             }
             rows.append(
-                "<tr><td class=\"nowrap\"><b>\(Page.escaped(host.host))</b></td>"
-                    + "<td><span class=\"badge \(Page.escaped(host.outcome))\">\(Page.escaped(host.outcome))</span></td>"
-                    + "<td class=\"nowrap\">\(Page.escaped(versions))</td><td class=\"num\">\(downtime)</td><td>\(strip)</td><td>\(what)</td></tr>"
+                "<tr><td class=\"nowrap\"><b>\(htmlEscaped(host.host))</b></td>"
+                    + "<td><span class=\"badge \(htmlEscaped(host.outcome))\">\(htmlEscaped(host.outcome))</span></td>"
+                    + "<td class=\"nowrap\">\(htmlEscaped(versions))</td><td class=\"num\">\(downtime)</td><td>\(strip)</td><td>\(what)</td></tr>"
             )
         }
         rows.append("</tbody></table>")

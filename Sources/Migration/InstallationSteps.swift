@@ -382,7 +382,7 @@ public struct RemoveVolumesStep: StepRunner {
     /// did (a core container's last start, as Docker keeps it).
     func requireNoStartSinceSnapshots(_ context: StepContext) throws(MigrationError) {
         guard
-            let began = context.journal.steps.last(where: { $0.kind == "snapshot-volumes" && $0.state == .done })?
+            let began = context.journal.steps.last(where: { $0.kind == .snapshotVolumes && $0.state == .done })?
                 .startedAt
         else { return }
         func refuse(_ what: String, _ at: Date) -> MigrationError {
@@ -392,7 +392,7 @@ public struct RemoveVolumesStep: StepRunner {
                     "\(what) at \(Timestamp.format(at)), after the run began its snapshots at \(Timestamp.format(began)): the volumes may hold more than the snapshots, so they are not removed; roll the run back and start a new one"
             )
         }
-        let starting: Set<String> = ["wait-healthy", "install-older", "upgrade", "restart"]
+        let starting: Set<StepKind> = [.waitHealthy, .installOlder, .upgrade, .restart]
         for (_, record) in Rollback.allSteps(context.journal)
         where starting.contains(record.kind) && (record.startedAt ?? .distantPast) > began {
             throw refuse("the run started Connectware (step \(record.position + 1) \(record.kind))", record.startedAt!)
@@ -451,7 +451,7 @@ public struct InstallStep: StepRunner {
     /// The versions installed by the step at `context.position`, in order.
     func versions(_ context: StepContext) -> [Version] {
         let plan = context.journal.plan
-        if context.step.id == "install-older" { return plan.restoreVersion.map { [$0] } ?? [] }
+        if context.step.id == .installOlder { return plan.restoreVersion.map { [$0] } ?? [] }
         return plan.upgradePath.isEmpty ? [plan.runningVersion] : plan.upgradePath
     }
 
@@ -478,7 +478,7 @@ public struct InstallStep: StepRunner {
         }
         // The older version initialises empty volumes: the originals must be gone (in the
         // run's snapshots), not silently used. A repeated attempt clears what it left itself.
-        if context.step.id == "install-older", context.record.attempts == 0 {
+        if context.step.id == .installOlder, context.record.attempts == 0 {
             var left: [String] = []
             do {
                 for volume in context.journal.plan.volumes where try host.volumeExists(target.volumeName(volume)) {
@@ -502,7 +502,7 @@ public struct InstallStep: StepRunner {
     /// over a database already migrated further.
     func remainingVersions(_ context: StepContext) -> [Version] {
         let all = versions(context)
-        guard context.step.id == "upgrade", context.record.attempts > 1,
+        guard context.step.id == .upgrade, context.record.attempts > 1,
             let installation = try? host.discover(project: target.project),
             let current = installation.version, let reached = all.lastIndex(of: current)
         else { return all }
@@ -511,7 +511,7 @@ public struct InstallStep: StepRunner {
     }
 
     public func act(_ context: StepContext) throws(MigrationError) {
-        if context.step.id == "install-older", context.record.attempts > 1 { try startAfresh(context) }
+        if context.step.id == .installOlder, context.record.attempts > 1 { try startAfresh(context) }
         for version in remainingVersions(context) {
             do {
                 try host.install(target.installRequest(version))
@@ -532,7 +532,7 @@ public struct InstallStep: StepRunner {
     /// with the containers and the install starts from where remove-volumes left it.
     func startAfresh(_ context: StepContext) throws(MigrationError) {
         let journal = context.journal
-        guard journal.steps.contains(where: { $0.kind == "remove-volumes" && $0.state == .done }) else { return }
+        guard journal.steps.contains(where: { $0.kind == .removeVolumes && $0.state == .done }) else { return }
         do {
             // A container that compose was still making can appear after the first look.
             for _ in 0..<3 {

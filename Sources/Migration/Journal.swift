@@ -43,7 +43,7 @@ public enum StepState: String, Sendable, Codable, CaseIterable {
 public struct StepRecord: Sendable, Codable, Equatable {
     public let position: Int
     /// The plan step's id, e.g. `fresh-backup`.
-    public let kind: String
+    public let kind: StepKind
     public var state: StepState
     public var startedAt: Date?
     public var endedAt: Date?
@@ -58,7 +58,7 @@ public struct StepRecord: Sendable, Codable, Equatable {
     /// The backup or restore this step asked Connectware for, so that a resumed run adopts it.
     public var operation: ServerOperation?
 
-    public init(position: Int, kind: String) {
+    public init(position: Int, kind: StepKind) {
         self.position = position
         self.kind = kind
         self.state = .pending
@@ -252,12 +252,8 @@ public struct Journal: Sendable, Codable, Equatable {
 
     /// A run id: the UTC time to the second (so ids sort by time), then six hex digits.
     public static func makeID(at date: Date, using generator: inout some RandomNumberGenerator) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         let suffix = String(UInt32.random(in: 0...0xFF_FFFF, using: &generator), radix: 16)
-        return formatter.string(from: date) + "-" + String(repeating: "0", count: 6 - suffix.count) + suffix
+        return Timestamp.format(date, .compact) + "-" + String(repeating: "0", count: 6 - suffix.count) + suffix
     }
 
     /// A run id from the system's random source.
@@ -514,8 +510,8 @@ extension Journal {
         var version = plan.runningVersion
         for index in 0...min(position, plan.steps.count - 1) {
             switch plan.steps[index].id {
-            case "install-older": version = plan.restoreVersion ?? version
-            case "upgrade": version = plan.upgradePath.last ?? plan.runningVersion
+            case .installOlder: version = plan.restoreVersion ?? version
+            case .upgrade: version = plan.upgradePath.last ?? plan.runningVersion
             default: break
             }
         }

@@ -17,21 +17,21 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The run is completed, abandoned or rolled back; nothing more happens to it.
     case runEnded(run: String, outcome: RunOutcome)
     case noSuchStep(run: String, position: Int, count: Int)
-    case invalidTransition(run: String, position: Int, kind: String, from: StepState, to: StepState)
+    case invalidTransition(run: String, position: Int, kind: StepKind, from: StepState, to: StepState)
     /// Another process holds the installation's lock; `holder` is what it wrote there.
     case installationLocked(installation: String, lockFile: String, holder: String?)
     case lockFailed(path: String, reason: String)
     /// The step has no executor yet; the run stops here, before the step changes anything.
-    case stepNotImplemented(position: Int, kind: String)
-    case preconditionFailed(position: Int, kind: String, reason: String)
+    case stepNotImplemented(position: Int, kind: StepKind)
+    case preconditionFailed(position: Int, kind: StepKind, reason: String)
     /// The step acted but what it should have brought about is not so.
-    case postconditionFailed(position: Int, kind: String, reason: String)
+    case postconditionFailed(position: Int, kind: StepKind, reason: String)
     /// The step's action failed; `reason` is the underlying error in the operator's words.
-    case stepFailed(position: Int, kind: String, reason: String)
+    case stepFailed(position: Int, kind: StepKind, reason: String)
     /// Connectware `atVersion` refused the restore; the refusal may name where it restores.
-    case restoreRefused(position: Int, kind: String, atVersion: Version, refusal: RestoreRefusal)
+    case restoreRefused(position: Int, kind: StepKind, atVersion: Version, refusal: RestoreRefusal)
     /// The operator answered no before a step that changes the installation; the run is paused.
-    case declined(position: Int, kind: String)
+    case declined(position: Int, kind: StepKind)
     /// A rollback cannot start or did not finish; `reason` says what to do.
     case rollbackFailed(run: String, reason: String)
     /// The directory of fetched host reports (`report --fleet DIR`) cannot be used.

@@ -76,29 +76,29 @@ public struct NotImplementedStep: StepRunner {
 
 /// The runner for each step kind; a kind without one gets `NotImplementedStep`.
 public struct StepRunners {
-    public var byKind: [String: any StepRunner]
+    public var byKind: [StepKind: any StepRunner]
 
-    public init(_ byKind: [String: any StepRunner]) { self.byKind = byKind }
+    public init(_ byKind: [StepKind: any StepRunner]) { self.byKind = byKind }
 
-    public func runner(for kind: String) -> any StepRunner { byKind[kind] ?? NotImplementedStep() }
+    public func runner(for kind: StepKind) -> any StepRunner { byKind[kind] ?? NotImplementedStep() }
 
     /// The kinds in `plan` that have no runner: the run will stop at the first of them.
     public func unimplemented(in plan: Plan) -> [String] {
         var seen: [String] = []
-        for step in plan.steps where byKind[step.id] == nil && !seen.contains(step.id) { seen.append(step.id) }
+        for step in plan.steps where byKind[step.id] == nil && !seen.contains(step.id.rawValue) { seen.append(step.id.rawValue) }
         return seen
     }
 }
 
 /// What happens during a run, for the operator's screen.
 public enum RunEvent: Sendable, Equatable {
-    case started(position: Int, kind: String, title: String)
-    case done(position: Int, kind: String, message: String)
+    case started(position: Int, kind: StepKind, title: String)
+    case done(position: Int, kind: StepKind, message: String)
     /// A step found running when the run resumed was verified as done without repeating it.
-    case foundDone(position: Int, kind: String, message: String)
+    case foundDone(position: Int, kind: StepKind, message: String)
     /// A step found running when the run resumed did not verify; it is done again.
-    case repeating(position: Int, kind: String, reason: String)
-    case failed(position: Int, kind: String, error: MigrationError)
+    case repeating(position: Int, kind: StepKind, reason: String)
+    case failed(position: Int, kind: StepKind, error: MigrationError)
     /// A restore at the running version was refused; the run goes on with a new plan.
     case replanned(refusal: RestoreRefusal, plan: Plan)
     case completed
@@ -215,14 +215,9 @@ public final class MigrationRun {
         try store.save(journal)
     }
 
-    /// The steps that change the installation (stop, delete, install, restore, restart it).
-    public static let changingKinds: Set<String> = [
-        "shutdown", "remove-volumes", "install-older", "upgrade", "restore", "restart",
-    ]
-
     /// Whether a step that changes the installation was begun (in this plan or an earlier one).
     public static func changedInstallation(_ journal: Journal) -> Bool {
-        Rollback.allSteps(journal).contains { changingKinds.contains($0.record.kind) && $0.record.attempts > 0 }
+        Rollback.allSteps(journal).contains { $0.record.kind.changesInstallation && $0.record.attempts > 0 }
     }
 
     /// Saves the journal with the CPU time this process spent since it last did so.

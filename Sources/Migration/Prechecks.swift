@@ -107,10 +107,10 @@ public enum Prechecks {
     /// (the running version, when the plan installs any other).
     public static func versionsOnTheWayAndBack(_ plan: Plan) -> [Version] {
         var versions: [Version] = []
-        if plan.steps.contains(where: { $0.id == "install-older" }), let restore = plan.restoreVersion {
+        if plan.steps.contains(where: { $0.id == .installOlder }), let restore = plan.restoreVersion {
             versions.append(restore)
         }
-        if plan.steps.contains(where: { $0.id == "upgrade" }) { versions += plan.upgradePath }
+        if plan.steps.contains(where: { $0.id == .upgrade }) { versions += plan.upgradePath }
         if !versions.isEmpty, !versions.contains(plan.runningVersion) { versions.append(plan.runningVersion) }
         return versions
     }
@@ -178,12 +178,12 @@ public enum Prechecks {
             needed += backupBytes
             parts.append("the run's copy of the backup \(formatBytes(backupBytes))")
         }
-        let backups = plan.steps.filter { $0.id == "fresh-backup" || $0.id == "re-backup" }.count
+        let backups = plan.steps.filter { $0.id == .freshBackup || $0.id == .reBackup }.count
         if backups > 0 {
             needed += Int64(backups) * backupBytes
             parts.append("\(backups) backup\(backups == 1 ? "" : "s") of about \(formatBytes(backupBytes))")
         }
-        if plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+        if plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
             var unknown: [String] = []
             for name in plan.volumes {
                 let volume = installation.volumes.first { $0.shortName == name }
@@ -465,7 +465,7 @@ public enum Prechecks {
         }
         checks.append(stateDirectory(store))
         checks.append(unfinishedRuns(store, journal.installation, except: journal.id))
-        if journal.plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+        if journal.plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
             checks += volumeChecks(host, project: journal.installation.name, plan: journal.plan)
         }
         return checks

@@ -6,22 +6,6 @@ import Planner
 /// loaded from anywhere (inline CSS and SVG, a Content-Security-Policy that forbids the rest),
 /// so a report mailed to a change board opens the same offline, years later.
 enum Page {
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
     static func document(title: String, body: String) -> String {
         """
         <!DOCTYPE html>
@@ -31,7 +15,7 @@ enum Page {
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="cwmigrate">
-        <title>\(escaped(title))</title>
+        <title>\(htmlEscaped(title))</title>
         <style>
         \(css)
         </style>
@@ -193,12 +177,12 @@ struct Timeline {
             let label = "downtime " + Page.seconds(downtime.to.timeIntervalSince(downtime.from))
             out.append(
                 "<rect x=\"\(f(from))\" y=\"\(top - 6)\" width=\"\(f(to - from))\" height=\"\(f(row * Double(bars.count) + 12))\" "
-                    + "fill=\"#fbe3df\" stroke=\"#e5a59b\" stroke-dasharray=\"4 3\"><title>\(Page.escaped(label))</title></rect>"
+                    + "fill=\"#fbe3df\" stroke=\"#e5a59b\" stroke-dasharray=\"4 3\"><title>\(htmlEscaped(label))</title></rect>"
             )
             let anchor = (from + to) / 2
             out.append(
                 "<text x=\"\(f(anchor))\" y=\"\(top - 10)\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\" "
-                    + "style=\"fill:#b3261e\">\(Page.escaped(label))</text>")
+                    + "style=\"fill:#b3261e\">\(htmlEscaped(label))</text>")
         }
         if let downSince {
             let from = x(downSince)
@@ -230,10 +214,10 @@ struct Timeline {
             out.append(
                 bar.replaced
                     ? "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\" font-style=\"italic\" style=\"fill:#5b6776\">"
-                        + "\(step.position). \(Page.escaped(step.kind)) (plan given up)</text>"
-                    : "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(Page.escaped(step.kind))</text>"
+                        + "\(step.position). \(htmlEscaped(step.kind.rawValue)) (plan given up)</text>"
+                    : "<text x=\"8\" y=\"\(f(y + 18))\" font-size=\"12\">\(step.position). \(htmlEscaped(step.kind.rawValue))</text>"
             )
-            let title = Page.escaped(
+            let title = htmlEscaped(
                 "\(step.position). \(step.title): \(step.state)"
                     + (step.durationSeconds.map { ", " + Page.seconds($0) } ?? ""))
             guard let start = bar.start else {
@@ -274,7 +258,7 @@ struct Timeline {
             out.append(
                 "<text x=\"\(f(after ? x1 + 6 : x0 - 6))\" y=\"\(f(y + 18))\" font-size=\"11\" "
                     + "text-anchor=\"\(after ? "start" : "end")\" style=\"fill:\(failed ? "#c8321e" : "#5b6776")\">"
-                    + "\(Page.escaped(label))</text>")
+                    + "\(htmlEscaped(label))</text>")
         }
         out.append("</svg>")
         return out.joined(separator: "\n")
@@ -303,7 +287,7 @@ struct Timeline {
                 }
             out.append(
                 "<rect x=\"\(f(x0))\" y=\"6\" width=\"\(f(max(x1 - x0 - 0.5, 1)))\" height=\"\(f(height - 12))\" fill=\"\(colour)\">"
-                    + "<title>\(bar.step.position). \(Page.escaped(bar.step.kind)): \(bar.step.state) "
+                    + "<title>\(bar.step.position). \(htmlEscaped(bar.step.kind.rawValue)): \(bar.step.state) "
                     + "\(Page.seconds(bar.step.durationSeconds))</title></rect>")
         }
         if let downtime {
@@ -334,13 +318,13 @@ extension RunReport {
     public func html() -> String {
         var body: [String] = []
         body.append(
-            "<h1>cwmigrate run <span class=\"mono\">\(Page.escaped(run))</span>"
-                + "<span class=\"badge \(Page.escaped(outcome))\">\(Page.escaped(outcome))</span></h1>")
+            "<h1>cwmigrate run <span class=\"mono\">\(htmlEscaped(run))</span>"
+                + "<span class=\"badge \(htmlEscaped(outcome))\">\(htmlEscaped(outcome))</span></h1>")
         body.append(
-            "<p class=\"sub\">Installation \(Page.escaped(installation)) · started \(Page.escaped(createdAt))"
-                + " · ended \(Page.escaped(endedAt ?? "not yet"))</p>")
+            "<p class=\"sub\">Installation \(htmlEscaped(installation)) · started \(htmlEscaped(createdAt))"
+                + " · ended \(htmlEscaped(endedAt ?? "not yet"))</p>")
         if let outcomeMessage {
-            body.append("<div class=\"message\">\(Page.escaped(outcomeMessage))</div>")
+            body.append("<div class=\"message\">\(htmlEscaped(outcomeMessage))</div>")
         }
         body.append(cards())
         body.append("<h2>Timeline</h2>")
@@ -364,15 +348,15 @@ extension RunReport {
         body.append("<h2>What decided the plan</h2>")
         body.append(knowledge())
         body.append(
-            "<footer>Report \(Page.escaped(format)) made from the run's journal; it holds no password or token.</footer>"
+            "<footer>Report \(htmlEscaped(format)) made from the run's journal; it holds no password or token.</footer>"
         )
         return Page.document(title: "cwmigrate run \(run): \(outcome)", body: body.joined(separator: "\n"))
     }
 
     private func cards() -> String {
         func card(_ key: String, _ value: String, _ detail: String) -> String {
-            "<div class=\"card\"><div class=\"k\">\(Page.escaped(key))</div><div class=\"v\">\(Page.escaped(value))</div>"
-                + "<div class=\"d\">\(Page.escaped(detail))</div></div>"
+            "<div class=\"card\"><div class=\"k\">\(htmlEscaped(key))</div><div class=\"v\">\(htmlEscaped(value))</div>"
+                + "<div class=\"d\">\(htmlEscaped(detail))</div></div>"
         }
         let total = Timestamp.parse(createdAt).flatMap { start in
             endedAt.flatMap(Timestamp.parse).map { $0.timeIntervalSince(start) }
@@ -414,15 +398,15 @@ extension RunReport {
         ]
         for step in steps {
             rows.append(
-                "<tr><td class=\"num\">\(step.position)</td><td class=\"step\"><b>\(Page.escaped(step.kind))</b><br>\(Page.escaped(step.title))</td>"
-                    + "<td class=\"state-\(Page.escaped(step.state))\">\(Page.escaped(step.state))"
+                "<tr><td class=\"num\">\(step.position)</td><td class=\"step\"><b>\(htmlEscaped(step.kind.rawValue))</b><br>\(htmlEscaped(step.title))</td>"
+                    + "<td class=\"state-\(htmlEscaped(step.state))\">\(htmlEscaped(step.state))"
                     + (step.adoptedAt == nil ? "" : "<br><small>adopted</small>") + "</td>"
-                    + "<td class=\"mono time\" title=\"\(Page.escaped(step.startedAt ?? "")) – \(Page.escaped(step.endedAt ?? ""))\">"
+                    + "<td class=\"mono time\" title=\"\(htmlEscaped(step.startedAt ?? "")) – \(htmlEscaped(step.endedAt ?? ""))\">"
                     + (step.startedAt == nil && step.endedAt == nil
                         ? "" : "\(Page.timeOfDay(step.startedAt))<br>\(Page.timeOfDay(step.endedAt))") + "</td>"
                     + "<td class=\"num\">\(Page.seconds(step.durationSeconds))</td><td class=\"num\">\(Page.seconds(step.cpuSeconds))</td>"
                     + "<td class=\"num\">\(Page.seconds(step.waitSeconds))</td><td class=\"num\">\(step.attempts)</td>"
-                    + "<td>\(Page.escaped(step.message ?? ""))</td></tr>")
+                    + "<td>\(htmlEscaped(step.message ?? ""))</td></tr>")
         }
         rows.append("</tbody></table>")
         return rows.joined(separator: "\n")
@@ -435,11 +419,11 @@ extension RunReport {
         ]
         for artifact in artifacts {
             rows.append(
-                "<tr><td><b>\(Page.escaped(artifact.kind))</b>"
-                    + (artifact.detail.map { "<br>\(Page.escaped($0))" } ?? "") + "</td>"
-                    + "<td class=\"mono hash\">\(Page.escaped(artifact.path))</td>"
+                "<tr><td><b>\(htmlEscaped(artifact.kind))</b>"
+                    + (artifact.detail.map { "<br>\(htmlEscaped($0))" } ?? "") + "</td>"
+                    + "<td class=\"mono hash\">\(htmlEscaped(artifact.path))</td>"
                     + "<td class=\"num\">\(formatBytes(artifact.bytes))<br><span class=\"mono\">\(artifact.bytes) bytes</span></td>"
-                    + "<td class=\"mono hash\">\(Page.escaped(artifact.sha256))</td></tr>")
+                    + "<td class=\"mono hash\">\(htmlEscaped(artifact.sha256))</td></tr>")
         }
         rows.append("</tbody></table>")
         return rows.joined(separator: "\n")
@@ -447,7 +431,7 @@ extension RunReport {
 
     private func knowledge() -> String {
         var facts: [(String, String)] = [
-            ("Decision", decision), ("Why", reason),
+            ("Decision", decision.rawValue), ("Why", reason),
             ("Backup", "\(backupFile), Connectware \(backupVersion), id \(backupID ?? "none")"),
             ("Backup SHA-256", backupSHA256 ?? "not recorded"), ("Running when the run began", runningVersion),
         ]
@@ -458,12 +442,12 @@ extension RunReport {
         if let rollback { facts.append(("Rollback", rollback)) }
         var out = ""
         if exampleData == true {
-            out += "<div class=\"message note\">An EXAMPLE barrier shipped with cwmigrate decided this plan.</div>"
+            out += "<div class=\"message note\">\(htmlEscaped(Plan.exampleDataNote.prefix(1).uppercased() + Plan.exampleDataNote.dropFirst())).</div>"
         }
         out += "<dl class=\"facts\">"
         for (key, value) in facts {
             let mono = key.hasSuffix("SHA-256")
-            out += "<dt>\(Page.escaped(key))</dt><dd\(mono ? " class=\"mono hash\"" : "")>\(Page.escaped(value))</dd>"
+            out += "<dt>\(htmlEscaped(key))</dt><dd\(mono ? " class=\"mono hash\"" : "")>\(htmlEscaped(value))</dd>"
         }
         return out + "</dl>"
     }

@@ -48,7 +48,7 @@ public struct RestoreStep: StepRunner {
                 )
             }
         }
-        if context.journal.plan.steps.contains(where: { $0.id == "fresh-backup" }) { try requireFreshBackup(context) }
+        if context.journal.plan.steps.contains(where: { $0.id == .freshBackup }) { try requireFreshBackup(context) }
         do { _ = try client.status() } catch {
             throw .preconditionFailed(
                 position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.operatorText)"
@@ -79,20 +79,19 @@ public struct RestoreStep: StepRunner {
                     of: .restore, after: before.restore, deadline: waits.operation,
                     maximumInterval: .milliseconds(500), wait: waits.settings)
             }
-            guard record.succeeded == true else {
-                let message = record.statusMessage ?? "the server gave no message"
-                var refusal = RestoreRefusal(
-                    statusMessage: message, backupVersion: journal.backup.version,
-                    runningVersion: context.expectedVersion)
+            if let refusal = record.refusal(
+                backupVersion: journal.backup.version, runningVersion: context.expectedVersion)
+            {
                 // Connectware's refusal names the last version that restores the backup, and
                 // changes nothing. A restore that failed otherwise may have replaced part of
                 // the database: the data is unknown, and a rollback must put it back.
                 guard refusal.lastRestoringVersion != nil else {
                     throw MigrationError.stepFailed(
                         position: context.position, kind: context.step.id,
-                        reason: "the restore failed on Connectware (\(message)); what the database holds now is unknown")
+                        reason:
+                            "the restore failed on Connectware (\(refusal.statusMessage)); what the database holds now is unknown"
+                    )
                 }
-                refusal.reportedAt = record.endDate.map(Timestamp.format)
                 throw MigrationError.restoreRefused(
                     position: context.position, kind: context.step.id, atVersion: context.expectedVersion,
                     refusal: refusal)

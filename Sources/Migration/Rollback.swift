@@ -54,16 +54,16 @@ public struct Rollback {
     /// come back only from the run's snapshots.
     public static func touchedVolumes(_ journal: Journal) -> Bool {
         allSteps(journal).contains {
-            ["remove-volumes", "install-older", "upgrade"].contains($0.record.kind) && $0.record.attempts > 0
+            [.removeVolumes, .installOlder, .upgrade].contains($0.record.kind) && $0.record.attempts > 0
         }
     }
 
     /// Whether the run began a restore at the original version that was not refused (a
     /// refused restore changes nothing), so the data may be the backup's now.
     public static func touchedDataInPlace(_ journal: Journal) -> Bool {
-        for (plan, record) in allSteps(journal) where record.kind == "restore" && record.attempts > 0 {
+        for (plan, record) in allSteps(journal) where record.kind == .restore && record.attempts > 0 {
             var version = plan.runningVersion
-            for step in plan.steps.prefix(record.position + 1) where step.id == "install-older" {
+            for step in plan.steps.prefix(record.position + 1) where step.id == .installOlder {
                 version = plan.restoreVersion ?? version
             }
             let refused = record.state == .failed && (record.message ?? "").contains("refused the restore")
@@ -103,7 +103,7 @@ public struct Rollback {
                         project: target.project, within: target.healthySeconds, pollEvery: 0.25
                     ) { client.answers() }
                 } catch {
-                    throw failure(error)
+                    throw failure(error, run: journal.id)
                 }
                 try note("started Connectware \(original) again with the files the run found", &journal)
             }
@@ -135,12 +135,12 @@ public struct Rollback {
         onAction(text)
     }
 
-    private func failure(_ error: any Error) -> MigrationError {
+    private func failure(_ error: any Error, run: String) -> MigrationError {
         switch error {
         case let error as MigrationError: error
-        case let error as DockerOpsError: .stepFailed(position: 0, kind: "rollback", reason: error.description)
-        case let error as ConnectwareAPIError: .stepFailed(position: 0, kind: "rollback", reason: error.operatorText)
-        default: .stepFailed(position: 0, kind: "rollback", reason: "\(error)")
+        case let error as DockerOpsError: .rollbackFailed(run: run, reason: error.description)
+        case let error as ConnectwareAPIError: .rollbackFailed(run: run, reason: error.operatorText)
+        default: .rollbackFailed(run: run, reason: "\(error)")
         }
     }
 
@@ -163,7 +163,7 @@ public struct Rollback {
                         reason: "its SHA-256 is not the one the run recorded")
                 }
             } catch {
-                throw failure(error)
+                throw failure(error, run: journal.id)
             }
         }
         do throws(DockerOpsError) {
@@ -172,7 +172,7 @@ public struct Rollback {
                 try host.removeContainers(installation)
             }
         } catch {
-            throw failure(error)
+            throw failure(error, run: journal.id)
         }
         try note("stopped and removed the core containers of \(target.project)", &journal)
         let attempt = journal.rollback?.attempts ?? 1
@@ -196,7 +196,7 @@ public struct Rollback {
                     "restored \(name) from \(snapshot.path) (\(manifest.files) files, \(formatBytes(manifest.bytes)))",
                     &journal)
             } catch {
-                throw failure(error)
+                throw failure(error, run: journal.id)
             }
         }
     }
@@ -216,7 +216,7 @@ public struct Rollback {
                 project: target.project, within: target.healthySeconds, pollEvery: 0.25
             ) { client.answers() }
         } catch {
-            throw failure(error)
+            throw failure(error, run: journal.id)
         }
     }
 
@@ -273,7 +273,7 @@ public struct Rollback {
 
     private func checkUp(_ original: Version, run: String) throws(MigrationError) {
         let installation: Installation
-        do { installation = try host.discover(project: target.project) } catch { throw failure(error) }
+        do { installation = try host.discover(project: target.project) } catch { throw failure(error, run: run) }
         guard installation.version == original else {
             throw .rollbackFailed(
                 run: run,

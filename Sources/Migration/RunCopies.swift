@@ -1,5 +1,6 @@
 import ArchiveInspect
 import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -38,45 +39,35 @@ func copyVerified(
     let runDirectory = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingDirectory ? 0 : O_NOFOLLOW))
     guard runDirectory >= 0 else { throw .stateDirectory(path: directory, reason: systemError()) }
     defer { close(runDirectory) }
-    let temporary = ".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-    let output = openat(runDirectory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-    guard output >= 0 else { throw .stateDirectory(path: target, reason: "it cannot be created: \(systemError())") }
+    // SafeFiles writes it: a temporary file created exclusively beside the name, synced,
+    // renamed over it (never through a symlink) and the directory synced.
+    let output: PendingFile
+    do {
+        output = try OutputFile.create(name, in: runDirectory, mode: mode, replacing: true)
+    } catch {
+        throw .stateDirectory(path: target, reason: "it cannot be created: \(error.reason)")
+    }
     var written: Int64 = 0
     let hasher = SHA256Hasher()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
     defer { buffer.deallocate() }
-    func fail(_ reason: String) -> MigrationError {
-        close(output)
-        unlinkat(runDirectory, temporary, 0)
-        return .stateDirectory(path: target, reason: reason)
-    }
     while true {
         let count = read(input, buffer.baseAddress, buffer.count)
         if count == 0 { break }
         if count < 0 {
             if errno == EINTR { continue }
-            throw fail("reading \(source): \(systemError())")
+            throw .stateDirectory(path: target, reason: "reading \(source): \(systemError())")
         }
         let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        var offset = 0
-        while offset < count {
-            let done = write(output, chunk.baseAddress! + offset, count - offset)
-            if done < 0 {
-                if errno == EINTR { continue }
-                throw fail("writing the copy: \(systemError())")
-            }
-            offset += done
+        do { try output.write(chunk) } catch {
+            throw .stateDirectory(path: target, reason: "writing the copy: \(error.reason)")
         }
         hasher.update(chunk)
         written += Int64(count)
     }
-    guard fsync(output) == 0 else { throw fail("syncing the copy: \(systemError())") }
-    close(output)
-    guard renameat(runDirectory, temporary, runDirectory, name) == 0 else {
-        unlinkat(runDirectory, temporary, 0)
-        throw .stateDirectory(path: target, reason: "cannot put the copy in place: \(systemError())")
+    do { try output.commit() } catch {
+        throw .stateDirectory(path: target, reason: "cannot put the copy in place: \(error.reason)")
     }
-    fsync(runDirectory)
     return RunCopy(path: target, sha256: hasher.finalize(), bytes: written)
 }
 

@@ -10,7 +10,7 @@ public struct RunReport: Sendable, Codable {
 
     public struct StepLine: Sendable, Codable {
         public var position: Int
-        public var kind: String
+        public var kind: StepKind
         public var title: String
         public var state: String
         public var startedAt: String?
@@ -40,7 +40,7 @@ public struct RunReport: Sendable, Codable {
     public var installation: String
     public var outcome: String
     public var outcomeMessage: String?
-    public var decision: String
+    public var decision: DecisionKind
     public var reason: String
     public var backupFile: String
     public var backupVersion: String
@@ -120,12 +120,9 @@ public struct RunReport: Sendable, Codable {
         }
     }
 
-    /// The steps that take Connectware down: the downtime begins with the first of them begun.
-    static let downKinds: Set<String> = ["shutdown", "restore", "restart"]
-
     /// When Connectware went down in this run, over or not; nil when no step took it down.
     public var downSince: String? {
-        steps.first { Self.downKinds.contains($0.kind) && $0.startedAt != nil }?.startedAt
+        steps.first { $0.kind.takesConnectwareDown && $0.startedAt != nil }?.startedAt
     }
 
     /// The downtime in words: its length, `not over` since it began, or `none`.
@@ -159,9 +156,9 @@ public struct RunReport: Sendable, Codable {
     /// that brings it up (wait-healthy, restart), when that step is done and the run is
     /// at the original version again.
     public static func downtime(_ journal: Journal) -> (from: Date, to: Date)? {
-        let up: Set<String> = ["wait-healthy", "restart"]
+        let up: Set<StepKind> = [.waitHealthy, .restart]
         let steps = journal.steps
-        guard let first = steps.first(where: { downKinds.contains($0.kind) && $0.startedAt != nil }),
+        guard let first = steps.first(where: { $0.kind.takesConnectwareDown && $0.startedAt != nil }),
             let from = first.startedAt
         else { return nil }
         guard
@@ -182,22 +179,22 @@ public struct RunReport: Sendable, Codable {
         var lines: [String] = []
         lines.append("# cwmigrate run \(run): \(outcome)")
         lines.append("")
-        if let outcomeMessage { lines.append("> \(Self.escaped(outcomeMessage))\n") }
+        if let outcomeMessage { lines.append("> \(Self.tableCell(outcomeMessage))\n") }
         lines.append("| | |")
         lines.append("| --- | --- |")
-        lines.append("| Installation | \(Self.escaped(installation)) |")
-        lines.append("| Decision | \(decision): \(Self.escaped(reason)) |")
+        lines.append("| Installation | \(Self.tableCell(installation)) |")
+        lines.append("| Decision | \(decision): \(Self.tableCell(reason)) |")
         lines.append(
-            "| Backup | \(Self.escaped(backupFile)), Connectware \(backupVersion), id \(backupID ?? "none"), SHA-256 \(backupSHA256 ?? "not recorded") |"
+            "| Backup | \(Self.tableCell(backupFile)), Connectware \(backupVersion), id \(backupID ?? "none"), SHA-256 \(backupSHA256 ?? "not recorded") |"
         )
         lines.append("| Running version | \(runningVersion) |")
         if let restoreVersion { lines.append("| Restored on | \(restoreVersion) |") }
         if !upgradePath.isEmpty { lines.append("| Upgraded through | \(upgradePath.joined(separator: ", ")) |") }
         if let versionAfter { lines.append("| Running after the run | \(versionAfter) |") }
         if exampleData == true {
-            lines.append("| Knowledge | an EXAMPLE barrier shipped with cwmigrate decided the plan |")
+            lines.append("| Knowledge | \(Plan.exampleDataNote) |")
         }
-        if let refusalMessage { lines.append("| Connectware's refusal | \(Self.escaped(refusalMessage)) |") }
+        if let refusalMessage { lines.append("| Connectware's refusal | \(Self.tableCell(refusalMessage)) |") }
         lines.append("| Started | \(createdAt) |")
         lines.append("| Ended | \(endedAt ?? "not yet") |")
         lines.append(
@@ -205,8 +202,8 @@ public struct RunReport: Sendable, Codable {
                 + (downtimeSeconds.map { String(format: "%.1f s (%@ to %@)", $0, downtimeFrom ?? "", downtimeTo ?? "") }
                     ?? "not over (Connectware is not back at \(runningVersion) through this run)") + " |")
         if let overheadSeconds { lines.append("| cwmigrate's own CPU time | \(String(format: "%.2f s", overheadSeconds)) |") }
-        for replaced in replacedPlans { lines.append("| Plan replaced | \(Self.escaped(replaced)) |") }
-        if let rollback { lines.append("| Rollback | \(Self.escaped(rollback)) |") }
+        for replaced in replacedPlans { lines.append("| Plan replaced | \(Self.tableCell(replaced)) |") }
+        if let rollback { lines.append("| Rollback | \(Self.tableCell(rollback)) |") }
         lines.append("")
         lines.append("## Steps")
         lines.append("")
@@ -215,7 +212,7 @@ public struct RunReport: Sendable, Codable {
         for step in steps {
             let duration = step.durationSeconds.map { String(format: "%.1f s", $0) } ?? ""
             lines.append(
-                "| \(step.position) | \(step.kind) | \(step.state)\(step.adoptedAt == nil ? "" : " (adopted)") | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.escaped(step.message ?? "")) |"
+                "| \(step.position) | \(step.kind) | \(step.state)\(step.adoptedAt == nil ? "" : " (adopted)") | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.tableCell(step.message ?? "")) |"
             )
         }
         lines.append("")
@@ -224,14 +221,14 @@ public struct RunReport: Sendable, Codable {
         if artifacts.isEmpty { lines.append("None.") }
         for artifact in artifacts {
             lines.append(
-                "- \(artifact.kind)\(artifact.detail.map { " (\(Self.escaped($0)))" } ?? ""): `\(artifact.path)`, \(artifact.bytes) bytes, SHA-256 `\(artifact.sha256)`"
+                "- \(artifact.kind)\(artifact.detail.map { " (\(Self.tableCell($0)))" } ?? ""): `\(artifact.path)`, \(artifact.bytes) bytes, SHA-256 `\(artifact.sha256)`"
             )
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// Table cells stay cells: pipes and line breaks in server messages are escaped.
-    static func escaped(_ text: String) -> String {
+    static func tableCell(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 }

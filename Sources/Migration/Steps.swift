@@ -10,32 +10,26 @@ import Planner
 #endif
 
 extension StepRunners {
-    /// Every step kind of a Docker Compose plan, each with its executor.
-    public static let composeKinds: Set<String> = [
-        "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy", "restore",
-        "verify-restore", "upgrade", "re-backup", "restart", "retry-if-refused",
-    ]
-
-    /// The executors of a Docker Compose installation's steps.
+    /// The executors of a Docker Compose installation's steps: one for every step kind.
     public static func compose(
         client: MaintenanceClient, host: ConnectwareHost, target: ComposeTarget, waits: ServerWaits,
         progress: (any TransferProgressReporter)? = nil
     ) -> StepRunners {
         StepRunners([
-            "fresh-backup": BackupStep(artifact: .freshBackup, client: client, waits: waits, progress: progress),
-            "shutdown": ShutdownStep(host: host, target: target),
-            "snapshot-volumes": SnapshotVolumesStep(host: host, target: target),
-            "remove-volumes": RemoveVolumesStep(host: host, target: target),
-            "install-older": InstallStep(host: host, client: client, target: target),
-            "wait-healthy": WaitHealthyStep(
+            .freshBackup: BackupStep(artifact: .freshBackup, client: client, waits: waits, progress: progress),
+            .shutdown: ShutdownStep(host: host, target: target),
+            .snapshotVolumes: SnapshotVolumesStep(host: host, target: target),
+            .removeVolumes: RemoveVolumesStep(host: host, target: target),
+            .installOlder: InstallStep(host: host, client: client, target: target),
+            .waitHealthy: WaitHealthyStep(
                 host: host, client: client, project: target.project, directory: target.directory,
                 seconds: target.healthySeconds),
-            "restore": RestoreStep(client: client, waits: waits, progress: progress),
-            "verify-restore": VerifyRestoreStep(client: client),
-            "upgrade": InstallStep(host: host, client: client, target: target),
-            "re-backup": BackupStep(artifact: .reBackup, client: client, waits: waits, progress: progress),
-            "restart": RestartStep(host: host, client: client, target: target),
-            "retry-if-refused": RetryIfRefusedStep(client: client),
+            .restore: RestoreStep(client: client, waits: waits, progress: progress),
+            .verifyRestore: VerifyRestoreStep(client: client),
+            .upgrade: InstallStep(host: host, client: client, target: target),
+            .reBackup: BackupStep(artifact: .reBackup, client: client, waits: waits, progress: progress),
+            .restart: RestartStep(host: host, client: client, target: target),
+            .retryIfRefused: RetryIfRefusedStep(client: client),
         ])
     }
 }
@@ -269,7 +263,7 @@ public struct VerifyRestoreStep: StepRunner {
         }
         // The restore must be the one this run's restore step started: a restore of the same
         // backup from before its upload (an earlier run's) is no proof.
-        let restoreStep = context.journal.steps[...context.position].last { $0.kind == "restore" }
+        let restoreStep = context.journal.steps[...context.position].last { $0.kind == .restore }
         if let restoreStep {
             guard let upload = restoreStep.operation, upload.kind == .restore else {
                 return .doesNotHold(reason: "the run's restore step has not uploaded the backup yet")

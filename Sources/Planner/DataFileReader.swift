@@ -120,36 +120,3 @@ struct DataFileReader {
         if !problems.isEmpty { throw .invalidDataFile(source: source, problems: problems) }
     }
 }
-
-/// Writes a string as a YAML double-quoted scalar, which can hold any text.
-func yamlQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            // Escaped: what YAML does not allow in a document (C0 and C1 controls, DEL,
-            // U+FFFE/U+FFFF) and what a reader would fold as a line break or drop as a
-            // byte order mark (U+2028, U+2029, U+FEFF).
-            let value = scalar.value
-            if value < 0x20 || (0x7F...0x9F).contains(value) || [0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF].contains(value) {
-                out += value <= 0xFF
-                    ? "\\x" + String(value, radix: 16).leftPadded(to: 2)
-                    : "\\u" + String(value, radix: 16).leftPadded(to: 4)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

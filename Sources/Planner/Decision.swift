@@ -9,13 +9,13 @@ public enum Decision: Sendable, Equatable {
     /// Nothing decides it: try the restore and re-plan with the server's answer.
     case compatibilityUnknown
 
-    /// The name used in JSON and on screen.
-    public var name: String {
+    /// The decision without its version, as plans, journals and JSON name it.
+    public var kind: DecisionKind {
         switch self {
-        case .directRestore: "direct-restore"
-        case .downgradeRequired: "downgrade-required"
-        case .upgradeFirst: "upgrade-first"
-        case .compatibilityUnknown: "compatibility-unknown"
+        case .directRestore: .directRestore
+        case .downgradeRequired: .downgradeRequired
+        case .upgradeFirst: .upgradeFirst
+        case .compatibilityUnknown: .compatibilityUnknown
         }
     }
 
@@ -26,6 +26,29 @@ public enum Decision: Sendable, Equatable {
         case .upgradeFirst(let version): version
         case .directRestore, .compatibilityUnknown: nil
         }
+    }
+}
+
+/// A decision's name: what a plan, a journal and the JSON say was decided.
+public enum DecisionKind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case directRestore = "direct-restore"
+    case downgradeRequired = "downgrade-required"
+    case upgradeFirst = "upgrade-first"
+    case compatibilityUnknown = "compatibility-unknown"
+
+    public var description: String { rawValue }
+}
+
+/// What a refusal alone decides when the running version is not known: one that names the
+/// last version restoring the backup requires a downgrade, one that names none leaves the
+/// compatibility unknown; nil for a restore that failed for another reason, from which
+/// nothing follows. With the running version known, `decide(backup:running:knowledge:refusal:)`
+/// decides.
+public func decide(refusal: RestoreRefusal) -> DecisionKind? {
+    switch refusal.kind {
+    case .failure: nil
+    case .refusalWithoutVersion: .compatibilityUnknown
+    case .versionRefusal: .downgradeRequired
     }
 }
 

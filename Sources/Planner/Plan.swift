@@ -1,7 +1,7 @@
 /// One step of a plan, complete enough for a person to carry it out and to undo it.
 public struct Step: Sendable, Equatable, Codable {
     /// Stable across runs and versions: the executor's journal and runbooks refer to it.
-    public let id: String
+    public let id: StepKind
     public let title: String
     public let destructive: Bool
     public let preconditions: [String]
@@ -15,7 +15,7 @@ public struct Step: Sendable, Equatable, Codable {
 /// all read the same thing.
 public struct Plan: Sendable, Equatable, Codable {
     /// `direct-restore`, `downgrade-required`, `upgrade-first` or `compatibility-unknown`.
-    public let decision: String
+    public let decision: DecisionKind
     public let backupVersion: Version
     public let runningVersion: Version
     /// The version the backup is restored on, when the plan names one.
@@ -43,7 +43,7 @@ public struct Plan: Sendable, Equatable, Codable {
     public var basis: PlanBasis?
 
     public init(
-        decision: String, backupVersion: Version, runningVersion: Version, restoreVersion: Version?,
+        decision: DecisionKind, backupVersion: Version, runningVersion: Version, restoreVersion: Version?,
         upgradePath: [Version], installation: InstallationKind, installStrategy: InstallStrategy, volumes: [String],
         reason: String, exampleData: Bool, refusalMessage: String?, settings: [String: String], steps: [Step],
         facts: [PlanFact] = [], disagreements: [Disagreement] = [], partialRead: Bool = false, basis: PlanBasis? = nil
@@ -77,7 +77,7 @@ public struct Plan: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        decision = try c.decode(String.self, forKey: .decision)
+        decision = try c.decode(DecisionKind.self, forKey: .decision)
         backupVersion = try c.decode(Version.self, forKey: .backupVersion)
         runningVersion = try c.decode(Version.self, forKey: .runningVersion)
         restoreVersion = try c.decodeIfPresent(Version.self, forKey: .restoreVersion)
@@ -185,7 +185,7 @@ public func makePlan(
     let assessment = decide(
         backup: backup, running: running, knowledge: knowledge, refusal: refusal, refusalSource: refusalSource)
     let restoreVersion: Version
-    var outline: [(kind: String, versions: [Version])]
+    var outline: [(kind: StepKind, versions: [Version])]
     // The upgrade step goes from the version the backup is restored on to the target.
     var upgradeFrom = running
     var upgradeTo = running
@@ -194,21 +194,21 @@ public func makePlan(
         restoreVersion = restoreAt
         upgradeFrom = restoreAt
         outline = [
-            ("fresh-backup", [running]), ("shutdown", [running]), ("snapshot-volumes", [running]),
-            ("remove-volumes", [running]), ("install-older", [restoreAt]), ("wait-healthy", [restoreAt]),
-            ("restore", [restoreAt]), ("verify-restore", [restoreAt]), ("upgrade", assessment.upgradePath),
-            ("wait-healthy", [running]), ("re-backup", [running]),
+            (.freshBackup, [running]), (.shutdown, [running]), (.snapshotVolumes, [running]),
+            (.removeVolumes, [running]), (.installOlder, [restoreAt]), (.waitHealthy, [restoreAt]),
+            (.restore, [restoreAt]), (.verifyRestore, [restoreAt]), (.upgrade, assessment.upgradePath),
+            (.waitHealthy, [running]), (.reBackup, [running]),
         ]
     case .directRestore:
         restoreVersion = running
         outline = [
-            ("fresh-backup", [running]), ("restore", [running]), ("verify-restore", [running]), ("restart", [running]),
+            (.freshBackup, [running]), (.restore, [running]), (.verifyRestore, [running]), (.restart, [running]),
         ]
     case .compatibilityUnknown:
         restoreVersion = running
         outline = [
-            ("fresh-backup", [running]), ("restore", [running]), ("retry-if-refused", [running]),
-            ("verify-restore", [running]), ("restart", [running]),
+            (.freshBackup, [running]), (.restore, [running]), (.retryIfRefused, [running]),
+            (.verifyRestore, [running]), (.restart, [running]),
         ]
     case .upgradeFirst(let target):
         restoreVersion = target
@@ -216,9 +216,9 @@ public func makePlan(
         // back restores them instead of installing the old version over a newer schema.
         upgradeTo = target
         outline = [
-            ("fresh-backup", [running]), ("shutdown", [running]), ("snapshot-volumes", [running]),
-            ("upgrade", assessment.upgradePath), ("wait-healthy", [target]),
-            ("restore", [target]), ("verify-restore", [target]), ("restart", [target]),
+            (.freshBackup, [running]), (.shutdown, [running]), (.snapshotVolumes, [running]),
+            (.upgrade, assessment.upgradePath), (.waitHealthy, [target]),
+            (.restore, [target]), (.verifyRestore, [target]), (.restart, [target]),
         ]
     }
     if assessment.noPlan { outline = [] }
@@ -243,7 +243,7 @@ public func makePlan(
         default: assessment.decision.restoreVersion
         }
     return Plan(
-        decision: assessment.decision.name, backupVersion: backup, runningVersion: running,
+        decision: assessment.decision.kind, backupVersion: backup, runningVersion: running,
         restoreVersion: assessment.noPlan ? nil : restoresOn, upgradePath: assessment.upgradePath,
         installation: playbook.installation, installStrategy: playbook.installStrategy, volumes: playbook.volumes,
         reason: assessment.reason, exampleData: assessment.usesExampleData, refusalMessage: refusal?.statusMessage,
@@ -251,10 +251,9 @@ public func makePlan(
 }
 
 /// Steps that destroy data on the running installation; the playbook cannot change this.
-let destructiveSteps: Set<String> = ["remove-volumes", "restore"]
 
 private func step(
-    _ kind: String, _ template: StepTemplate, versions: [Version], volumes: [String], values: [String: String]
+    _ kind: StepKind, _ template: StepTemplate, versions: [Version], volumes: [String], values: [String: String]
 ) -> Step {
     var values = values
     values["version"] = versions.last?.description
@@ -275,18 +274,16 @@ private func step(
         }
     }
     return Step(
-        id: kind, title: fill(template.title, values), destructive: destructiveSteps.contains(kind),
+        id: kind, title: fill(template.title, values), destructive: kind.isDestructive,
         preconditions: expand(template.preconditions), commands: expand(template.commands),
         verification: expand(template.verification), undo: expand(template.undo))
 }
 
-/// A word as the shell reads it back: unchanged when it is plain, else single-quoted.
-func shellQuoted(_ text: String) -> String {
-    let plain = !text.isEmpty && text.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "/._-:+=@%,".contains($0) }
-    return plain ? text : "'" + text.map { $0 == "'" ? "'\\''" : String($0) }.joined() + "'"
-}
-
 extension Plan {
+    /// What every output that shows a plan says when an example barrier decided it.
+    public static let exampleDataNote =
+        "an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier"
+
     /// What differs between this plan, as it was saved and reviewed, and `current`, made again
     /// from the world as it is now: each difference as one sentence; empty when the saved plan
     /// still holds. Compared: the backup's digest, the versions, the installation, the knowledge
@@ -354,7 +351,7 @@ extension Plan {
                 || installStrategy != current.installStrategy
             {
                 found.append(
-                    "the steps here are \(current.steps.map(\.id).joined(separator: ", ")), the plan's are \(steps.map(\.id).joined(separator: ", "))"
+                    "the steps here are \(current.steps.map(\.id.rawValue).joined(separator: ", ")), the plan's are \(steps.map(\.id.rawValue).joined(separator: ", "))"
                 )
             }
         }

@@ -5,18 +5,18 @@ extension Plan {
     /// indented; destructive steps marked. Colour only when `color` is true.
     public func renderText(color: Bool) -> String {
         func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-        var out = "Decision: \(paint(decision, decision == "direct-restore" ? "32" : "33;1"))\n"
+        var out = "Decision: \(paint(decision.rawValue, decision == .directRestore ? "32" : "33;1"))\n"
         out += "Backup version: \(backupVersion)"
         if partialRead { out += " (read from the archive's metadata only, --quick: the archive was not verified)" }
         out += "\n"
         out += "Running version: \(runningVersion)\n"
         out += "Restore on: \(restoreOnText)\n"
-        if upgradePath.count > 1 || (decision == "downgrade-required" && !upgradePath.isEmpty) {
+        if upgradePath.count > 1 || (decision == .downgradeRequired && !upgradePath.isEmpty) {
             out += "Upgrade path: \(upgradePath.map(\.description).joined(separator: " -> "))\n"
         }
         // The install strategy only says something for Compose, where an older version is installed.
         let strategy = installation == .dockerCompose ? " (\(installStrategy.rawValue))" : ""
-        let removed = steps.contains { $0.id == "remove-volumes" } ? volumes.joined(separator: ", ") : "none"
+        let removed = steps.contains { $0.id == .removeVolumes } ? volumes.joined(separator: ", ") : "none"
         out += "Installation: \(installation.rawValue)\(strategy); volumes to remove: \(removed)\n"
         out += "Why: \(reason)\n"
         if let refusalMessage { out += "Server said: \(refusalMessage)\n" }
@@ -60,7 +60,7 @@ extension Plan {
     var restoreOnText: String {
         if steps.isEmpty { return "nowhere: there is no plan" }
         if let restoreVersion {
-            return decision == "upgrade-first" ? "\(restoreVersion), after upgrading to it" : restoreVersion.description
+            return decision == .upgradeFirst ? "\(restoreVersion), after upgrading to it" : restoreVersion.description
         }
         return "\(runningVersion), the running version, if it accepts the backup (unknown until it answers)"
     }

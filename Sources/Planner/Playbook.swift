@@ -1,5 +1,34 @@
 import Yams
 
+/// A kind of step a plan can contain, named as playbooks, plans, journals and the JSON name it.
+public enum StepKind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case freshBackup = "fresh-backup"
+    case shutdown
+    case snapshotVolumes = "snapshot-volumes"
+    case removeVolumes = "remove-volumes"
+    case installOlder = "install-older"
+    case waitHealthy = "wait-healthy"
+    case restore
+    case verifyRestore = "verify-restore"
+    case upgrade
+    case reBackup = "re-backup"
+    case restart
+    case retryIfRefused = "retry-if-refused"
+
+    public var description: String { rawValue }
+
+    /// Destroys data only the run's backup or snapshots bring back; every plan marks these steps.
+    public var isDestructive: Bool { self == .removeVolumes || self == .restore }
+
+    /// Changes the installation: stops, deletes, installs, restores or restarts it.
+    public var changesInstallation: Bool {
+        [.shutdown, .removeVolumes, .installOlder, .upgrade, .restore, .restart].contains(self)
+    }
+
+    /// Takes Connectware down: a run's downtime begins with the first of these begun.
+    public var takesConnectwareDown: Bool { [.shutdown, .restore, .restart].contains(self) }
+}
+
 /// How an older or newer Connectware version gets installed.
 public enum InstallStrategy: String, Sendable, Codable, CaseIterable {
     /// The vendor's online installer, which pulls images from the registry.
@@ -26,16 +55,13 @@ public struct Playbook: Sendable, Equatable {
     public var settings: [String: String]
     /// The volumes snapshotted and removed, in order; never `certs`.
     public var volumes: [String]
-    public var steps: [String: StepTemplate]
+    public var steps: [StepKind: StepTemplate]
 
     /// Volumes that hold what no restore brings back; a playbook may never remove them.
     public static let protectedVolumes: Set<String> = ["certs"]
 
-    /// Every step kind a plan can contain.
-    public static let stepKinds = [
-        "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
-        "restore", "verify-restore", "upgrade", "re-backup", "restart", "retry-if-refused",
-    ]
+    /// Every step kind a plan can contain, as playbooks name them.
+    static let stepKinds = StepKind.allCases.map(\.rawValue)
 
     /// Placeholders filled from the plan itself; settings add their own names.
     static let builtInPlaceholders: Set<String> = [
@@ -50,7 +76,7 @@ public struct Playbook: Sendable, Equatable {
         var strategy = InstallStrategy.installer
         var settings: [String: String] = [:]
         var volumes: [String] = []
-        var steps: [String: StepTemplate] = [:]
+        var steps: [StepKind: StepTemplate] = [:]
         let topKeys = ["schema", "installation", "installStrategy", "settings", "volumes", "steps"]
         if let root = reader.root(of: text) {
             if let top = reader.mapping(
@@ -116,9 +142,9 @@ public struct Playbook: Sendable, Equatable {
                 {
                     let known = Self.builtInPlaceholders.union(settings.keys)
                     for (key, value) in mapping {
-                        guard let id = key.string, Self.stepKinds.contains(id) else { continue }
+                        guard let id = key.string, let kind = StepKind(rawValue: id) else { continue }
                         if let template = Self.template(value, id: id, placeholders: known, reader: &reader) {
-                            steps[id] = template
+                            steps[kind] = template
                         }
                     }
                 }

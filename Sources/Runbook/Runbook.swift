@@ -151,12 +151,12 @@ public func renderRunbook(
 /// Everything a template can name. Values are plain strings and lists; templates decide the layout.
 func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: StepWording]) -> [String: Any] {
     let steps: [[String: Any]] = plan.steps.enumerated().map { index, step in
-        let words = wording[step.id] ?? StepWording()
+        let words = wording[step.id.rawValue] ?? StepWording()
         func lines(_ texts: [String]) -> [[String: Any]] {
             texts.map { ["text": $0, "isCommand": looksLikeCommand($0)] }
         }
         return [
-            "number": index + 1, "id": step.id, "title": step.title, "destructive": step.destructive,
+            "number": index + 1, "id": step.id.rawValue, "title": step.title, "destructive": step.destructive,
             "purpose": words.purpose, "hasPurpose": !words.purpose.isEmpty, "purposeParts": codeParts(words.purpose),
             "expected": words.expected, "hasExpected": !words.expected.isEmpty,
             "expectedParts": codeParts(words.expected),
@@ -174,7 +174,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         ]
     }
     let settings = plan.settings
-    let backupQuoted = shellWord(subject.backupFile)
+    let backupQuoted = shellQuoted(subject.backupFile)
     let binary = subject.cwmigrateBinary ?? "cwmigrate"
     var yaml: [String: String] = [
         "backupFile": yamlQuoted(absolutePath(subject.backupFile)),
@@ -184,13 +184,13 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "backupSHA256": yamlQuoted(subject.backupSHA256 ?? ""),
         "backupID": yamlQuoted(subject.backupID ?? ""),
         "url": yamlQuoted(subject.instanceURL ?? ""),
-        "decision": yamlQuoted(plan.decision),
+        "decision": yamlQuoted(plan.decision.rawValue),
     ]
     for (name, value) in settings { yaml["setting_" + name] = yamlQuoted(value) }
     return [
         "generator": subject.generator,
         "binary": binary,
-        "generatedAt": utcTimestamp(subject.generatedAt),
+        "generatedAt": Timestamp.format(subject.generatedAt, .minute),
         "instance": subject.instanceURL ?? "(not given)",
         "hasInstance": subject.instanceURL != nil,
         "installation": plan.installation.rawValue,
@@ -201,8 +201,8 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
         "restoreVersion": plan.restoreVersion?.description ?? plan.runningVersion.description,
         "upgradePath": plan.upgradePath.map(\.description).joined(separator: " → "),
         "hasUpgradePath": !plan.upgradePath.isEmpty,
-        "decision": plan.decision,
-        "isDowngrade": plan.decision == "downgrade-required",
+        "decision": plan.decision.rawValue,
+        "isDowngrade": plan.decision == .downgradeRequired,
         "reason": plan.reason,
         "exampleData": plan.exampleData,
         "refusalMessage": plan.refusalMessage ?? "",
@@ -250,44 +250,6 @@ func looksLikeCommand(_ line: String) -> Bool {
     return programs.contains(String(first))
 }
 
-/// A word as the shell reads it back: unchanged when plain, else single-quoted.
-func shellWord(_ text: String) -> String {
-    let plain =
-        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:+=@%,".contains($0)) }
-    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-func yamlQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += String(format: "\\u%04X", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
 func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-}
-
-/// `2026-11-27 00:58 UTC`, computed by hand so no locale or ICU data takes part.
-func utcTimestamp(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    return String(
-        format: "%04d-%02d-%02d %02d:%02d UTC", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-        Int(parts.tm_hour), Int(parts.tm_min))
 }

@@ -42,11 +42,11 @@ func loadStepWording(yaml text: String, source: String, installation: Installati
             throw .invalidWording(path: source, problem: "`\(section)` must map step kinds to their wording")
         }
         for (kind, value) in steps {
-            guard Playbook.stepKinds.contains(kind) else {
+            guard StepKind(rawValue: kind) != nil else {
                 throw .invalidWording(
                     path: source,
                     problem:
-                        "`\(section)` names an unknown step `\(kind)`; known: \(Playbook.stepKinds.joined(separator: ", "))"
+                        "`\(section)` names an unknown step `\(kind)`; known: \(StepKind.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             guard let fields = value as? [String: Any] else {

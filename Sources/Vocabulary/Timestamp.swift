@@ -56,20 +56,42 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
+    /// The ways cwmigrate writes a time; every one is UTC, computed by hand so no locale,
+    /// time zone database or ICU takes part.
+    public enum Style: Sendable {
+        /// `2026-11-26T22:59:01.123Z`, milliseconds rounded to the nearest: files and JSON.
+        case milliseconds
+        /// `2026-11-26 22:59 UTC`, seconds dropped: what a person reads in a runbook.
+        case minute
+        /// `20261126T225901Z`, seconds dropped: sorts as text, fits in a file name.
+        case compact
+    }
+
     /// UTC with milliseconds, rounded to the nearest: `2026-11-26T22:59:01.123Z`.
-    public static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String { format(date, .milliseconds) }
+
+    /// `date` in UTC as `style` writes it.
+    public static func format(_ date: Date, _ style: Style) -> String {
         let interval = date.timeIntervalSince1970
-        // Years 0000 to 9999 are what the format can hold; the clamp keeps a wild date
+        // Years 0000 to 9999 are what the formats can hold; the clamp keeps a wild date
         // from overflowing instead of being written.
-        let milliseconds = Int64((min(max(interval, -62_167_219_200), 253_402_300_799.999) * 1000).rounded())
+        let clamped = min(max(interval, -62_167_219_200), 253_402_300_799.999)
+        let milliseconds =
+            style == .milliseconds ? Int64((clamped * 1000).rounded()) : Int64(clamped.rounded(.down)) * 1000
         let (seconds, millisecond) = floorDivide(milliseconds, 1000)
         let (days, secondOfDay) = floorDivide(seconds, 86400)
         let (year, month, day) = civil(daysSinceEpoch: Int(days))
-        let hour = Int(secondOfDay / 3600)
-        let minute = Int(secondOfDay % 3600 / 60)
-        let second = Int(secondOfDay % 60)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))."
-            + "\(pad(Int(millisecond), 3))Z"
+        let hour = pad(Int(secondOfDay / 3600), 2)
+        let minute = pad(Int(secondOfDay % 3600 / 60), 2)
+        let second = pad(Int(secondOfDay % 60), 2)
+        switch style {
+        case .milliseconds:
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(hour):\(minute):\(second).\(pad(Int(millisecond), 3))Z"
+        case .minute:
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(hour):\(minute) UTC"
+        case .compact:
+            return "\(pad(year, 4))\(pad(month, 2))\(pad(day, 2))T\(hour)\(minute)\(second)Z"
+        }
     }
 
     // Howard Hinnant's algorithms for the proleptic Gregorian calendar.

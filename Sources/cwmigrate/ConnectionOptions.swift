@@ -152,10 +152,3 @@ func promptWithoutEcho(_ prompt: String) -> String? {
     while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
     return String(decoding: bytes, as: UTF8.self)
 }
-
-/// Asks the operator to type `yes` on the terminal; false when there is none or they don't.
-func confirmOnTerminal(_ question: String) -> Bool {
-    guard isatty(STDIN_FILENO) == 1 else { return false }
-    FileHandle.standardError.write(Data((question + " Type yes to go on: ").utf8))
-    return readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes"
-}

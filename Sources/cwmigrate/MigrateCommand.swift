@@ -298,7 +298,7 @@ struct MigrateCommand: ParsableCommand {
             checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
             checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))
         }
-        if let host, let installation, let plan, plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
+        if let host, let installation, let plan, plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
             checks += Prechecks.volumeChecks(host, project: installation.project, plan: plan)
         }
         checks.append(Prechecks.stateDirectory(store))

@@ -15,7 +15,7 @@ import Planner
 /// lock with the executors of Migration, and a report at the end whatever happened.
 extension MigrateCommand {
     func execute(_ terminal: Terminal) throws -> Int32 {
-        let interactive = isatty(STDIN_FILENO) == 1
+        let interactive = terminal.personPresent
         guard yes || interactive else {
             throw Failure(
                 message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
@@ -215,11 +215,7 @@ extension MigrateCommand {
         terminal.err(
             terminal.paint("Step \(position + 1) of \(journal.steps.count): \(step.title)", .yellow, terminal.colorOnStderr))
         terminal.err("  This will " + intent)
-        FileHandle.standardError.write(Data("  Go ahead? Type yes to go on, anything else to pause the run: ".utf8))
-        guard let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased() else {
-            return false
-        }
-        return answer == "yes" || answer == "y"
+        return terminal.confirm("  Go ahead? Anything but yes pauses the run.")
     }
 
     /// Connectware refused the restore at the running version: the refusal is remembered
@@ -238,7 +234,7 @@ extension MigrateCommand {
                 backupVersion: journal.backup.version, running: journal.plan.runningVersion,
                 project: journal.installation.name, directory: journal.installation.directory, refusal: refusal,
                 backupFile: journal.backup.path),
-            plan.decision == "downgrade-required"
+            plan.decision == .downgradeRequired
         else { return nil }
         terminal.out("The run carries on with the plan this refusal gives:")
         terminal.out(plan.renderText(color: terminal.colorOnStdout))
@@ -246,7 +242,7 @@ extension MigrateCommand {
     }
 
     private func show(_ event: RunEvent, total: Int, _ terminal: Terminal) {
-        func label(_ position: Int, _ kind: String) -> String { "[\(position + 1)/\(total)] \(kind)" }
+        func label(_ position: Int, _ kind: StepKind) -> String { "[\(position + 1)/\(total)] \(kind)" }
         switch event {
         case .started(let position, let kind, let title):
             terminal.out("\(label(position, kind)): \(title)")
@@ -315,8 +311,7 @@ extension MigrateCommand {
             return ExitStatus.restoreRefused
         case .preconditionFailed, .postconditionFailed, .stepFailed, .stepNotImplemented:
             let destroyed = journal.steps.contains {
-                ["shutdown", "remove-volumes", "install-older", "restore", "upgrade", "restart"].contains($0.kind)
-                    && $0.attempts > 0
+$0.kind.changesInstallation && $0.attempts > 0
             }
             failure = Failure(
                 message: error.description,

@@ -178,9 +178,7 @@ struct PlanCommand: ParsableCommand {
     /// The notes every command that shows a plan adds on stderr.
     static func notes(for plan: Plan, _ terminal: Terminal) {
         if plan.exampleData {
-            terminal.note(
-                "an EXAMPLE barrier decided this plan; it is illustration data, not a known Connectware barrier (--no-example-data ignores it)"
-            )
+            terminal.note(Plan.exampleDataNote + " (--no-example-data ignores it)")
         }
         if plan.partialRead {
             terminal.note("the plan was made on a partial read of the backup (--quick); the archive was not verified")
@@ -190,14 +188,7 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    static func exitCode(for plan: Plan) -> Int32 {
-        switch plan.decision {
-        case "direct-restore": ExitStatus.ok
-        case "downgrade-required": ExitStatus.downgradeRequired
-        case "upgrade-first": ExitStatus.upgradeFirst
-        default: ExitStatus.compatibilityUnknown
-        }
-    }
+    static func exitCode(for plan: Plan) -> Int32 { ExitStatus.of(plan.decision) }
 }
 
 /// A path made absolute against the current directory, so a saved plan names the file it read.

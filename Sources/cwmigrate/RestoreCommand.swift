@@ -72,10 +72,10 @@ struct RestoreCommand: ParsableCommand {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
                 switch assessment.decision {
                 case .downgradeRequired, .upgradeFirst:
-                    terminal.out("Decision: \(assessment.decision.name) (predicted, nothing was uploaded)")
+                    terminal.out("Decision: \(assessment.decision.kind) (predicted, nothing was uploaded)")
                     terminal.out("Why: \(assessment.reason)")
                     terminal.out("The plan: \(planCommand(running: runningVersion.description, refusal: nil))")
-                    return exitCode(assessment.decision)
+                    return ExitStatus.of(assessment.decision.kind)
                 case .directRestore:
                     terminal.note("Connectware \(runningVersion) is expected to restore this backup")
                 case .compatibilityUnknown:
@@ -93,13 +93,13 @@ struct RestoreCommand: ParsableCommand {
                 return ExitStatus.ok
             }
             if !yes {
-                guard isatty(STDIN_FILENO) == 1 else {
+                guard terminal.personPresent else {
                     throw Failure(
                         message: "a restore replaces Connectware's database and needs confirmation",
                         hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage)
                 }
                 guard
-                    confirmOnTerminal(
+                    terminal.confirm(
                         "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file)."
                     )
                 else {
@@ -133,51 +133,49 @@ struct RestoreCommand: ParsableCommand {
     {
         var refusal = refusal
         refusal.reportedAt = Timestamp.format(Date())
-        switch refusal.kind {
-        case .failure:
+        // The Planner decides; with the running version unknown, from the refusal alone.
+        guard let alone = decide(refusal: refusal) else {
             throw Failure(
                 message: "the restore failed on Connectware: \(refusal.statusMessage)",
                 hint:
                     "this is not a refusal of the backup's version, so nothing was learned and no other version is suggested; fix the cause and restore again",
                 exitCode: ExitStatus.restoreFailed)
-        case .refusalWithoutVersion:
-            terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
-            terminal.out("Decision: compatibility-unknown (the refusal names no version that restores the backup)")
-            terminal.out(
-                "No plan follows: find the last version that restores a \(backup) backup and give it in a compat file (--compat)"
-            )
-            return ExitStatus.compatibilityUnknown
-        case .versionRefusal(let last):
-            terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
-            guard let running else {
+        }
+        terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
+        guard let running else {
+            terminal.out("Decision: \(alone)")
+            if let last = refusal.lastRestoringVersion {
                 terminal.out("The refusal names \(last) as the last version that restores this backup.")
                 terminal.note("give --running next time so cwmigrate can plan from it and remember it")
                 terminal.out("The plan: \(planCommand(running: "<running version>", refusal: refusal))")
-                return ExitStatus.downgradeRequired
+            } else {
+                terminal.out(
+                    "No plan follows: the refusal names no version that restores the backup; find the last version that restores a \(backup) backup and give it in a compat file (--compat)"
+                )
             }
-            let knowledge = try LocalKnowledge.load(
-                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
-            let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
-            if assessment.noPlan {
-                terminal.out("Decision: \(assessment.decision.name) (no plan)")
-                terminal.out("Why: \(assessment.reason)")
-                return ExitStatus.compatibilityUnknown
-            }
-            var recorded = false
-            if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
-                let file = try LocalKnowledge.record(barrier)
-            {
-                recorded = true
-                terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
-            }
-            let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
-            terminal.out("Decision: \(assessment.decision.name)\(restoreOn.map { " (\($0))" } ?? "")")
-            terminal.out("Why: \(assessment.reason)")
-            // Once recorded, plan knows the refusal; otherwise it is given again.
-            terminal.out(
-                "The plan: \(planCommand(running: running.description, refusal: recorded ? nil : refusal))")
-            return exitCode(assessment.decision)
+            return ExitStatus.of(alone)
         }
+        let knowledge = try LocalKnowledge.load(
+            compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+        let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
+        if assessment.noPlan {
+            terminal.out("Decision: \(assessment.decision.kind) (no plan)")
+            terminal.out("Why: \(assessment.reason)")
+            return ExitStatus.compatibilityUnknown
+        }
+        var recorded = false
+        if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
+            let file = try LocalKnowledge.record(barrier)
+        {
+            recorded = true
+            terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
+        }
+        let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
+        terminal.out("Decision: \(assessment.decision.kind)\(restoreOn.map { " (\($0))" } ?? "")")
+        terminal.out("Why: \(assessment.reason)")
+        // Once recorded, plan knows the refusal; otherwise it is given again.
+        terminal.out("The plan: \(planCommand(running: running.description, refusal: recorded ? nil : refusal))")
+        return ExitStatus.of(assessment.decision.kind)
     }
 
     private func planCommand(running: String, refusal: RestoreRefusal?) -> String {
@@ -185,19 +183,4 @@ struct RestoreCommand: ParsableCommand {
         if let refusal { words += ["--refusal", shellQuoted(refusal.statusMessage)] }
         return words.joined(separator: " ")
     }
-
-    private func exitCode(_ decision: Decision) -> Int32 {
-        switch decision {
-        case .directRestore: ExitStatus.ok
-        case .downgradeRequired: ExitStatus.downgradeRequired
-        case .upgradeFirst: ExitStatus.upgradeFirst
-        case .compatibilityUnknown: ExitStatus.compatibilityUnknown
-        }
-    }
-}
-
-/// A word the shell reads back as itself.
-func shellQuoted(_ word: String) -> String {
-    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@+,".contains($0) }
-    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -65,7 +65,7 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         try guarded { terminal in
-            guard yes || isatty(STDIN_FILENO) == 1 else {
+            guard yes || terminal.personPresent else {
                 throw Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",
                     hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage)
@@ -110,9 +110,7 @@ struct RollbackCommand: ParsableCommand {
                 terminal.out("  the run's fresh backup is restored (the run restored at \(plan.runningVersion))")
             }
             if !yes {
-                FileHandle.standardError.write(Data("Go ahead? Type yes to go on: ".utf8))
-                let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased()
-                guard answer == "yes" || answer == "y" else {
+                guard terminal.confirm("Go ahead?") else {
                     terminal.out("Nothing was changed.")
                     return ExitStatus.paused
                 }

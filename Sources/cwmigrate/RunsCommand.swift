@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Migration
+import Planner
 
 /// Where runs keep their journals, locks and files.
 struct StateDirectoryOption: ParsableArguments {
@@ -50,7 +51,7 @@ struct RunsList: ParsableCommand {
                 terminal.out("No runs in \(store.directory).")
             } else {
                 let rows = list.runs.map {
-                    [$0.id, $0.installation.description, $0.plan.decision, $0.outcome.rawValue, Self.stepText($0)]
+                    [$0.id, $0.installation.description, $0.plan.decision.rawValue, $0.outcome.rawValue, Self.stepText($0)]
                 }
                 for line in table([["ID", "INSTALLATION", "DECISION", "OUTCOME", "STEP"]] + rows) { terminal.out(line) }
             }
@@ -79,14 +80,14 @@ struct RunsList: ParsableCommand {
 struct RunRow: Encodable {
     struct CurrentStep: Encodable {
         let position: Int
-        let kind: String
+        let kind: StepKind
         let state: String
     }
 
     let id: String
     let createdAt: String
     let installation: InstallationRef
-    let decision: String
+    let decision: DecisionKind
     let backupVersion: String
     /// The SHA-256 of the backup the run restores (absent when it was not hashed): a fleet's
     /// playbook finds by it the run of its backup on each host, to skip or resume it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Planner
 
 /// Exit codes of cwmigrate: the plan outcomes, then sysexits(3) for errors.
 enum ExitStatus {
@@ -20,6 +21,16 @@ enum ExitStatus {
     static let tempFailure: Int32 = 75  // EX_TEMPFAIL: try again later (busy, timed out)
     static let noPermission: Int32 = 77  // EX_NOPERM: credentials refused
     static let config: Int32 = 78  // EX_CONFIG
+
+    /// The exit code that says what was decided.
+    static func of(_ decision: DecisionKind) -> Int32 {
+        switch decision {
+        case .directRestore: ok
+        case .downgradeRequired: downgradeRequired
+        case .upgradeFirst: upgradeFirst
+        case .compatibilityUnknown: compatibilityUnknown
+        }
+    }
 }
 
 /// What the operator is told when a command fails: one `error:` line, maybe a `hint:`.
@@ -53,6 +64,18 @@ struct Terminal {
 
     func err(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Whether a person is there to answer a question: standard input is a terminal.
+    var personPresent: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// The one confirmation prompt: asks on stderr, true only when the person answers `y` or
+    /// `yes` (any case, blanks around ignored); false when nobody is there to answer.
+    func confirm(_ question: String) -> Bool {
+        guard personPresent else { return false }
+        FileHandle.standardError.write(Data((question + " Type yes to go on: ").utf8))
+        guard let answer = readLine(strippingNewline: true) else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
     func warning(_ text: String) { err(paint("warning:", .yellow, colorOnStderr) + " " + text) }

@@ -195,14 +195,12 @@ struct VolumesCommand: ParsableCommand {
 /// Asks on a terminal; off a terminal, only `--yes` lets a destructive step go ahead.
 private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
     guard !yes else { return }
-    guard isatty(STDIN_FILENO) == 1 else {
+    guard terminal.personPresent else {
         throw Failure(
             message: "not on a terminal, so nobody can confirm: \(question)", hint: "pass --yes to go ahead",
             exitCode: ExitStatus.usage)
     }
-    FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
-    let answer = readLine()?.lowercased() ?? ""
-    guard answer == "y" || answer == "yes" else {
+    guard terminal.confirm(question) else {
         throw Failure(message: "cancelled", exitCode: ExitStatus.usage)
     }
 }

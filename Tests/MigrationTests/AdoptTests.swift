@@ -25,12 +25,12 @@ struct AdoptTests {
         let api = try MaintenanceClient(
             baseURL: url, authentication: .basic(user: "admin", password: password), transport: TransportOptions())
         let waits = ServerWaits(operation: .seconds(120), forRunning: .seconds(120))
-        var byKind: [String: any StepRunner] = [:]
+        var byKind: [StepKind: any StepRunner] = [:]
         for step in plan.steps { byKind[step.id] = FileStep() }
-        byKind["fresh-backup"] = BackupStep(artifact: .freshBackup, client: api, waits: waits)
-        byKind["re-backup"] = BackupStep(artifact: .reBackup, client: api, waits: waits)
-        byKind["restore"] = RestoreStep(client: api, waits: waits)
-        byKind["verify-restore"] = VerifyRestoreStep(client: api)
+        byKind[.freshBackup] = BackupStep(artifact: .freshBackup, client: api, waits: waits)
+        byKind[.reBackup] = BackupStep(artifact: .reBackup, client: api, waits: waits)
+        byKind[.restore] = RestoreStep(client: api, waits: waits)
+        byKind[.verifyRestore] = VerifyRestoreStep(client: api)
         return StepRunners(byKind)
     }
 
@@ -73,7 +73,7 @@ struct AdoptTests {
             plan: plan)
         let store = try Fixtures.store()
         try store.save(journal)
-        let position = try #require(plan.steps.lastIndex { $0.id == kind })
+        let position = try #require(plan.steps.lastIndex { $0.id.rawValue == kind })
         let operation = kind == "restore" ? "restore" : "backup"
         try sim.setFaults(kind == "restore" ? #"{"restoreDelaySeconds":6}"# : #"{"backupDelaySeconds":6}"#)
 
@@ -129,7 +129,7 @@ struct AdoptTests {
         #expect(report.steps.filter { $0.adoptedAt != nil }.count == 1)
         #expect(report.markdown().contains("| \(kind) | done (adopted) |"))
         // Only the later steps' own operations are started after the resume (the re-backup after a fresh backup).
-        let later = plan.steps[(position + 1)...].filter { operation == "backup" ? $0.id.hasSuffix("backup") : $0.id == "restore" }
+        let later = plan.steps[(position + 1)...].filter { operation == "backup" ? $0.id.rawValue.hasSuffix("backup") : $0.id == .restore }
         #expect(count("POST /api/maintenance/db/\(operation) 202", in: sim.log) == startedBeforeKill + later.count)
         if kind == "restore" {
             let restore = try #require(try sim.status()["restore"] as? [String: Any])

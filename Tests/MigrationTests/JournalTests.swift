@@ -8,10 +8,10 @@ import Testing
 struct JournalTests {
     @Test func aNewJournalHasEveryPlanStepPendingByPositionWithWaitHealthyTwice() throws {
         let journal = try Fixtures.journal()
-        #expect(journal.steps.map(\.kind) == journal.plan.steps.map(\.id))
+        #expect(journal.steps.map(\.kind.rawValue) == journal.plan.steps.map(\.id.rawValue))
         #expect(journal.steps.map(\.position) == Array(journal.plan.steps.indices))
         #expect(journal.steps.allSatisfy { $0.state == .pending && $0.attempts == 0 })
-        #expect(journal.steps.filter { $0.kind == "wait-healthy" }.count == 2)
+        #expect(journal.steps.filter { $0.kind == .waitHealthy }.count == 2)
         #expect(journal.outcome == .inProgress)
         #expect(journal.currentStep?.position == 0)
     }
@@ -29,7 +29,7 @@ struct JournalTests {
 
     @Test func eachWaitHealthyExpectsTheVersionTheStepsBeforeItInstalled() throws {
         let journal = try Fixtures.journal()
-        let waits = journal.steps.filter { $0.kind == "wait-healthy" }.map(\.position)
+        let waits = journal.steps.filter { $0.kind == .waitHealthy }.map(\.position)
         #expect(waits.map { journal.expectedVersion(after: $0).description } == ["1.7.3", "1.8.0"])
         #expect(journal.expectedVersion(after: 0).description == "1.8.0")
     }
@@ -39,7 +39,7 @@ struct JournalTests {
         let now = Date(timeIntervalSince1970: 1_795_000_100)
         #expect(
             throws: MigrationError.invalidTransition(
-                run: journal.id, position: 0, kind: "fresh-backup", from: .pending, to: .done)
+                run: journal.id, position: 0, kind: .freshBackup, from: .pending, to: .done)
         ) {
             try journal.finish(0, at: now, message: nil)
         }

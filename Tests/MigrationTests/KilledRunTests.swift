@@ -25,9 +25,9 @@ struct KilledRunTests {
         let environment = ProcessInfo.processInfo.environment
         let store = JournalStore(directory: try #require(environment[Self.stateVariable]))
         let journal = try store.load(try #require(environment[Self.runVariable]))
-        var byKind: [String: any StepRunner] = [:]
+        var byKind: [StepKind: any StepRunner] = [:]
         for step in journal.plan.steps { byKind[step.id] = FileStep() }
-        byKind["shutdown"] = FileStep(blockAfterActing: true)
+        byKind[.shutdown] = FileStep(blockAfterActing: true)
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "run \(journal.id)")
         try MigrationRun(journal: journal, store: store, lock: lock, runners: StepRunners(byKind), clock: Date.init)
             .run()
@@ -72,7 +72,7 @@ struct KilledRunTests {
 
         var events: [RunEvent] = []
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "resume")
-        var byKind: [String: any StepRunner] = [:]
+        var byKind: [StepKind: any StepRunner] = [:]
         for step in journal.plan.steps { byKind[step.id] = FileStep() }
         try MigrationRun(
             journal: try store.load(journal.id), store: store, lock: lock, runners: StepRunners(byKind),
@@ -80,7 +80,7 @@ struct KilledRunTests {
         ).run()
         let resumed = try store.load(journal.id)
         #expect(resumed.outcome == .completed)
-        #expect(events.first == .foundDone(position: 1, kind: "shutdown", message: "the file is there"))
+        #expect(events.first == .foundDone(position: 1, kind: .shutdown, message: "the file is there"))
         #expect(try String(contentsOfFile: marker, encoding: .utf8) == "acted while saved as running\n")
         #expect(resumed.steps[0].attempts == 1 && resumed.steps[1].attempts == 1)
     }

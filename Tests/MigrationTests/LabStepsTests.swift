@@ -56,7 +56,7 @@ struct LabStepsTests {
     @Test func waitHealthyHoldsForTheVersionTheLabRunsAndNotForTheOlderOne() async throws {
         let lab = try lab()
         let journal = try Fixtures.journal()
-        let waits = journal.steps.filter { $0.kind == "wait-healthy" }.map(\.position)
+        let waits = journal.steps.filter { $0.kind == .waitHealthy }.map(\.position)
         let step = WaitHealthyStep(host: lab.host, client: lab.client, project: lab.project, seconds: 120)
         try await exclusively(lab) {
             let afterUpgrade = StepContext(journal: journal, position: waits[1], artifactDirectory: "/nonexistent")
@@ -80,7 +80,7 @@ struct LabStepsTests {
             installerDirectory: lab.directory + "/installers", healthySeconds: 60)
         let runners = StepRunners.compose(
             client: lab.client, host: lab.host, target: target, waits: ServerWaits(operation: .seconds(60)))
-        #expect(Set(runners.byKind.keys) == StepRunners.composeKinds)
+        #expect(Set(runners.byKind.keys) == Set(StepKind.allCases))
         #expect(runners.unimplemented(in: try Fixtures.downgradePlan()) == [])
     }
 }

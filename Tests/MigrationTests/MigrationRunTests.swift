@@ -45,8 +45,8 @@ struct FileStep: StepRunner {
 @Suite("walking a run's steps")
 struct MigrationRunTests {
     /// Every kind of the plan run by `FileStep`, except those in `except`.
-    func fileRunners(_ plan: Plan, except: [String: any StepRunner] = [:]) -> StepRunners {
-        var byKind: [String: any StepRunner] = [:]
+    func fileRunners(_ plan: Plan, except: [StepKind: any StepRunner] = [:]) -> StepRunners {
+        var byKind: [StepKind: any StepRunner] = [:]
         for step in plan.steps { byKind[step.id] = FileStep() }
         for (kind, runner) in except { byKind[kind] = runner }
         return StepRunners(byKind)
@@ -102,7 +102,7 @@ struct MigrationRunTests {
         #expect(saved.steps[0].state == .done)
         #expect(saved.steps[0].attempts == 1)
         #expect(saved.steps[0].message == "found done when the run resumed: the file is there")
-        #expect(events.first == .foundDone(position: 0, kind: "fresh-backup", message: "the file is there"))
+        #expect(events.first == .foundDone(position: 0, kind: .freshBackup, message: "the file is there"))
         #expect(saved.outcome == .completed)
     }
 
@@ -122,18 +122,18 @@ struct MigrationRunTests {
         let saved = try store.load(journal.id)
         #expect(try lines(store, journal, 0) == ["acted while saved as running"])
         #expect(saved.steps[0].attempts == 2)
-        #expect(events.first == .repeating(position: 0, kind: "fresh-backup", reason: "no file yet"))
+        #expect(events.first == .repeating(position: 0, kind: .freshBackup, reason: "no file yet"))
     }
 
     @Test func aStepWithoutAnExecutorStopsTheRunBeforeItStartsAndLeavesTheLaterStepsUntouched() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
         var runners = fileRunners(journal.plan)
-        runners.byKind["shutdown"] = nil
+        runners.byKind[.shutdown] = nil
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock, runners: runners, clock: SteppingClock().now)
-        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: "shutdown")) { try run.run() }
+        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: .shutdown)) { try run.run() }
 
         let saved = try store.load(journal.id)
         #expect(saved.steps[0].state == .done)
@@ -148,9 +148,8 @@ struct MigrationRunTests {
     }
 
     @Test func everyStepKindAPlanCanContainHasAComposeExecutor() throws {
-        #expect(StepRunners.composeKinds == Set(Playbook.stepKinds))
         let runners = StepRunners(
-            Dictionary(uniqueKeysWithValues: StepRunners.composeKinds.map { ($0, FileStep() as any StepRunner) }))
+            Dictionary(uniqueKeysWithValues: StepKind.allCases.map { ($0, FileStep() as any StepRunner) }))
         #expect(runners.unimplemented(in: try Fixtures.downgradePlan()) == [])
     }
 
@@ -162,10 +161,10 @@ struct MigrationRunTests {
             let lock = try RunLock.acquire(journal.installation, in: store, holder: "first")
             defer { lock.release() }
             let refusing = fileRunners(
-                journal.plan, except: ["fresh-backup": FileStep(precondition: "Connectware is busy")])
+                journal.plan, except: [.freshBackup: FileStep(precondition: "Connectware is busy")])
             #expect(
                 throws: MigrationError.preconditionFailed(
-                    position: 0, kind: "fresh-backup", reason: "Connectware is busy")
+                    position: 0, kind: .freshBackup, reason: "Connectware is busy")
             ) {
                 try MigrationRun(journal: journal, store: store, lock: lock, runners: refusing, clock: clock.now).run()
             }

@@ -40,9 +40,9 @@ struct ReplanAndReportTests {
     }
 
     func runners(_ plans: [Plan], restore: any StepRunner) -> StepRunners {
-        var byKind: [String: any StepRunner] = [:]
+        var byKind: [StepKind: any StepRunner] = [:]
         for plan in plans { for step in plan.steps { byKind[step.id] = FileStep() } }
-        byKind["restore"] = restore
+        byKind[.restore] = restore
         return StepRunners(byKind)
     }
 
@@ -51,7 +51,7 @@ struct ReplanAndReportTests {
         let journal = try Fixtures.journal(plan: try unknownPlan())
         let refusal = RestoreRefusal(statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
         let downgrade = try unknownPlan(refusal: refusal)
-        #expect(downgrade.decision == "downgrade-required")
+        #expect(downgrade.decision == .downgradeRequired)
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         defer { lock.release() }
         var events: [RunEvent] = []
@@ -63,11 +63,11 @@ struct ReplanAndReportTests {
         let saved = try store.load(journal.id)
         #expect(saved.outcome == .completed)
         #expect(saved.plan == downgrade)
-        #expect(saved.steps.map(\.kind) == downgrade.steps.map(\.id))
+        #expect(saved.steps.map(\.kind.rawValue) == downgrade.steps.map(\.id.rawValue))
         #expect(saved.steps[0].attempts == 1, "the fresh backup was not taken again")
         #expect(saved.earlierPlans?.count == 1)
-        #expect(saved.earlierPlans?.first?.plan.decision == "compatibility-unknown")
-        #expect(saved.earlierPlans?.first?.steps.first { $0.kind == "restore" }?.state == .failed)
+        #expect(saved.earlierPlans?.first?.plan.decision == .compatibilityUnknown)
+        #expect(saved.earlierPlans?.first?.steps.first { $0.kind == .restore }?.state == .failed)
         #expect(events.contains(.replanned(refusal: refusal, plan: downgrade)))
         let report = RunReport(saved)
         #expect(report.replacedPlans.count == 1)
@@ -85,7 +85,7 @@ struct ReplanAndReportTests {
             replanner: { _, _ in Issue.record("no replanning at the older version"); return nil })
         #expect(throws: MigrationError.self) { try run.run() }
         let saved = try store.load(journal.id)
-        let restore = try #require(saved.steps.firstIndex { $0.kind == "restore" })
+        let restore = try #require(saved.steps.firstIndex { $0.kind == .restore })
         #expect(saved.outcome == .failed)
         #expect(saved.steps[restore].state == .failed)
         #expect(saved.steps[restore].message?.contains("Connectware 1.7.3 refused the restore") == true)
@@ -96,7 +96,7 @@ struct ReplanAndReportTests {
     @Test func declinedStepsPauseTheRunUntouchedAndAResumeCarriesOn() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
-        let restore = try #require(journal.plan.steps.firstIndex { $0.id == "restore" })
+        let restore = try #require(journal.plan.steps.firstIndex { $0.id == .restore })
         var asked: [String] = []
         do {
             let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
@@ -109,7 +109,7 @@ struct ReplanAndReportTests {
                     asked.append(intent)
                     return position != restore
                 })
-            #expect(throws: MigrationError.declined(position: restore, kind: "restore")) { try run.run() }
+            #expect(throws: MigrationError.declined(position: restore, kind: .restore)) { try run.run() }
         }
         #expect(asked == ["replace the database"])
         let paused = try store.load(journal.id)
@@ -137,8 +137,8 @@ struct ReplanAndReportTests {
             runners: runners([journal.plan], restore: FileStep()), clock: clock.now
         ).run()
         let saved = try store.load(journal.id)
-        let shutdown = try #require(saved.steps.first { $0.kind == "shutdown" })
-        let lastWait = try #require(saved.steps.last { $0.kind == "wait-healthy" })
+        let shutdown = try #require(saved.steps.first { $0.kind == .shutdown })
+        let lastWait = try #require(saved.steps.last { $0.kind == .waitHealthy })
         let report = RunReport(saved)
         let expected = try #require(lastWait.endedAt).timeIntervalSince(try #require(shutdown.startedAt))
         #expect(report.downtimeSeconds == (expected * 1000).rounded() / 1000)
@@ -170,7 +170,7 @@ struct ReplanAndReportTests {
         var journal = try Fixtures.journal()
         let clock = SteppingClock()
         #expect(!Rollback.touchedVolumes(journal) && !Rollback.touchedDataInPlace(journal))
-        let remove = try #require(journal.steps.firstIndex { $0.kind == "remove-volumes" })
+        let remove = try #require(journal.steps.firstIndex { $0.kind == .removeVolumes })
         for position in 0...remove {
             try journal.begin(position, at: clock.now())
             if position < remove { try journal.finish(position, at: clock.now(), message: nil) }
@@ -178,7 +178,7 @@ struct ReplanAndReportTests {
         #expect(Rollback.touchedVolumes(journal))
         #expect(!Rollback.touchedDataInPlace(journal), "a restore at the older version is undone by the volumes")
         var direct = try Fixtures.journal(plan: try unknownPlan())
-        let restore = try #require(direct.steps.firstIndex { $0.kind == "restore" })
+        let restore = try #require(direct.steps.firstIndex { $0.kind == .restore })
         for position in 0...restore { try direct.begin(position, at: clock.now()) }
         #expect(Rollback.touchedDataInPlace(direct))
         try direct.fail(restore, at: clock.now(), message: "step 2 restore: Connectware 1.8.0 refused the restore: no")

@@ -126,27 +126,27 @@ struct ReportPageTests {
             let wait = try #require(step.waitSeconds)
             #expect(abs(cpu + wait - (step.durationSeconds ?? -1)) < 0.002)
         }
-        let install = try #require(report.steps.first { $0.kind == "install-older" })
+        let install = try #require(report.steps.first { $0.kind == .installOlder })
         #expect(try #require(install.waitSeconds) > 10 * (install.cpuSeconds ?? 1), "an install is mostly waiting")
     }
 
     @Test func aRunMeasuresEachStepsOwnCPUTimeApartFromItsWaiting() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
-        var byKind: [String: any StepRunner] = [:]
+        var byKind: [StepKind: any StepRunner] = [:]
         for step in journal.plan.steps { byKind[step.id] = FileStep() }
-        byKind["fresh-backup"] = BusyStep()
-        byKind["shutdown"] = WaitingStep()
+        byKind[.freshBackup] = BusyStep()
+        byKind[.shutdown] = WaitingStep()
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         defer { lock.release() }
         try MigrationRun(journal: journal, store: store, lock: lock, runners: StepRunners(byKind), clock: { Date() })
             .run()
         let saved = try store.load(journal.id)
-        let busy = try #require(saved.steps.first { $0.kind == "fresh-backup" })
+        let busy = try #require(saved.steps.first { $0.kind == .freshBackup })
         #expect(try #require(busy.cpuSeconds) >= 0.2, "the step spent 0.2 s of CPU time")
         // Other tests share this process's CPU time, so the waiting step's own share is not
         // pinned here; the report splits its duration into the two parts all the same.
-        let waiting = try #require(RunReport(saved).steps.first { $0.kind == "shutdown" })
+        let waiting = try #require(RunReport(saved).steps.first { $0.kind == .shutdown })
         #expect(try #require(waiting.durationSeconds) >= 0.4)
         let cpu = try #require(waiting.cpuSeconds)
         let wait = try #require(waiting.waitSeconds)
@@ -156,12 +156,12 @@ struct ReportPageTests {
     @Test func aRestoreRefusedUnderTheFirstPlanIsOnTheTimelineAndInATableOfItsOwn() throws {
         let report = RunReport(try realJournal("replanned"))
         let replaced = try #require(report.replacedSteps)
-        #expect(replaced.map(\.kind) == ["restore"], "the fresh backup was kept, so only the restore is the old plan's")
+        #expect(replaced.map(\.kind.rawValue) == ["restore"], "the fresh backup was kept, so only the restore is the old plan's")
         #expect(replaced.first?.state == "failed")
         let html = report.html()
         #expect(html.contains("2. restore (plan given up)</text>"))
         #expect(html.contains("<h2>Steps of the plan given up</h2>"))
-        #expect(report.decision == "downgrade-required" && report.replacedPlans.count == 1)
+        #expect(report.decision == .downgradeRequired && report.replacedPlans.count == 1)
         #expect(RunReport(try realJournal("completed")).replacedSteps == nil)
     }
 

@@ -119,7 +119,7 @@ struct RunStateTests {
             }
         }
         var runners = fileRunners(journal.plan)
-        runners.byKind["shutdown"] = Spy { seenByShutdown.append($0) }
+        runners.byKind[.shutdown] = Spy { seenByShutdown.append($0) }
         try MigrationRun(journal: journal, store: store, lock: lock, runners: runners, clock: Date.init).run()
         #expect(seenByShutdown.count == 1 && seenByShutdown[0] == nil, "a run without prechecks passes none on")
 
@@ -145,7 +145,7 @@ struct RunStateTests {
             playbook: playbook)
         var journal = try Fixtures.journal(plan: plan)
         let clock = SteppingClock()
-        let restore = try #require(journal.steps.firstIndex { $0.kind == "restore" })
+        let restore = try #require(journal.steps.firstIndex { $0.kind == .restore })
         for position in 0..<restore {
             try journal.begin(position, at: clock.now())
             try journal.finish(position, at: clock.now(), message: nil)
@@ -154,7 +154,7 @@ struct RunStateTests {
         try journal.fail(
             restore, at: clock.now(),
             message: MigrationError.stepFailed(
-                position: restore, kind: "restore",
+                position: restore, kind: .restore,
                 reason:
                     "the restore failed on Connectware (Restore failed: pg_restore exited 1); what the database holds now is unknown"
             ).description)
@@ -169,10 +169,10 @@ struct RunStateTests {
         let plan = makePlan(
             backup: Fixtures.version("1.8.1"), running: Fixtures.version("1.8.0"), knowledge: .empty,
             playbook: playbook)
-        #expect(plan.decision == "upgrade-first")
+        #expect(plan.decision == .upgradeFirst)
         var journal = try Fixtures.journal(plan: plan)
         let clock = SteppingClock()
-        let upgrade = try #require(journal.steps.firstIndex { $0.kind == "upgrade" })
+        let upgrade = try #require(journal.steps.firstIndex { $0.kind == .upgrade })
         for position in 0..<upgrade {
             try journal.begin(position, at: clock.now())
             try journal.finish(position, at: clock.now(), message: nil)
@@ -213,14 +213,14 @@ extension RunStateTests {
         let journal = try Fixtures.journal(plan: unknown)
         var runners = fileRunners(downgrade)
         for step in unknown.steps where runners.byKind[step.id] == nil { runners.byKind[step.id] = FileStep() }
-        runners.byKind["restore"] = RefusingRestore(last: "1.7.3", refuseOnlyAt: Fixtures.version("1.8.0"))
+        runners.byKind[.restore] = RefusingRestore(last: "1.7.3", refuseOnlyAt: Fixtures.version("1.8.0"))
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         var seen: [String] = []
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock, runners: runners, clock: SteppingClock().now,
             prechecks: { journal in
-                seen.append(journal.plan.decision)
-                return journal.plan.decision == "downgrade-required"
+                seen.append(journal.plan.decision.rawValue)
+                return journal.plan.decision == .downgradeRequired
                     ? [CheckResult("install strategy", .fail, "1.7.3: no installer")]
                     : [CheckResult("install strategy", .pass, "the plan installs no other version")]
             }, replanner: { _, _ in downgrade })
@@ -231,7 +231,7 @@ extension RunStateTests {
         #expect(seen == ["compatibility-unknown", "downgrade-required"])
         let saved = try store.load(journal.id)
         #expect(saved.plan == downgrade)
-        #expect(saved.steps.first { $0.kind == "shutdown" }?.attempts == 0)
+        #expect(saved.steps.first { $0.kind == .shutdown }?.attempts == 0)
         #expect(saved.outcome == .failed)
     }
 }

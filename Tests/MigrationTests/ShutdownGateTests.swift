@@ -15,12 +15,12 @@ extension LabStepsTests {
             installerDirectory: lab.directory + "/installers", healthySeconds: 60)
         let step = ShutdownStep(host: lab.host, target: target)
         var journal = try Fixtures.journal()
-        let position = try #require(journal.steps.firstIndex { $0.kind == "shutdown" })
+        let position = try #require(journal.steps.firstIndex { $0.kind == .shutdown })
         try await exclusively(lab) {
             let before = try lab.host.discover(project: lab.project).containers.map(\.state)
             #expect(
                 throws: MigrationError.preconditionFailed(
-                    position: position, kind: "shutdown",
+                    position: position, kind: .shutdown,
                     reason:
                         "the prechecks have not been run in this attempt of the run; nothing is stopped without them")
             ) {
@@ -31,7 +31,7 @@ extension LabStepsTests {
                 at: Date(), checks: [CheckResult("free disk", .fail, "needs about 2 GiB; 1 GiB free at /var")])
             #expect(
                 throws: MigrationError.preconditionFailed(
-                    position: position, kind: "shutdown",
+                    position: position, kind: .shutdown,
                     reason: "the prechecks did not pass: free disk: needs about 2 GiB; 1 GiB free at /var")
             ) {
                 try step.checkPreconditions(

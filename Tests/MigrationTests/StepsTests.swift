@@ -16,7 +16,7 @@ struct StepsTests {
     }
 
     func backupOnly(_ api: MaintenanceClient) -> StepRunners {
-        StepRunners(["fresh-backup": BackupStep(artifact: .freshBackup, client: api, waits: ServerWaits(operation: .seconds(60)))])
+        StepRunners([.freshBackup: BackupStep(artifact: .freshBackup, client: api, waits: ServerWaits(operation: .seconds(60)))])
     }
 
     @Test func theFreshBackupIsDownloadedVerifiedAndRecordedAndTheRunStopsBeforeShutdownWithoutASecretInTheJournal()
@@ -34,7 +34,7 @@ struct StepsTests {
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock, runners: backupOnly(api), clock: SteppingClock().now)
-        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: "shutdown")) { try run.run() }
+        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: .shutdown)) { try run.run() }
 
         let saved = try store.load(journal.id)
         #expect(saved.steps[0].state == .done)
@@ -71,7 +71,7 @@ struct StepsTests {
         _ = try api.downloadBackup(to: path)
 
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
-        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: "shutdown")) {
+        #expect(throws: MigrationError.stepNotImplemented(position: 1, kind: .shutdown)) {
             try MigrationRun(journal: journal, store: store, lock: lock, runners: backupOnly(api), clock: clock.now)
                 .run()
         }
@@ -93,7 +93,7 @@ struct StepsTests {
             try MigrationRun(journal: journal, store: store, lock: lock, runners: backupOnly(api), clock: Date.init)
                 .run()
         } throws: { error in
-            guard case MigrationError.postconditionFailed(0, "fresh-backup", let reason) = error else { return false }
+            guard case MigrationError.postconditionFailed(0, .freshBackup, let reason) = error else { return false }
             return reason.contains("is of Connectware 1.8.0, not of 1.9.0")
         }
         let saved = try store.load(journal.id)
@@ -110,7 +110,7 @@ struct StepsTests {
         _ = try api.downloadBackup(to: file)
         let step = VerifyRestoreStep(client: api)
         let plan = try Fixtures.downgradePlan()
-        let position = try #require(plan.steps.firstIndex { $0.id == "verify-restore" })
+        let position = try #require(plan.steps.firstIndex { $0.id == .verifyRestore })
 
         var mine = try Fixtures.journal(backupID: record.id)
         #expect(
@@ -118,7 +118,7 @@ struct StepsTests {
                 == .doesNotHold(reason: "Connectware reports no restore"))
 
         // The run's restore step records its upload before it sends it; only a restore after it counts.
-        let restorePosition = try #require(plan.steps.firstIndex { $0.id == "restore" })
+        let restorePosition = try #require(plan.steps.firstIndex { $0.id == .restore })
         try mine.note(
             ServerOperation(kind: .restore, requestedAt: Date(), previousID: nil, previousStartDate: nil),
             at: restorePosition, now: Date())
@@ -153,7 +153,7 @@ struct StepsTests {
 
         // The run's upload was recorded after that restore, and the server shows no newer one.
         let plan = try Fixtures.downgradePlan()
-        let restorePosition = try #require(plan.steps.firstIndex { $0.id == "restore" })
+        let restorePosition = try #require(plan.steps.firstIndex { $0.id == .restore })
         var journal = try Fixtures.journal(backupID: record.id)
         try journal.note(
             ServerOperation(

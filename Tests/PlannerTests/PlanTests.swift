@@ -7,14 +7,14 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 
 @Test func aDowngradePlanHasTheVendorsStepsInOrder() throws {
     let plan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
-    #expect(plan.decision == "downgrade-required")
+    #expect(plan.decision == .downgradeRequired)
     #expect(plan.restoreVersion == v("1.7.3"))
     #expect(
-        plan.steps.map(\.id) == [
+        plan.steps.map(\.id.rawValue) == [
             "fresh-backup", "shutdown", "snapshot-volumes", "remove-volumes", "install-older", "wait-healthy",
             "restore", "verify-restore", "upgrade", "wait-healthy", "re-backup",
         ])
-    #expect(plan.steps.filter(\.destructive).map(\.id) == ["remove-volumes", "restore"])
+    #expect(plan.steps.filter(\.destructive).map(\.id.rawValue) == ["remove-volumes", "restore"])
     #expect(plan.steps.allSatisfy { !$0.title.isEmpty && !$0.commands.isEmpty })
 }
 
@@ -36,13 +36,13 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
 @Test func removeVolumesNamesExactlyThePlaybooksVolumesAndNeverCerts() throws {
     let onlyPostgres = try Playbook(yaml: playbookText(volumes: ["postgresql"]), source: "p.yml")
     let plan = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: onlyPostgres)
-    let remove = try #require(plan.steps.first { $0.id == "remove-volumes" })
+    let remove = try #require(plan.steps.first { $0.id == .removeVolumes })
     #expect(remove.commands == ["remove-volumes connectware"])
     #expect(plan.volumes == ["postgresql"])
 
     let bundledPlan = makePlan(
         backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
-    let removeBoth = try #require(bundledPlan.steps.first { $0.id == "remove-volumes" })
+    let removeBoth = try #require(bundledPlan.steps.first { $0.id == .removeVolumes })
     #expect(
         removeBoth.commands == [
             "docker volume rm connectware_postgresql", "docker volume rm connectware_service-manager",
@@ -118,7 +118,7 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
 @Test func theUpgradeStepPassesEachStop() throws {
     let known = knowledge(barrier("1.10.0", before: "1.1.0", last: "1.7.3"), stops: ["1.8.0", "1.9.0"])
     let plan = makePlan(backup: v("1.0.73"), running: v("1.10.2"), knowledge: known, playbook: try bundledPlaybook())
-    let upgrade = try #require(plan.steps.first { $0.id == "upgrade" })
+    let upgrade = try #require(plan.steps.first { $0.id == .upgrade })
     let installs = upgrade.commands.filter { $0.hasPrefix("bash ") }
     #expect(installs.map { $0.contains("/1.8.0/") } == [true, false, false])
     #expect(installs.map { $0.contains("/1.10.2/") } == [false, false, true])
@@ -127,20 +127,20 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
 @Test func directUnknownAndUpgradeFirstPlansHaveTheirOwnShortSteps() throws {
     let playbook = try bundledPlaybook()
     let direct = makePlan(backup: v("1.8.0"), running: v("1.8.0"), knowledge: example, playbook: playbook)
-    #expect(direct.decision == "direct-restore")
+    #expect(direct.decision == .directRestore)
     #expect(direct.restoreVersion == v("1.8.0"))
-    #expect(direct.steps.map(\.id) == ["fresh-backup", "restore", "verify-restore", "restart"])
+    #expect(direct.steps.map(\.id.rawValue) == ["fresh-backup", "restore", "verify-restore", "restart"])
 
     let unknown = makePlan(backup: v("1.0.73"), running: v("1.8.0"), knowledge: .empty, playbook: playbook)
-    #expect(unknown.decision == "compatibility-unknown")
-    #expect(unknown.steps.map(\.id) == ["fresh-backup", "restore", "retry-if-refused", "verify-restore", "restart"])
+    #expect(unknown.decision == .compatibilityUnknown)
+    #expect(unknown.steps.map(\.id.rawValue) == ["fresh-backup", "restore", "retry-if-refused", "verify-restore", "restart"])
     #expect(unknown.steps.flatMap(\.commands).contains { $0.hasPrefix("cwmigrate plan ") && $0.contains("--refusal") })
 
     let upgrade = makePlan(backup: v("1.9.0"), running: v("1.8.0"), knowledge: example, playbook: playbook)
-    #expect(upgrade.decision == "upgrade-first")
+    #expect(upgrade.decision == .upgradeFirst)
     #expect(upgrade.restoreVersion == v("1.9.0"))
     #expect(
-        upgrade.steps.map(\.id) == [
+        upgrade.steps.map(\.id.rawValue) == [
             "fresh-backup", "shutdown", "snapshot-volumes", "upgrade", "wait-healthy", "restore", "verify-restore",
             "restart",
         ])
@@ -148,7 +148,7 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
 
 @Test func anUpgradeFirstPlanCopiesTheVolumesBeforeItUpgradesTheLiveDatabase() throws {
     let plan = makePlan(backup: v("1.9.0"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook())
-    let ids = plan.steps.map(\.id)
+    let ids = plan.steps.map(\.id.rawValue)
     let snapshot = try #require(ids.firstIndex(of: "snapshot-volumes"))
     let shutdown = try #require(ids.firstIndex(of: "shutdown"))
     let upgrade = try #require(ids.firstIndex(of: "upgrade"))

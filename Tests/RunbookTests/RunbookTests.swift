@@ -98,7 +98,7 @@ struct RunbookRenderingTests {
             let marked = section(of: index + 1, in: files[0].text).contains("**⚠ DESTRUCTIVE**")
             #expect(marked == step.destructive, "step \(step.id)")
         }
-        #expect(plan.steps.filter(\.destructive).map(\.id) == ["remove-volumes", "restore"])
+        #expect(plan.steps.filter(\.destructive).map(\.id.rawValue) == ["remove-volumes", "restore"])
     }
 
     @Test func eachStepHasPurposeCommandsCheckFailureRollbackAndAnInitialsLine() throws {

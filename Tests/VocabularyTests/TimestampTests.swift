@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Planner
+@testable import Vocabulary
 
 @Test(arguments: [
     ("2026-11-26T22:59:01.123Z", 1_795_733_941.123),

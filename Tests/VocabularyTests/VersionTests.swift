@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Planner
+@testable import Vocabulary
 
 @Test func parsesPlainAndPrefixedVersions() throws {
     #expect(try Version(parsing: "1.0.73").description == "1.0.73")
