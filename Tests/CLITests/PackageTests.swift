@@ -272,3 +272,34 @@ private func inRoot(_ root: URL, _ script: String) throws -> ProgramResult {
     #expect(install.stderr.contains("error: cannot write \(blocker.path)/prefix/bin/cwmigrate"))
     #expect(install.stderr.contains("hint: run as root, or choose a directory you own with --prefix"))
 }
+
+// The target graph in the README: docs/targets.svg, made by scripts/graph from Package.swift.
+
+@Test func theCommittedTargetGraphIsTheOnePackageSwiftMakesAndNoArrowRunsUpward() throws {
+    let result = try TestSupport.run(
+        URL(fileURLWithPath: "/bin/bash"), ["scripts/graph", "--check"], currentDirectory: TestSupport.packageRoot)
+    #expect(result.status == 0, "\(result.stderr)")
+}
+
+@Test func anArrowThatRunsUpwardOrAStalePictureFailsTheGraphCheck() throws {
+    let directory = try TestSupport.temporaryDirectory("graph")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let dump = try TestSupport.shell(
+        "swift package --scratch-path '\(directory.path)/scratch' dump-package", in: TestSupport.packageRoot)
+    // The Planner made to depend on Migration, a floor above it.
+    var package = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+    var targets = try #require(package["targets"] as? [[String: Any]])
+    let planner = try #require(targets.firstIndex { $0["name"] as? String == "Planner" })
+    var dependencies = try #require(targets[planner]["dependencies"] as? [Any])
+    dependencies.append(["byName": ["Migration", NSNull()]])
+    targets[planner]["dependencies"] = dependencies
+    package["targets"] = targets
+    let file = directory.appendingPathComponent("dump.json")
+    try JSONSerialization.data(withJSONObject: package).write(to: file)
+    let result = try TestSupport.run(
+        URL(fileURLWithPath: "/bin/bash"), ["scripts/graph", "--check"],
+        environment: ["CWMIGRATE_GRAPH_DUMP": file.path], currentDirectory: TestSupport.packageRoot)
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("error: the arrow Planner -> Migration runs upward or sideways (floor 1 to 3)"))
+    #expect(result.stderr.contains("error: docs/targets.dot is not the picture Package.swift makes now"))
+}
