@@ -3,15 +3,6 @@ import DockerOps
 import Foundation
 import HTTP
 
-/// Options every Docker command shares.
-struct DockerOptions: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "The compose project (default: the one whose containers carry io.cybus.connectware=core).",
-            valueName: "name"))
-    var project: String?
-}
-
 struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",

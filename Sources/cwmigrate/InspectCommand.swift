@@ -25,19 +25,16 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    @Option(
-        name: .customLong("assume-version"),
-        help: ArgumentHelp("The version to go by when the evidence disagrees or is missing.", valueName: "version"))
-    var assumeVersion: String?
+    @OptionGroup var assumption: AssumedVersionOption
 
     @OptionGroup var progress: ProgressOption
 
     func run() throws {
         try guarded { terminal in
             var options = InspectOptions(verify: verify)
-            if let assumeVersion {
-                do { options.assumedVersion = try Version(parsing: assumeVersion) } catch {
-                    throw ArchiveInspectError.badAssumedVersion(assumeVersion, reason: "\(error)")
+            if let text = assumption.assumeVersion {
+                do { options.assumedVersion = try Version(parsing: text) } catch {
+                    throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
                 }
             }
             let facts = try inspectBackup(at: file, options: options, progress: progress.reporter())

@@ -99,11 +99,7 @@ struct MigrateCommand: ParsableCommand {
             valueName: "dir"))
     var installerDirectory: String?
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
-    var compatFiles: [String] = []
-
-    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
-    var noExampleData = false
+    @OptionGroup var sources: KnowledgeOptions
 
     @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
@@ -116,10 +112,7 @@ struct MigrateCommand: ParsableCommand {
         completion: .file(extensions: ["json"]))
     var savedPlan: String?
 
-    @Option(
-        name: .customLong("assume-version"),
-        help: "Take this as the backup's version when its evidence is missing or disagrees.")
-    var assumeVersion: String?
+    @OptionGroup var assumption: AssumedVersionOption
 
     func validate() throws {
         if dryRun && precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
@@ -139,7 +132,7 @@ struct MigrateCommand: ParsableCommand {
             throw ValidationError(
                 "--healthy-timeout, --stop-timeout and --wait-running must be positive numbers of seconds")
         }
-        if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
+        _ = try assumption.version()
         if let dockerHost, !dockerHost.hasPrefix("unix://") {
             throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
         }
@@ -162,7 +155,7 @@ struct MigrateCommand: ParsableCommand {
     }
 
     var assumed: Version? {
-        get throws { try assumeVersion.map { try versionOption($0, "--assume-version") } }
+        get throws { try assumption.version() }
     }
 
     /// The backup path: --backup, else the one the saved plan names (validate() makes sure
@@ -362,9 +355,9 @@ struct MigrateCommand: ParsableCommand {
         // A saved plan's own operator files, unless --compat names others (copies on another host).
         let saved = try savedPlan.map(Self.readSavedPlan)
         let operatorFiles =
-            compatFiles.isEmpty
-            ? (saved?.basis?.knowledge.filter { $0.authority == .operatorFile }.map(\.path) ?? []) : compatFiles
-        let ignoringExamples = noExampleData || (saved?.basis?.ignoresExampleData ?? false)
+            sources.compatFiles.isEmpty
+            ? (saved?.basis?.knowledge.filter { $0.authority == .operatorFile }.map(\.path) ?? []) : sources.compatFiles
+        let ignoringExamples = sources.noExampleData || (saved?.basis?.ignoresExampleData ?? false)
         let loaded = try LocalKnowledge.loadWithFiles(compatFiles: operatorFiles, ignoringExamples: ignoringExamples)
         var chosen = try LocalKnowledge.playbook(path: playbook, installation: .dockerCompose)
         chosen.settings["project"] = project

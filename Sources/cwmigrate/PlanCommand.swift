@@ -35,10 +35,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
     var backupVersionText: String?
 
-    @Option(
-        name: .customLong("assume-version"),
-        help: "Take this as the backup's version when its evidence is missing or disagrees.")
-    var assumeVersion: String?
+    @OptionGroup var assumption: AssumedVersionOption
 
     @Option(name: .customLong("running"), help: "The version of the running Connectware, e.g. 1.8.0.")
     var runningText: String
@@ -49,11 +46,7 @@ struct PlanCommand: ParsableCommand {
     )
     var installation: InstallationKind?
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
-    var compatFiles: [String] = []
-
-    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
-    var noExampleData = false
+    @OptionGroup var sources: KnowledgeOptions
 
     @Option(help: "A playbook file to use instead of the bundled one for the installation.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
@@ -93,7 +86,7 @@ struct PlanCommand: ParsableCommand {
     func validate() throws {
         _ = try versionOption(runningText, "--running")
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
-        if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
+        _ = try assumption.version()
         switch (backup, backupVersionText) {
         case (nil, nil):
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
@@ -111,13 +104,13 @@ struct PlanCommand: ParsableCommand {
         try guarded { terminal in
             let running = try versionOption(runningText, "--running")
             // The output is checked before the backup (which may be large) is read.
-            let inputs = (backup.map { [$0] } ?? []) + compatFiles
+            let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
             if let output { try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: nil) }
             let backupVersion: Version
             var digest: String?
             let backupPath = backup.map(absolutePath)
             if let backupPath {
-                let assumed = try assumeVersion.map { try versionOption($0, "--assume-version") }
+                let assumed = try assumption.version()
                 let facts = try inspectBackup(
                     at: backupPath, options: InspectOptions(verify: !quick, assumedVersion: assumed),
                     progress: progress.reporter())
@@ -127,7 +120,7 @@ struct PlanCommand: ParsableCommand {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
             let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
             var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
             if let project { chosen.settings["project"] = project }
             if let directory { chosen.settings["directory"] = directory }
@@ -139,7 +132,7 @@ struct PlanCommand: ParsableCommand {
             plan.partialRead = quick && backup != nil
             plan.basis = PlanBasis(
                 backupFile: backupPath, backupSHA256: digest, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: noExampleData)
+                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
             let text = json ? plan.renderJSON() : plan.renderText(color: terminal.colorOnStdout)
             if let output, output != "-" {
                 // A plan holds no secret: 0644, as an editor would save it.
@@ -196,11 +189,3 @@ func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
-/// A version given on the command line, or a usage error that shows the bad value.
-func versionOption(_ text: String, _ option: String) throws -> Version {
-    do {
-        return try Version(parsing: text)
-    } catch {
-        throw ValidationError("\(option): \(error.description)")
-    }
-}

@@ -38,11 +38,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: [.customShort("y"), .long], help: "Do not ask before replacing Connectware's data.")
     var yes = false
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
-    var compatFiles: [String] = []
-
-    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
-    var noExampleData = false
+    @OptionGroup var sources: KnowledgeOptions
 
     @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
         completion: .directory)
@@ -66,7 +62,7 @@ struct RestoreCommand: ParsableCommand {
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
             let runningVersion = try running.map { try versionOption($0, "--running") }
             let knowledge = try LocalKnowledge.load(
-                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
 
             if let runningVersion {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
@@ -156,7 +152,7 @@ struct RestoreCommand: ParsableCommand {
             return ExitStatus.of(alone)
         }
         let knowledge = try LocalKnowledge.load(
-            compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
         let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
         if assessment.noPlan {
             terminal.out("Decision: \(assessment.decision.kind) (no plan)")

@@ -61,11 +61,7 @@ struct RunbookCommand: ParsableCommand {
     @Flag(help: "Replace existing files at --output (for ansible: the files it writes in the directory).")
     var force = false
 
-    @Option(name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).", completion: .file(extensions: ["yml", "yaml"]))
-    var compatFiles: [String] = []
-
-    @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
-    var noExampleData = false
+    @OptionGroup var sources: KnowledgeOptions
 
     @Option(help: "A playbook file to use instead of the bundled one; its names count as known.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
@@ -81,10 +77,7 @@ struct RunbookCommand: ParsableCommand {
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")
     var refusal: String?
 
-    @Option(
-        name: .customLong("assume-version"),
-        help: "Take this as the backup's version when its evidence is missing or disagrees.")
-    var assumeVersion: String?
+    @OptionGroup var assumption: AssumedVersionOption
 
     @Flag(help: "Read the backup only up to its metadata (no verification); the runbook says so.")
     var quick = false
@@ -135,7 +128,7 @@ struct RunbookCommand: ParsableCommand {
 
     func validate() throws {
         if let runningText { _ = try versionOption(runningText, "--running") }
-        if let assumeVersion { _ = try versionOption(assumeVersion, "--assume-version") }
+        _ = try assumption.version()
         if format == .ansible {
             guard output != nil else {
                 throw ValidationError("--format ansible writes several files: give --output DIR")
@@ -167,11 +160,11 @@ struct RunbookCommand: ParsableCommand {
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
-                    verify: !quick, assumedVersion: assumeVersion.map { try versionOption($0, "--assume-version") }),
+                    verify: !quick, assumedVersion: try assumption.version()),
                 progress: connection.progressReporter())
             let (running, instance) = try runningVersion(terminal)
             let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: compatFiles, ignoringExamples: noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
             let knowledge = loaded.knowledge
             var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
             if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
@@ -195,7 +188,7 @@ struct RunbookCommand: ParsableCommand {
             plan.partialRead = quick
             plan.basis = PlanBasis(
                 backupFile: backup, backupSHA256: quick ? nil : facts.sha256, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: noExampleData)
+                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
             let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks).path
             var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
@@ -255,7 +248,7 @@ struct RunbookCommand: ParsableCommand {
 
     /// Every file this command reads, so that none of them is ever the output.
     private func inputs(_ backup: String) -> [String] {
-        var read = [backup] + compatFiles + [playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 }
+        var read = [backup] + sources.compatFiles + [playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 }
         if let templates {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: templates)) ?? []
             read += names.map { templates + "/" + $0 }

@@ -3,21 +3,6 @@ import Foundation
 import Migration
 import Planner
 
-/// Where runs keep their journals, locks and files.
-struct StateDirectoryOption: ParsableArguments {
-    @Option(
-        name: .customLong("state-dir"),
-        help: ArgumentHelp(
-            "The state directory (default: $CWMIGRATE_STATE_DIR, else \(JournalStore.defaultDirectory)).",
-            valueName: "dir"))
-    var stateDirectory: String?
-
-    func store(environment: [String: String] = ProcessInfo.processInfo.environment) -> JournalStore {
-        let chosen = stateDirectory ?? environment["CWMIGRATE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-        return JournalStore(directory: chosen ?? JournalStore.defaultDirectory)
-    }
-}
-
 /// `cwmigrate runs`: the migration runs in the state directory, and ending one.
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

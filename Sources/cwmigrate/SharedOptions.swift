@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Migration
+import Planner
+
+// The options several commands share, each declared once as an @OptionGroup.
+
+/// Where compatibility knowledge comes from besides the bundled compat.yml: plan, restore,
+/// migrate and runbook.
+struct KnowledgeOptions: ParsableArguments {
+    @Option(
+        name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).",
+        completion: .file(extensions: ["yml", "yaml"]))
+    var compatFiles: [String] = []
+
+    @Flag(
+        name: .customLong("no-example-data"),
+        help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
+    var noExampleData = false
+}
+
+/// The backup's version when its evidence is missing or disagrees: inspect, plan, migrate and runbook.
+struct AssumedVersionOption: ParsableArguments {
+    @Option(
+        name: .customLong("assume-version"),
+        help: ArgumentHelp(
+            "Take this as the backup's version when its evidence is missing or disagrees.", valueName: "version"))
+    var assumeVersion: String?
+
+    /// The version, or a usage error that shows the bad value.
+    func version() throws -> Version? { try assumeVersion.map { try versionOption($0, "--assume-version") } }
+}
+
+/// The state directory of migration runs: migrate, rollback, runs and report.
+struct StateDirectoryOption: ParsableArguments {
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "The state directory (default: $CWMIGRATE_STATE_DIR, else \(JournalStore.defaultDirectory)).",
+            valueName: "dir"))
+    var stateDirectory: String?
+
+    func store(environment: [String: String] = ProcessInfo.processInfo.environment) -> JournalStore {
+        let chosen = stateDirectory ?? environment["CWMIGRATE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return JournalStore(directory: chosen ?? JournalStore.defaultDirectory)
+    }
+}
+
+/// Which compose project on the Docker host: host, volumes and migrate.
+struct DockerOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The compose project (default: the one whose containers carry io.cybus.connectware=core).",
+            valueName: "name"))
+    var project: String?
+}
+
+/// A version given on the command line, or a usage error that shows the bad value.
+func versionOption(_ text: String, _ option: String) throws -> Version {
+    do {
+        return try Version(parsing: text)
+    } catch {
+        throw ValidationError("\(option): \(error.description)")
+    }
+}
