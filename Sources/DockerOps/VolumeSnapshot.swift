@@ -231,7 +231,7 @@ extension ConnectwareHost {
             manifest = SnapshotManifest(
                 format: SnapshotManifest.currentFormat, volume: volume, connectwareVersion: connectwareVersion,
                 driver: driver, options: options, labels: labels,
-                createdAt: ISO8601DateFormatter().string(from: Date()), startedAt: startedAt.text,
+                createdAt: Timestamp.format(Date(), .seconds), startedAt: startedAt.text,
                 entries: totals.entries, files: totals.files, directories: totals.directories,
                 symlinks: totals.symlinks, hardlinks: totals.hardlinks, bytes: totals.bytes, skipped: totals.skipped)
             manifestBytes = encode(manifest)
@@ -721,15 +721,14 @@ public struct ChangeTime: Sendable, Equatable {
     public init?(text: String) {
         guard text.hasSuffix("Z"), let dot = text.firstIndex(of: ".") else { return nil }
         let fraction = text[text.index(after: dot)..<text.index(before: text.endIndex)]
-        let formatter = ISO8601DateFormatter()
-        guard fraction.count == 9, let nanoseconds = Int64(fraction),
-            let date = formatter.date(from: String(text[..<dot]) + "Z")
+        guard fraction.count == 9, fraction.allSatisfy(\.isASCIIDigit), let nanoseconds = Int64(fraction),
+            let date = Timestamp.parse(String(text[..<dot]) + "Z")
         else { return nil }
         self.init(seconds: Int64(date.timeIntervalSince1970), nanoseconds: nanoseconds)
     }
 
     public var text: String {
-        let whole = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let whole = Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds)), .seconds)
         let fraction = String(nanoseconds)
         return whole.dropLast() + "." + String(repeating: "0", count: max(0, 9 - fraction.count)) + fraction + "Z"
     }

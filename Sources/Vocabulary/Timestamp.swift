@@ -61,6 +61,8 @@ public enum Timestamp {
     public enum Style: Sendable {
         /// `2026-11-26T22:59:01.123Z`, milliseconds rounded to the nearest: files and JSON.
         case milliseconds
+        /// `2026-11-26T22:59:01Z`, the fraction dropped: whole seconds, as ISO 8601 writes them.
+        case seconds
         /// `2026-11-26 22:59 UTC`, seconds dropped: what a person reads in a runbook.
         case minute
         /// `20261126T225901Z`, seconds dropped: sorts as text, fits in a file name.
@@ -87,6 +89,8 @@ public enum Timestamp {
         switch style {
         case .milliseconds:
             return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(hour):\(minute):\(second).\(pad(Int(millisecond), 3))Z"
+        case .seconds:
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(hour):\(minute):\(second)Z"
         case .minute:
             return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(hour):\(minute) UTC"
         case .compact:

@@ -76,13 +76,17 @@ private let strictText: String = {
 }
 
 @Test(arguments: [
-    (1_795_733_941.999, "2026-11-26 22:59 UTC", "20261126T225901Z"),
-    (0, "1970-01-01 00:00 UTC", "19700101T000000Z"),
-    (-0.5, "1969-12-31 23:59 UTC", "19691231T235959Z"),
-    (1_709_164_799.9, "2024-02-28 23:59 UTC", "20240228T235959Z"),
+    (1_795_733_941.999, "2026-11-26T22:59:01Z", "2026-11-26 22:59 UTC", "20261126T225901Z"),
+    (0, "1970-01-01T00:00:00Z", "1970-01-01 00:00 UTC", "19700101T000000Z"),
+    (-0.5, "1969-12-31T23:59:59Z", "1969-12-31 23:59 UTC", "19691231T235959Z"),
+    (1_709_164_799.9, "2024-02-28T23:59:59Z", "2024-02-28 23:59 UTC", "20240228T235959Z"),
 ])
-func aTimeIsWrittenInUTCToTheMinuteAndCompactlyWithSecondsDropped(seconds: Double, minute: String, compact: String) {
+func aTimeIsWrittenInUTCToTheSecondTheMinuteAndCompactlyWithTheFractionDropped(
+    seconds: Double, whole: String, minute: String, compact: String
+) {
     let date = Date(timeIntervalSince1970: seconds)
+    #expect(Timestamp.format(date, .seconds) == whole)
     #expect(Timestamp.format(date, .minute) == minute)
     #expect(Timestamp.format(date, .compact) == compact)
+    #expect(Timestamp.parse(whole).map { Timestamp.format($0, .seconds) } == whole)
 }
