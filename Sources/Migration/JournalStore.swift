@@ -113,6 +113,12 @@ public struct JournalStore: Sendable {
     }
 
     /// Every run, oldest first (ids begin with their creation time).
+    /// The run `migrate --resume last` and `rollback` without an id take: the newest one not
+    /// ended, of the compose project `project` when one is given; nil when there is none.
+    public func newestUnfinished(project: String? = nil) throws(MigrationError) -> Journal? {
+        try list().runs.last { run in !run.outcome.isFinal && (project.map { run.installation.name == $0 } ?? true) }
+    }
+
     public func list() throws(MigrationError) -> RunList {
         guard let runs = try openRunsIfPresent() else { return RunList(runs: [], unreadable: []) }
         defer { close(runs) }

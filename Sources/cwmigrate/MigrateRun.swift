@@ -195,12 +195,8 @@ extension MigrateCommand {
             }
             return journal
         }
-        let runs = try store.list().runs.filter { !$0.outcome.isFinal }
-        let installation = try? host.discover(project: docker.project)
-        let mine = runs.filter { run in
-            installation.map { run.installation.name == $0.project } ?? (docker.project.map { run.installation.name == $0 } ?? true)
-        }
-        guard let last = mine.last else {
+        let project = (try? host.discover(project: docker.project))?.project ?? docker.project
+        guard let last = try store.newestUnfinished(project: project) else {
             throw Failure(
                 message: "no unfinished run in \(store.directory)",
                 hint: "cwmigrate runs lists the runs; is --state-dir the right directory?", exitCode: ExitStatus.noInput)

@@ -75,7 +75,7 @@ struct RollbackCommand: ParsableCommand {
             if let id {
                 journal = try store.load(id)
             } else {
-                guard let last = try store.list().runs.last(where: { !$0.outcome.isFinal }) else {
+                guard let last = try store.newestUnfinished() else {
                     throw Failure(
                         message: "no unfinished run in \(store.directory) to roll back",
                         hint: "cwmigrate runs lists the runs", exitCode: ExitStatus.noInput)

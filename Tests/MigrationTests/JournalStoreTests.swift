@@ -103,6 +103,21 @@ struct JournalStoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
     }
 
+    @Test func theNewestUnfinishedRunIsTheLastNotEndedOneOfTheProjectWhenOneIsNamed() throws {
+        let store = try Fixtures.store()
+        #expect(try store.newestUnfinished() == nil)
+        let other = InstallationRef(name: "other", directory: "/opt/other")
+        let first = try Fixtures.journal(at: Date(timeIntervalSince1970: 1_795_000_100))
+        var ended = try Fixtures.journal(at: Date(timeIntervalSince1970: 1_795_000_200))
+        ended.outcome = .abandoned
+        let otherRun = try Fixtures.journal(installation: other, at: Date(timeIntervalSince1970: 1_795_000_300))
+        for journal in [first, ended, otherRun] { try store.save(journal) }
+        #expect(try store.newestUnfinished()?.id == otherRun.id)
+        #expect(try store.newestUnfinished(project: "connectware")?.id == first.id)
+        #expect(try store.newestUnfinished(project: "other")?.id == otherRun.id)
+        #expect(try store.newestUnfinished(project: "none") == nil)
+    }
+
     @Test func listShowsRunsOldestFirstAndReportsAFileThatIsNotAJournalWithoutHidingTheOthers() throws {
         let store = try Fixtures.store()
         let later = try Fixtures.journal(at: Date(timeIntervalSince1970: 1_795_000_900))
