@@ -48,13 +48,21 @@ public struct VolumePolicy: Sendable, Equatable {
     /// Names without the project prefix (`postgresql`), as the playbook lists them.
     public var removable: Set<String>
 
+    /// Set only by a rollback: it removes a protected volume (`certs`) an install changed only
+    /// to put the run's snapshot of it back, and `removeVolume` first verifies the snapshot of
+    /// what the volume holds then.
+    public var includingProtected: Bool
+
     public static let vendorDefault = VolumePolicy(removable: ["postgresql", "service-manager"])
 
-    public init(removable: Set<String>) { self.removable = removable }
+    public init(removable: Set<String>, includingProtected: Bool = false) {
+        self.removable = removable
+        self.includingProtected = includingProtected
+    }
 
     public func allowsRemoval(of volume: ProjectVolume) -> Bool {
         let names = [volume.shortName, volume.name]
-        guard !names.contains(where: Self.isProtected) else { return false }
+        guard includingProtected || !names.contains(where: Self.isProtected) else { return false }
         return names.contains(where: removable.contains)
     }
 

@@ -161,8 +161,8 @@ public enum Prechecks {
 
     /// Room in the state directory for everything the run and its rollback write: the run's
     /// copy of the backup (unless made already), the fresh backup and the re-backup (each
-    /// judged by the size of the backup being restored), the volume snapshots at the
-    /// volumes' real sizes, and as much again for the snapshots a rollback takes of what the
+    /// judged by the size of the backup being restored), the snapshots of every volume of the
+    /// project (the plan's and the others an install may change) at their real sizes, and as much again for the snapshots a rollback takes of what the
     /// volumes hold then; plus a tenth.
     /// With `host`, also the room in the Docker data root for the images of every version on the
     /// way and back that are not on the host (`ImageSpace`), and, for volumes read through a
@@ -185,7 +185,9 @@ public enum Prechecks {
         }
         if plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
             var unknown: [String] = []
-            for name in plan.volumes {
+            // The plan's volumes and every other volume of the project: the run snapshots each.
+            let others = installation.volumes.map(\.shortName).filter { !plan.volumes.contains($0) }
+            for name in plan.volumes + others {
                 let volume = installation.volumes.first { $0.shortName == name }
                 if let size = volume?.sizeBytes {
                     // Once for the run's snapshot, once for the rollback's snapshot of what replaced it.
