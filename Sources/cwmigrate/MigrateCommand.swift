@@ -105,6 +105,11 @@ struct MigrateCommand: ParsableCommand {
     @Flag(name: .customLong("no-example-data"), help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
     var noExampleData = false
 
+    @Flag(
+        name: .customLong("accept-example-data"),
+        help: "Let a plan an example barrier decided run unattended (--yes): the example data is meant.")
+    var acceptExampleData = false
+
     @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
 
@@ -297,6 +302,9 @@ struct MigrateCommand: ParsableCommand {
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
             checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))
+        }
+        if let plan, let example = Prechecks.exampleData(plan, unattended: yes, accepted: acceptExampleData) {
+            checks.append(example)
         }
         if let host, let installation, let plan, plan.steps.contains(where: { $0.id == "snapshot-volumes" }) {
             checks += Prechecks.volumeChecks(host, project: installation.project, plan: plan)

@@ -72,7 +72,8 @@ extension MigrateCommand {
             journal: current, store: store, lock: lock, runners: runners, clock: Date.init, here: here,
             prechecks: { journal in
                 let checks = Prechecks.forRun(
-                    journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory)
+                    journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory,
+                    unattended: yes, acceptingExampleData: acceptExampleData)
                 show(checks, terminal)
                 return checks
             },
