@@ -62,7 +62,8 @@ let package = Package(
             ]),
         .executableTarget(
             name: "cwbench",
-            dependencies: ["HTTP", "ArchiveInspect"]),
+            // HTTP alone: no Foundation, so its start-up and memory are the transport's, as curl's are.
+            dependencies: ["HTTP"]),
         .executableTarget(
             name: "cwsim",
             dependencies: [
