@@ -23,7 +23,13 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
         backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: try bundledPlaybook(),
         backupFile: "/srv/backups/connectware-1.0.73.tgz")
     let commands = plan.steps.flatMap(\.commands)
-    #expect(commands.contains("docker compose -p connectware stop"))
+    // Containers by their labels, never by a name of one Compose generation.
+    #expect(
+        commands.contains(
+            "docker ps -q --filter label=io.cybus.connectware=core --filter label=com.docker.compose.project=connectware | xargs -r docker stop"
+        ))
+    #expect(commands.contains("cd /opt/connectware && $COMPOSE -p connectware up -d"))
+    #expect(!commands.contains { $0.contains("busybox") || $0.contains("admin-web-app-1") })
     #expect(commands.contains("docker volume rm connectware_postgresql"))
     #expect(
         commands.contains(
