@@ -37,7 +37,7 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     // Uploaded as the initial admin of the fresh install, read back with the backup's password.
     #expect(
         commands.contains(
-            #"CWMIGRATE_PASSWORD="$CWMIGRATE_INITIAL_PASSWORD" CWMIGRATE_BACKUP_PASSWORD="$CWMIGRATE_PASSWORD" cwmigrate restore /srv/backups/connectware-1.0.73.tgz"#
+            #"CWMIGRATE_BACKUP_PASSWORD="$CWMIGRATE_PASSWORD" CWMIGRATE_PASSWORD="$CWMIGRATE_INITIAL_PASSWORD" cwmigrate restore /srv/backups/connectware-1.0.73.tgz"#
         ))
     #expect(commands.contains { $0.hasPrefix("cwmigrate backup --output ") })
     #expect(!commands.joined().contains("{{"), "no placeholder left unfilled")
