@@ -581,12 +581,13 @@ public struct InstallStep: StepRunner {
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
                     project: target.project, within: target.healthySeconds, pollEvery: 0.25
-                ) { client.answers() }
+                ) { client.answers() || client.refused != nil }
             } catch {
                 throw .stepFailed(
                     position: context.position, kind: context.step.id,
                     reason: "installing \(version): \(error.description)")
             }
+            try requireAccepted(client, context)
         }
     }
 
@@ -656,6 +657,14 @@ public struct InstallStep: StepRunner {
     }
 }
 
+/// A wait for Connectware ends at once when it refuses the credentials; the step then
+/// stops (and the run pauses with the fix) instead of waiting for a healthy that never comes.
+func requireAccepted(_ client: MaintenanceClient, _ context: StepContext) throws(MigrationError) {
+    guard client.refused != nil else { return }
+    throw .stepFailed(
+        position: context.position, kind: context.step.id, reason: "Connectware refused the credentials")
+}
+
 /// `restart`: the vendor recommends a restart after a restore; stop and start again.
 public struct RestartStep: StepRunner {
     let host: ConnectwareHost
@@ -681,11 +690,12 @@ public struct RestartStep: StepRunner {
             try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
             try host.start(project: target.project, directory: target.directory)
             try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: 0.25) {
-                client.answers()
+                client.answers() || client.refused != nil
             }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
+        try requireAccepted(client, context)
     }
 
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {

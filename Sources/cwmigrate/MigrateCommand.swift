@@ -85,6 +85,8 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var runCredentials: RunCredentialOptions
+
     @OptionGroup var docker: DockerOptions
 
     @Option(
@@ -282,7 +284,14 @@ struct MigrateCommand: ParsableCommand {
         }
 
         do {
-            checks.append(Prechecks.api(try connection.client(terminal)))
+            let connected = try connection.connect(terminal)
+            checks.append(Prechecks.api(connected.client))
+            if let plan {
+                let credentials = runCredentials.credentials(
+                    connected, tokens: connection.login || connected.password == nil,
+                    directory: installation?.workingDirectory)
+                checks.append(credentials.check(plan))
+            }
         } catch let failure as Failure {
             checks.append(
                 CheckResult("connectware api", .fail, failure.message + (failure.hint.map { " (\($0))" } ?? "")))

@@ -326,13 +326,13 @@ struct MigrateCLITests {
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
             for name in [
-                "backup file", "docker", "installation", "plan", "connectware api", "install strategy", "free disk",
-                "state directory", "lock", "earlier runs", "bind mounts", "volume access", "postgresql data",
-                "volume times", "example data",
+                "backup file", "docker", "installation", "plan", "connectware api", "credentials", "install strategy",
+                "free disk", "state directory", "lock", "earlier runs", "bind mounts", "volume access",
+                "postgresql data", "volume times", "example data",
             ] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
-            #expect(out.last == "All 15 checks passed.")
+            #expect(out.last == "All 16 checks passed.")
             #expect(try labFingerprint() == before)
             #expect(!FileManager.default.fileExists(atPath: stateDir))
         }
