@@ -19,13 +19,16 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
-        // C at the edge: only ArchiveInspect imports CArchive and CCrypto, only HTTP imports CCurl.
+        // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CDeflate, only HTTP imports CCurl.
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -39,7 +42,7 @@ let package = Package(
         .target(
             name: "ArchiveInspect",
             dependencies: [
-                "CArchive", "CCrypto", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+                "CArchive", "CCrypto", "CDeflate", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
@@ -60,6 +63,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "cwbench",
+            // HTTP alone: no Foundation, so its start-up and memory are the transport's, as curl's are.
             dependencies: ["HTTP"]),
         .executableTarget(
             name: "cwsim",

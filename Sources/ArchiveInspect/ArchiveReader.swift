@@ -1,5 +1,10 @@
 import CArchive
-import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One tar entry's header, as far as inspection cares.
 struct EntryHeader {

@@ -1,9 +1,10 @@
 import CArchive
-import Foundation
 import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// What `ArchiveWriter.addTree` wrote: counts by kind and the bytes of regular files.

@@ -1,5 +1,9 @@
 import CArchive
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 
 #if canImport(Glibc)

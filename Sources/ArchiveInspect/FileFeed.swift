@@ -1,10 +1,20 @@
 import Dispatch
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Vocabulary
 
-/// Feeds an archive file to libarchive in large blocks and, when verifying, hashes
-/// every block on a second thread so `--verify` reads the file once and the digest
-/// costs no extra wall time.
+/// Feeds an archive file to libarchive in large blocks. When verifying, a second thread
+/// reads the file ahead into a ring of blocks and hashes each one after handing it over,
+/// so `--verify` reads the file once, and the reading (a copy out of the page cache) and
+/// the digest both run beside the decompression instead of before it.
 final class FileFeed {
     /// Large blocks when every byte is read (fewer calls, the hasher keeps pace); smaller
     /// ones for a quick look, which usually needs only the archive's first entries.
@@ -13,7 +23,7 @@ final class FileFeed {
     let path: String
     private let fd: Int32
     private let slots: [UnsafeMutableRawBufferPointer]
-    private let hashing: HashPipeline?
+    private let hashing: ReadAhead?
     /// Bytes of the file handed to libarchive (or skipped) so far.
     private(set) var consumed: Int64 = 0
     /// The errno of a failed read, kept because libarchive only learns "-1".
@@ -27,20 +37,20 @@ final class FileFeed {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveInspectError.opening(path, errno: errno) }
-        // A slot may be reused only when the hasher is done with it and libarchive has
-        // moved on (it may keep a block until its next read call), so hashing needs several.
+        // A block may be read over only when the hasher is done with it and libarchive has
+        // moved on (it may keep a block until its next read call), so reading ahead needs several.
         let count = hashing ? 4 : 1
         let size = Self.blockSize(hashing: hashing)
         slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
-        self.hashing = hashing ? HashPipeline(slots: slots) : nil
         // Verification decompresses gzip here so that its CRC-32 is checked.
         var magic: [UInt8] = [0, 0]
         let isGzip = pread(fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b]
         gzip = hashing && isGzip ? GzipDecoder() : nil
+        self.hashing = hashing ? ReadAhead(fd: fd, slots: slots) : nil
     }
 
     deinit {
-        _ = hashing?.finish()
+        hashing?.stop()
         close(fd)
         for slot in slots { slot.deallocate() }
     }
@@ -70,17 +80,26 @@ final class FileFeed {
     }
 
     private func nextRawBlock() -> UnsafeRawBufferPointer? {
-        let index = hashing?.acquire() ?? 0
-        let slot = slots[index]
-        var n: Int
-        repeat { n = read(fd, slot.baseAddress, slot.count) } while n < 0 && errno == EINTR
-        if n < 0 { readFailure = errno }
-        let length = max(n, 0)
-        hashing?.submit(slot: index, length: length)
-        guard n > 0 else { return nil }
-        consumed += Int64(n)
+        let block: UnsafeRawBufferPointer
+        if let hashing {
+            switch hashing.next() {
+            case .block(let next): block = next
+            case .end: return nil
+            case .failed(let code):
+                readFailure = code
+                return nil
+            }
+        } else {
+            let slot = slots[0]
+            var n: Int
+            repeat { n = read(fd, slot.baseAddress, slot.count) } while n < 0 && errno == EINTR
+            if n < 0 { readFailure = errno }
+            guard n > 0 else { return nil }
+            block = UnsafeRawBufferPointer(rebasing: slot[0..<n])
+        }
+        consumed += Int64(block.count)
         meter?.update(bytes: consumed)
-        return UnsafeRawBufferPointer(rebasing: slot[0..<n])
+        return block
     }
 
     /// Moves past `count` bytes without reading them; only when not hashing.
@@ -101,72 +120,109 @@ final class FileFeed {
         if let readFailure {
             throw ArchiveInspectError.unreadable(path, reason: String(cString: strerror(readFailure)))
         }
-        return hashing.finish()
+        return hashing.digest()
     }
 }
 
-/// Hashes blocks handed over by the reading thread, in order, on its own thread.
-private final class HashPipeline: @unchecked Sendable {
+/// Reads the file into a ring of blocks on its own thread, hands each block over in order,
+/// then hashes it while the caller works on it.
+///
+/// Block k goes into slot k % count, and only after the caller has released block k - count
+/// (by asking for block k - count + 1); the thread hashed that block before reading on.
+private final class ReadAhead: @unchecked Sendable {
+    enum Next {
+        case block(UnsafeRawBufferPointer)
+        case end
+        case failed(errno: Int32)
+    }
+
+    private let fd: Int32
     private let slots: [UnsafeMutableRawBufferPointer]
-    // One length per slot, written before `filled` is signalled and read after it is waited on.
+    // What read(2) returned for each slot (-errno on failure), written before `filled` is
+    // signalled and read after it is waited on.
     private let lengths: UnsafeMutablePointer<Int>
-    // Starts at zero and is signalled once per slot: libdispatch refuses to dispose of a
-    // semaphore whose count is below the one it was created with.
+    // Both start at zero: libdispatch refuses to dispose of a semaphore whose count is
+    // below the one it was created with. `free` is signalled once per slot to begin with.
     private let free = DispatchSemaphore(value: 0)
     private let filled = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    private var digest: String?
+    /// Signalled by the caller before a last `free` signal; the thread tries it after each wait.
+    private let stopRequest = DispatchSemaphore(value: 0)
+    private var result: String?
+
+    // The caller's side.
+    private var nextIndex = 0
+    private var holding = false
+    private var ended = false
     private var finished = false
 
-    init(slots: [UnsafeMutableRawBufferPointer]) {
+    init(fd: Int32, slots: [UnsafeMutableRawBufferPointer]) {
+        self.fd = fd
         self.slots = slots
         lengths = .allocate(capacity: slots.count)
         lengths.initialize(repeating: 0, count: slots.count)
         for _ in slots { free.signal() }
-        let thread = Thread { [self] in run() }
-        thread.name = "cwmigrate-sha256"
-        thread.start()
+        // A serial queue of its own: the thread blocks on `free`, so it gets a thread to itself.
+        DispatchQueue(label: "cwmigrate-read-sha256").async { [self] in run() }
     }
 
     deinit { lengths.deallocate() }
 
-    private var nextSlot = 0
-
-    /// Waits until the hasher is done with the next slot in turn, and returns it.
-    func acquire() -> Int {
-        free.wait()
-        defer { nextSlot = (nextSlot + 1) % slots.count }
-        return nextSlot
-    }
-
-    func submit(slot: Int, length: Int) {
-        lengths[slot] = length
-        filled.signal()
-    }
-
-    /// Ends the hashing thread and returns the digest; safe to call more than once.
-    func finish() -> String {
-        if !finished {
-            finished = true
-            // A length of -1 in the next slot tells the thread to stop.
-            submit(slot: acquire(), length: -1)
-            done.wait()
+    /// The next block of the file, releasing the one handed out before.
+    func next() -> Next {
+        if ended { return .end }
+        if holding { free.signal() }
+        filled.wait()
+        let index = nextIndex
+        nextIndex = (nextIndex + 1) % slots.count
+        let length = lengths[index]
+        holding = length > 0
+        guard length > 0 else {
+            ended = true
+            return length == 0 ? .end : .failed(errno: Int32(-length))
         }
-        return digest ?? ""
+        return .block(UnsafeRawBufferPointer(rebasing: slots[index][0..<length]))
+    }
+
+    /// The SHA-256 of the whole file, once `next` has returned the end.
+    func digest() -> String {
+        precondition(ended, "the digest is known only after the whole file was read")
+        finish()
+        return result ?? ""
+    }
+
+    /// Ends the thread, wherever it is, and waits for it; safe to call more than once.
+    func stop() {
+        if !finished { stopRequest.signal() }
+        finish()
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        // Wakes the thread if it waits for a slot; it then sees the stop request (or has already ended).
+        free.signal()
+        done.wait()
     }
 
     private func run() {
         let hasher = SHA256Hasher()
         var index = 0
         while true {
-            filled.wait()
-            let length = lengths[index]
-            if length < 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: slots[index][0..<length]))
+            free.wait()
+            if stopRequest.wait(timeout: .now()) == .success { break }
+            let slot = slots[index]
+            var n: Int
+            repeat { n = read(fd, slot.baseAddress, slot.count) } while n < 0 && errno == EINTR
+            lengths[index] = n < 0 ? -Int(errno) : n
+            filled.signal()
+            guard n > 0 else {
+                if n == 0 { result = hasher.finalize() }
+                break
+            }
+            hasher.update(UnsafeRawBufferPointer(rebasing: slot[0..<n]))
             index = (index + 1) % slots.count
-            free.signal()
         }
-        digest = hasher.finalize()
         done.signal()
     }
 }

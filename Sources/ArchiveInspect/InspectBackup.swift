@@ -1,6 +1,14 @@
 import CArchive
-import Foundation
-import Vocabulary
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Vocabulary
 
 /// Reads a backup archive with libarchive, streaming and in constant memory, and finds

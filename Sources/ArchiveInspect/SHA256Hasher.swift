@@ -1,5 +1,14 @@
 import CCrypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A streaming SHA-256 over OpenSSL's EVP interface, which uses the CPU's SHA
 /// instructions where they exist.

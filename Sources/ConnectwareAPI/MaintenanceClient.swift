@@ -2,6 +2,23 @@ import Foundation
 import HTTP
 import Planner
 
+/// A user and password the client may log in with, and what it is in the operator's
+/// words (`the production admin password`); the password never shows in a description.
+public struct Login: Sendable, Equatable, CustomStringConvertible {
+    public let user: String
+    public let password: String
+    /// What this login is, as an error names it.
+    public let role: String
+
+    public init(user: String, password: String, role: String) {
+        self.user = user
+        self.password = password
+        self.role = role
+    }
+
+    public var description: String { "\(role) (user \(user))" }
+}
+
 /// The two long-running maintenance operations.
 public enum MaintenanceOperation: String, Sendable {
     case backup, restore
@@ -12,6 +29,13 @@ public enum MaintenanceOperation: String, Sendable {
 public final class MaintenanceClient {
     public let baseURL: String
     private let http: HTTPClient
+    /// The logins this client may use now, in order (`useLogins`); empty: `http.authentication` as given.
+    private var logins: [Login] = []
+    private var loginIndex = 0
+    private var tokens = false
+    private var tokenIsFresh = false
+    /// The logins the server refused in the last request; nil once a request is accepted.
+    public private(set) var refused: [Login]?
 
     public init(baseURL: String, authentication: Authentication, transport: TransportOptions)
         throws(ConnectwareAPIError)
@@ -58,6 +82,7 @@ public final class MaintenanceClient {
     public func downloadBackup(
         to path: String, replacing: Bool = false, progress: (any TransferProgressReporter)? = nil
     ) throws(ConnectwareAPIError) -> DownloadedFile {
+        try prepareTransfer()
         let result: DownloadResult
         do {
             result = try http.download(
@@ -69,6 +94,7 @@ public final class MaintenanceClient {
         switch result {
         case .saved(let file): return file
         case .rejected(let response):
+            noteTransferAnswer(response.status)
             try expect(200, response)
             throw .unexpectedStatus(status: response.status, expected: 200, message: ServerMessage.from(response.body))
         }
@@ -82,20 +108,26 @@ public final class MaintenanceClient {
         let request = HTTPRequest(
             .post, baseURL + "/api/maintenance/db/restore",
             body: .multipartFile(field: "file", path: path, fileName: name, contentType: "application/gzip"))
+        try prepareTransfer()
         let response: HTTPResponse
         do { response = try http.upload(request, progress: progress) } catch { throw .transport(error.description) }
+        noteTransferAnswer(response.status)
         try expect(202, response)
     }
 
     /// `POST /api/login`: exchanges a user and password for a bearer token.
     public func login(user: String, password: String) throws(ConnectwareAPIError) -> String {
+        try requestToken(user: user, password: password)
+    }
+
+    private func requestToken(user: String, password: String) throws(ConnectwareAPIError) -> String {
         let body: [UInt8]
         do {
             body = Array(try JSONSerialization.data(withJSONObject: ["username": user, "password": password]))
         } catch {
             throw .malformedStatus(reason: "could not encode the login request")
         }
-        let response = try send(
+        let response = try rawSend(
             HTTPRequest(
                 .post, baseURL + "/api/login", headers: [HTTPHeader("Content-Type", "application/json")],
                 body: .bytes(body)))
@@ -110,7 +142,46 @@ public final class MaintenanceClient {
 
     /// Uses `token` for every later request.
     public func useBearerToken(_ token: String) {
+        logins = []
         http.authentication = .bearer(token)
+    }
+
+    /// Authenticates with the first of `logins` from now on (with `tokens`, by a token it
+    /// obtains with `POST /api/login`, afresh for each login and after a refused token),
+    /// and moves on to the next one when the server answers 401: the users of a Connectware
+    /// change when its database does, and a caller may know only that one of several holds.
+    public func useLogins(_ logins: [Login], tokens: Bool) {
+        self.logins = logins
+        self.tokens = tokens
+        loginIndex = 0
+        refused = nil
+        authenticate(with: 0)
+    }
+
+    /// The login requests use now; nil without `useLogins`.
+    public var currentLogin: Login? { loginIndex < logins.count ? logins[loginIndex] : nil }
+
+    private func authenticate(with index: Int) {
+        loginIndex = index
+        tokenIsFresh = false
+        guard index < logins.count else { return }
+        // With tokens, the first request logs in (in `send`); until then nothing is sent.
+        http.authentication = tokens ? .none : .basic(user: logins[index].user, password: logins[index].password)
+    }
+
+    /// With tokens: a token of the current login, when there is none yet. False when the
+    /// server refused the login's password.
+    private func ensureToken() throws(ConnectwareAPIError) -> Bool {
+        guard tokens, loginIndex < logins.count, !tokenIsFresh else { return true }
+        let login = logins[loginIndex]
+        do {
+            let token = try requestToken(user: login.user, password: login.password)
+            http.authentication = .bearer(token)
+            tokenIsFresh = true
+            return true
+        } catch .unauthorized {
+            return false
+        }
     }
 
     /// Polls the status until `operation` has finished after `previous` (the record seen before
@@ -259,7 +330,52 @@ public final class MaintenanceClient {
 
     // MARK: - Requests and statuses
 
+    /// Sends with the current login; on 401 the same login once more with a new token (with
+    /// tokens), then each later login in turn. `refused` says which were refused, if all were.
     private func send(_ request: HTTPRequest) throws(ConnectwareAPIError) -> HTTPResponse {
+        guard !logins.isEmpty else { return try rawSend(request) }
+        var refusedNow: [Login] = []
+        var renewed = false
+        while loginIndex < logins.count {
+            if try ensureToken() {
+                let response = try rawSend(request)
+                guard response.status == 401 else {
+                    refused = nil
+                    return response
+                }
+                if tokens && !renewed {
+                    // A token dies with the database that issued it: log in again once.
+                    renewed = true
+                    tokenIsFresh = false
+                    continue
+                }
+            }
+            refusedNow.append(logins[loginIndex])
+            renewed = false
+            guard loginIndex + 1 < logins.count else { break }
+            authenticate(with: loginIndex + 1)
+        }
+        refused = refusedNow
+        // Later requests start again from the first login: which one holds may change back.
+        authenticate(with: 0)
+        throw .unauthorized(status: 401, message: "Connectware refused " + refusedNow.map(\.description).joined(separator: " and "))
+    }
+
+    /// A streamed transfer is sent once, with the current login (and its token).
+    private func prepareTransfer() throws(ConnectwareAPIError) {
+        guard !logins.isEmpty else { return }
+        if !(try ensureToken()), let login = currentLogin {
+            refused = [login]
+            throw .unauthorized(status: 401, message: "Connectware refused \(login)")
+        }
+    }
+
+    private func noteTransferAnswer(_ status: Int) {
+        guard !logins.isEmpty else { return }
+        refused = status == 401 ? currentLogin.map { [$0] } : nil
+    }
+
+    private func rawSend(_ request: HTTPRequest) throws(ConnectwareAPIError) -> HTTPResponse {
         do { return try http.send(request) } catch { throw .transport(error.description) }
     }
 

@@ -48,13 +48,21 @@ public struct VolumePolicy: Sendable, Equatable {
     /// Names without the project prefix (`postgresql`), as the playbook lists them.
     public var removable: Set<String>
 
+    /// Set only by a rollback: it removes a protected volume (`certs`) an install changed only
+    /// to put the run's snapshot of it back, and `removeVolume` first verifies the snapshot of
+    /// what the volume holds then.
+    public var includingProtected: Bool
+
     public static let vendorDefault = VolumePolicy(removable: ["postgresql", "service-manager"])
 
-    public init(removable: Set<String>) { self.removable = removable }
+    public init(removable: Set<String>, includingProtected: Bool = false) {
+        self.removable = removable
+        self.includingProtected = includingProtected
+    }
 
     public func allowsRemoval(of volume: ProjectVolume) -> Bool {
         let names = [volume.shortName, volume.name]
-        guard !names.contains(where: Self.isProtected) else { return false }
+        guard includingProtected || !names.contains(where: Self.isProtected) else { return false }
         return names.contains(where: removable.contains)
     }
 
@@ -319,7 +327,71 @@ extension ConnectwareHost {
         let manifest = try Self.verifySnapshot(at: snapshot, volume: volume.name)
         try checkSnapshotHolds(
             volume, manifest: manifest, snapshot: snapshot, acceptingChanges: acceptingChangesSinceSnapshot)
+        // A local `o=bind` volume's files stay in its device directory when Docker removes it:
+        // a volume made again there (an install, a restore) would find them. They are in the
+        // verified snapshot now, so they go first; an empty volume is removable on a repeat.
+        if let device = Self.bindDevice(of: volume) {
+            try Self.emptyDirectory(device, volume: volume.name)
+        }
         try engine.send(.delete, "/volumes/\(volume.name)")
+    }
+
+    /// The directory a local volume with `o=bind` keeps its files in; nil for any other volume.
+    static func bindDevice(of volume: ProjectVolume) -> String? {
+        let options = volume.options ?? [:]
+        guard volume.driver == "local", (options["o"] ?? "").split(separator: ",").contains("bind"),
+            let device = options["device"], !device.isEmpty
+        else { return nil }
+        return device
+    }
+
+    /// Removes everything inside `path` (on this host, as root), never following a symbolic
+    /// link; names are handled as bytes, whatever their encoding. The directory itself stays.
+    static func emptyDirectory(_ path: String, volume: String) throws(DockerOpsError) {
+        let directory = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else {
+            throw .mountpointUnreachable(
+                volume: volume, mountpoint: path,
+                message:
+                    "its files are kept in this directory (o=bind), which must be emptied when the volume is removed: \(String(cString: strerror(errno)))"
+            )
+        }
+        defer { close(directory) }
+        if let failure = removeContents(of: directory, at: path) {
+            throw .mountpointUnreachable(
+                volume: volume, mountpoint: path,
+                message: "emptying the directory the volume keeps its files in (o=bind): \(failure)")
+        }
+    }
+
+    /// Removes the entries of the directory behind `fd`, depth first; nil, or what failed.
+    private static func removeContents(of fd: Int32, at shown: String) -> String? {
+        let copy = dup(fd)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            return "\(shown): \(String(cString: strerror(errno)))"
+        }
+        var names: [[CChar]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                Array(raw.prefix { $0 != 0 }).map { CChar(bitPattern: $0) }
+            }
+            if name == [46] || name == [46, 46] { continue }
+            names.append(name + [0])
+        }
+        closedir(stream)
+        for name in names {
+            let child = shown + "/" + String(decoding: name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if unlinkat(fd, name, 0) == 0 { continue }
+            guard errno == EISDIR else { return "\(child): \(String(cString: strerror(errno)))" }
+            let inner = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard inner >= 0 else { return "\(child): \(String(cString: strerror(errno)))" }
+            let failure = removeContents(of: inner, at: child)
+            close(inner)
+            if let failure { return failure }
+            guard unlinkat(fd, name, AT_REMOVEDIR) == 0 else { return "\(child): \(String(cString: strerror(errno)))" }
+        }
+        return nil
     }
 
     /// The checks (d) and (e) of `removeVolume`, for a run's step to ask before it acts.
@@ -345,6 +417,8 @@ extension ConnectwareHost {
         }
         guard !acceptingChanges else { return }
         let now = try now()
+        // An empty volume loses nothing (a bind volume emptied by a removal that was interrupted).
+        if now.entries <= 1 { return }
         guard let startedAt = manifest.startedAt.flatMap(ChangeTime.init(text:)) else {
             throw .snapshotOutdated(
                 volume: volume.name, path: snapshot,

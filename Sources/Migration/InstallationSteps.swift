@@ -171,10 +171,12 @@ public struct ShutdownStep: StepRunner {
     }
 }
 
-/// `snapshot-volumes`: each of the plan's volumes that exists is copied into the run's
-/// directory and the copy verified. A snapshot already there that verifies is kept, so
-/// the step is safe to repeat; one that does not verify is made again. The compose file and
-/// `.env` are copied too (0600): the installs that follow rewrite both.
+/// `snapshot-volumes`: each of the plan's volumes that exists, and every other volume of the
+/// compose project (found by its label: the installs may change or make any of them), is
+/// copied into the run's directory and the copy verified; the project's volumes are listed
+/// there too, for a rollback to remove the ones an install made. A snapshot already there
+/// that verifies is kept, so the step is safe to repeat; one that does not verify is made
+/// again. The compose file and `.env` are copied too (0600): the installs rewrite both.
 public struct SnapshotVolumesStep: StepRunner {
     let host: ConnectwareHost
     let target: ComposeTarget
@@ -257,12 +259,57 @@ public struct SnapshotVolumesStep: StepRunner {
         }
     }
 
+    /// The file listing the project's volumes as the step found them.
+    static func volumeListPath(_ context: StepContext) -> String {
+        context.artifactDirectory + "/project-volumes.txt"
+    }
+
+    /// The volumes the step copies, by short and Docker name: the plan's, then every other
+    /// volume of the project. The list is the same on a repeat: nothing runs meanwhile.
+    func volumesToCopy(_ context: StepContext) throws(DockerOpsError) -> [(short: String, name: String)] {
+        let plan = context.journal.plan.volumes.map { (short: $0, name: target.volumeName($0)) }
+        let others = try host.discover(project: target.project).volumes
+            .filter { volume in !plan.contains { $0.name == volume.name } }
+            .map { (short: $0.shortName, name: $0.name) }
+        return plan + others
+    }
+
+    /// Writes the list of the project's volumes, unless the step wrote it already (it is the
+    /// first look that counts: a repeat may come after an install made one).
+    func writeVolumeList(_ context: StepContext) throws(MigrationError) {
+        let path = Self.volumeListPath(context)
+        guard access(path, F_OK) != 0 else { return }
+        let names: [String]
+        do { names = try host.discover(project: target.project).volumes.map(\.name).sorted() } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+        let temporary = path + ".\(getpid()).tmp"
+        let text = names.map { $0 + "\n" }.joined()
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+            rename(temporary, path) == 0
+        else {
+            unlink(temporary)
+            throw .stateDirectory(path: path, reason: "it cannot be written: \(systemError())")
+        }
+    }
+
+    /// The recorded list of the project's volumes as it was written.
+    static func readVolumeList(_ path: String) -> [String]? {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { return nil }
+        return text.split(separator: "\n").map(String.init)
+    }
+
     public func act(_ context: StepContext) throws(MigrationError) {
         do { try copyInstallationFiles(context) } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
-        for volume in context.journal.plan.volumes {
-            let name = target.volumeName(volume)
+        try writeVolumeList(context)
+        let volumes: [(short: String, name: String)]
+        do { volumes = try volumesToCopy(context) } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
+        }
+        for (volume, name) in volumes {
             let path = snapshotPath(context, volume: volume)
             if access(path, F_OK) == 0 {
                 if (try? ConnectwareHost.verifySnapshot(at: path, volume: name)) != nil { continue }
@@ -282,8 +329,9 @@ public struct SnapshotVolumesStep: StepRunner {
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
         var artifacts: [Artifact] = []
         var parts: [String] = []
-        for volume in context.journal.plan.volumes {
-            let name = target.volumeName(volume)
+        let volumes: [(short: String, name: String)]
+        do { volumes = try volumesToCopy(context) } catch { return .doesNotHold(reason: error.description) }
+        for (volume, name) in volumes {
             let path = snapshotPath(context, volume: volume)
             let present: Bool
             do { present = try host.volumeExists(name) } catch { return .doesNotHold(reason: error.description) }
@@ -302,6 +350,20 @@ public struct SnapshotVolumesStep: StepRunner {
             parts.append("\(name): \(manifest.files) files, \(formatBytes(manifest.bytes)) at \(path)")
         }
         guard !artifacts.isEmpty else { return .doesNotHold(reason: "no volume was copied") }
+        let listPath = Self.volumeListPath(context)
+        guard let listed = Self.readVolumeList(listPath), let digest = try? sha256(ofFileAt: listPath) else {
+            return .doesNotHold(reason: "the list of the project's volumes \(listPath) is missing")
+        }
+        let uncopied = listed.filter { name in !artifacts.contains { $0.detail == name } }
+        guard uncopied.isEmpty else {
+            return .doesNotHold(reason: "no verified snapshot of " + uncopied.joined(separator: ", "))
+        }
+        var listInfo = stat()
+        artifacts.append(
+            Artifact(
+                kind: .projectVolumes, path: listPath, sha256: digest,
+                bytes: stat(listPath, &listInfo) == 0 ? Int64(listInfo.st_size) : 0, step: context.position,
+                detail: listed.joined(separator: ",")))
         switch installationFileArtifacts(context) {
         case .failure(let error): return .doesNotHold(reason: error.description)
         case .success(let files):
@@ -326,7 +388,9 @@ public struct RemoveVolumesStep: StepRunner {
 
     public func intent(_ context: StepContext) -> String {
         let names = context.journal.plan.volumes.map(target.volumeName)
-        let snapshots = context.journal.artifacts.filter { $0.kind == .volumeSnapshot }
+        let snapshots = context.journal.artifacts.filter {
+            $0.kind == .volumeSnapshot && names.contains($0.detail ?? "")
+        }
         return "remove the stopped core containers of \(target.project), then DELETE the volumes "
             + names.joined(separator: " and ") + " (their snapshots: "
             + snapshots.map { "\($0.path)" }.joined(separator: ", ") + "). "
@@ -517,12 +581,13 @@ public struct InstallStep: StepRunner {
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
                     project: target.project, within: target.healthySeconds, pollEvery: 0.25
-                ) { client.answers() }
+                ) { client.answers() || client.refused != nil }
             } catch {
                 throw .stepFailed(
                     position: context.position, kind: context.step.id,
                     reason: "installing \(version): \(error.description)")
             }
+            try requireAccepted(client, context)
         }
     }
 
@@ -592,6 +657,14 @@ public struct InstallStep: StepRunner {
     }
 }
 
+/// A wait for Connectware ends at once when it refuses the credentials; the step then
+/// stops (and the run pauses with the fix) instead of waiting for a healthy that never comes.
+func requireAccepted(_ client: MaintenanceClient, _ context: StepContext) throws(MigrationError) {
+    guard client.refused != nil else { return }
+    throw .stepFailed(
+        position: context.position, kind: context.step.id, reason: "Connectware refused the credentials")
+}
+
 /// `restart`: the vendor recommends a restart after a restore; stop and start again.
 public struct RestartStep: StepRunner {
     let host: ConnectwareHost
@@ -617,11 +690,12 @@ public struct RestartStep: StepRunner {
             try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
             try host.start(project: target.project, directory: target.directory)
             try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: 0.25) {
-                client.answers()
+                client.answers() || client.refused != nil
             }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
+        try requireAccepted(client, context)
     }
 
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {

@@ -104,6 +104,9 @@ public struct Artifact: Sendable, Codable, Equatable {
         /// A file of the compose project (`detail`: `docker-compose.yml` or `.env`) as it was
         /// before the first install, kept 0600 for the rollback to put back.
         case installationFile = "installation-file"
+        /// The Docker names of the project's volumes when the run snapshotted them, one a
+        /// line: a rollback removes a volume of the project not in it (an install made it).
+        case projectVolumes = "project-volumes"
     }
 
     public var kind: Kind

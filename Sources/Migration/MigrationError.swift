@@ -32,6 +32,9 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case restoreRefused(position: Int, kind: StepKind, atVersion: Version, refusal: RestoreRefusal)
     /// The operator answered no before a step that changes the installation; the run is paused.
     case declined(position: Int, kind: StepKind)
+    /// Connectware refused the credentials the step needs (`refused` says which, never a
+    /// secret; `fix` how to give the right one); the run is paused and can be resumed.
+    case credentialsRefused(position: Int, kind: StepKind, refused: String, fix: String)
     /// A rollback cannot start or did not finish; `reason` says what to do.
     case rollbackFailed(run: String, reason: String)
     /// The directory of fetched host reports (`report --fleet DIR`) cannot be used.
@@ -87,6 +90,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
                 + (refusal.lastRestoringVersion.map { " (it names \($0) as the last version that restores it)" } ?? "")
         case .declined(let position, let kind):
             "the run is paused before step \(position + 1) \(kind): the operator declined it"
+        case .credentialsRefused(let position, let kind, let refused, _):
+            "the run is paused at step \(position + 1) \(kind): Connectware refused \(refused)"
         case .rollbackFailed(let run, let reason):
             "the rollback of run \(run) did not finish: \(reason)"
         case .fleetReports(let directory, let reason):

@@ -128,16 +128,18 @@ public final class MigrationRun {
     private let confirm: Confirmation?
     private let replanner: Replanner?
     private let prechecks: RunPrechecks?
+    private let credentials: RunCredentials?
     private var cpuAccounted = processCPUSeconds()
 
     /// `clock` gives every time written to the journal. Without `confirm` the run is
     /// unattended; without `replanner` a refused restore ends it. `here` is this machine;
     /// `prechecks` are run (and recorded) before the first destructive step: without them
-    /// the shutdown refuses to act.
+    /// the shutdown refuses to act. With `credentials`, each step talks to Connectware with
+    /// the logins its database accepts then, and a refusal pauses the run.
     public init(
         journal: Journal, store: JournalStore, lock: RunLock, runners: StepRunners, clock: @escaping () -> Date,
-        here: RunHost? = nil, prechecks: RunPrechecks? = nil, confirm: Confirmation? = nil,
-        replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
+        here: RunHost? = nil, prechecks: RunPrechecks? = nil, credentials: RunCredentials? = nil,
+        confirm: Confirmation? = nil, replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
     ) throws(MigrationError) {
         guard lock.installation.lockKey == journal.installation.lockKey else {
             throw .lockFailed(
@@ -148,6 +150,7 @@ public final class MigrationRun {
         try journal.requireNoRollback()
         try journal.requireHost(here)
         self.prechecks = prechecks
+        self.credentials = credentials
         self.journal = journal
         self.store = store
         self.lock = lock
@@ -204,7 +207,13 @@ public final class MigrationRun {
             try store.save(journal)
             return
         }
-        let record = PrecheckRecord(at: clock(), checks: prechecks(journal))
+        credentials?.prepare(journal, position: 0)
+        var checks = prechecks(journal)
+        // Every password the run will need is known before anything is changed.
+        if let credentials, !checks.contains(where: { $0.name == "credentials" }) {
+            checks.append(credentials.check(journal.plan))
+        }
+        let record = PrecheckRecord(at: clock(), checks: checks)
         journal.prechecks = record
         guard record.passed else {
             let error = MigrationError.prechecksFailed(run: journal.id, failed: record.failed)
@@ -233,6 +242,7 @@ public final class MigrationRun {
         throws(MigrationError) -> Bool
     {
         let kind = journal.steps[position].kind
+        credentials?.prepare(journal, position: position)
         let found: Postcondition
         do {
             found = try runner.verify(context(position, artifactDirectory))
@@ -256,10 +266,11 @@ public final class MigrationRun {
         throws(MigrationError)
     {
         let kind = journal.steps[position].kind
+        credentials?.prepare(journal, position: position)
         do {
             try runner.checkPreconditions(context(position, artifactDirectory))
         } catch {
-            try failed(position, error)
+            try failed(position, refusal(position) ?? error)
         }
         let stepContext = context(position, artifactDirectory)
         if let confirm, let intent = runner.intent(stepContext), !confirm(journal, position, intent) {
@@ -286,8 +297,17 @@ public final class MigrationRun {
                 throw MigrationError.postconditionFailed(position: position, kind: kind, reason: reason)
             }
         } catch {
-            try failed(position, error, cpuSince: cpuAtStart)
+            try failed(position, refusal(position) ?? error, cpuSince: cpuAtStart)
         }
+    }
+
+    /// When Connectware refused the step's credentials, that (with the fix) is what stopped it.
+    private func refusal(_ position: Int) -> MigrationError? {
+        guard let credentials, let refused = credentials.refusal, !refused.isEmpty else { return nil }
+        return .credentialsRefused(
+            position: position, kind: journal.steps[position].kind,
+            refused: refused.map(\.description).joined(separator: " and "),
+            fix: credentials.fix(for: refused, plan: journal.plan))
     }
 
     /// Records the failure (a journal that cannot be saved is the worse news) and stops.

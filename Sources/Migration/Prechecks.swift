@@ -161,8 +161,8 @@ public enum Prechecks {
 
     /// Room in the state directory for everything the run and its rollback write: the run's
     /// copy of the backup (unless made already), the fresh backup and the re-backup (each
-    /// judged by the size of the backup being restored), the volume snapshots at the
-    /// volumes' real sizes, and as much again for the snapshots a rollback takes of what the
+    /// judged by the size of the backup being restored), the snapshots of every volume of the
+    /// project (the plan's and the others an install may change) at their real sizes, and as much again for the snapshots a rollback takes of what the
     /// volumes hold then; plus a tenth.
     /// With `host`, also the room in the Docker data root for the images of every version on the
     /// way and back that are not on the host (`ImageSpace`), and, for volumes read through a
@@ -185,7 +185,9 @@ public enum Prechecks {
         }
         if plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
             var unknown: [String] = []
-            for name in plan.volumes {
+            // The plan's volumes and every other volume of the project: the run snapshots each.
+            let others = installation.volumes.map(\.shortName).filter { !plan.volumes.contains($0) }
+            for name in plan.volumes + others {
                 let volume = installation.volumes.first { $0.shortName == name }
                 if let size = volume?.sizeBytes {
                     // Once for the run's snapshot, once for the rollback's snapshot of what replaced it.
@@ -426,6 +428,25 @@ public enum Prechecks {
         return CheckResult("volume times", .pass, parts.isEmpty ? "no volume to read" : parts.joined(separator: "; "))
     }
 
+    /// A plan an EXAMPLE barrier decided (illustration data, as in examples/compat-example.yml)
+    /// deletes volumes only with someone at the keyboard confirming each step, or when the
+    /// operator said the example data is meant (`--accept-example-data`); nil for a plan no
+    /// example data decided.
+    public static func exampleData(_ plan: Plan, unattended: Bool, accepted: Bool) -> CheckResult? {
+        guard plan.exampleData else { return nil }
+        if accepted {
+            return CheckResult("example data", .pass, "an EXAMPLE barrier decided the plan; accepted (--accept-example-data)")
+        }
+        guard unattended else {
+            return CheckResult(
+                "example data", .pass, "an EXAMPLE barrier decided the plan; the operator confirms each step that changes the installation")
+        }
+        return CheckResult(
+            "example data", .fail,
+            "an EXAMPLE barrier (illustration data, not a known Connectware barrier) decided this plan, which deletes volumes: an unattended run (--yes) does not act on it unless --accept-example-data says it is meant (--no-example-data leaves it out)"
+        )
+    }
+
     /// The checks of a real run, made by `MigrationRun` before its first destructive step
     /// (under the run's lock, so the lock itself is not checked): the installation is the
     /// run's, in the directory the run recorded; Connectware answers and is idle; every
@@ -433,9 +454,12 @@ public enum Prechecks {
     /// and a rollback write; the state directory can be written; no other run is unfinished.
     public static func forRun(
         _ journal: Journal, host: ConnectwareHost, client: MaintenanceClient, store: JournalStore,
-        installerDirectory: String
+        installerDirectory: String, unattended: Bool = false, acceptingExampleData: Bool = false
     ) -> [CheckResult] {
         var checks: [CheckResult] = []
+        if let example = exampleData(journal.plan, unattended: unattended, accepted: acceptingExampleData) {
+            checks.append(example)
+        }
         let (found, installation) = Self.installation(host, project: journal.installation.name)
         if let installation, found.status == .pass,
             installation.workingDirectory == nil || installation.workingDirectory != journal.installation.directory

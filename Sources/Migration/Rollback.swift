@@ -11,7 +11,8 @@ import Planner
 
 /// Brings an installation back to where a run found it: the volumes the run removed or
 /// installed over come back from the run's verified snapshots (never is the original version
-/// installed over a schema an install changed), the original version is installed and started,
+/// installed over a schema an install changed) — every volume of the project that changed
+/// since its snapshot, and the volumes an install made are removed —, the original version is installed and started,
 /// and a restore made at the original version is undone with the run's fresh backup. Each
 /// action is safe to repeat, so a rollback that was interrupted is simply run again. What
 /// the volumes hold when the rollback replaces them is snapshotted first, never just lost.
@@ -154,6 +155,7 @@ public struct Rollback {
                     "the run removed its volumes or installed another version over them, but its journal records no snapshot of them; installing \(journal.plan.runningVersion) over what they hold now is not safe: restore the fresh backup by hand"
             )
         }
+        var manifests: [String: SnapshotManifest] = [:]
         for snapshot in snapshots {
             do throws(DockerOpsError) {
                 let manifest = try ConnectwareHost.verifySnapshot(at: snapshot.path, volume: snapshot.detail)
@@ -162,6 +164,7 @@ public struct Rollback {
                         volume: snapshot.detail ?? "?", path: snapshot.path,
                         reason: "its SHA-256 is not the one the run recorded")
                 }
+                manifests[snapshot.path] = manifest
             } catch {
                 throw failure(error, run: journal.id)
             }
@@ -180,16 +183,16 @@ public struct Rollback {
         for snapshot in snapshots {
             guard let name = snapshot.detail else { continue }
             do {
-                if try host.volumeExists(name) {
-                    let aside = directory + "/rollback-\(attempt)-replaced-\(name).tar.zst"
-                    if access(aside, F_OK) == 0 {
-                        unlink(aside)
-                        unlink(SnapshotManifest.sidecarPath(of: aside))
+                if let volume = try? host.findVolume(name) {
+                    // Unchanged since the snapshot began (no entry newer, the same counts
+                    // where times are whole seconds): it is what the run found.
+                    if let manifest = manifests[snapshot.path],
+                        (try? host.checkSnapshotHolds(volume, manifest: manifest, snapshot: snapshot.path)) != nil
+                    {
+                        try note("kept \(name): nothing in it changed since the run's snapshot", &journal)
+                        continue
                     }
-                    try host.snapshotVolume(name, to: aside, connectwareVersion: nil)
-                    try host.removeVolume(
-                        name, snapshot: aside, policy: VolumePolicy(removable: Set(snapshots.compactMap(\.detail))))
-                    try note("kept what \(name) held at \(aside) and removed it", &journal)
+                    try setAside(name, as: "replaced", attempt: attempt, in: directory, &journal)
                 }
                 let manifest = try host.restoreVolume(name, from: snapshot.path)
                 try note(
@@ -198,6 +201,44 @@ public struct Rollback {
             } catch {
                 throw failure(error, run: journal.id)
             }
+        }
+        try removeVolumesTheRunMade(journal: &journal, attempt: attempt, directory: directory)
+    }
+
+    /// Snapshots what volume `name` holds now beside the run's files, then removes it (a
+    /// protected one too: the run's snapshot of it goes back, or it did not exist before).
+    private func setAside(
+        _ name: String, as what: String, attempt: Int, in directory: String, _ journal: inout Journal
+    ) throws(MigrationError) {
+        let aside = directory + "/rollback-\(attempt)-\(what)-\(name).tar.zst"
+        do throws(DockerOpsError) {
+            if access(aside, F_OK) == 0 {
+                unlink(aside)
+                unlink(SnapshotManifest.sidecarPath(of: aside))
+            }
+            try host.snapshotVolume(name, to: aside, connectwareVersion: nil)
+            try host.removeVolume(
+                name, snapshot: aside, policy: VolumePolicy(removable: [name], includingProtected: true))
+        } catch {
+            throw failure(error, run: journal.id)
+        }
+        try note("kept what \(name) held at \(aside) and removed it", &journal)
+    }
+
+    /// The volumes of the project that did not exist when the run snapshotted them: an
+    /// install made them. A journal without the list (an older cwmigrate) removes none.
+    private func removeVolumesTheRunMade(journal: inout Journal, attempt: Int, directory: String)
+        throws(MigrationError)
+    {
+        guard let list = journal.artifacts.last(where: { $0.kind == .projectVolumes }) else {
+            try note("the run recorded no list of the project's volumes: no volume is removed as made by it", &journal)
+            return
+        }
+        let before = Set((list.detail ?? "").split(separator: ",").map(String.init))
+        let now: [ProjectVolume]
+        do { now = try host.discover(project: target.project).volumes } catch { throw failure(error, run: journal.id) }
+        for volume in now where !before.contains(volume.name) {
+            try setAside(volume.name, as: "made", attempt: attempt, in: directory, &journal)
         }
     }
 

@@ -314,11 +314,12 @@ public struct WaitHealthyStep: StepRunner {
                 try host.start(project: project, directory: directory)
             }
             try host.waitUntilHealthy(project: project, within: seconds, pollEvery: 0.25) {
-                client.answers()
+                client.answers() || client.refused != nil
             }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
+        try requireAccepted(client, context)
     }
 
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {

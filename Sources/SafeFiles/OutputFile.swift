@@ -1,7 +1,13 @@
-import Foundation
-
+// FoundationEssentials for ContiguousBytes: it brings no ICU, unlike Foundation.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// Why a file cannot be written where an operator (or cwmigrate itself) asked.

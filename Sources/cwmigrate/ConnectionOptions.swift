@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnectwareAPI
 import Foundation
 import HTTP
+import Migration
 
 extension ProgressFormat: ExpressibleByArgument {}
 
@@ -76,6 +77,21 @@ struct ConnectionOptions: ParsableArguments {
     func client(_ terminal: Terminal, environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> MaintenanceClient
     {
+        try connect(terminal, environment: environment).client
+    }
+
+    /// The client, and who it is: the user and the password (with where it came from; nil
+    /// when a token was given), for a run whose credentials change with the database.
+    struct Connection {
+        let client: MaintenanceClient
+        let user: String
+        let password: String?
+        let passwordSource: SecretSource?
+    }
+
+    func connect(_ terminal: Terminal, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Connection
+    {
         guard let address = url ?? environment["CWMIGRATE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             throw Failure(
                 message: "no Connectware address given",
@@ -91,15 +107,16 @@ struct ConnectionOptions: ParsableArguments {
         let userName = user ?? environment["CWMIGRATE_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
 
         if let token = try token(environment) {
-            return try MaintenanceClient(baseURL: address, authentication: .bearer(token), transport: transport)
+            let client = try MaintenanceClient(baseURL: address, authentication: .bearer(token), transport: transport)
+            return Connection(client: client, user: userName, password: nil, passwordSource: nil)
         }
-        let password = try self.password(for: userName, environment)
+        let (password, source) = try self.password(for: userName, environment)
         let client = try MaintenanceClient(
             baseURL: address, authentication: .basic(user: userName, password: password), transport: transport)
         if login {
             client.useBearerToken(try client.login(user: userName, password: password))
         }
-        return client
+        return Connection(client: client, user: userName, password: password, passwordSource: source)
     }
 
     func progressReporter() -> (any TransferProgressReporter)? { progressOption.reporter() }
@@ -110,10 +127,12 @@ struct ConnectionOptions: ParsableArguments {
         return nil
     }
 
-    private func password(for user: String, _ environment: [String: String]) throws -> String {
-        if let passwordFile { return try Self.firstLine(of: passwordFile, what: "password") }
-        if let password = environment["CWMIGRATE_PASSWORD"], !password.isEmpty { return password }
-        if let typed = promptWithoutEcho("Password for \(user): "), !typed.isEmpty { return typed }
+    private func password(for user: String, _ environment: [String: String]) throws -> (String, SecretSource?) {
+        if let passwordFile { return (try Self.firstLine(of: passwordFile, what: "password"), .file(passwordFile)) }
+        if let password = environment["CWMIGRATE_PASSWORD"], !password.isEmpty {
+            return (password, .environment("CWMIGRATE_PASSWORD"))
+        }
+        if let typed = promptWithoutEcho("Password for \(user): "), !typed.isEmpty { return (typed, nil) }
         throw Failure(
             message: "no password for \(user)",
             hint: "set CWMIGRATE_PASSWORD, pass --password-file FILE, or run on a terminal to be asked",
@@ -129,6 +148,42 @@ struct ConnectionOptions: ParsableArguments {
             throw Failure(message: "\(what) file \(path) is empty", exitCode: ExitStatus.dataError)
         }
         return line
+    }
+}
+
+/// The passwords a migration needs besides the production one: the initial admin's of the
+/// fresh install of the older version, and the backup's admin's after the restore. Never in argv.
+struct RunCredentialOptions: ParsableArguments {
+    @Option(
+        name: .customLong("initial-password-file"),
+        help: ArgumentHelp(
+            "The initial admin's password (first line, plain text) of the fresh install of the older version (default: $CWMIGRATE_INITIAL_PASSWORD, else CYBUS_INITIAL_ADMIN_USER_PASSWORD of the installation's .env).",
+            valueName: "file"))
+    var initialPasswordFile: String?
+
+    @Option(
+        name: .customLong("backup-password-file"),
+        help: ArgumentHelp(
+            "The admin password valid when the backup was made, used after the restore (default: $CWMIGRATE_BACKUP_PASSWORD, else the production password).",
+            valueName: "file"))
+    var backupPasswordFile: String?
+
+    func credentials(
+        _ connection: ConnectionOptions.Connection, tokens: Bool, directory: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> RunCredentials {
+        let production = RunSecret(
+            password: connection.password, source: connection.passwordSource,
+            problem: connection.password == nil ? "a token was given, not a password" : nil)
+        let initialFile = initialPasswordFile
+        return RunCredentials(
+            client: connection.client, user: connection.user, production: production,
+            initialFor: { version in
+                RunCredentials.initialSecret(
+                    file: initialFile, environment: environment, directory: directory, installed: version)
+            },
+            backup: RunCredentials.backupSecret(file: backupPasswordFile, environment: environment, production: production),
+            tokens: tokens)
     }
 }
 

@@ -40,6 +40,10 @@ extension MigrationError: OperatorFacing {
                 hint:
                     "cwmigrate plan --refusal \"<the message>\" shows the plan that follows; cwmigrate rollback RUN goes back",
                 exitCode: ExitStatus.restoreRefused)
+        case .credentialsRefused(_, _, _, let fix):
+            Failure(
+                message: description, hint: "\(fix); then carry on with cwmigrate migrate --resume RUN",
+                exitCode: ExitStatus.paused)
         case .declined:
             Failure(
                 message: description, hint: "cwmigrate migrate --resume carries on from this step",

@@ -85,6 +85,8 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var runCredentials: RunCredentialOptions
+
     @OptionGroup var docker: DockerOptions
 
     @Option(
@@ -100,6 +102,11 @@ struct MigrateCommand: ParsableCommand {
     var installerDirectory: String?
 
     @OptionGroup var sources: KnowledgeOptions
+
+    @Flag(
+        name: .customLong("accept-example-data"),
+        help: "Let a plan an example barrier decided run unattended (--yes): the example data is meant.")
+    var acceptExampleData = false
 
     @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
@@ -270,7 +277,14 @@ struct MigrateCommand: ParsableCommand {
         }
 
         do {
-            checks.append(Prechecks.api(try connection.client(terminal)))
+            let connected = try connection.connect(terminal)
+            checks.append(Prechecks.api(connected.client))
+            if let plan {
+                let credentials = runCredentials.credentials(
+                    connected, tokens: connection.login || connected.password == nil,
+                    directory: installation?.workingDirectory)
+                checks.append(credentials.check(plan))
+            }
         } catch let failure as Failure {
             checks.append(
                 CheckResult("connectware api", .fail, failure.message + (failure.hint.map { " (\($0))" } ?? "")))
@@ -290,6 +304,9 @@ struct MigrateCommand: ParsableCommand {
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
             checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))
+        }
+        if let plan, let example = Prechecks.exampleData(plan, unattended: yes, accepted: acceptExampleData) {
+            checks.append(example)
         }
         if let host, let installation, let plan, plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
             checks += Prechecks.volumeChecks(host, project: installation.project, plan: plan)

@@ -30,7 +30,8 @@ extension MigrateCommand {
             }
             try journal.requireNoRollback()
         }
-        let client = try connection.client(terminal)
+        let connected = try connection.connect(terminal)
+        let client = connected.client
         let host = try ConnectwareHost(environment: dockerEnvironment)
         let here = RunHost(host)
 
@@ -68,14 +69,20 @@ extension MigrateCommand {
                 settings: connection.waitSettings(terminal)),
             progress: connection.progressReporter())
         let total = StepCount(current.steps.count)
+        let credentials = runCredentials.credentials(
+            connected, tokens: connection.login || connected.password == nil, directory: current.installation.directory)
         let run = try MigrationRun(
             journal: current, store: store, lock: lock, runners: runners, clock: Date.init, here: here,
             prechecks: { journal in
-                let checks = Prechecks.forRun(
-                    journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory)
+                let checks =
+                    Prechecks.forRun(
+                        journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory,
+                        unattended: yes, acceptingExampleData: acceptExampleData)
+                    + [credentials.check(journal.plan)]
                 show(checks, terminal)
                 return checks
             },
+            credentials: credentials,
             confirm: yes ? nil : { journal, position, intent in
                 confirm(journal, position, intent, terminal)
             },
@@ -282,6 +289,11 @@ extension MigrateCommand {
     {
         var failure = error.failure
         switch error {
+        case .credentialsRefused(_, _, _, let fix):
+            failure = Failure(
+                message: error.description,
+                hint: "\(fix); then carry on with `cwmigrate migrate --resume \(journal.id)`",
+                exitCode: ExitStatus.paused)
         case .declined:
             failure = Failure(
                 message: error.description,

@@ -81,7 +81,18 @@ struct RestoreCommand: ParsableCommand {
                 terminal.note("the running version is not given (--running): Connectware decides")
             }
 
-            let client = try connection.client(terminal)
+            let connected = try connection.connect(terminal)
+            let client = connected.client
+            // A restore brings the backup's users: its status is then read with the backup's password.
+            if let password = connected.password,
+                let backup = ProcessInfo.processInfo.environment["CWMIGRATE_BACKUP_PASSWORD"], !backup.isEmpty
+            {
+                client.useLogins(
+                    [
+                        Login(user: connected.user, password: password, role: "the password given"),
+                        Login(user: connected.user, password: backup, role: "the backup's admin password"),
+                    ], tokens: connection.login)
+            }
             let status = try client.status()
             if status.running && waitRunning == nil { throw ConnectwareAPIError.alreadyRunning }
             if precheckOnly {

@@ -103,7 +103,9 @@ struct RollbackCommand: ParsableCommand {
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
             if Rollback.touchedVolumes(journal) {
                 let names = journal.artifacts.filter { $0.kind == .volumeSnapshot }.compactMap(\.detail)
-                terminal.out("  the volumes \(names.joined(separator: ", ")) are replaced by the run's snapshots")
+                terminal.out(
+                    "  the volumes \(names.joined(separator: ", ")) are put back from the run's snapshots where they changed;"
+                        + " volumes the run's installs made are removed (what they hold is kept beside the run's files)")
             }
             terminal.out("  Connectware \(plan.runningVersion) is installed (if needed) and started")
             if Rollback.touchedDataInPlace(journal) {

@@ -13,7 +13,14 @@ struct CWSim: AsyncParsableCommand {
         discussion: """
             Status before any backup or restore ran is {"running":false}: the backup and restore \
             objects are absent. While an operation runs, its object shows "succeded" and "endDate" as null.
-            The admin password comes from --password-file or CWSIM_PASSWORD, never from the command line.
+            Users live in the database: on a database initialised empty (no user at all) cwsim creates \
+            the initial admin `admin` with the password of CYBUS_INITIAL_ADMIN_USER_PASSWORD (as the \
+            installation's .env gives it: Base64 since 1.0.80, plain text before; enabled unless \
+            CYBUS_ADMIN_USER_ENABLED=false), or, for tests, the plain text of --password-file or \
+            CWSIM_PASSWORD. Basic auth, POST /api/login and tokens are checked against the database on \
+            every request, so a restore replaces users, passwords and tokens with the backup's. \
+            PUT /api/users/NAME {"password":…,"roles":[…]} (an admin's call) creates a user or sets \
+            its password. Passwords never come from the command line.
             Fault switches: POST /sim/faults with JSON {"failNext":N,"stallSeconds":T,\
             "cutDownloadAfterBytes":K,"forceConflict":true,"backupDelaySeconds":T,"restoreDelaySeconds":T}; \
             POST /sim/reset clears them and the status history.
@@ -32,11 +39,12 @@ struct CWSim: AsyncParsableCommand {
     )
     var databaseURL: String?
 
-    @Option(name: .customLong("password-file"), help: "File holding the admin password (else CWSIM_PASSWORD).")
+    @Option(
+        name: .customLong("password-file"),
+        help:
+            "File holding the initial admin's password in plain text (else CWSIM_PASSWORD, else CYBUS_INITIAL_ADMIN_USER_PASSWORD)."
+    )
     var passwordFile: String?
-
-    @Option(help: "The user name that the admin password belongs to.")
-    var user = "admin"
 
     @Option(name: .customLong("data-dir"), help: "Directory for backup files and uploads.")
     var dataDir: String
@@ -100,7 +108,7 @@ struct CWSim: AsyncParsableCommand {
         }
         var restoreBarriers = try barriers.map { spec throws(SimulatorError) in try RestoreBarrier(spec: spec) }
         if let barrierFile { restoreBarriers += try RestoreBarrier.load(file: URL(fileURLWithPath: barrierFile)) }
-        let password = try readPassword()
+        let initialPassword = try readInitialPassword(version: version)
         let serviceFiles = try serviceFiles()
         let (address, port) = try listenAddress()
         let startFaults = try faultsFile.map { file throws(SimulatorError) in try Self.faultSettings(file: file) }
@@ -115,6 +123,11 @@ struct CWSim: AsyncParsableCommand {
             throw SimulatorError.unreadableFile(path: uploads.path, reason: error.localizedDescription)
         }
         try await database.prepareSchema()
+        let users = Users(database: database)
+        let adminEnabled = ProcessInfo.processInfo.environment["CYBUS_ADMIN_USER_ENABLED"]?.lowercased() != "false"
+        if try await users.createInitialAdmin(password: initialPassword, enabled: adminEnabled) {
+            log("the database held no user: created the initial admin 'admin'")
+        }
 
         let maintenance = Maintenance(
             version: version, database: database, dataDirectory: dataDirectory, barriers: restoreBarriers,
@@ -126,8 +139,7 @@ struct CWSim: AsyncParsableCommand {
                 forceConflict: forceConflict))
         if let startFaults { await faults.apply(startFaults) }
         let api = MaintenanceAPI(
-            maintenance: maintenance, faults: faults, sessions: Sessions(), adminUser: user,
-            adminPassword: password, uploadDirectory: uploads)
+            maintenance: maintenance, faults: faults, users: users, uploadDirectory: uploads)
         // Uploads of several GiB stream through the handler, so its timeout must not cut them.
         let config = HTTPServer.Configuration(
             address: try sockaddr_in.inet(ip4: address, port: port), timeout: 7 * 24 * 3600,
@@ -156,7 +168,10 @@ struct CWSim: AsyncParsableCommand {
         return ServiceFiles(directory: URL(fileURLWithPath: serviceFilesDirectory, isDirectory: true))
     }
 
-    private func readPassword() throws(SimulatorError) -> String {
+    /// The initial admin's password: --password-file or CWSIM_PASSWORD in plain text (tests),
+    /// else the installation's CYBUS_INITIAL_ADMIN_USER_PASSWORD, decoded as `version` reads it.
+    private func readInitialPassword(version: SimVersion) throws(SimulatorError) -> String {
+        let environment = ProcessInfo.processInfo.environment
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw .unreadableFile(path: passwordFile, reason: "cannot read the password file")
@@ -165,10 +180,11 @@ struct CWSim: AsyncParsableCommand {
             guard !password.isEmpty else { throw .missingPassword }
             return password
         }
-        guard let password = ProcessInfo.processInfo.environment["CWSIM_PASSWORD"], !password.isEmpty else {
+        if let password = environment["CWSIM_PASSWORD"], !password.isEmpty { return password }
+        guard let encoded = environment["CYBUS_INITIAL_ADMIN_USER_PASSWORD"], !encoded.isEmpty else {
             throw .missingPassword
         }
-        return password
+        return try InitialAdminPassword.decode(encoded, version: version)
     }
 
     /// The address and port of --listen: `localhost` is 127.0.0.1; any other address must be

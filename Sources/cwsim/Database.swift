@@ -35,12 +35,33 @@ struct Database: Sendable {
         self.environment = environment
     }
 
-    /// Creates Connectware-shaped tables when they are missing, with the default roles
-    /// and the admin user, so a fresh database already looks like an installation.
+    /// Creates Connectware-shaped tables when they are missing, with the default roles, so a
+    /// fresh database already looks like an installation (the initial admin comes from `Users`).
     func prepareSchema() async throws(SimulatorError) {
         try await ChildProcess.check(
             "psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], environment: environment,
             stdin: Data(Self.schema.utf8))
+    }
+
+    /// Runs `sql` and returns the rows it printed, each a list of fields. The SQL and the
+    /// `variables` go by stdin (as `\set`, read as quoted literals where the SQL says
+    /// `:'name'`), so no value shows in a process list.
+    @discardableResult
+    func query(_ sql: String, variables: [String: String] = [:]) async throws(SimulatorError) -> [[String]] {
+        var script = ""
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+            // Inside a meta-command's single quotes psql reads C escapes and '' for a quote.
+            let quoted = value.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "\n", with: "\\n")
+                .replacingOccurrences(of: "\r", with: "\\r")
+            script += "\\set \(name) '\(quoted)'\n"
+        }
+        let outcome = try await ChildProcess.check(
+            "psql", ["-X", "-q", "-A", "-t", "-F", "\u{1f}", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+            environment: environment, stdin: Data((script + sql).utf8))
+        return outcome.stdout.split(separator: "\n", omittingEmptySubsequences: true).map {
+            $0.split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     /// Writes a custom-format dump of the whole database to `file`.
@@ -93,11 +114,13 @@ struct Database: Sendable {
             ('admin', 'Full access to Connectware'),
             ('user', 'Access to own resources')
             ON CONFLICT (name) DO NOTHING;
-        INSERT INTO users (username, password_hash, email) VALUES
-            ('admin', '$2b$10$cwsimcwsimcwsimcwsimcuQ5wYb2Gkq1Wq0Qm6kK8r3r1xXx9y2u', 'admin@localhost')
-            ON CONFLICT (username) DO NOTHING;
-        INSERT INTO user_roles (user_id, role_id)
-            SELECT u.id, r.id FROM users u, roles r WHERE u.username = 'admin' AND r.name = 'admin'
-            ON CONFLICT DO NOTHING;
+        CREATE SCHEMA IF NOT EXISTS auth;
+        CREATE TABLE IF NOT EXISTS auth.tokens (
+            token_hash text PRIMARY KEY,
+            user_id    integer NOT NULL,
+            label      text,
+            expires_at timestamptz,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
         """
 }

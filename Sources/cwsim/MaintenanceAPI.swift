@@ -2,14 +2,13 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 
-/// Answers Connectware's maintenance API, `POST /api/login`, and the simulator's own
-/// `/sim/faults` and `/sim/reset` switches, all behind the admin credentials.
+/// Answers Connectware's maintenance API, `POST /api/login`, `PUT /api/users/NAME`, and
+/// the simulator's own `/sim/faults` and `/sim/reset` switches. Who may call them is read
+/// from the database on every request: an admin's Basic credentials or a token it issued.
 struct MaintenanceAPI: HTTPHandler {
     let maintenance: Maintenance
     let faults: Faults
-    let sessions: Sessions
-    let adminUser: String
-    let adminPassword: String
+    let users: Users
     let uploadDirectory: URL
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -30,8 +29,11 @@ struct MaintenanceAPI: HTTPHandler {
         case (.POST, "/api/login"):
             return await login(request)
         case (_, "/api/maintenance/db"), (_, "/api/maintenance/db/backup"), (_, "/api/maintenance/db/restore"):
-            guard await authorized(request) else { return unauthorized() }
+            if let refusal = await refusal(request) { return refusal }
             return try await maintenanceCall(request)
+        case (.PUT, let path) where path.hasPrefix("/api/users/"):
+            if let refusal = await refusal(request) { return refusal }
+            return await setUser(String(path.dropFirst("/api/users/".count)), request)
         default:
             return json(.notFound, .message("Cannot \(request.method.rawValue) \(request.path)"))
         }
@@ -115,20 +117,53 @@ struct MaintenanceAPI: HTTPHandler {
         struct Credentials: Decodable {
             let username: String
             let password: String
+            let expireTimeInHours: Double?
+            let label: String?
         }
         guard let body = try? await request.bodyData,
             let credentials = try? JSONDecoder().decode(Credentials.self, from: body)
         else {
             return json(.badRequest, .message("Expected a JSON body {\"username\": …, \"password\": …}"))
         }
-        guard credentials.username == adminUser, constantTimeEqual(credentials.password, adminPassword) else {
-            return json(.unauthorized, .message("Invalid username or password"))
+        do {
+            guard
+                let identity = try await users.authenticate(
+                    username: credentials.username, password: credentials.password)
+            else {
+                return json(.unauthorized, .message("Invalid username or password"))
+            }
+            let token = try await users.issueToken(
+                for: identity, label: credentials.label, expireHours: credentials.expireTimeInHours)
+            return json(.ok, .object([("token", .string(token))]))
+        } catch {
+            return databaseUnavailable(error)
         }
-        return json(.ok, .object([("token", .string(await sessions.issue()))]))
+    }
+
+    /// `PUT /api/users/NAME` with `{"password": …, "roles": [...]}`: creates the user or sets
+    /// its password (an admin's call, like the Admin UI's user management).
+    private func setUser(_ name: String, _ request: HTTPRequest) async -> HTTPResponse {
+        struct Change: Decodable {
+            let password: String
+            let roles: [String]?
+        }
+        let username = name.removingPercentEncoding ?? name
+        guard !username.isEmpty, !username.contains("/"), let body = try? await request.bodyData,
+            let change = try? JSONDecoder().decode(Change.self, from: body), !change.password.isEmpty
+        else {
+            return json(.badRequest, .message("Expected PUT /api/users/NAME with a JSON body {\"password\": …}"))
+        }
+        do {
+            let created = try await users.setPassword(username: username, password: change.password, roles: change.roles)
+            log("user \(username) \(created ? "created" : "changed")")
+            return json(created ? .created : .ok, .message(created ? "User \(username) created" : "User \(username) changed"))
+        } catch {
+            return databaseUnavailable(error)
+        }
     }
 
     private func simulatorSwitch(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard basicAuthorized(request) else { return unauthorized() }
+        if let refusal = await refusal(request, basicOnly: true) { return refusal }
         switch (request.method, request.path) {
         case (.GET, "/sim/faults"):
             return json(.ok, await faults.json)
@@ -153,22 +188,35 @@ struct MaintenanceAPI: HTTPHandler {
         }
     }
 
-    private func authorized(_ request: HTTPRequest) async -> Bool {
-        guard let header = request.headers[.authorization] else { return false }
-        if header.lowercased().hasPrefix("bearer ") {
-            return await sessions.isValid(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+    /// nil when the request's credentials are an admin's in the database now; else the
+    /// answer: 401 (none hold), 403 (not an admin), 503 (the database cannot say).
+    private func refusal(_ request: HTTPRequest, basicOnly: Bool = false) async -> HTTPResponse? {
+        let found: Users.Identity?
+        do { found = try await identity(request, basicOnly: basicOnly) } catch {
+            return databaseUnavailable(error)
         }
-        return basicAuthorized(request)
+        guard let identity = found else { return unauthorized() }
+        return identity.isAdmin ? nil : forbidden(identity)
     }
 
-    private func basicAuthorized(_ request: HTTPRequest) -> Bool {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+    /// Who the request's credentials belong to: a Bearer token (or `?apiToken=`) the
+    /// database issued, or Basic credentials of one of its users; nil when none hold.
+    private func identity(_ request: HTTPRequest, basicOnly: Bool) async throws(SimulatorError) -> Users.Identity? {
+        let header = request.headers[.authorization]
+        if !basicOnly {
+            var token = request.query["apiToken"]
+            if let header, header.lowercased().hasPrefix("bearer ") {
+                token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            }
+            if let token { return token.isEmpty ? nil : try await users.authenticate(token: token) }
+        }
+        guard let header, header.lowercased().hasPrefix("basic "),
             let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             let text = String(data: decoded, encoding: .utf8),
             let colon = text.firstIndex(of: ":")
-        else { return false }
-        return text[..<colon] == adminUser
-            && constantTimeEqual(String(text[text.index(after: colon)...]), adminPassword)
+        else { return nil }
+        return try await users.authenticate(
+            username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
     }
 
     private func unauthorized() -> HTTPResponse {
@@ -177,32 +225,18 @@ struct MaintenanceAPI: HTTPHandler {
         return response
     }
 
+    private func forbidden(_ identity: Users.Identity) -> HTTPResponse {
+        json(.forbidden, .message("Forbidden: user \(identity.username) lacks the admin role"))
+    }
+
+    private func databaseUnavailable(_ error: SimulatorError) -> HTTPResponse {
+        log("database: \(error)")
+        return json(.serviceUnavailable, .message("The user database cannot be read"))
+    }
+
     private func json(_ status: HTTPStatusCode, _ body: JSONText) -> HTTPResponse {
         HTTPResponse(statusCode: status, headers: [.contentType: "application/json; charset=utf-8"], body: body.data)
     }
-}
-
-/// Bearer tokens handed out by `POST /api/login`, valid until cwsim stops.
-actor Sessions {
-    private var tokens: Set<String> = []
-
-    func issue() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
-        tokens.insert(token)
-        return token
-    }
-
-    func isValid(_ token: String) -> Bool { tokens.contains(token) }
-}
-
-private func constantTimeEqual(_ left: String, _ right: String) -> Bool {
-    let a = Array(left.utf8)
-    let b = Array(right.utf8)
-    var difference = a.count ^ b.count
-    for index in 0..<min(a.count, b.count) { difference |= Int(a[index] ^ b[index]) }
-    return difference == 0
 }
 
 /// A file body that fails after `limit` bytes, so the server closes the connection

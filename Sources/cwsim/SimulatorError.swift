@@ -7,6 +7,7 @@ enum SimulatorError: Error, CustomStringConvertible {
     case badDatabaseURL(String)
     case badListenAddress(String)
     case missingPassword
+    case badInitialPassword(String)
     case childFailed(program: String, status: Int32, stderr: String)
     case cannotStart(program: String, reason: String)
 
@@ -19,7 +20,9 @@ enum SimulatorError: Error, CustomStringConvertible {
             return
                 "--listen \(text): give 127.0.0.1:PORT or another 127.x.y.z:PORT (cwsim binds loopback addresses only; PORT 0 picks a free one)"
         case .missingPassword:
-            return "no admin password: give --password-file FILE or set CWSIM_PASSWORD"
+            return
+                "no initial admin password: set CYBUS_INITIAL_ADMIN_USER_PASSWORD (as .env has it), or give --password-file FILE or CWSIM_PASSWORD"
+        case .badInitialPassword(let reason): return reason
         case .childFailed(let program, let status, let stderr):
             let detail = stderr.split(whereSeparator: \.isNewline).first.map(String.init) ?? "no message"
             return "\(program) exited with status \(status): \(detail)"

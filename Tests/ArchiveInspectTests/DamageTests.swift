@@ -96,6 +96,44 @@ struct DamageTests {
         #expect(offset > 200_000)
     }
 
+    /// The file is read in 1 MiB blocks: these put the first member's 8-byte trailer before,
+    /// at and across a block's end.
+    @Test(
+        "Each gzip member's CRC-32 is checked, wherever its trailer falls in the blocks read",
+        arguments: [(1 << 20) - 9, (1 << 20) - 8, (1 << 20) - 3, 1 << 20, (1 << 20) + 5])
+    func gzipMemberTrailerAcrossBlocks(firstMemberEnd: Int) throws {
+        defer { scratch.remove() }
+        try scratch.tree(["\(fileSafeID)/metadata.json": #"{"version": "1.0.73"}"#])
+        try scratch.sh("head -c 2500000 /dev/urandom > tree/\(fileSafeID)/blob.bin")
+        _ = try scratch.archive(
+            "b.tar", with: .gnuTar("gnu"), .none, order: ["\(fileSafeID)/metadata.json", "\(fileSafeID)/blob.bin"])
+        // Two members, the first stored (level 0) and cut so that it ends exactly at
+        // firstMemberEnd; then a copy whose first trailer's CRC-32 has one bit changed.
+        try scratch.sh(
+            """
+            python3 -c '
+            import gzip, sys
+            data, end = open("b.tar", "rb").read(), int(sys.argv[1])
+            n = next(n for n in range(end - 300, end) if len(gzip.compress(data[:n], 0, mtime=0)) == end)
+            first = gzip.compress(data[:n], 0, mtime=0)
+            whole = first + gzip.compress(data[n:], 6, mtime=0)
+            open("good.tgz", "wb").write(whole)
+            bad = bytearray(whole)
+            bad[end - 8] ^= 0x01
+            open("bad.tgz", "wb").write(bad)
+            ' \(firstMemberEnd)
+            """)
+
+        let facts = try inspectBackup(at: scratch.path("good.tgz"), options: InspectOptions(verify: true))
+        #expect(facts.verified)
+        #expect(facts.version.description == "1.0.73")
+        guard case .damaged(_, _, _, let message) = failure(scratch.path("bad.tgz"), verify: true) else {
+            Issue.record("expected the first member's CRC-32 mismatch to be reported")
+            return
+        }
+        #expect(message.contains("CRC-32 mismatch"))
+    }
+
     @Test(
         "Random bytes, a text file and an empty file are not archives",
         arguments: ["head -c 65536 /dev/urandom > f", "seq 1 5000 > f", ": > f", "head -c 5000 /dev/urandom | gzip -c > f"])

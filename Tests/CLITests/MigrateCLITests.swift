@@ -326,15 +326,38 @@ struct MigrateCLITests {
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
             for name in [
-                "backup file", "docker", "installation", "plan", "connectware api", "install strategy", "free disk",
-                "state directory", "lock", "earlier runs", "bind mounts", "volume access", "postgresql data",
-                "volume times",
+                "backup file", "docker", "installation", "plan", "connectware api", "credentials", "install strategy",
+                "free disk", "state directory", "lock", "earlier runs", "bind mounts", "volume access",
+                "postgresql data", "volume times", "example data",
             ] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }
-            #expect(out.last == "All 14 checks passed.")
+            #expect(out.last == "All 16 checks passed.")
             #expect(try labFingerprint() == before)
             #expect(!FileManager.default.fileExists(atPath: stateDir))
+        }
+    }
+
+    @Test func exampleDataDoesNotDriveAnUnattendedRunWithoutAnExplicitAcceptance() async throws {
+        let lab = try lab()
+        let file = try backup()
+        try await exclusively(lab) {
+            let before = try labFingerprint()
+            let arguments = [
+                "migrate", "--backup", file, "--precheck-only", "--yes", "--state-dir", stateDir,
+                "--installer-dir", lab.directory + "/installers", "--compat", TestSupport.exampleCompat,
+            ]
+            let refused = try cwmigrate(arguments)
+            #expect(refused.status == 69, "\(refused.stdout)\(refused.stderr)")
+            #expect(
+                lines(refused.stdout).contains {
+                    $0.hasPrefix("FAIL  example data ") && $0.contains("unless --accept-example-data says it is meant")
+                }, "\(refused.stdout)")
+            #expect(lines(refused.stdout).last == "1 of 15 checks did not pass.")
+            let accepted = try cwmigrate(arguments + ["--accept-example-data"])
+            #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
+            #expect(lines(accepted.stdout).contains { $0.hasPrefix("pass  example data ") })
+            #expect(try labFingerprint() == before)
         }
     }
 

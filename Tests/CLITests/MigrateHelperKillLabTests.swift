@@ -166,4 +166,39 @@ extension MigrateLabTests {
             #expect(found.version == "1.8.0" && found.allRunning)
         }
     }
+
+    /// remove-volumes empties the directory of a bound volume (its files are in the verified
+    /// snapshot), so the rollback's restore into the volume made again there finds it empty.
+    @Test func aRemovedBindVolumeLeavesItsDirectoryEmptyAndTheRollbackPutsItsFilesBack() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let source = lab + "/bind-sm-\(UUID().uuidString.prefix(6))"
+            defer {
+                _ = try? unbindServiceManager(from: source)
+                _ = try? TestSupport.shell("rm -rf '\(source)' '\(source).override.yml'")
+            }
+            let compose = try composeWithBind(source)
+            try bindServiceManager(to: source, compose: compose)
+            let files = try TestSupport.shell("cd '\(source)' && find . | LC_ALL=C sort").stdout
+            #expect(files.split(separator: "\n").count > 1, "\(files)")
+            let stopped = try run(
+                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]),
+                state: state, label: "bind-removed",
+                killWhen: { steps in steps.contains { $0.kind == "remove-volumes" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: source).isEmpty)
+            let rolledBack = try TestSupport.run(
+                TestSupport.product("cwmigrate"),
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"],
+                environment: environment(state: state).merging(["DOCKER_COMPOSE": compose]) { $1 })
+            #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+            #expect(try TestSupport.shell("cd '\(source)' && find . | LC_ALL=C sort").stdout == files)
+            #expect(
+                try TestSupport.shell("docker volume inspect -f '{{.Options.o}}' connectware_service-manager").stdout
+                    == "bind\n")
+            #expect(try check() == stage.startCheck)
+            #expect(try certsDigest() == certs)
+        }
+    }
 }

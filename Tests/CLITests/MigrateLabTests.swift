@@ -540,4 +540,45 @@ struct MigrateLabTests {
             #expect(again.status == 66 || again.status == 65, "\(again.stderr)")
         }
     }
+
+    /// What an install may do beyond the plan's volumes, done by hand at the boundary after
+    /// install-older: a file in `certs`, and a new volume of the project with a file in it.
+    @Test func aRollbackPutsBackAVolumeTheInstallChangedAndRemovesOneItMade() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            let stopped = try run(
+                arguments, state: state, label: "rollback-third-volume",
+                killWhen: { steps in steps.contains { $0.kind == "install-older" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            try TestSupport.shell(
+                """
+                mp="$(docker volume inspect connectware_certs --format '{{.Mountpoint}}')"
+                printf 'written by the install\\n' > "$mp/install-marker.txt"
+                docker volume create --label com.docker.compose.project=connectware \
+                  --label com.docker.compose.volume=brokerData connectware_brokerData >/dev/null
+                mp="$(docker volume inspect connectware_brokerData --format '{{.Mountpoint}}')"
+                printf 'broker state\\n' > "$mp/broker.db"
+                """)
+            #expect(try certsDigest() != certs)
+            let rolled = try cwmigrate(
+                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"], state: state)
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            #expect(rolled.stdout.contains("restored connectware_certs from"), "\(rolled.stdout)")
+            #expect(try certsDigest() == certs)
+            let volumes = try TestSupport.shell("docker volume ls --format '{{.Name}}'").stdout
+            #expect(!volumes.split(separator: "\n").contains("connectware_brokerData"), "\(volumes)")
+            #expect(try check() == stage.startCheck)
+            let found = try labVersion()
+            #expect(found.version == "1.8.0" && found.allRunning)
+            // What the volume the install made held is kept beside the run's files, not lost.
+            let artifacts = try FileManager.default.contentsOfDirectory(atPath: state + "/artifacts")
+            let kept = try artifacts.flatMap { run in
+                try FileManager.default.contentsOfDirectory(atPath: state + "/artifacts/" + run)
+            }
+            #expect(kept.contains("rollback-1-made-connectware_brokerData.tar.zst"), "\(kept)")
+            #expect(try report(state)["outcome"] as? String == "rolled-back")
+        }
+    }
 }

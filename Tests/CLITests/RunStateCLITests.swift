@@ -141,14 +141,14 @@ extension MigrateCLITests {
             let before = try labFingerprint()
             let result = try cwmigrate([
                 "migrate", "--backup", file, "--state-dir", stateDir, "--yes", "--installer-dir", installers, "--compat",
-                TestSupport.exampleCompat,
+                TestSupport.exampleCompat, "--accept-example-data",
             ])
             #expect(result.status == 69, "\(result.stdout)\(result.stderr)")
             let out = lines(result.stdout)
             #expect(out.contains("Prechecks before anything is changed:"))
             for name in [
                 "installation", "connectware api", "free disk", "state directory", "earlier runs", "bind mounts",
-                "volume access", "postgresql data", "volume times",
+                "volume access", "postgresql data", "volume times", "example data",
             ] {
                 #expect(out.contains { $0.hasPrefix("pass  \(name) ") }, "\(name)")
             }

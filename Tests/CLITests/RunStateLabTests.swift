@@ -72,8 +72,9 @@ extension MigrateLabTests {
             #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
             #expect(
                 rolled.stdout.contains(
-                    "the volumes connectware_postgresql, connectware_service-manager are replaced by the run's snapshots"
-                ))
+                    "the volumes connectware_postgresql, connectware_service-manager, connectware_certs, connectware_systemControlServerData are put back from the run's snapshots where they changed"
+                ), "\(rolled.stdout)")
+            #expect(rolled.stdout.contains("kept connectware_certs: nothing in it changed since the run's snapshot"))
             #expect(rolled.stdout.contains("restored connectware_postgresql from "))
             #expect(rolled.stdout.contains("put \(project)/.env back as the run found it"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: project + "/.env")) == envBefore)

@@ -135,7 +135,8 @@ struct RunbookRenderingTests {
         let markdown = try render(.markdown, given: ["project": "plant7", "directory": "/srv/plant7"]).files[0].text
         #expect(markdown.contains("docker volume rm plant7_postgresql\n"))
         #expect(markdown.contains("docker volume rm plant7_service-manager\n"))
-        #expect(markdown.contains("cd /srv/plant7 && docker compose -p plant7 up -d\n"))
+        #expect(markdown.contains("cd /srv/plant7 && $COMPOSE -p plant7 up -d\n"))
+        #expect(markdown.contains("--filter label=com.docker.compose.project=plant7 | xargs -r docker stop\n"))
         #expect(!markdown.contains("<PROJECT>") && !markdown.contains("<DIRECTORY>"))
         #expect(!markdown.contains("PLACEHOLDER"))
     }

@@ -111,7 +111,8 @@ struct ServiceFilesTests {
         let sim = try SimulatedConnectware(arguments: ["--service-files", files.path])
         defer { sim.stop() }
         #expect(try sim.upload(backup).code == 202)
-        let record = try await sim.waitUntilFinished("restore")
+        // The restore brings the backup's users: from then on the admin password is plain's.
+        let record = try await sim.waitUntilRestored(backupPassword: plain.password)
         #expect(record["succeded"] as? Bool == true)
         #expect(try sim.sql("SELECT name FROM services WHERE id = 'from-plain'") == "Backed up without files")
         #expect(try tree(files) == before)

@@ -9,7 +9,9 @@ public struct SetupFailure: Error, CustomStringConvertible {
 /// One cwsim on a fresh database of the test PostgreSQL (CWMIGRATE_TEST_PG_URL), with
 /// an optional TLS nginx in front. Every test makes its own and stops it in `defer`.
 public final class SimulatedConnectware: @unchecked Sendable {
-    public let password = "sim-\(UUID().uuidString.prefix(12))"
+    /// The admin's password that `call`, `backup` and `upload` use: the initial admin's
+    /// (from the password file) unless a test sets another.
+    public var password = "sim-\(UUID().uuidString.prefix(12))"
     public let directory: URL
     public let databaseName: String
     public let databaseEnvironment: [String: String]
@@ -27,8 +29,11 @@ public final class SimulatedConnectware: @unchecked Sendable {
     public var tlsURL: String { "https://127.0.0.1:\(tlsPort ?? 0)" }
     public var caFile: URL { directory.appendingPathComponent("nginx/ca.pem") }
 
+    /// With `initialAdminVariable`, cwsim gets no password file but the installation's
+    /// `CYBUS_INITIAL_ADMIN_USER_PASSWORD` with that value (Base64 or plain, as the version reads it).
     public init(
-        version: String = "1.8.0", arguments: [String] = [], tls: Bool = false, address: String = "127.0.0.1"
+        version: String = "1.8.0", arguments: [String] = [], tls: Bool = false, address: String = "127.0.0.1",
+        initialAdminVariable: String? = nil
     ) throws {
         self.address = address
         guard let text = ProcessInfo.processInfo.environment["CWMIGRATE_TEST_PG_URL"], !text.isEmpty else {
@@ -54,15 +59,22 @@ public final class SimulatedConnectware: @unchecked Sendable {
         try Self.psql("CREATE DATABASE \(databaseName)", environment: adminEnvironment)
         let passwordFile = directory.appendingPathComponent("password")
         try Data(password.utf8).write(to: passwordFile)
+        var passwordArguments = ["--password-file", passwordFile.path]
+        var environment = databaseEnvironment
+        if let initialAdminVariable {
+            passwordArguments = []
+            environment["CWSIM_PASSWORD"] = ""
+            environment["CYBUS_INITIAL_ADMIN_USER_PASSWORD"] = initialAdminVariable
+        }
         do {
             // The database reaches cwsim through PG* variables: no URL with secrets in argv.
             let program = try RunningProgram(
                 TestSupport.product("cwsim"),
                 [
-                    "--version-string", version, "--listen", "\(address):0", "--password-file", passwordFile.path,
+                    "--version-string", version, "--listen", "\(address):0",
                     "--data-dir", directory.appendingPathComponent("data").path,
-                ] + arguments,
-                environment: databaseEnvironment, readyPrefix: "cwsim listening on http://\(address):",
+                ] + passwordArguments + arguments,
+                environment: environment, readyPrefix: "cwsim listening on http://\(address):",
                 logFile: directory.appendingPathComponent("cwsim.log"))
             cwsim = program
             guard let port = Int(program.readyLine.split(separator: ":").last ?? "") else {
@@ -178,6 +190,24 @@ public final class SimulatedConnectware: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw SetupFailure(description: "\(operation) did not finish in \(Int(timeout)) s; cwsim log: \(log)")
+    }
+
+    /// Waits for a restore that brings other users: polls with the backup's admin password
+    /// (refused until the restore has replaced the users), which is then the sim's `password`.
+    public func waitUntilRestored(backupPassword: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
+        password = backupPassword
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let answer = try call("GET", "/api/maintenance/db")
+            if answer.code == 200, let current = json(answer.body), current["running"] as? Bool == false,
+                let record = current["restore"] as? [String: Any], record["endDate"] is String
+            {
+                return record
+            }
+            guard answer.code == 200 || answer.code == 401, Date() < deadline else { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw SetupFailure(description: "the restore did not finish in \(Int(timeout)) s; cwsim log: \(log)")
     }
 
     /// Takes a backup and downloads it to `file`; returns the backup's status record.

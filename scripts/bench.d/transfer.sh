@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Download and upload of 1 GiB and 4 GiB files over loopback: HTTPClient (through the
 # cwbench executable) against the curl CLI, both talking to the same nginx in the same run.
-# Best of BENCH_RUNS (3) wall-clock times; peak memory is the highest of the runs.
-# Goals: throughput >= 0.95x curl; peak memory < 40 MiB, 4 GiB <= 1 GiB + 5 MiB.
+# BENCH_RUNS (5) rounds per size and direction; each round runs curl and cwbench back to
+# back (which goes first alternates), so a burst of load from elsewhere hits both alike.
+# A row gives the median wall time of each, the ratio of the medians, every round's ratio
+# and their spread, and the load average before and after. Peak memory is the highest of
+# the rounds. Goals: throughput >= 0.95x curl in every round; peak memory < 40 MiB,
+# 4 GiB <= 1 GiB + 5 MiB.
 #
 # Downloads go to BENCH_OUT (default /dev/shm, a tmpfs) so both tools are measured on the
 # network path, not on the disk: cwbench fsyncs its file as a download must, curl does not.
@@ -10,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 sizes_mib=${BENCH_SIZES_MIB:-"1024 4096"}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 bin=${CWBENCH:-.build/release/cwbench}
 if [ -z "${CWBENCH:-}" ]; then
   echo "transfer: building cwbench (release)" >&2
@@ -67,48 +71,67 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-# measure NAME COMMAND...: runs it $runs times; prints "best_seconds max_rss_kib"
-measure() {
-  local best= rss=0 start end seconds kib
-  for _ in $(seq "$runs"); do
-    rm -f "$out_dir/f"
-    start=$(date +%s%N)
-    /usr/bin/time -f %M -o "$work/time.out" "$@" > /dev/null
-    end=$(date +%s%N)
-    seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
-    kib=$(tail -1 "$work/time.out")
-    best=$(awk -v a="${best:-$seconds}" -v b="$seconds" 'BEGIN { print (b < a ? b : a) }')
-    rss=$(( kib > rss ? kib : rss ))
-  done
-  echo "$best $rss"
+# once COMMAND...: runs it once; prints "seconds peak_kib"
+once() {
+  local start end
+  rm -f "$out_dir/f"
+  start=$(date +%s%N)
+  /usr/bin/time -f %M -o "$work/time.out" "$@" > /dev/null
+  end=$(date +%s%N)
+  echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }') $(tail -1 "$work/time.out")"
 }
 
 uploaded_bytes() { tail -1 "$work/access.log" | awk '{ print $(NF-1) }'; }
 
-printf '%-9s %8s %9s %9s %7s %9s %9s\n' transfer size "curl s" "cwbench s" ratio "curl MiB" "cwbench MiB"
+# median WORDS...: the median of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# run_tool curl|cwbench DIRECTION MIB: one transfer by that tool; prints "seconds peak_kib"
+run_tool() {
+  local tool="$1" direction="$2" mib="$3" file="$work/www/file-$3" url="http://127.0.0.1:$port/file-$3" result
+  if [ "$direction" = download ]; then
+    if [ "$tool" = curl ]; then once curl -sf -o "$out_dir/f" "$url"; else once "$bin" download "$url" "$out_dir/f"; fi
+  else
+    if [ "$tool" = curl ]; then
+      result=$(once curl -sf -o /dev/null -F "file=@$file" "http://127.0.0.1:$port/upload")
+    else
+      result=$(once "$bin" upload "http://127.0.0.1:$port/upload" "$file")
+    fi
+    [ "$(uploaded_bytes)" -gt $((mib << 20)) ] || { echo "transfer: nginx did not receive $tool's whole upload" >&2; exit 1; }
+    echo "$result"
+  fi
+}
+
+echo "rounds per row: $runs (curl and cwbench back to back in each, alternating which goes first)"
+printf '%-9s %6s %8s %9s %6s %-11s %9s %11s %s\n' transfer size "curl s" "cwbench s" ratio "spread" "curl MiB" "cwbench MiB" "load before/after; ratio of each round (curl s / cwbench s)"
 declare -A peak
 for mib in $sizes_mib; do
-  file="$work/www/file-$mib"
-  truncate -s "${mib}M" "$file"
-  url="http://127.0.0.1:$port/file-$mib"
+  truncate -s "${mib}M" "$work/www/file-$mib"
   for direction in download upload; do
-    if [ "$direction" = download ]; then
-      read -r curl_s curl_kib < <(measure curl -sf -o "$out_dir/f" "$url")
-      read -r cw_s cw_kib < <(measure "$bin" download "$url" "$out_dir/f")
-    else
-      read -r curl_s curl_kib < <(measure curl -sf -o /dev/null -F "file=@$file" "http://127.0.0.1:$port/upload")
-      [ "$(uploaded_bytes)" -gt $((mib << 20)) ] || { echo "transfer: nginx did not receive curl's whole upload" >&2; exit 1; }
-      read -r cw_s cw_kib < <(measure "$bin" upload "http://127.0.0.1:$port/upload" "$file")
-      [ "$(uploaded_bytes)" -gt $((mib << 20)) ] || { echo "transfer: nginx did not receive cwbench's whole upload" >&2; exit 1; }
-    fi
-    ratio=$(awk -v c="$curl_s" -v w="$cw_s" 'BEGIN { printf "%.2f", c / w }')
-    printf '%-9s %6s M %9s %9s %6sx %9.1f %9.1f\n' "$direction" "$mib" "$curl_s" "$cw_s" "$ratio" \
-      "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')"
+    curl_times=() cw_times=() ratios=() curl_kib=0 cw_kib=0 load_before=$(loadavg)
+    for round in $(seq "$runs"); do
+      if [ $((round % 2)) -eq 1 ]; then order="curl cwbench"; else order="cwbench curl"; fi
+      for tool in $order; do
+        result=$(run_tool "$tool" "$direction" "$mib")
+        read -r seconds kib <<< "$result"
+        if [ "$tool" = curl ]; then curl_s=$seconds; curl_kib=$(( kib > curl_kib ? kib : curl_kib ))
+        else cw_s=$seconds; cw_kib=$(( kib > cw_kib ? kib : cw_kib )); fi
+      done
+      curl_times+=("$curl_s") cw_times+=("$cw_s")
+      ratios+=("$(awk -v c="$curl_s" -v w="$cw_s" 'BEGIN { printf "%.2f", c / w }')")
+    done
+    curl_med=$(median "${curl_times[@]}") cw_med=$(median "${cw_times[@]}")
+    ratio=$(awk -v c="$curl_med" -v w="$cw_med" 'BEGIN { printf "%.2f", c / w }')
+    lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1) hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
+    printf '%-9s %4s M %8.3f %9.3f %5sx %-11s %9.1f %11.1f %s\n' "$direction" "$mib" "$curl_med" "$cw_med" "$ratio" \
+      "$lo-$hi" "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')" \
+      "$load_before/$(loadavg); ${ratios[*]}"
     peak[$direction-$mib]=$cw_kib
-    worst_ratio=$(awk -v a="${worst_ratio:-$ratio}" -v b="$ratio" 'BEGIN { print (b < a ? b : a) }')
+    worst_ratio=$(awk -v a="${worst_ratio:-$lo}" -v b="$lo" 'BEGIN { print (b < a ? b : a) }')
     max_kib=$(( cw_kib > ${max_kib:-0} ? cw_kib : ${max_kib:-0} ))
   done
-  rm -f "$file"
+  rm -f "$work/www/file-$mib"
 done
 for direction in download upload; do
   set -- $sizes_mib
@@ -119,5 +142,5 @@ for direction in download upload; do
   fi
 done
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
-echo "throughput: worst ratio ${worst_ratio}x curl (goal 0.95x): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
+echo "throughput: worst round ${worst_ratio}x curl (goal 0.95x in every round): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
 echo "memory: highest peak $(awk -v k="$max_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (goal under 40): $(verdict $(( max_kib < 40 * 1024 )))"

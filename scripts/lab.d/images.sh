@@ -54,7 +54,7 @@ _lab_base() {
   cp /bin/busybox "$root/bin/busybox"
   local applet
   for applet in sh cat sleep tar su chown chmod mkdir rm mv cp ls id date printf echo test \
-      grep sed cut sort find sha256sum env kill wc head tail touch true false ln; do
+      grep sed cut sort find sha256sum env kill wc head tail touch true false ln gzip; do
     ln -sf busybox "$root/bin/$applet"
   done
   ln -sf ../../bin/busybox "$root/usr/bin/env"

@@ -27,20 +27,31 @@ installers="$CWMIGRATE_LAB_DIR/installers"
 url="$CWMIGRATE_URL"
 project="$(basename "$project_dir")"
 
-# The password from the installation's .env into a netrc file only this user reads: not in argv.
+# The passwords into netrc files only this user reads: not in argv. The users live in the
+# database: the production admin's password until the volumes are removed, the initial admin's
+# (CYBUS_INITIAL_ADMIN_USER_PASSWORD of .env, Base64) on the fresh install, and the backup's
+# (here the production one: the lab's backups are made with it) once the restore has finished.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 host="${url#https://}"
 host="${host%%:*}"
 password="$(sed -n 's/^CYBUS_ADMIN_PASSWORD=//p' "$project_dir/.env" | tail -n1)"
-(umask 077; printf 'machine %s login admin password %s\n' "$host" "$password" >"$work/netrc")
-unset password CWMIGRATE_PASSWORD
-cw() { curl -sS --fail --cacert "$CWMIGRATE_CACERT" --netrc-file "$work/netrc" "$@"; }
+initial="$(sed -n 's/^CYBUS_INITIAL_ADMIN_USER_PASSWORD=//p' "$project_dir/.env" | tail -n1 | base64 -d)"
+(umask 077; printf 'machine %s login admin password %s\n' "$host" "$password" >"$work/production.netrc")
+(umask 077; printf 'machine %s login admin password %s\n' "$host" "$initial" >"$work/initial.netrc")
+unset password initial CWMIGRATE_PASSWORD
+netrc="$work/production.netrc"
+cw() { curl -sS --fail --cacert "$CWMIGRATE_CACERT" --netrc-file "$netrc" "$@"; }
 
 now() { date +%s.%N; }
 began="$(now)"
 step() { echo "vendor-procedure: [$(awk -v a="$began" -v b="$(now)" 'BEGIN { printf "%7.3f s", b - a }')] $*" >&2; }
-status() { cw --header "Content-Type: application/json" --request GET "$url/api/maintenance/db"; }
+# While the restore replaces the users, the status answers the initial admin, then the backup's.
+status() {
+  cw --header "Content-Type: application/json" --request GET "$url/api/maintenance/db" 2>/dev/null \
+    || { [ "$netrc" = "$work/initial.netrc" ] && netrc="$work/production.netrc" \
+      && cw --header "Content-Type: application/json" --request GET "$url/api/maintenance/db"; }
+}
 # field OBJECT KEY: a value from the status on stdin (its records hold no nested objects).
 field() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p"; }
 
@@ -98,12 +109,14 @@ docker volume rm "${project}_postgresql" "${project}_service-manager" >/dev/null
 
 step "4. install Connectware $older"
 "$installers/$older/connectware-online-installer.sh" -s -S -d "$project_dir" >/dev/null
+netrc="$work/initial.netrc"
 wait_api
 
 step "5. restore the backup"
 cw --request POST -F "file=@$backup" "$url/api/maintenance/db/restore" >/dev/null
 s="$(wait_done restore "")"
 [ "$(field restore succeded <<<"$s")" = true ] || { echo "error: the restore failed: $s" >&2; exit 1; }
+netrc="$work/production.netrc"
 
 step "6. upgrade to Connectware $original"
 "$installers/$original/connectware-online-installer.sh" -s -S -d "$project_dir" >/dev/null

@@ -1,8 +1,10 @@
 #!/bin/sh
 # cwsim as Connectware's system-control-server: version and restore barriers from the
-# compose file, the admin password from CWSIM_PASSWORD (.env), the database from PG*.
+# compose file, the initial admin's password from CYBUS_INITIAL_ADMIN_USER_PASSWORD (.env; used
+# when the database holds no user), the database from PG*. The users live in the database.
 set -eu
-: "${CWSIM_VERSION:?}" "${CWSIM_PORT:?}" "${PGPORT:?}" "${CWSIM_PASSWORD:?CWSIM_PASSWORD is not set}"
+: "${CWSIM_VERSION:?}" "${CWSIM_PORT:?}" "${PGPORT:?}"
+: "${CYBUS_INITIAL_ADMIN_USER_PASSWORD:?CYBUS_INITIAL_ADMIN_USER_PASSWORD is not set}"
 address="${CWSIM_ADDRESS:-127.0.0.1}"
 export PGHOST="${PGHOST:-$address}"
 tries=0

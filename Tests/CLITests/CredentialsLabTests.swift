@@ -1,0 +1,126 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Connectware's users live in the database the migration replaces: the production admin
+/// until the volumes are removed, the initial admin of `.env` on the fresh install of the
+/// older version, the backup's after the restore. These runs use the lab of MigrateLabTests.
+extension MigrateLabTests {
+    /// `CYBUS_INITIAL_ADMIN_USER_PASSWORD` of the lab's `.env` set to `value` (nil: removed)
+    /// for the body, and put back afterwards; the installer keeps it for the fresh install.
+    func withInitialAdminSetting(_ value: String?, _ body: () throws -> Void) throws {
+        let env = lab + "/connectware/.env"
+        let original = try String(contentsOfFile: env, encoding: .utf8)
+        defer { try? original.write(toFile: env, atomically: true, encoding: .utf8) }
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            .filter { !$0.hasPrefix("CYBUS_INITIAL_ADMIN_USER_PASSWORD=") }
+        if let value { lines.insert("CYBUS_INITIAL_ADMIN_USER_PASSWORD=" + value, at: 0) }
+        try lines.joined(separator: "\n").write(toFile: env, atomically: true, encoding: .utf8)
+        try body()
+    }
+
+    /// The HTTP status of the maintenance API's status to admin with `password`, through the ingress.
+    func statusCode(password: String) throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let url = environment["CWMIGRATE_URL"] ?? ""
+        let result = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", "--cacert",
+                environment["CWMIGRATE_CACERT"] ?? "", url + "/api/maintenance/db",
+            ], stdin: Data("user = \"admin:\(password)\"\n".utf8))
+        return result.stdout
+    }
+
+    func runSteps(_ state: String) -> [[String: Any]] { journal(state)?["steps"] as? [[String: Any]] ?? [] }
+
+    @Test func aMigrationMeetsTheInitialAdminOfEnvAfterTheVolumesAndEndsWithTheProductionPasswordWorking() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let initial = "initial-\(UUID().uuidString.prefix(8))"
+            let production = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+            try withInitialAdminSetting(Data(initial.utf8).base64EncodedString()) {
+                let result = try cwmigrate(
+                    migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]),
+                    state: state)
+                #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+                #expect(result.stdout.contains("credentials"))
+                #expect(result.stdout.contains("the initial admin password from CYBUS_INITIAL_ADMIN_USER_PASSWORD in"))
+                try expectMigrated(stage, state: state, certs: certs)
+                // The users are the backup's again: the production password works, the initial one not.
+                #expect(try statusCode(password: production) == "200")
+                #expect(try statusCode(password: initial) == "401")
+                let everything = try TestSupport.shell("cat '\(state)'/runs/* '\(state)'/runs/*/*.json 2>/dev/null || true")
+                    .stdout + result.stdout + result.stderr
+                #expect(!everything.contains(initial), "the initial admin password reached the run's files or output")
+                #expect(!everything.contains(production), "the production password reached the run's files or output")
+            }
+        }
+    }
+
+    @Test func aRunWhoseInitialPasswordIsMissingOrDoesNotDecodeStopsInThePrechecksWithNothingChanged() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            for (label, value) in [("missing", nil), ("not Base64", "%%not-base64%%")] as [(String, String?)] {
+                try withInitialAdminSetting(value) {
+                    let runState = state + "-" + label.replacingOccurrences(of: " ", with: "-")
+                    let result = try cwmigrate(
+                        migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]),
+                        state: runState)
+                    #expect(result.status == 69, "\(label): \(result.stdout)\n\(result.stderr)")
+                    #expect(result.stdout.contains("credentials"), "\(label)")
+                    let expected =
+                        value == nil ? "has no CYBUS_INITIAL_ADMIN_USER_PASSWORD" : "CYBUS_INITIAL_ADMIN_USER_PASSWORD in"
+                    #expect(result.stderr.contains("error: run ") && result.stderr.contains(expected), "\(label)")
+                    #expect(result.stderr.contains("--initial-password-file"), "\(label)")
+                    let begun = runSteps(runState).filter { ($0["attempts"] as? Int ?? 0) > 0 }.map {
+                        $0["kind"] as? String ?? ""
+                    }
+                    #expect(begun.allSatisfy { !["shutdown", "remove-volumes", "install-older"].contains($0) }, "\(label): \(begun)")
+                    let found = try labVersion()
+                    #expect(found.version == "1.8.0" && found.allRunning)
+                    #expect(try check() == stage.startCheck)
+                }
+            }
+        }
+    }
+
+    @Test func aWrongInitialPasswordPausesTheRunAtTheFreshInstallAndResumeWithTheRightOneCompletes() throws {
+        try scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let initial = "initial-\(UUID().uuidString.prefix(8))"
+            let wrong = scratch.appendingPathComponent("wrong-initial").path
+            let right = scratch.appendingPathComponent("right-initial").path
+            try "not-the-initial-one\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+            try (initial + "\n").write(toFile: right, atomically: true, encoding: .utf8)
+            try withInitialAdminSetting(Data(initial.utf8).base64EncodedString()) {
+                let paused = try cwmigrate(
+                    migrateArguments(
+                        stage.oldBackup,
+                        extra: ["--compat", stage.compat, "--no-example-data", "--initial-password-file", wrong]),
+                    state: state)
+                #expect(paused.status == 10, "\(paused.stdout)\n\(paused.stderr)")
+                #expect(
+                    paused.stderr.contains(
+                        "error: the run is paused at step 5 install-older: Connectware refused the initial admin password (user admin)"
+                    ), "\(paused.stderr)")
+                #expect(paused.stderr.contains("hint: ") && paused.stderr.contains("--initial-password-file FILE"))
+                #expect(paused.stderr.contains("then carry on with `cwmigrate migrate --resume "))
+                #expect(!paused.stderr.contains("rollback"))
+                #expect(!(paused.stdout + paused.stderr).contains("not-the-initial-one"))
+
+                let resumed = try cwmigrate(
+                    [
+                        "migrate", "--resume", "last", "--yes", "--installer-dir", lab + "/installers",
+                        "--healthy-timeout", "120", "--initial-password-file", right,
+                    ], state: state)
+                #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+                try expectMigrated(stage, state: state, certs: certs)
+                let production = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+                #expect(try statusCode(password: production) == "200")
+            }
+        }
+    }
+}
