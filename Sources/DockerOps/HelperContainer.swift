@@ -105,15 +105,29 @@ func removeStagedLeftovers(in directory: String) -> [String] {
     var removed: [String] = []
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     for name in names {
-        let parts = (name.hasPrefix(".") ? name.dropFirst() : name[...]).split(separator: "-")
-        guard parts.count >= 4, parts[0] == "cwmigrate", parts[3].contains(".tar"),
-            let owner = ProcessIdentity(label: parts[2]), !owner.isAlive
-        else { continue }
+        guard let owner = stagedTarOwner(name), !owner.isAlive else { continue }
         let path = directory + "/" + name
         if unlink(path) == 0 { removed.append(path) }
     }
     return removed
 }
+
+/// The owner a staged tar's name carries, or nil when the name is not exactly one `stagedTar`
+/// makes (or its temporary or partial name): the directory may be an operator's own, and a
+/// file of theirs that merely starts with "cwmigrate-" (a snapshot named by hand) is never touched.
+func stagedTarOwner(_ name: String) -> ProcessIdentity? {
+    let parts = (name.hasPrefix(".") ? name.dropFirst() : name[...]).split(
+        separator: "-", omittingEmptySubsequences: false)
+    guard parts.count == 4, parts[0] == "cwmigrate", stagedTarLabels.contains(String(parts[1])) else { return nil }
+    let unique = parts[3].prefix(8)
+    guard unique.count == 8, unique.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
+        parts[3].dropFirst(8).hasPrefix(".tar")
+    else { return nil }
+    return ProcessIdentity(label: parts[2])
+}
+
+/// The labels `stagedTar` is called with; a name with any other is not a staged tar.
+let stagedTarLabels: Set<String> = ["snapshot", "check", "current", "restore"]
 
 /// A process as it can be told apart over time: its id and its start time in clock ticks
 /// after boot (field 22 of /proc/PID/stat), so a reused pid is not taken for the owner.

@@ -142,7 +142,10 @@ struct FleetLabTests {
             let vars = fleet.appendingPathComponent("host_vars/\(host.name)")
             try FileManager.default.createDirectory(at: vars, withIntermediateDirectories: true)
             let vault = vars.appendingPathComponent("vault.yml")
-            try "vault_cwmigrate_password: \"\(e["CWMIGRATE_PASSWORD"] ?? "")\"\n".write(
+            // After the restore the users are the backup's, made on h1 with h1's password.
+            let backupPassword = hosts[0].environment["CWMIGRATE_PASSWORD"] ?? ""
+            try ("vault_cwmigrate_password: \"\(e["CWMIGRATE_PASSWORD"] ?? "")\"\n"
+                + "vault_cwmigrate_backup_password: \"\(backupPassword)\"\n").write(
                 to: vault, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: vault.path)
         }
