@@ -21,7 +21,7 @@ private func fuzzPlaybook(_ input: UnsafeBufferPointer<UInt8>) {
     let plan = makePlan(
         backup: backup, running: running, knowledge: knowledge, playbook: playbook, backupFile: "/tmp/x y.tgz")
     for step in plan.steps {
-        precondition(step.destructive == ["remove-volumes", "restore"].contains(step.id), "\(step.id) destructive?")
+        precondition(step.destructive == [StepKind.removeVolumes, .restore].contains(step.id), "\(step.id) destructive?")
     }
 }
 
