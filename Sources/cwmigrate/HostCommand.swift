@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import DockerOps
 import Foundation
@@ -55,16 +56,6 @@ private struct HostJSON: Encodable {
 }
 
 extension Installation {
-    var versionText: String {
-        var parts = imageVersions.sorted { $0.key < $1.key }.map {
-            "\($0.key) (\($0.value.sorted().joined(separator: ", ")))"
-        }
-        if let displayVersion, imageVersions.keys.contains(displayVersion) == false || imageVersions.count > 1 {
-            parts.append("display version \(displayVersion)")
-        }
-        return parts.isEmpty ? "unknown" : parts.joined(separator: "; ")
-    }
-
     var summaryLines: [String] {
         func row(_ label: String, _ value: String) -> String {
             label.padding(toLength: 11, withPad: " ", startingAt: 0) + value

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import Foundation
@@ -183,9 +184,3 @@ struct PlanCommand: ParsableCommand {
 
     static func exitCode(for plan: Plan) -> Int32 { ExitStatus.of(plan.decision) }
 }
-
-/// A path made absolute against the current directory, so a saved plan names the file it read.
-func absolutePath(_ path: String) -> String {
-    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-}
-

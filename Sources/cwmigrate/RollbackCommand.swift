@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import ConnectwareAPI
 import DockerOps
@@ -71,25 +72,7 @@ struct RollbackCommand: ParsableCommand {
                     hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage)
             }
             let store = state.store()
-            let journal: Journal
-            if let id {
-                journal = try store.load(id)
-            } else {
-                guard let last = try store.newestUnfinished() else {
-                    throw Failure(
-                        message: "no unfinished run in \(store.directory) to roll back",
-                        hint: "cwmigrate runs lists the runs", exitCode: ExitStatus.noInput)
-                }
-                journal = last
-            }
-            guard !journal.outcome.isFinal else {
-                throw Failure(
-                    message: "run \(journal.id) has ended (\(journal.outcome.rawValue)); there is nothing to roll back",
-                    hint: journal.outcome == .completed
-                        ? "a completed run's result is the installation now; its fresh backup is listed by `cwmigrate runs --json`"
-                        : nil,
-                    exitCode: ExitStatus.dataError)
-            }
+            let journal = try RunLifecycle(store: store).toRollBack(id)
             var environment = ProcessInfo.processInfo.environment
             if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
             let host = try ConnectwareHost(environment: environment)
