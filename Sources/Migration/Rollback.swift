@@ -55,7 +55,7 @@ public struct Rollback {
     /// come back only from the run's snapshots.
     public static func touchedVolumes(_ journal: Journal) -> Bool {
         allSteps(journal).contains {
-            [.removeVolumes, .installOlder, .upgrade].contains($0.record.kind) && $0.record.attempts > 0
+            $0.record.kind.changesVolumes && $0.record.attempts > 0
         }
     }
 

@@ -104,10 +104,7 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Flag(
-        name: .customLong("accept-example-data"),
-        help: "Let a plan an example barrier decided run unattended (--yes): the example data is meant.")
-    var acceptExampleData = false
+    @OptionGroup var exampleData: ExampleDataAcceptance
 
     @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
     var playbook: String?
@@ -207,7 +204,7 @@ struct MigrateCommand: ParsableCommand {
         let suite = PrecheckSuite(
             backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
             project: docker.project, store: state.store(), planning: planning, unattended: yes,
-            acceptingExampleData: acceptExampleData)
+            acceptingExampleData: exampleData.accepted)
         let (checks, plan) = suite.run(
             connect: {
                 let connected = try connection.connect(terminal)

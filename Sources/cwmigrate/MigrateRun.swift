@@ -67,7 +67,7 @@ extension MigrateCommand {
                 let checks =
                     Prechecks.forRun(
                         journal, host: host, client: client, store: store, installerDirectory: target.installerDirectory,
-                        unattended: yes, acceptingExampleData: acceptExampleData)
+                        unattended: yes, acceptingExampleData: exampleData.accepted)
                     + [credentials.check(journal.plan)]
                 show(checks, terminal)
                 return checks

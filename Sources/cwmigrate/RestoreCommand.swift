@@ -22,7 +22,9 @@ struct RestoreCommand: ParsableCommand {
             3 a downgrade is required, 4 refused without a named version or no plan follows, \
             5 upgrade first), 12 the restore failed for a reason other than the backup's version, \
             and the error codes. A restore replaces Connectware's database: off a terminal it \
-            needs --yes.
+            needs --yes. With --yes, a prediction an example barrier made (as in \
+            examples/compat-example.yml) is not acted on unless --accept-example-data says the \
+            example data is meant (exit 64, nothing uploaded).
             """)
 
     @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
@@ -40,6 +42,8 @@ struct RestoreCommand: ParsableCommand {
     var yes = false
 
     @OptionGroup var sources: KnowledgeOptions
+
+    @OptionGroup var exampleData: ExampleDataAcceptance
 
     @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
         completion: .directory)
@@ -67,6 +71,14 @@ struct RestoreCommand: ParsableCommand {
 
             if let runningVersion {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
+                // As for migrate --yes: illustration data does not decide what an unattended command does.
+                if assessment.usesExampleData && yes && !exampleData.accepted {
+                    throw Failure(
+                        message: Plan.exampleDataNote
+                            + "; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant",
+                        hint: "give --accept-example-data, or --no-example-data to leave it out; nothing was uploaded",
+                        exitCode: ExitStatus.usage)
+                }
                 switch assessment.decision {
                 case .downgradeRequired, .upgradeFirst:
                     terminal.out("Decision: \(assessment.decision.kind) (predicted, nothing was uploaded)")

@@ -19,6 +19,15 @@ struct KnowledgeOptions: ParsableArguments {
     var noExampleData = false
 }
 
+/// Whether example data (an `example: true` barrier) may decide what an unattended command
+/// (`--yes`) does: migrate and restore.
+struct ExampleDataAcceptance: ParsableArguments {
+    @Flag(
+        name: .customLong("accept-example-data"),
+        help: "Let a decision an example barrier made be acted on unattended (--yes): the example data is meant.")
+    var accepted = false
+}
+
 /// The backup's version when its evidence is missing or disagrees: inspect, plan, migrate and runbook.
 struct AssumedVersionOption: ParsableArguments {
     @Option(
