@@ -44,8 +44,10 @@ struct BackupCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // Checked before the server is asked for a backup, which may take long.
             let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
             if let output {
@@ -62,7 +64,7 @@ struct BackupCommand: ParsableCommand {
             waiting.done()
             let path = output ?? Self.defaultFileName(for: record)
             try OutputFile.check(path, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
-            _ = try client.downloadBackup(to: path, replacing: force, progress: connection.progressReporter())
+            _ = try client.downloadBackup(to: path, replacing: force, progress: connection.progressReporter(terminal))
             let facts: ArchiveFacts
             do {
                 facts = try inspectBackup(at: path, options: InspectOptions(verify: true))

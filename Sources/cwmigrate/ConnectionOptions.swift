@@ -12,8 +12,9 @@ struct ProgressOption: ParsableArguments {
     @Option(help: "Progress display: auto, bar, plain, json or none.")
     var progress: ProgressFormat = .auto
 
-    func reporter() -> (any TransferProgressReporter)? {
-        progress.reporter(fileDescriptor: STDERR_FILENO)
+    /// The reporter `--progress` asks for; none under `--quiet`.
+    func reporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
+        terminal.quiet ? nil : progress.reporter(fileDescriptor: STDERR_FILENO)
     }
 }
 
@@ -119,7 +120,9 @@ struct ConnectionOptions: ParsableArguments {
         return Connection(client: client, user: userName, password: password, passwordSource: source)
     }
 
-    func progressReporter() -> (any TransferProgressReporter)? { progressOption.reporter() }
+    func progressReporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
+        progressOption.reporter(terminal)
+    }
 
     private func token(_ environment: [String: String]) throws -> String? {
         if let tokenFile { return try Self.firstLine(of: tokenFile, what: "token") }

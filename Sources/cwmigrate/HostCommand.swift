@@ -23,8 +23,10 @@ struct HostCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let host = try ConnectwareHost()
             let installation = try host.discover(project: docker.project, includeSizes: true)
             if json {

@@ -143,8 +143,10 @@ struct MigrateCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
             _ = try planning.savedPlan()
             if dryRun { return try planOnly(terminal) }

@@ -57,7 +57,7 @@ extension MigrateCommand {
             waits: ServerWaits(
                 operation: .seconds(connection.timeout), forRunning: .seconds(waitRunning),
                 settings: connection.waitSettings(terminal)),
-            progress: connection.progressReporter())
+            progress: connection.progressReporter(terminal))
         let total = StepCount(current.steps.count)
         let credentials = runCredentials.credentials(
             connected, tokens: connection.login || connected.password == nil, directory: current.installation.directory)

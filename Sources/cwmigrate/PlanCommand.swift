@@ -101,8 +101,10 @@ struct PlanCommand: ParsableCommand {
         if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let running = try versionOption(runningText, "--running")
             // The output is checked before the backup (which may be large) is read.
             let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
@@ -114,7 +116,7 @@ struct PlanCommand: ParsableCommand {
                 let assumed = try assumption.version()
                 let facts = try inspectBackup(
                     at: backupPath, options: InspectOptions(verify: !quick, assumedVersion: assumed),
-                    progress: progress.reporter())
+                    progress: progress.reporter(terminal))
                 backupVersion = facts.version
                 digest = facts.sha256
             } else {

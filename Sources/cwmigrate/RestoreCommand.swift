@@ -61,8 +61,10 @@ struct RestoreCommand: ParsableCommand {
         if let running { _ = try versionOption(running, "--running") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
             let runningVersion = try running.map { try versionOption($0, "--running") }
@@ -132,7 +134,7 @@ struct RestoreCommand: ParsableCommand {
                 let record = try client.runRestore(
                     file: file, backupVersion: facts.version, runningVersion: runningVersion,
                     deadline: .seconds(connection.timeout), waitForRunning: waitRunning.map { .seconds($0) },
-                    wait: connection.waitSettings(terminal), progress: connection.progressReporter(),
+                    wait: connection.waitSettings(terminal), progress: connection.progressReporter(terminal),
                     onPoll: waiting.poll)
                 waiting.done()
                 terminal.out("Restored backup \(record.id ?? facts.backupID?.description ?? file) on \(client.baseURL)")

@@ -64,8 +64,10 @@ struct RollbackCommand: ParsableCommand {
         guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             guard yes || terminal.personPresent else {
                 throw Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",

@@ -153,8 +153,10 @@ struct RunbookCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
             try checkOutput(reading: backup)
@@ -162,7 +164,7 @@ struct RunbookCommand: ParsableCommand {
                 at: backup,
                 options: InspectOptions(
                     verify: !quick, assumedVersion: try assumption.version()),
-                progress: connection.progressReporter())
+                progress: connection.progressReporter(terminal))
             let (running, instance) = try runningVersion(terminal)
             let loaded = try LocalKnowledge.loadWithFiles(
                 compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)

@@ -5,6 +5,23 @@ import Planner
 
 // The options several commands share, each declared once as an @OptionGroup.
 
+/// How much every command says: `--quiet`, `--verbose`.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Say only errors and the final result line.")
+    var quiet = false
+
+    @Flag(
+        name: .shortAndLong,
+        help: "Also say each call to Connectware, Docker or a program on stderr (never a secret).")
+    var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("give --quiet or --verbose, not both") }
+    }
+
+    var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
+}
+
 /// Where compatibility knowledge comes from besides the bundled compat.yml: plan, restore,
 /// migrate and runbook.
 struct KnowledgeOptions: ParsableArguments {

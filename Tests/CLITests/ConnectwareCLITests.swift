@@ -169,6 +169,23 @@ struct ConnectwareCLITests {
         #expect(object["restore"] is NSNull, "nothing was uploaded")
     }
 
+    @Test("--verbose names each call to Connectware on stderr, with its answer, and never a secret")
+    func verboseNamesEachCallAndNoSecret() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let env = environment(sim, state: sim.directory)
+        let result = try TestSupport.run(cwmigrate, ["status", "--login", "--verbose"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let calls = result.stderr.split(separator: "\n").filter { $0.hasPrefix("http: ") }
+        #expect(calls.contains { $0.hasPrefix("http: POST \(sim.tlsURL)/api/login -> 200 in ") })
+        #expect(calls.contains { $0.hasPrefix("http: GET \(sim.tlsURL)/api/maintenance/db -> 200 in ") })
+        #expect(!result.stderr.contains(sim.password))
+        #expect(!result.stderr.contains("Bearer") && !result.stderr.contains("Authorization"))
+        #expect(result.stdout.contains("Now:"), "the result is unchanged")
+        let plain = try TestSupport.run(cwmigrate, ["status", "--login"], environment: env)
+        #expect(!plain.stderr.contains("http: "))
+    }
+
     @Test("status shows a backup that is still running as running, in words and as JSON")
     func statusDuringABackup() throws {
         let sim = try SimulatedConnectware(arguments: ["--backup-delay", "60"])
