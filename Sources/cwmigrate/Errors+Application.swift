@@ -98,3 +98,13 @@ extension RunLifecycleError: OperatorFacing {
         }
     }
 }
+
+extension UnverifiedBackup: OperatorFacing {
+    var failure: Failure {
+        Failure(
+            message: "the downloaded backup does not verify: \(reason)",
+            hint: kept.map { "kept as \($0) for inspection; take the backup again" }
+                ?? "left at \(path) (renaming it to \(path).unverified failed: \(renameFailure ?? "?")); do not restore it; take the backup again",
+            exitCode: ExitStatus.dataError)
+    }
+}
