@@ -13,18 +13,21 @@ public struct MigrationPlanning: Sendable {
     public var ignoringExamples: Bool
     /// `--playbook FILE`, else the bundled docker-compose one.
     public var playbookPath: String?
+    /// `--playbooks DIR`: where the bundled compat.yml and playbooks are.
+    public var dataDirectory: String?
     /// `--installer-dir DIR`, else the playbook's installerDir.
     public var installerDirectory: String?
     /// `--plan FILE`: a plan saved by `plan --json --output FILE`.
     public var savedPlanPath: String?
 
     public init(
-        compatFiles: [String], ignoringExamples: Bool, playbookPath: String?, installerDirectory: String?,
-        savedPlanPath: String?
+        compatFiles: [String], ignoringExamples: Bool, playbookPath: String?, dataDirectory: String? = nil,
+        installerDirectory: String?, savedPlanPath: String?
     ) {
         self.compatFiles = compatFiles
         self.ignoringExamples = ignoringExamples
         self.playbookPath = playbookPath
+        self.dataDirectory = dataDirectory
         self.installerDirectory = installerDirectory
         self.savedPlanPath = savedPlanPath
     }
@@ -40,8 +43,9 @@ public struct MigrationPlanning: Sendable {
             compatFiles.isEmpty
             ? (saved?.basis?.knowledge.filter { $0.authority == .operatorFile }.map(\.path) ?? []) : compatFiles
         let ignoring = ignoringExamples || (saved?.basis?.ignoresExampleData ?? false)
-        let loaded = try LocalKnowledge.loadWithFiles(compatFiles: operatorFiles, ignoringExamples: ignoring)
-        var chosen = try LocalKnowledge.playbook(path: playbookPath, installation: .dockerCompose)
+        let loaded = try LocalKnowledge.loadWithFiles(
+            compatFiles: operatorFiles, ignoringExamples: ignoring, playbooks: dataDirectory)
+        var chosen = try LocalKnowledge.playbook(path: playbookPath, installation: .dockerCompose, playbooks: dataDirectory)
         chosen.settings["project"] = project
         if let directory { chosen.settings["directory"] = directory }
         if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }

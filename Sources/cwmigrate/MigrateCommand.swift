@@ -57,10 +57,7 @@ struct MigrateCommand: ParsableCommand {
             valueName: "run"))
     var resume: String?
 
-    @Option(
-        name: .customLong("healthy-timeout"),
-        help: "Seconds Connectware gets to come up after a start or install.")
-    var healthyTimeout: Int = 600
+    @OptionGroup var healthy: HealthyTimeoutOption
 
     @Option(
         name: .customLong("stop-timeout"),
@@ -90,24 +87,17 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var docker: DockerOptions
 
-    @Option(
-        name: .customLong("docker-host"),
-        help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
-    var dockerHost: String?
+    @OptionGroup var dockerHost: DockerHostOption
 
-    @Option(
-        name: .customLong("installer-dir"),
-        help: ArgumentHelp(
-            "Where the installers are, as DIR/VERSION/connectware-online-installer.sh (default: the playbook's installerDir).",
-            valueName: "dir"))
-    var installerDirectory: String?
+    @OptionGroup var installers: InstallerDirectoryOption
 
     @OptionGroup var sources: KnowledgeOptions
 
     @OptionGroup var exampleData: ExampleDataAcceptance
 
-    @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
+    @OptionGroup var playbook: PlaybookOption
+
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(
         name: .customLong("plan"),
@@ -133,14 +123,10 @@ struct MigrateCommand: ParsableCommand {
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
-        guard healthyTimeout > 0, stopTimeout > 0, waitRunning > 0 else {
-            throw ValidationError(
-                "--healthy-timeout, --stop-timeout and --wait-running must be positive numbers of seconds")
+        guard stopTimeout > 0, waitRunning > 0 else {
+            throw ValidationError("--stop-timeout and --wait-running must be positive numbers of seconds")
         }
         _ = try assumption.version()
-        if let dockerHost, !dockerHost.hasPrefix("unix://") {
-            throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
-        }
     }
 
     @OptionGroup var global: GlobalOptions
@@ -155,11 +141,7 @@ struct MigrateCommand: ParsableCommand {
         }
     }
 
-    var dockerEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
-        return environment
-    }
+    var dockerEnvironment: [String: String] { dockerHost.environment }
 
     var assumed: Version? {
         get throws { try assumption.version() }
@@ -198,8 +180,8 @@ struct MigrateCommand: ParsableCommand {
     /// How this command plans: its knowledge, playbook and saved-plan options.
     var planning: MigrationPlanning {
         MigrationPlanning(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbookPath: playbook,
-            installerDirectory: installerDirectory, savedPlanPath: savedPlan)
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbookPath: playbook.playbook,
+            dataDirectory: data.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
     }
 
     private func precheck(_ terminal: Terminal) throws -> Int32 {

@@ -106,8 +106,8 @@ extension MigrateCommand {
     /// How the run's installation is reached and installed: from the journal and the options.
     func composeTarget(for journal: Journal) throws -> ComposeTarget {
         try ComposeTarget(
-            journal: journal, installerDirectory: installerDirectory, stopTimeout: stopTimeout,
-            healthySeconds: healthyTimeout)
+            journal: journal, installerDirectory: installers.installerDirectory, stopTimeout: stopTimeout,
+            healthySeconds: healthy.healthyTimeout)
     }
 
     /// Guided mode: what the step will do, and a yes from the operator.
@@ -194,9 +194,7 @@ extension MigrateCommand {
             RunLifecycle.learn(from: refusal, backup: journal.backup.version, running: version)
             return ExitStatus.restoreRefused
         case .preconditionFailed, .postconditionFailed, .stepFailed, .stepNotImplemented:
-            let destroyed = journal.steps.contains {
-$0.kind.changesInstallation && $0.attempts > 0
-            }
+            let destroyed = MigrationRun.changedInstallation(journal)
             failure = Failure(
                 message: error.description,
                 hint: destroyed

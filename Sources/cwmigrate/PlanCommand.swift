@@ -49,12 +49,9 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Option(help: "A playbook file to use instead of the bundled one for the installation.", completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
+    @OptionGroup var playbook: PlaybookOption
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")
     var refusal: String?
@@ -123,8 +120,9 @@ struct PlanCommand: ParsableCommand {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
             let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
-            var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
+            var chosen = try LocalKnowledge.playbook(
+                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
             if let project { chosen.settings["project"] = project }
             if let directory { chosen.settings["directory"] = directory }
             let refused = try refusal.map { try Self.refusal($0, backup: backupVersion, running: running) }

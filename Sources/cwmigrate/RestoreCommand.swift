@@ -45,9 +45,7 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var exampleData: ExampleDataAcceptance
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(
         name: .customLong("wait-running"),
@@ -69,7 +67,7 @@ struct RestoreCommand: ParsableCommand {
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
             let runningVersion = try running.map { try versionOption($0, "--running") }
             let knowledge = try LocalKnowledge.load(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
 
             if let runningVersion {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
@@ -114,20 +112,13 @@ struct RestoreCommand: ParsableCommand {
                 terminal.out("Precheck passed: the backup verifies and Connectware at \(client.baseURL) is idle.")
                 return ExitStatus.ok
             }
-            if !yes {
-                guard terminal.personPresent else {
-                    throw Failure(
-                        message: "a restore replaces Connectware's database and needs confirmation",
-                        hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage)
-                }
-                guard
-                    terminal.confirm(
-                        "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file)."
-                    )
-                else {
-                    throw Failure(message: "restore not confirmed; nothing was changed", exitCode: ExitStatus.usage)
-                }
-            }
+            try terminal.requireConsent(
+                "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file).",
+                yes: yes,
+                offTerminal: Failure(
+                    message: "a restore replaces Connectware's database and needs confirmation",
+                    hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage),
+                declined: Failure(message: "restore not confirmed; nothing was changed", exitCode: ExitStatus.usage))
 
             let waiting = WaitingReporter(terminal: terminal, what: "restore", enabled: connection.progress != .none)
             do {
@@ -178,7 +169,7 @@ struct RestoreCommand: ParsableCommand {
             return ExitStatus.of(alone)
         }
         let knowledge = try LocalKnowledge.load(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
         let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
         if assessment.noPlan {
             terminal.out("Decision: \(assessment.decision.kind) (no plan)")

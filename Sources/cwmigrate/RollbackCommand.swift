@@ -39,29 +39,16 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(
-        name: .customLong("docker-host"),
-        help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
-    var dockerHost: String?
+    @OptionGroup var dockerHost: DockerHostOption
 
-    @Option(
-        name: .customLong("installer-dir"),
-        help: ArgumentHelp(
-            "Where the installers are, as DIR/VERSION/connectware-online-installer.sh (default: the plan's installerDir).",
-            valueName: "dir"))
-    var installerDirectory: String?
+    @OptionGroup var installers: InstallerDirectoryOption
 
-    @Option(name: .customLong("healthy-timeout"), help: "Seconds Connectware gets to come up after a start or install.")
-    var healthyTimeout: Int = 600
+    @OptionGroup var healthy: HealthyTimeoutOption
 
     func validate() throws {
         if let id, !Journal.isValidID(id) {
             throw ValidationError("\(id) is not a run id (cwmigrate runs lists them)")
         }
-        if let dockerHost, !dockerHost.hasPrefix("unix://") {
-            throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
-        }
-        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number") }
     }
 
     @OptionGroup var global: GlobalOptions
@@ -75,15 +62,14 @@ struct RollbackCommand: ParsableCommand {
             }
             let store = state.store()
             let journal = try RunLifecycle(store: store).toRollBack(id)
-            var environment = ProcessInfo.processInfo.environment
-            if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
-            let host = try ConnectwareHost(environment: environment)
+            let host = try ConnectwareHost(environment: dockerHost.environment)
             let client = try connection.client(terminal)
             let here = RunHost(host)
             try journal.requireHost(here)
             let plan = journal.plan
             let target = try ComposeTarget(
-                journal: journal, installerDirectory: installerDirectory, healthySeconds: healthyTimeout)
+                journal: journal, installerDirectory: installers.installerDirectory,
+                healthySeconds: healthy.healthyTimeout)
 
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
             if Rollback.touchedVolumes(journal) {

@@ -73,20 +73,20 @@ struct Terminal: Sendable {
 
     /// A result on stdout; under `--quiet` only the last one is printed, when the command ends.
     func out(_ text: String) {
-        if quiet { held.set(text) } else { Self.write(text, to: FileHandle.standardOutput) }
+        if quiet { held.set(text) } else { Self.emit(text, to: FileHandle.standardOutput) }
     }
 
     /// A diagnostic on stderr; `--quiet` leaves it out (errors go through `report`).
     func err(_ text: String) {
-        if !quiet { Self.write(text, to: FileHandle.standardError) }
+        if !quiet { Self.emit(text, to: FileHandle.standardError) }
     }
 
     /// Under `--quiet`, prints the result held back: the command's final result line.
     func finish() {
-        if let text = held.take() { Self.write(text, to: FileHandle.standardOutput) }
+        if let text = held.take() { Self.emit(text, to: FileHandle.standardOutput) }
     }
 
-    private static func write(_ text: String, to handle: FileHandle) { handle.write(Data((text + "\n").utf8)) }
+    private static func emit(_ text: String, to handle: FileHandle) { handle.write(Data((text + "\n").utf8)) }
 
     /// Written from whichever thread reports (a wait's updates come from the transfer's).
     private final class HeldResult: @unchecked Sendable {
@@ -106,6 +106,35 @@ struct Terminal: Sendable {
     /// Whether a person is there to answer a question: standard input is a terminal.
     var personPresent: Bool { isatty(STDIN_FILENO) == 1 }
 
+    /// Reads a secret from the controlling terminal with echo off; nil when there is no terminal.
+    func askSecret(_ prompt: String) -> String? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var original = termios()
+        guard tcgetattr(fd, &original) == 0 else { return nil }
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        _ = tcsetattr(fd, TCSAFLUSH, &silent)
+        defer {
+            _ = tcsetattr(fd, TCSAFLUSH, &original)
+            _ = write(fd, "\n", 1)
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A change only a person (or `--yes`) may allow: asked on a terminal; off a terminal
+    /// `offTerminal` is thrown unless `yes`, and a declined question throws `declined`.
+    func requireConsent(_ question: String, yes: Bool, offTerminal: Failure, declined: Failure) throws {
+        guard !yes else { return }
+        guard personPresent else { throw offTerminal }
+        guard confirm(question) else { throw declined }
+    }
+
     /// The one confirmation prompt: asks on stderr, true only when the person answers `y` or
     /// `yes` (any case, blanks around ignored); false when nobody is there to answer.
     func confirm(_ question: String) -> Bool {
@@ -120,9 +149,9 @@ struct Terminal: Sendable {
 
     /// An error, and its hint: always said, also under `--quiet`.
     func report(_ failure: Failure) {
-        Self.write(paint("error:", .red, colorOnStderr) + " " + failure.message, to: FileHandle.standardError)
+        Self.emit(paint("error:", .red, colorOnStderr) + " " + failure.message, to: FileHandle.standardError)
         if let hint = failure.hint {
-            Self.write(paint("hint:", .cyan, colorOnStderr) + " " + hint, to: FileHandle.standardError)
+            Self.emit(paint("hint:", .cyan, colorOnStderr) + " " + hint, to: FileHandle.standardError)
         }
     }
 

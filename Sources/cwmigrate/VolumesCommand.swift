@@ -202,15 +202,12 @@ struct VolumesCommand: ParsableCommand {
 
 /// Asks on a terminal; off a terminal, only `--yes` lets a destructive step go ahead.
 private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
-    guard !yes else { return }
-    guard terminal.personPresent else {
-        throw Failure(
+    try terminal.requireConsent(
+        question, yes: yes,
+        offTerminal: Failure(
             message: "not on a terminal, so nobody can confirm: \(question)", hint: "pass --yes to go ahead",
-            exitCode: ExitStatus.usage)
-    }
-    guard terminal.confirm(question) else {
-        throw Failure(message: "cancelled", exitCode: ExitStatus.usage)
-    }
+            exitCode: ExitStatus.usage),
+        declined: Failure(message: "cancelled", exitCode: ExitStatus.usage))
 }
 
 extension VolumeAccess: ExpressibleByArgument {}

@@ -77,6 +77,21 @@ struct ReplanAndReportTests {
         #expect(report.replacedPlans.first?.hasSuffix("because Connectware said: Restore failed: use 1.7.3.") == true)
     }
 
+    @Test func aRefusalNamingNoVersionGivesNoNewPlanAndANamedOneADowngradeOnTheSameBasis() throws {
+        var unknown = try unknownPlan()
+        unknown.basis = PlanBasis(
+            backupFile: "/var/backups/connectware-1.0.73.tgz", backupSHA256: String(repeating: "ab", count: 32),
+            project: "connectware", directory: "/opt/connectware", knowledge: [], ignoresExampleData: true)
+        let journal = try Fixtures.journal(plan: unknown)
+        let replanning = Replanning(knowledge: .empty, playbook: try playbook())
+        let vague = RestoreRefusal(statusMessage: "Restore failed: incompatible backup")
+        #expect(replanning.plan(after: vague, for: journal) == nil)
+        let named = RestoreRefusal(statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
+        let plan = try #require(replanning.plan(after: named, for: journal))
+        #expect(plan.decision == .downgradeRequired)
+        #expect(plan.basis == journal.plan.basis)
+    }
+
     @Test func aRefusalAtTheOlderVersionStopsTheRunBeforeAnotherStep() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
