@@ -55,10 +55,16 @@ let package = Package(
         .target(
             name: "Migration",
             dependencies: ["Planner", "ConnectwareAPI", "DockerOps", "ArchiveInspect", "SafeFiles", "Vocabulary"]),
+        // The application: the knowledge store, the run's lifecycle and the precheck suite,
+        // what the commands call; the CLI above it only parses, calls and prints.
+        .target(
+            name: "Application",
+            dependencies: ["Migration", "Planner", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "SafeFiles", "Vocabulary"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [
-                "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration", "Runbook", "SafeFiles",
+                "Application", "ArchiveInspect", "Planner", "ConnectwareAPI", "HTTP", "DockerOps", "Migration", "Runbook",
+                "SafeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -84,6 +90,7 @@ let package = Package(
             name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ApplicationTests", dependencies: ["Application", "Migration", "Planner", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),

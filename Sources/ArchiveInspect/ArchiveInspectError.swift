@@ -23,3 +23,24 @@ public enum ArchiveInspectError: Error, Sendable, Equatable {
             ? .fileNotFound(path) : .unreadable(path, reason: String(cString: strerror(code)))
     }
 }
+
+extension ArchiveInspectError: CustomStringConvertible {
+    /// The error in one line, as the operator reads it: on the command line (with a hint and
+    /// an exit code added by the CLI), in a run's journal and in a check.
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path): "\(path): no such file"
+        case .unreadable(let path, let reason): "\(path): cannot be read: \(reason)"
+        case .notAnArchive(let path, let message): "\(path) is not a tar archive that libarchive can read (\(message))"
+        case .damaged(let path, let entry, let offset, let message):
+            "\(path) is damaged at byte \(offset) of the file"
+                + (entry.map { " in or after entry '\($0)'" } ?? "") + ": \(message)"
+        case .conflictingEvidence(let path, let evidence):
+            "\(path): the version evidence disagrees: "
+                + evidence.map { "\($0.source.rawValue) '\($0.detail)' says \($0.version)" }.joined(separator: "; ")
+        case .noEvidence(let path, let lookedFor):
+            "\(path): no evidence of the Connectware version; looked for " + lookedFor.joined(separator: "; ")
+        case .badAssumedVersion(_, let reason): "--assume-version: \(reason)"
+        }
+    }
+}

@@ -35,3 +35,32 @@ public enum ConnectwareAPIError: Error, Sendable, Equatable {
     /// Writing or reading a local file failed.
     case file(path: String, reason: String)
 }
+
+extension ConnectwareAPIError: CustomStringConvertible {
+    /// The error in one line, as the operator reads it: on the command line (with a hint and
+    /// an exit code added by the CLI), in a run's journal and in a check.
+    public var description: String {
+        switch self {
+        case .transport(let message): message
+        case .invalidURL(let url): "'\(url)' is not a Connectware URL"
+        case .unauthorized(let status, let message): "Connectware refused the credentials (HTTP \(status)): \(message)"
+        case .notFound(let url, let message): "\(url) answered 404 (\(message))"
+        case .busy(let status, let message): "Connectware is busy (HTTP \(status)): \(message)"
+        case .alreadyRunning: "a backup or restore is already running on this Connectware"
+        case .serverError(let status, let message): "Connectware failed (HTTP \(status)): \(message)"
+        case .unexpectedStatus(let status, let expected, let message):
+            "Connectware answered HTTP \(status) where \(expected) was expected: \(message)"
+        case .notJSON(let firstLine): "the answer is not Connectware's status JSON; it begins: \(firstLine)"
+        case .malformedStatus(let reason): "Connectware's answer cannot be read: \(reason)"
+        case .timedOut(let operation, let seconds): "the \(operation) did not finish within \(seconds) s"
+        case .stillRunning(let seconds, let status):
+            "a backup or restore was still running on Connectware after waiting \(seconds) s"
+                + (status.map { ": \($0)" } ?? "")
+        case .stoppedAnswering(let seconds, let lastAnswer, let lastError):
+            "Connectware stopped answering: no status for \(seconds) s (\(lastError)); its last answer: \(lastAnswer)"
+        case .operationFailed(let operation, let message): "the \(operation) failed on Connectware: \(message)"
+        case .restoreRefused(let refusal): "Connectware refused the restore: \(refusal.statusMessage)"
+        case .file(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

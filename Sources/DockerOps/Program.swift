@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 extension ConnectwareHost {
     static let diesWithParent = ["/usr/bin/setpriv", "/usr/bin/setsid", "/usr/bin/timeout"].allSatisfy {
@@ -62,9 +63,13 @@ extension ConnectwareHost {
         } catch {
             throw .programFailed(command: command, status: 127, output: "\(error)")
         }
+        let started = ContinuousClock.now
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
+        // The arguments carry no secret (they travel in the environment or files, see above).
+        CallLog.record(
+            "run: \(command)\(directory.map { " (in \($0))" } ?? "") -> exit \(process.terminationStatus) after \(ContinuousClock.now - started)")
         if Self.diesWithParent && process.terminationStatus == 124 {
             throw .programFailed(
                 command: command, status: process.terminationStatus,

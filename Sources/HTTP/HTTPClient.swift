@@ -1,5 +1,6 @@
 import CCurl
 import SafeFiles
+import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
@@ -117,9 +118,16 @@ public final class HTTPClient {
         while true {
             try transfer.prepareAttempt()
             let mayRetry = request.isRetryable && attempt < options.retry.attempts
+            let started = ContinuousClock.now
             do throws(HTTPError) {
-                try performOnce(request, transfer)
+                do throws(HTTPError) {
+                    try performOnce(request, transfer)
+                } catch {
+                    logCall(request, outcome: "failed: \(error.description)", since: started)
+                    throw error
+                }
                 let status = transfer.bodyStatus ?? responseCode()
+                logCall(request, outcome: String(status), since: started)
                 guard mayRetry, [502, 503, 504].contains(status) else { return transfer }
                 let delay = options.retry.delay(after: attempt)
                 pause(retryAfter(transfer.headers).map { min($0, options.retry.backoffMax) } ?? delay)
@@ -129,6 +137,19 @@ public final class HTTPClient {
             }
             attempt += 1
         }
+    }
+
+    /// One attempt, for `--verbose`: method, URL without credentials (the path alone on the
+    /// Docker socket), the status or failure and the time taken; never a header or a body.
+    private func logCall(_ request: HTTPRequest, outcome: @autoclosure () -> String, since started: ContinuousClock.Instant) {
+        guard CallLog.isEnabled else { return }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let url = redactedURL(request.url)
+        let (label, target): (String, String) =
+            options.unixSocketPath != nil
+            ? ("docker", url.drop { $0 != "/" }.dropFirst(2).drop { $0 != "/" }.description) : ("http", url)
+        CallLog.record("\(label): \(request.method) \(target.isEmpty ? url : target) -> \(outcome()) in \(milliseconds) ms")
     }
 
     private func performOnce(_ request: HTTPRequest, _ transfer: Transfer) throws(HTTPError) {

@@ -94,7 +94,7 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
     do { digest = try sha256(ofFileAt: fresh.path) } catch {
         throw .preconditionFailed(
             position: context.position, kind: context.step.id,
-            reason: "the fresh backup \(fresh.path) cannot be read: \(error.operatorText)")
+            reason: "the fresh backup \(fresh.path) cannot be read: \(error.description)")
     }
     guard digest == fresh.sha256 else {
         throw .preconditionFailed(

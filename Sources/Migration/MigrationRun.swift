@@ -104,9 +104,29 @@ public enum RunEvent: Sendable, Equatable {
     case completed
 }
 
-/// Makes the plan a run continues with after Connectware refused the restore at the
-/// running version (recording what it learned); nil when no plan follows from the refusal.
-public typealias Replanner = (Journal, RestoreRefusal) -> Plan?
+/// What a run plans again from when Connectware refuses the restore at the running version:
+/// the compatibility knowledge and the playbook (with the installation's settings) its plan
+/// was made from. The Planner makes the new plan from them and the refusal.
+public struct Replanning: Sendable {
+    public var knowledge: CompatibilityKnowledge
+    public var playbook: Playbook
+
+    public init(knowledge: CompatibilityKnowledge, playbook: Playbook) {
+        self.knowledge = knowledge
+        self.playbook = playbook
+    }
+
+    /// The plan the refusal gives for `journal`'s backup at its running version, on the same
+    /// basis; nil unless it is a downgrade (nothing else carries a refused run on).
+    public func plan(after refusal: RestoreRefusal, for journal: Journal) -> Plan? {
+        var plan = makePlan(
+            backup: journal.backup.version, running: journal.plan.runningVersion, knowledge: knowledge,
+            playbook: playbook, refusal: refusal, backupFile: journal.backup.path)
+        guard plan.decision == .downgradeRequired, plan.decision != journal.plan.decision else { return nil }
+        plan.basis = journal.plan.basis
+        return plan
+    }
+}
 
 /// Asks the operator before a step that changes the installation: the journal, the step's
 /// position, and what it will do. False stops the run there, paused.
@@ -126,20 +146,20 @@ public final class MigrationRun {
     private let clock: () -> Date
     private let onEvent: (RunEvent) -> Void
     private let confirm: Confirmation?
-    private let replanner: Replanner?
+    private let replanning: Replanning?
     private let prechecks: RunPrechecks?
     private let credentials: RunCredentials?
     private var cpuAccounted = processCPUSeconds()
 
     /// `clock` gives every time written to the journal. Without `confirm` the run is
-    /// unattended; without `replanner` a refused restore ends it. `here` is this machine;
+    /// unattended; without `replanning` a refused restore ends it. `here` is this machine;
     /// `prechecks` are run (and recorded) before the first destructive step: without them
     /// the shutdown refuses to act. With `credentials`, each step talks to Connectware with
     /// the logins its database accepts then, and a refusal pauses the run.
     public init(
         journal: Journal, store: JournalStore, lock: RunLock, runners: StepRunners, clock: @escaping () -> Date,
         here: RunHost? = nil, prechecks: RunPrechecks? = nil, credentials: RunCredentials? = nil,
-        confirm: Confirmation? = nil, replanner: Replanner? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
+        confirm: Confirmation? = nil, replanning: Replanning? = nil, onEvent: @escaping (RunEvent) -> Void = { _ in }
     ) throws(MigrationError) {
         guard lock.installation.lockKey == journal.installation.lockKey else {
             throw .lockFailed(
@@ -157,7 +177,7 @@ public final class MigrationRun {
         self.runners = runners
         self.clock = clock
         self.confirm = confirm
-        self.replanner = replanner
+        self.replanning = replanning
         self.onEvent = onEvent
     }
 
@@ -178,8 +198,8 @@ public final class MigrationRun {
             do {
                 try execute(position, runner, artifactDirectory)
             } catch .restoreRefused(let at, let kind, let version, let refusal) {
-                guard version == journal.plan.runningVersion, journal.earlierPlans == nil, let replanner,
-                    let newPlan = replanner(journal, refusal), newPlan.decision != journal.plan.decision
+                guard version == journal.plan.runningVersion, journal.earlierPlans == nil,
+                    let newPlan = replanning?.plan(after: refusal, for: journal)
                 else {
                     throw MigrationError.restoreRefused(position: at, kind: kind, atVersion: version, refusal: refusal)
                 }

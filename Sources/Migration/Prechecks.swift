@@ -41,7 +41,7 @@ public enum Prechecks {
                 ), facts
             )
         } catch {
-            return (CheckResult("backup file", .fail, error.operatorText), nil)
+            return (CheckResult("backup file", .fail, error.description), nil)
         }
     }
 
@@ -99,7 +99,7 @@ public enum Prechecks {
             return CheckResult(
                 "connectware api", .pass, "\(client.baseURL) answers and accepts the credentials; nothing is running")
         } catch {
-            return CheckResult("connectware api", .fail, error.operatorText)
+            return CheckResult("connectware api", .fail, error.description)
         }
     }
 

@@ -39,7 +39,7 @@ public struct RestoreStep: StepRunner {
             do { digest = try sha256(ofFileAt: backup.path) } catch {
                 throw .preconditionFailed(
                     position: context.position, kind: context.step.id,
-                    reason: "the backup \(backup.path) cannot be read: \(error.operatorText)")
+                    reason: "the backup \(backup.path) cannot be read: \(error.description)")
             }
             guard digest == recorded else {
                 throw .preconditionFailed(
@@ -51,7 +51,7 @@ public struct RestoreStep: StepRunner {
         if context.journal.plan.steps.contains(where: { $0.id == .freshBackup }) { try requireFreshBackup(context) }
         do { _ = try client.status() } catch {
             throw .preconditionFailed(
-                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.operatorText)"
+                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.description)"
             )
         }
     }
@@ -99,7 +99,7 @@ public struct RestoreStep: StepRunner {
         } catch let error as MigrationError {
             throw error
         } catch let error as ConnectwareAPIError {
-            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.operatorText)
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: "\(error)")
         }

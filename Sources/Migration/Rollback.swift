@@ -55,7 +55,7 @@ public struct Rollback {
     /// come back only from the run's snapshots.
     public static func touchedVolumes(_ journal: Journal) -> Bool {
         allSteps(journal).contains {
-            [.removeVolumes, .installOlder, .upgrade].contains($0.record.kind) && $0.record.attempts > 0
+            $0.record.kind.changesVolumes && $0.record.attempts > 0
         }
     }
 
@@ -140,7 +140,7 @@ public struct Rollback {
         switch error {
         case let error as MigrationError: error
         case let error as DockerOpsError: .rollbackFailed(run: run, reason: error.description)
-        case let error as ConnectwareAPIError: .rollbackFailed(run: run, reason: error.operatorText)
+        case let error as ConnectwareAPIError: .rollbackFailed(run: run, reason: error.description)
         default: .rollbackFailed(run: run, reason: "\(error)")
         }
     }
@@ -307,7 +307,7 @@ public struct Rollback {
                 file: fresh.path, backupVersion: journal.plan.runningVersion,
                 runningVersion: journal.plan.runningVersion, deadline: operationTimeout)
         } catch {
-            throw .rollbackFailed(run: journal.id, reason: "restoring the fresh backup: \(error.operatorText)")
+            throw .rollbackFailed(run: journal.id, reason: "restoring the fresh backup: \(error.description)")
         }
         try note("restored the fresh backup \(fresh.path)", &journal)
     }
@@ -321,7 +321,7 @@ public struct Rollback {
                 reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
         }
         do { _ = try client.status() } catch {
-            throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.operatorText)")
+            throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.description)")
         }
     }
 }

@@ -66,7 +66,7 @@ public struct BackupStep: StepRunner {
             _ = try client.status()
         } catch {
             throw .preconditionFailed(
-                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.operatorText)"
+                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.description)"
             )
         }
     }
@@ -112,7 +112,7 @@ public struct BackupStep: StepRunner {
                 default: retryable = true
                 }
                 guard retryable, attempt < 2 else {
-                    throw .stepFailed(position: context.position, kind: context.step.id, reason: error.operatorText)
+                    throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
                 }
                 attempt += 1
                 Thread.sleep(forTimeInterval: 1)
@@ -151,7 +151,7 @@ public struct BackupStep: StepRunner {
         do {
             facts = try inspectBackup(at: path, options: InspectOptions(verify: true))
         } catch {
-            return .doesNotHold(reason: "the backup at \(path) does not verify: \(error.operatorText)")
+            return .doesNotHold(reason: "the backup at \(path) does not verify: \(error.description)")
         }
         guard facts.version == context.expectedVersion else {
             return .doesNotHold(
@@ -162,7 +162,7 @@ public struct BackupStep: StepRunner {
             digest = sha256
         } else {
             do { digest = try sha256(ofFileAt: path) } catch {
-                return .doesNotHold(reason: "the backup at \(path) cannot be read: \(error.operatorText)")
+                return .doesNotHold(reason: "the backup at \(path) cannot be read: \(error.description)")
             }
         }
         if let recorded = context.journal.artifacts.first(where: { $0.kind == artifact && $0.step == context.position }
@@ -233,7 +233,7 @@ public struct VerifyRestoreStep: StepRunner {
     public func checkPreconditions(_ context: StepContext) throws(MigrationError) {
         do { _ = try client.status() } catch {
             throw .preconditionFailed(
-                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.operatorText)"
+                position: context.position, kind: context.step.id, reason: "Connectware's status: \(error.description)"
             )
         }
     }
@@ -244,7 +244,7 @@ public struct VerifyRestoreStep: StepRunner {
     public func verify(_ context: StepContext) throws(MigrationError) -> Postcondition {
         let status: MaintenanceStatus
         do { status = try client.status() } catch {
-            return .doesNotHold(reason: "Connectware's status cannot be read: \(error.operatorText)")
+            return .doesNotHold(reason: "Connectware's status cannot be read: \(error.description)")
         }
         guard !status.running else { return .doesNotHold(reason: "a backup or restore is still running") }
         guard let restore = status.restore else { return .doesNotHold(reason: "Connectware reports no restore") }
@@ -339,57 +339,11 @@ public struct WaitHealthyStep: StepRunner {
             return .doesNotHold(reason: "Connectware runs \(found), not \(context.expectedVersion)")
         }
         do { _ = try client.status() } catch {
-            return .doesNotHold(reason: "the maintenance API does not answer: \(error.operatorText)")
+            return .doesNotHold(reason: "the maintenance API does not answer: \(error.description)")
         }
         return .holds(
             message:
                 "Connectware \(context.expectedVersion) runs, \(installation.containers.count) core containers healthy, the maintenance API answers",
             artifacts: [])
-    }
-}
-
-extension ConnectwareAPIError {
-    /// One line for a journal or a check.
-    public var operatorText: String {
-        switch self {
-        case .transport(let message): message
-        case .unauthorized(let status, let message): "the credentials were refused (HTTP \(status)): \(message)"
-        case .notFound(let url, let message): "\(url) answered 404 (\(message))"
-        case .busy(let status, let message): "Connectware is busy (HTTP \(status)): \(message)"
-        case .alreadyRunning: "a backup or restore is already running on Connectware"
-        case .serverError(let status, let message): "Connectware failed (HTTP \(status)): \(message)"
-        case .unexpectedStatus(let status, let expected, let message):
-            "HTTP \(status) where \(expected) was expected: \(message)"
-        case .notJSON(let firstLine): "the answer is not Connectware's status JSON; it begins: \(firstLine)"
-        case .malformedStatus(let reason): "Connectware's answer cannot be read: \(reason)"
-        case .stillRunning(let seconds, let status):
-            "a backup or restore was still running on Connectware after waiting \(seconds) s"
-                + (status.map { ": \($0)" } ?? "")
-        case .stoppedAnswering(let seconds, let lastAnswer, let lastError):
-            "Connectware stopped answering: no status for \(seconds) s (\(lastError)); its last answer: \(lastAnswer)"
-        case .timedOut(let operation, let seconds): "the \(operation) did not finish within \(seconds) s"
-        case .operationFailed(let operation, let message): "the \(operation) failed on Connectware: \(message)"
-        case .restoreRefused(let refusal): "Connectware refused the restore: \(refusal.statusMessage)"
-        case .invalidURL(let url): "'\(url)' is not a Connectware URL"
-        case .file(let path, let reason): "\(path): \(reason)"
-        }
-    }
-}
-
-extension ArchiveInspectError {
-    /// One line for a journal or a check.
-    public var operatorText: String {
-        switch self {
-        case .fileNotFound(let path): "\(path): no such file"
-        case .unreadable(let path, let reason): "\(path) cannot be read: \(reason)"
-        case .notAnArchive(let path, let message): "\(path) is not a tar archive libarchive can read (\(message))"
-        case .damaged(let path, let entry, let offset, let message):
-            "\(path) is damaged at byte \(offset)" + (entry.map { " in or after entry '\($0)'" } ?? "") + ": \(message)"
-        case .conflictingEvidence(let path, let evidence):
-            "\(path): the version evidence disagrees: "
-                + evidence.map { "\($0.source.rawValue) says \($0.version)" }.joined(separator: "; ")
-        case .noEvidence(let path, _): "\(path): no evidence of the Connectware version"
-        case .badAssumedVersion(_, let reason): "the assumed version: \(reason)"
-        }
     }
 }

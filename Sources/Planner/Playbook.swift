@@ -25,6 +25,10 @@ public enum StepKind: String, Sendable, Codable, CaseIterable, CustomStringConve
         [.shutdown, .removeVolumes, .installOlder, .upgrade, .restore, .restart].contains(self)
     }
 
+    /// Changes what the volumes hold so that only snapshots bring it back: removes them, or
+    /// installs another version over them (an install migrates the database's schema on its first start).
+    public var changesVolumes: Bool { [.removeVolumes, .installOlder, .upgrade].contains(self) }
+
     /// Takes Connectware down: a run's downtime begins with the first of these begun.
     public var takesConnectwareDown: Bool { [.shutdown, .restore, .restart].contains(self) }
 }

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import ConnectwareAPI
@@ -44,48 +45,26 @@ struct BackupCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // Checked before the server is asked for a backup, which may take long.
             let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
-            if let output {
-                try OutputFile.check(
-                    output, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
-            } else {
-                try OutputFile.checkDirectory(of: "./" + Self.defaultFileName(for: .init()))
-            }
-            let client = try connection.client(terminal)
+            try BackupDownload.checkOutput(output, replacing: force, inputs: inputs)
+            let download = BackupDownload(
+                client: try connection.client(terminal), output: output, replacing: force, inputs: inputs)
             let waiting = WaitingReporter(terminal: terminal, what: "backup", enabled: connection.progress != .none)
-            let record = try client.runBackup(
+            let taken = try download.take(
                 deadline: .seconds(connection.timeout), waitForRunning: waitRunning.map { .seconds($0) },
-                wait: connection.waitSettings(terminal), onPoll: waiting.poll)
-            waiting.done()
-            let path = output ?? Self.defaultFileName(for: record)
-            try OutputFile.check(path, replacing: force, inputs: inputs, standardOutputRefusal: "a backup archive")
-            _ = try client.downloadBackup(to: path, replacing: force, progress: connection.progressReporter())
-            let facts: ArchiveFacts
-            do {
-                facts = try inspectBackup(at: path, options: InspectOptions(verify: true))
-            } catch {
-                // rename(2) replaces whatever is at FILE.unverified, a symlink included,
-                // without writing through it; the file keeps its 0600.
-                let kept = path + ".unverified"
-                let hint =
-                    rename(path, kept) == 0
-                    ? "kept as \(kept) for inspection; take the backup again"
-                    : "left at \(path) (renaming it to \(kept) failed: \(String(cString: strerror(errno)))); "
-                        + "do not restore it; take the backup again"
-                throw Failure(
-                    message:
-                        "the downloaded backup does not verify: \((error as? any OperatorFacing)?.failure.message ?? "\(error)")",
-                    hint: hint, exitCode: ExitStatus.dataError)
-            }
+                wait: connection.waitSettings(terminal), onPoll: waiting.poll, finished: waiting.done,
+                progress: connection.progressReporter(terminal))
+            let (record, facts, path) = (taken.record, taken.facts, taken.file)
             if let id = record.backupID, id.version != facts.version {
                 terminal.warning("the backup id names \(id.version) but the archive says \(facts.version)")
             }
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
             let result = BackupResult(
-                file: path, id: record.id, version: facts.version.description, bytes: bytes ?? 0,
+                file: path, id: record.id, version: facts.version.description, bytes: taken.bytes,
                 sha256: facts.sha256 ?? "", verified: facts.verified)
             if json {
                 terminal.out(result.json())
@@ -98,15 +77,6 @@ struct BackupCommand: ParsableCommand {
             }
             return ExitStatus.ok
         }
-    }
-
-    static func defaultFileName(for record: MaintenanceStatus.Operation) -> String {
-        if let id = record.backupID { return "connectware-\(id.fileSafe).tgz" }
-        if let id = record.id, !id.isEmpty {
-            let safe = String(id.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" ? $0 : "-" })
-            return "connectware-\(safe).tgz"
-        }
-        return "connectware-backup.tgz"
     }
 }
 

@@ -12,8 +12,9 @@ struct ProgressOption: ParsableArguments {
     @Option(help: "Progress display: auto, bar, plain, json or none.")
     var progress: ProgressFormat = .auto
 
-    func reporter() -> (any TransferProgressReporter)? {
-        progress.reporter(fileDescriptor: STDERR_FILENO)
+    /// The reporter `--progress` asks for; none under `--quiet`.
+    func reporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
+        terminal.quiet ? nil : progress.reporter(fileDescriptor: STDERR_FILENO)
     }
 }
 
@@ -110,7 +111,7 @@ struct ConnectionOptions: ParsableArguments {
             let client = try MaintenanceClient(baseURL: address, authentication: .bearer(token), transport: transport)
             return Connection(client: client, user: userName, password: nil, passwordSource: nil)
         }
-        let (password, source) = try self.password(for: userName, environment)
+        let (password, source) = try self.password(for: userName, environment, terminal)
         let client = try MaintenanceClient(
             baseURL: address, authentication: .basic(user: userName, password: password), transport: transport)
         if login {
@@ -119,7 +120,9 @@ struct ConnectionOptions: ParsableArguments {
         return Connection(client: client, user: userName, password: password, passwordSource: source)
     }
 
-    func progressReporter() -> (any TransferProgressReporter)? { progressOption.reporter() }
+    func progressReporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
+        progressOption.reporter(terminal)
+    }
 
     private func token(_ environment: [String: String]) throws -> String? {
         if let tokenFile { return try Self.firstLine(of: tokenFile, what: "token") }
@@ -127,12 +130,12 @@ struct ConnectionOptions: ParsableArguments {
         return nil
     }
 
-    private func password(for user: String, _ environment: [String: String]) throws -> (String, SecretSource?) {
+    private func password(for user: String, _ environment: [String: String], _ terminal: Terminal) throws -> (String, SecretSource?) {
         if let passwordFile { return (try Self.firstLine(of: passwordFile, what: "password"), .file(passwordFile)) }
         if let password = environment["CWMIGRATE_PASSWORD"], !password.isEmpty {
             return (password, .environment("CWMIGRATE_PASSWORD"))
         }
-        if let typed = promptWithoutEcho("Password for \(user): "), !typed.isEmpty { return (typed, nil) }
+        if let typed = terminal.askSecret("Password for \(user): "), !typed.isEmpty { return (typed, nil) }
         throw Failure(
             message: "no password for \(user)",
             hint: "set CWMIGRATE_PASSWORD, pass --password-file FILE, or run on a terminal to be asked",
@@ -185,25 +188,4 @@ struct RunCredentialOptions: ParsableArguments {
             backup: RunCredentials.backupSecret(file: backupPasswordFile, environment: environment, production: production),
             tokens: tokens)
     }
-}
-
-/// Reads a line from the controlling terminal with echo off; nil when there is no terminal.
-func promptWithoutEcho(_ prompt: String) -> String? {
-    let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var original = termios()
-    guard tcgetattr(fd, &original) == 0 else { return nil }
-    var silent = original
-    silent.c_lflag &= ~tcflag_t(ECHO)
-    _ = prompt.withCString { write(fd, $0, strlen($0)) }
-    _ = tcsetattr(fd, TCSAFLUSH, &silent)
-    defer {
-        _ = tcsetattr(fd, TCSAFLUSH, &original)
-        _ = write(fd, "\n", 1)
-    }
-    var bytes: [UInt8] = []
-    var byte: UInt8 = 0
-    while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-    return String(decoding: bytes, as: UTF8.self)
 }

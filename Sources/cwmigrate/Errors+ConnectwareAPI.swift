@@ -3,69 +3,56 @@ import ConnectwareAPI
 extension ConnectwareAPIError: OperatorFacing {
     var failure: Failure {
         switch self {
-        case .transport(let message):
+        case .transport:
             Failure(
-                message: message, hint: "check --url (or CWMIGRATE_URL) and that Connectware is up",
+                message: description, hint: "check --url (or CWMIGRATE_URL) and that Connectware is up",
                 exitCode: ExitStatus.unavailable)
-        case .invalidURL(let url):
+        case .invalidURL:
             Failure(
-                message: "'\(url)' is not a Connectware URL", hint: "give it as https://HOST (or set CWMIGRATE_URL)",
-                exitCode: ExitStatus.usage)
-        case .unauthorized(let status, let message):
+                message: description, hint: "give it as https://HOST (or set CWMIGRATE_URL)", exitCode: ExitStatus.usage)
+        case .unauthorized:
             Failure(
-                message: "Connectware refused the credentials (HTTP \(status)): \(message)",
+                message: description,
                 hint: "check --user and the password (CWMIGRATE_PASSWORD or --password-file), or the token",
                 exitCode: ExitStatus.noPermission)
-        case .notFound(let url, let message):
+        case .notFound:
             Failure(
-                message: "\(url) answered 404 (\(message))",
+                message: description,
                 hint: "is --url the address of a Connectware 1.x? The maintenance API lives under /api/maintenance/db",
                 exitCode: ExitStatus.unavailable)
-        case .busy(let status, let message):
+        case .busy:
             Failure(
-                message: "Connectware is busy (HTTP \(status)): \(message)",
+                message: description,
                 hint: "another backup or restore is running; wait for it (cwmigrate status) and try again",
                 exitCode: ExitStatus.tempFailure)
         case .alreadyRunning:
             Failure(
-                message: "a backup or restore is already running on this Connectware",
-                hint: "wait for it to finish (cwmigrate status) and try again", exitCode: ExitStatus.tempFailure)
-        case .serverError(let status, let message):
-            Failure(message: "Connectware failed (HTTP \(status)): \(message)", exitCode: ExitStatus.unavailable)
-        case .unexpectedStatus(let status, let expected, let message):
+                message: description, hint: "wait for it to finish (cwmigrate status) and try again",
+                exitCode: ExitStatus.tempFailure)
+        case .serverError, .unexpectedStatus, .malformedStatus, .operationFailed:
+            Failure(message: description, exitCode: ExitStatus.unavailable)
+        case .notJSON:
             Failure(
-                message: "Connectware answered HTTP \(status) where \(expected) was expected: \(message)",
+                message: description, hint: "a proxy or another server may be answering at this URL",
                 exitCode: ExitStatus.unavailable)
-        case .notJSON(let firstLine):
+        case .timedOut:
             Failure(
-                message: "the answer is not Connectware's status JSON; it begins: \(firstLine)",
-                hint: "a proxy or another server may be answering at this URL", exitCode: ExitStatus.unavailable)
-        case .malformedStatus(let reason):
-            Failure(message: "Connectware's answer cannot be read: \(reason)", exitCode: ExitStatus.unavailable)
-        case .timedOut(let operation, let seconds):
-            Failure(
-                message: "the \(operation) did not finish within \(seconds) s",
+                message: description,
                 hint: "it may still be running: see cwmigrate status; a longer --timeout waits more",
                 exitCode: ExitStatus.tempFailure)
-        case .stillRunning(let seconds, let status):
+        case .stillRunning:
             Failure(
-                message: "a backup or restore was still running on Connectware after waiting \(seconds) s"
-                    + (status.map { ": \($0)" } ?? ""),
-                hint: "wait for it (cwmigrate status), or give --wait-running more seconds",
+                message: description, hint: "wait for it (cwmigrate status), or give --wait-running more seconds",
                 exitCode: ExitStatus.tempFailure)
-        case .stoppedAnswering(let seconds, let lastAnswer, let lastError):
+        case .stoppedAnswering:
             Failure(
-                message: "Connectware stopped answering: no status for \(seconds) s (\(lastError)); its last answer: \(lastAnswer)",
+                message: description,
                 hint: "check that Connectware is up (cwmigrate status); --unanswered-timeout waits longer for a silent server",
                 exitCode: ExitStatus.unavailable)
-        case .operationFailed(let operation, let message):
-            Failure(message: "the \(operation) failed on Connectware: \(message)", exitCode: ExitStatus.unavailable)
-        case .restoreRefused(let refusal):
-            Failure(
-                message: "Connectware refused the restore: \(refusal.statusMessage)",
-                exitCode: ExitStatus.compatibilityUnknown)
-        case .file(let path, let reason):
-            Failure(message: "\(path): \(reason)", exitCode: ExitStatus.cantCreate)
+        case .restoreRefused:
+            Failure(message: description, exitCode: ExitStatus.compatibilityUnknown)
+        case .file:
+            Failure(message: description, exitCode: ExitStatus.cantCreate)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import DockerOps
 import Foundation
@@ -22,8 +23,10 @@ struct HostCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let host = try ConnectwareHost()
             let installation = try host.discover(project: docker.project, includeSizes: true)
             if json {
@@ -55,16 +58,6 @@ private struct HostJSON: Encodable {
 }
 
 extension Installation {
-    var versionText: String {
-        var parts = imageVersions.sorted { $0.key < $1.key }.map {
-            "\($0.key) (\($0.value.sorted().joined(separator: ", ")))"
-        }
-        if let displayVersion, imageVersions.keys.contains(displayVersion) == false || imageVersions.count > 1 {
-            parts.append("display version \(displayVersion)")
-        }
-        return parts.isEmpty ? "unknown" : parts.joined(separator: "; ")
-    }
-
     var summaryLines: [String] {
         func row(_ label: String, _ value: String) -> String {
             label.padding(toLength: 11, withPad: " ", startingAt: 0) + value

@@ -29,15 +29,17 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var progress: ProgressOption
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             var options = InspectOptions(verify: verify)
             if let text = assumption.assumeVersion {
                 do { options.assumedVersion = try Version(parsing: text) } catch {
                     throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
                 }
             }
-            let facts = try inspectBackup(at: file, options: options, progress: progress.reporter())
+            let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(terminal))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import DockerOps
@@ -56,10 +57,7 @@ struct MigrateCommand: ParsableCommand {
             valueName: "run"))
     var resume: String?
 
-    @Option(
-        name: .customLong("healthy-timeout"),
-        help: "Seconds Connectware gets to come up after a start or install.")
-    var healthyTimeout: Int = 600
+    @OptionGroup var healthy: HealthyTimeoutOption
 
     @Option(
         name: .customLong("stop-timeout"),
@@ -89,27 +87,17 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var docker: DockerOptions
 
-    @Option(
-        name: .customLong("docker-host"),
-        help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
-    var dockerHost: String?
+    @OptionGroup var dockerHost: DockerHostOption
 
-    @Option(
-        name: .customLong("installer-dir"),
-        help: ArgumentHelp(
-            "Where the installers are, as DIR/VERSION/connectware-online-installer.sh (default: the playbook's installerDir).",
-            valueName: "dir"))
-    var installerDirectory: String?
+    @OptionGroup var installers: InstallerDirectoryOption
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Flag(
-        name: .customLong("accept-example-data"),
-        help: "Let a plan an example barrier decided run unattended (--yes): the example data is meant.")
-    var acceptExampleData = false
+    @OptionGroup var exampleData: ExampleDataAcceptance
 
-    @Option(help: "A playbook file to use instead of the bundled docker-compose one.", completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
+    @OptionGroup var playbook: PlaybookOption
+
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(
         name: .customLong("plan"),
@@ -135,31 +123,25 @@ struct MigrateCommand: ParsableCommand {
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
-        guard healthyTimeout > 0, stopTimeout > 0, waitRunning > 0 else {
-            throw ValidationError(
-                "--healthy-timeout, --stop-timeout and --wait-running must be positive numbers of seconds")
+        guard stopTimeout > 0, waitRunning > 0 else {
+            throw ValidationError("--stop-timeout and --wait-running must be positive numbers of seconds")
         }
         _ = try assumption.version()
-        if let dockerHost, !dockerHost.hasPrefix("unix://") {
-            throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
-        }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
-            if let savedPlan { _ = try Self.readSavedPlan(savedPlan) }
+            _ = try planning.savedPlan()
             if dryRun { return try planOnly(terminal) }
             if precheckOnly { return try precheck(terminal) }
             return try execute(terminal)
         }
     }
 
-    var dockerEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
-        return environment
-    }
+    var dockerEnvironment: [String: String] { dockerHost.environment }
 
     var assumed: Version? {
         get throws { try assumption.version() }
@@ -169,7 +151,7 @@ struct MigrateCommand: ParsableCommand {
     /// there is one unless resuming).
     var backupPath: String {
         if let backup { return backup }
-        if let savedPlan, let plan = try? Self.readSavedPlan(savedPlan), let file = plan.basis?.backupFile {
+        if let plan = try? planning.savedPlan(), let file = plan.basis?.backupFile {
             return file
         }
         return ""
@@ -180,14 +162,9 @@ struct MigrateCommand: ParsableCommand {
         let facts = try inspectBackup(at: backup, options: InspectOptions(verify: true, assumedVersion: assumed))
         let host = try ConnectwareHost(environment: dockerEnvironment)
         let installation = try host.discover(project: docker.project)
-        guard let running = installation.version else {
-            throw Failure(
-                message:
-                    "the installation \(installation.project) runs mixed or unknown versions: \(installation.versionText)",
-                hint: "bring every service to one version first (cwmigrate host shows them)",
-                exitCode: ExitStatus.unavailable)
-        }
-        let plan = try checkedPlan(facts: facts, running: running, installation: installation)
+        let running = try RunLifecycle.runningVersion(of: installation)
+        let plan = try planning.checkedPlan(
+            facts: facts, running: running, installation: installation, backupFile: absolutePath(backup))
         if json {
             terminal.out(plan.renderJSON())
         } else {
@@ -200,126 +177,33 @@ struct MigrateCommand: ParsableCommand {
         return PlanCommand.exitCode(for: plan)
     }
 
-    /// The plan for this run: the saved one (--plan) when the world is still the one it was
-    /// made for, else a refusal saying what changed; without --plan, the plan made here.
-    func checkedPlan(facts: ArchiveFacts, running: Version, installation: Installation, backupFile: String? = nil)
-        throws -> Plan
-    {
-        let current = try makePlan(facts: facts, running: running, installation: installation, backupFile: backupFile)
-        guard let savedPlan else { return current }
-        let saved = try Self.readSavedPlan(savedPlan)
-        let changes = saved.differences(from: current)
-        guard changes.isEmpty else {
-            throw Failure(
-                message:
-                    "the saved plan \(savedPlan) is not for this host as it is now: " + changes.joined(separator: "; "),
-                hint:
-                    "make and review the plan again here: cwmigrate plan --backup FILE --running VERSION --json --output FILE",
-                exitCode: ExitStatus.dataError)
-        }
-        guard saved.hasSteps else {
-            throw Failure(
-                message: "the saved plan \(savedPlan) has no steps to carry out: \(saved.reason)",
-                exitCode: ExitStatus.dataError)
-        }
-        return saved
-    }
-
-    /// A plan saved as JSON by `cwmigrate plan --json --output FILE`.
-    static func readSavedPlan(_ path: String) throws -> Plan {
-        let text = try LocalKnowledge.readText(path)
-        do {
-            return try JSONDecoder().decode(Plan.self, from: Data(text.utf8))
-        } catch {
-            let detail: String
-            switch error as? DecodingError {
-            case .keyNotFound(let key, _)?: detail = "it has no \(key.stringValue)"
-            case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
-                detail = "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-            case .dataCorrupted(let context)?:
-                detail =
-                    context.codingPath.isEmpty
-                    ? "it is not JSON"
-                    : "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-            default: detail = "it cannot be read"
-            }
-            throw Failure(
-                message: "\(path) is not a plan saved by cwmigrate plan --json: \(detail)",
-                hint: "save one with cwmigrate plan --json --output FILE", exitCode: ExitStatus.dataError)
-        }
+    /// How this command plans: its knowledge, playbook and saved-plan options.
+    var planning: MigrationPlanning {
+        MigrationPlanning(
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbookPath: playbook.playbook,
+            dataDirectory: data.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
     }
 
     private func precheck(_ terminal: Terminal) throws -> Int32 {
-        let backup = backupPath
-        let store = state.store()
-        var checks: [CheckResult] = []
-        let (backupCheck, facts) = Prechecks.backupFile(backup, assumedVersion: try assumed)
-        checks.append(backupCheck)
-        let (dockerCheck, host) = Prechecks.docker(environment: dockerEnvironment)
-        checks.append(dockerCheck)
-        let (installationCheck, installation) = Prechecks.installation(host, project: docker.project)
-        checks.append(installationCheck)
-
-        var plan: Plan?
-        if let facts, let installation, let running = installation.version {
-            do {
-                let made = try checkedPlan(facts: facts, running: running, installation: installation)
-                plan = made
-                checks.append(
-                    CheckResult("plan", made.hasSteps ? .pass : .fail, "\(made.decision): \(made.reason)"))
-            } catch let failure as Failure {
-                checks.append(CheckResult("plan", .fail, failure.message))
-            } catch let error as any OperatorFacing {
-                checks.append(CheckResult("plan", .fail, error.failure.message))
-            }
-        } else {
-            checks.append(CheckResult("plan", .skip, "needs the backup file and the installation"))
-        }
-
-        do {
-            let connected = try connection.connect(terminal)
-            checks.append(Prechecks.api(connected.client))
-            if let plan {
-                let credentials = runCredentials.credentials(
-                    connected, tokens: connection.login || connected.password == nil,
-                    directory: installation?.workingDirectory)
-                checks.append(credentials.check(plan))
-            }
-        } catch let failure as Failure {
-            checks.append(
-                CheckResult("connectware api", .fail, failure.message + (failure.hint.map { " (\($0))" } ?? "")))
-        } catch let error as any OperatorFacing {
-            checks.append(CheckResult("connectware api", .fail, error.failure.message))
-        }
-
-        if let host, let installation, let plan {
-            let installers = installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers"
-            checks.append(
-                Prechecks.installStrategy(host, plan: plan, installation: installation, installerDirectory: installers))
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: backup)[.size] as? Int64) ?? 0
-            checks.append(
-                Prechecks.freeDisk(
-                    store, plan: plan, installation: installation, backupBytes: bytes, host: host,
-                    installerDirectory: installers))
-        } else {
-            checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
-            checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))
-        }
-        if let plan, let example = Prechecks.exampleData(plan, unattended: yes, accepted: acceptExampleData) {
-            checks.append(example)
-        }
-        if let host, let installation, let plan, plan.steps.contains(where: { $0.id == .snapshotVolumes }) {
-            checks += Prechecks.volumeChecks(host, project: installation.project, plan: plan)
-        }
-        checks.append(Prechecks.stateDirectory(store))
-        if let installation {
-            let reference = InstallationRef(installation)
-            checks.append(Prechecks.lock(store, reference))
-            checks.append(Prechecks.unfinishedRuns(store, reference))
-        } else {
-            checks.append(CheckResult("lock", .skip, "needs the installation"))
-            checks.append(CheckResult("earlier runs", .skip, "needs the installation"))
-        }
+        let suite = PrecheckSuite(
+            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            project: docker.project, store: state.store(), planning: planning, unattended: yes,
+            acceptingExampleData: exampleData.accepted)
+        let (checks, plan) = suite.run(
+            connect: {
+                let connected = try connection.connect(terminal)
+                return (
+                    connected.client,
+                    { directory in
+                        runCredentials.credentials(
+                            connected, tokens: connection.login || connected.password == nil, directory: directory)
+                    }
+                )
+            },
+            describe: { error in
+                let failure = (error as? Failure) ?? (error as? any OperatorFacing)?.failure
+                return (failure?.message ?? "\(error)", failure?.hint)
+            })
 
         let passed = checks.allSatisfy { $0.status == .pass }
         if json {
@@ -352,41 +236,6 @@ struct MigrateCommand: ParsableCommand {
             }
             terminal.out(word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
         }
-    }
-
-    /// The plan for this installation: the playbook's project and directory are the ones found.
-    func makePlan(facts: ArchiveFacts, running: Version, installation: Installation, backupFile: String? = nil)
-        throws -> Plan
-    {
-        try makePlan(
-            backupVersion: facts.version, running: running, project: installation.project,
-            directory: installation.workingDirectory, refusal: nil, backupFile: backupFile ?? absolutePath(backupPath),
-            backupSHA256: facts.sha256)
-    }
-
-    /// The plan from what is known here (and a server's refusal, when there is one).
-    func makePlan(
-        backupVersion: Version, running: Version, project: String, directory: String?, refusal: RestoreRefusal?,
-        backupFile: String, backupSHA256: String? = nil
-    ) throws -> Plan {
-        // A saved plan's own operator files, unless --compat names others (copies on another host).
-        let saved = try savedPlan.map(Self.readSavedPlan)
-        let operatorFiles =
-            sources.compatFiles.isEmpty
-            ? (saved?.basis?.knowledge.filter { $0.authority == .operatorFile }.map(\.path) ?? []) : sources.compatFiles
-        let ignoringExamples = sources.noExampleData || (saved?.basis?.ignoresExampleData ?? false)
-        let loaded = try LocalKnowledge.loadWithFiles(compatFiles: operatorFiles, ignoringExamples: ignoringExamples)
-        var chosen = try LocalKnowledge.playbook(path: playbook, installation: .dockerCompose)
-        chosen.settings["project"] = project
-        if let directory { chosen.settings["directory"] = directory }
-        if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
-        var plan = Planner.makePlan(
-            backup: backupVersion, running: running, knowledge: loaded.knowledge, playbook: chosen, refusal: refusal,
-            backupFile: backupFile)
-        plan.basis = PlanBasis(
-            backupFile: backupFile, backupSHA256: backupSHA256, project: project, directory: directory,
-            knowledge: loaded.files, ignoresExampleData: ignoringExamples)
-        return plan
     }
 
     func notes(for plan: Plan, _ terminal: Terminal) {

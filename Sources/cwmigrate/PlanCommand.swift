@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import Foundation
@@ -48,12 +49,9 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Option(help: "A playbook file to use instead of the bundled one for the installation.", completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
+    @OptionGroup var playbook: PlaybookOption
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")
     var refusal: String?
@@ -100,8 +98,10 @@ struct PlanCommand: ParsableCommand {
         if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let running = try versionOption(runningText, "--running")
             // The output is checked before the backup (which may be large) is read.
             let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
@@ -113,15 +113,16 @@ struct PlanCommand: ParsableCommand {
                 let assumed = try assumption.version()
                 let facts = try inspectBackup(
                     at: backupPath, options: InspectOptions(verify: !quick, assumedVersion: assumed),
-                    progress: progress.reporter())
+                    progress: progress.reporter(terminal))
                 backupVersion = facts.version
                 digest = facts.sha256
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
             let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
-            var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
+            var chosen = try LocalKnowledge.playbook(
+                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
             if let project { chosen.settings["project"] = project }
             if let directory { chosen.settings["directory"] = directory }
             let refused = try refusal.map { try Self.refusal($0, backup: backupVersion, running: running) }
@@ -183,9 +184,3 @@ struct PlanCommand: ParsableCommand {
 
     static func exitCode(for plan: Plan) -> Int32 { ExitStatus.of(plan.decision) }
 }
-
-/// A path made absolute against the current directory, so a saved plan names the file it read.
-func absolutePath(_ path: String) -> String {
-    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-}
-

@@ -57,8 +57,10 @@ struct ReportCommand: ParsableCommand {
         if let output, output.isEmpty { throw ValidationError("--output needs a file name") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             if let output { try OutputFile.check(output, replacing: force, standardOutputRefusal: nil) }
             let text: String
             let what: String

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import ConnectwareAPI
@@ -21,7 +22,9 @@ struct RestoreCommand: ParsableCommand {
             3 a downgrade is required, 4 refused without a named version or no plan follows, \
             5 upgrade first), 12 the restore failed for a reason other than the backup's version, \
             and the error codes. A restore replaces Connectware's database: off a terminal it \
-            needs --yes.
+            needs --yes. With --yes, a prediction an example barrier made (as in \
+            examples/compat-example.yml) is not acted on unless --accept-example-data says the \
+            example data is meant (exit 64, nothing uploaded).
             """)
 
     @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
@@ -40,9 +43,9 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
+    @OptionGroup var exampleData: ExampleDataAcceptance
+
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(
         name: .customLong("wait-running"),
@@ -56,16 +59,26 @@ struct RestoreCommand: ParsableCommand {
         if let running { _ = try versionOption(running, "--running") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
             let runningVersion = try running.map { try versionOption($0, "--running") }
             let knowledge = try LocalKnowledge.load(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
 
             if let runningVersion {
                 let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
+                // As for migrate --yes: illustration data does not decide what an unattended command does.
+                if assessment.usesExampleData && yes && !exampleData.accepted {
+                    throw Failure(
+                        message: Plan.exampleDataNote
+                            + "; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant",
+                        hint: "give --accept-example-data, or --no-example-data to leave it out; nothing was uploaded",
+                        exitCode: ExitStatus.usage)
+                }
                 switch assessment.decision {
                 case .downgradeRequired, .upgradeFirst:
                     terminal.out("Decision: \(assessment.decision.kind) (predicted, nothing was uploaded)")
@@ -99,27 +112,20 @@ struct RestoreCommand: ParsableCommand {
                 terminal.out("Precheck passed: the backup verifies and Connectware at \(client.baseURL) is idle.")
                 return ExitStatus.ok
             }
-            if !yes {
-                guard terminal.personPresent else {
-                    throw Failure(
-                        message: "a restore replaces Connectware's database and needs confirmation",
-                        hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage)
-                }
-                guard
-                    terminal.confirm(
-                        "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file)."
-                    )
-                else {
-                    throw Failure(message: "restore not confirmed; nothing was changed", exitCode: ExitStatus.usage)
-                }
-            }
+            try terminal.requireConsent(
+                "This replaces all data of Connectware at \(client.baseURL) with backup \(facts.backupID?.description ?? file).",
+                yes: yes,
+                offTerminal: Failure(
+                    message: "a restore replaces Connectware's database and needs confirmation",
+                    hint: "run on a terminal to be asked, or pass --yes", exitCode: ExitStatus.usage),
+                declined: Failure(message: "restore not confirmed; nothing was changed", exitCode: ExitStatus.usage))
 
             let waiting = WaitingReporter(terminal: terminal, what: "restore", enabled: connection.progress != .none)
             do {
                 let record = try client.runRestore(
                     file: file, backupVersion: facts.version, runningVersion: runningVersion,
                     deadline: .seconds(connection.timeout), waitForRunning: waitRunning.map { .seconds($0) },
-                    wait: connection.waitSettings(terminal), progress: connection.progressReporter(),
+                    wait: connection.waitSettings(terminal), progress: connection.progressReporter(terminal),
                     onPoll: waiting.poll)
                 waiting.done()
                 terminal.out("Restored backup \(record.id ?? facts.backupID?.description ?? file) on \(client.baseURL)")
@@ -163,7 +169,7 @@ struct RestoreCommand: ParsableCommand {
             return ExitStatus.of(alone)
         }
         let knowledge = try LocalKnowledge.load(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
         let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
         if assessment.noPlan {
             terminal.out("Decision: \(assessment.decision.kind) (no plan)")

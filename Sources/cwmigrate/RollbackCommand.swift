@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import ConnectwareAPI
 import DockerOps
@@ -38,67 +39,37 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(
-        name: .customLong("docker-host"),
-        help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
-    var dockerHost: String?
+    @OptionGroup var dockerHost: DockerHostOption
 
-    @Option(
-        name: .customLong("installer-dir"),
-        help: ArgumentHelp(
-            "Where the installers are, as DIR/VERSION/connectware-online-installer.sh (default: the plan's installerDir).",
-            valueName: "dir"))
-    var installerDirectory: String?
+    @OptionGroup var installers: InstallerDirectoryOption
 
-    @Option(name: .customLong("healthy-timeout"), help: "Seconds Connectware gets to come up after a start or install.")
-    var healthyTimeout: Int = 600
+    @OptionGroup var healthy: HealthyTimeoutOption
 
     func validate() throws {
         if let id, !Journal.isValidID(id) {
             throw ValidationError("\(id) is not a run id (cwmigrate runs lists them)")
         }
-        if let dockerHost, !dockerHost.hasPrefix("unix://") {
-            throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
-        }
-        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number") }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             guard yes || terminal.personPresent else {
                 throw Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",
                     hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage)
             }
             let store = state.store()
-            let journal: Journal
-            if let id {
-                journal = try store.load(id)
-            } else {
-                guard let last = try store.newestUnfinished() else {
-                    throw Failure(
-                        message: "no unfinished run in \(store.directory) to roll back",
-                        hint: "cwmigrate runs lists the runs", exitCode: ExitStatus.noInput)
-                }
-                journal = last
-            }
-            guard !journal.outcome.isFinal else {
-                throw Failure(
-                    message: "run \(journal.id) has ended (\(journal.outcome.rawValue)); there is nothing to roll back",
-                    hint: journal.outcome == .completed
-                        ? "a completed run's result is the installation now; its fresh backup is listed by `cwmigrate runs --json`"
-                        : nil,
-                    exitCode: ExitStatus.dataError)
-            }
-            var environment = ProcessInfo.processInfo.environment
-            if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
-            let host = try ConnectwareHost(environment: environment)
+            let journal = try RunLifecycle(store: store).toRollBack(id)
+            let host = try ConnectwareHost(environment: dockerHost.environment)
             let client = try connection.client(terminal)
             let here = RunHost(host)
             try journal.requireHost(here)
             let plan = journal.plan
             let target = try ComposeTarget(
-                journal: journal, installerDirectory: installerDirectory, healthySeconds: healthyTimeout)
+                journal: journal, installerDirectory: installers.installerDirectory,
+                healthySeconds: healthy.healthyTimeout)
 
             terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
             if Rollback.touchedVolumes(journal) {

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import Foundation
@@ -63,12 +64,9 @@ struct RunbookCommand: ParsableCommand {
 
     @OptionGroup var sources: KnowledgeOptions
 
-    @Option(help: "A playbook file to use instead of the bundled one; its names count as known.", completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
+    @OptionGroup var playbook: PlaybookOption
 
-    @Option(help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
+    @OptionGroup var data: DataDirectoryOption
 
     @Option(help: ArgumentHelp("Runbook templates to use instead of playbooks/runbook.", valueName: "dir"),
         completion: .directory)
@@ -88,11 +86,7 @@ struct RunbookCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Installation directory (docker-compose).", valueName: "dir"))
     var directory: String?
 
-    @Option(
-        name: .customLong("installer-dir"),
-        help: ArgumentHelp(
-            "Where installers are kept, as DIR/VERSION/connectware-online-installer.sh.", valueName: "dir"))
-    var installerDirectory: String?
+    @OptionGroup var installers: InstallerDirectoryOption
 
     @Option(
         name: .customLong("snapshot-dir"),
@@ -152,22 +146,25 @@ struct RunbookCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
-            try checkOutput(reading: backup)
+            try destination(reading: backup).check()
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
                     verify: !quick, assumedVersion: try assumption.version()),
-                progress: connection.progressReporter())
+                progress: connection.progressReporter(terminal))
             let (running, instance) = try runningVersion(terminal)
             let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: playbooks)
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
             let knowledge = loaded.knowledge
-            var chosen = try LocalKnowledge.playbook(path: playbook, installation: installation, playbooks: playbooks)
-            if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
+            var chosen = try LocalKnowledge.playbook(
+                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
+            if let installerDirectory = installers.installerDirectory { chosen.settings["installerDir"] = installerDirectory }
             if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
             let kubernetes = chosen.installation == .kubernetes
             if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first
@@ -178,7 +175,7 @@ struct RunbookCommand: ParsableCommand {
                     exitCode: ExitStatus.usage)
             }
             let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
-            let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook != nil)
+            let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook.playbook != nil)
             let refused = try refusal.map {
                 try PlanCommand.refusal($0, backup: facts.version, running: running)
             }
@@ -189,7 +186,7 @@ struct RunbookCommand: ParsableCommand {
             plan.basis = PlanBasis(
                 backupFile: backup, backupSHA256: quick ? nil : facts.sha256, project: project, directory: directory,
                 knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
-            let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks).path
+            let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path
             var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
                 backupSHA256: facts.sha256, generatedAt: Date(), names: names,
@@ -248,7 +245,7 @@ struct RunbookCommand: ParsableCommand {
 
     /// Every file this command reads, so that none of them is ever the output.
     private func inputs(_ backup: String) -> [String] {
-        var read = [backup] + sources.compatFiles + [playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 }
+        var read = [backup] + sources.compatFiles + [playbook.playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 }
         if let templates {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: templates)) ?? []
             read += names.map { templates + "/" + $0 }
@@ -256,51 +253,20 @@ struct RunbookCommand: ParsableCommand {
         return read
     }
 
-    /// The output's checks, before the backup (which may be large) is read.
-    private func checkOutput(reading backup: String) throws {
-        guard let output else { return }
-        let read = inputs(backup)
-        if format == .ansible {
-            var info = stat()
-            guard output != "-" else {
-                throw OutputFileError.standardOutputRefused(what: "an Ansible playbook directory")
-            }
-            if lstat(output, &info) == 0 {
-                guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                    throw OutputFileError.unusableDirectory(
-                        path: output, directory: output, reason: "is not a directory (a symlink is not followed)")
-                }
-                for name in format.fileNames {
-                    try OutputFile.check(output + "/" + name, replacing: force, inputs: read)
-                }
-            } else {
-                try OutputFile.check(output, replacing: false, inputs: read)
-            }
-        } else {
-            try OutputFile.check(output, replacing: force, inputs: read, standardOutputRefusal: nil)
-        }
+    private func destination(reading backup: String) -> RunbookOutput {
+        RunbookOutput(path: output, format: format, replacing: force, inputs: inputs(backup))
     }
 
     private func write(_ files: [RunbookFile], _ terminal: Terminal) throws {
-        guard let output, output != "-" || format == .ansible else {
+        let destination = destination(reading: URL(fileURLWithPath: backup).standardizedFileURL.path)
+        guard !destination.toStandardOutput else {
             for file in files { FileHandle.standardOutput.write(Data(file.text.utf8)) }
             return
         }
-        let read = inputs(URL(fileURLWithPath: backup).standardizedFileURL.path)
-        if format == .ansible {
-            try OutputFile.makeDirectory(output)
-            for file in files {
-                try OutputFile.write(
-                    Array(file.text.utf8), to: output + "/" + file.name, mode: 0o644, replacing: force, inputs: read)
-            }
-            terminal.note("wrote \(files.map { output + "/" + $0.name }.joined(separator: ", "))")
-        } else {
-            // A runbook holds no secret: 0644, as an editor would save it.
-            for file in files {
-                try OutputFile.write(Array(file.text.utf8), to: output, mode: 0o644, replacing: force, inputs: read)
-            }
-            terminal.note("wrote \(output): the \(format.rawValue) runbook")
-        }
+        let written = try destination.write(files)
+        terminal.note(
+            format == .ansible
+                ? "wrote \(written.joined(separator: ", "))" : "wrote \(written.first ?? ""): the \(format.rawValue) runbook")
     }
 
     static func optionName(_ setting: String) -> String {

@@ -23,8 +23,10 @@ struct RunsList: ParsableCommand {
     @Flag(help: "Print the runs as one JSON array.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let store = state.store()
             let list = try store.list()
             if json {
@@ -116,8 +118,10 @@ struct RunsAbandon: ParsableCommand {
 
     @OptionGroup var state: StateDirectoryOption
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let store = state.store()
             let journal = try store.abandon(id, at: Date(), reason: reason)
             terminal.out("Run \(journal.id) abandoned; its journal stays at \(store.path(of: journal.id)).")

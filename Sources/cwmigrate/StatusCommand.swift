@@ -12,8 +12,10 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print the status as one JSON object.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let client = try connection.client(terminal)
             let status = try client.status()
             if json {

@@ -46,28 +46,94 @@ protocol OperatorFacing: Error {
     var failure: Failure { get }
 }
 
-/// Where a command writes: stdout for results, stderr for diagnostics and progress.
-struct Terminal {
+/// How much a command says: `--quiet` only its errors and its final result, `--verbose`
+/// also each call to Connectware, Docker or a program.
+enum Verbosity: Sendable {
+    case quiet, normal, verbose
+}
+
+/// Where a command writes, the console every command is handed: stdout for results, stderr
+/// for diagnostics and progress, the one prompt, and whether a person is there to answer.
+struct Terminal: Sendable {
     let colorOnStdout: Bool
     let colorOnStderr: Bool
+    let verbosity: Verbosity
+    /// Under `--quiet`, the last result written, printed when the command ends.
+    private let held = HeldResult()
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(verbosity: Verbosity = .normal, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let allowed = environment["NO_COLOR"].map(\.isEmpty) ?? true
         let dumb = environment["TERM"] == "dumb"
         colorOnStdout = allowed && !dumb && isatty(STDOUT_FILENO) == 1
         colorOnStderr = allowed && !dumb && isatty(STDERR_FILENO) == 1
+        self.verbosity = verbosity
     }
 
+    var quiet: Bool { verbosity == .quiet }
+
+    /// A result on stdout; under `--quiet` only the last one is printed, when the command ends.
     func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        if quiet { held.set(text) } else { Self.emit(text, to: FileHandle.standardOutput) }
     }
 
+    /// A diagnostic on stderr; `--quiet` leaves it out (errors go through `report`).
     func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        if !quiet { Self.emit(text, to: FileHandle.standardError) }
+    }
+
+    /// Under `--quiet`, prints the result held back: the command's final result line.
+    func finish() {
+        if let text = held.take() { Self.emit(text, to: FileHandle.standardOutput) }
+    }
+
+    private static func emit(_ text: String, to handle: FileHandle) { handle.write(Data((text + "\n").utf8)) }
+
+    /// Written from whichever thread reports (a wait's updates come from the transfer's).
+    private final class HeldResult: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text: String?
+
+        func set(_ value: String) { lock.withLock { text = value } }
+
+        func take() -> String? {
+            lock.withLock {
+                defer { text = nil }
+                return text
+            }
+        }
     }
 
     /// Whether a person is there to answer a question: standard input is a terminal.
     var personPresent: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// Reads a secret from the controlling terminal with echo off; nil when there is no terminal.
+    func askSecret(_ prompt: String) -> String? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var original = termios()
+        guard tcgetattr(fd, &original) == 0 else { return nil }
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        _ = tcsetattr(fd, TCSAFLUSH, &silent)
+        defer {
+            _ = tcsetattr(fd, TCSAFLUSH, &original)
+            _ = write(fd, "\n", 1)
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") { bytes.append(byte) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A change only a person (or `--yes`) may allow: asked on a terminal; off a terminal
+    /// `offTerminal` is thrown unless `yes`, and a declined question throws `declined`.
+    func requireConsent(_ question: String, yes: Bool, offTerminal: Failure, declined: Failure) throws {
+        guard !yes else { return }
+        guard personPresent else { throw offTerminal }
+        guard confirm(question) else { throw declined }
+    }
 
     /// The one confirmation prompt: asks on stderr, true only when the person answers `y` or
     /// `yes` (any case, blanks around ignored); false when nobody is there to answer.
@@ -81,9 +147,12 @@ struct Terminal {
     func warning(_ text: String) { err(paint("warning:", .yellow, colorOnStderr) + " " + text) }
     func note(_ text: String) { err(paint("note:", .cyan, colorOnStderr) + " " + text) }
 
+    /// An error, and its hint: always said, also under `--quiet`.
     func report(_ failure: Failure) {
-        err(paint("error:", .red, colorOnStderr) + " " + failure.message)
-        if let hint = failure.hint { err(paint("hint:", .cyan, colorOnStderr) + " " + hint) }
+        Self.emit(paint("error:", .red, colorOnStderr) + " " + failure.message, to: FileHandle.standardError)
+        if let hint = failure.hint {
+            Self.emit(paint("hint:", .cyan, colorOnStderr) + " " + hint, to: FileHandle.standardError)
+        }
     }
 
     enum Color: String {
@@ -103,15 +172,22 @@ struct Terminal {
 extension ParsableCommand {
     /// Runs a command body, turning every error into one `error:` line (plus a `hint:`)
     /// and its documented exit code; a body's own non-zero result is its exit code.
-    func guarded(_ body: (Terminal) throws -> Int32) throws {
-        let terminal = Terminal()
+    func guarded(_ global: GlobalOptions, _ body: (Terminal) throws -> Int32) throws {
+        let terminal = Terminal(verbosity: global.verbosity)
+        if terminal.verbosity == .verbose {
+            CallLog.bootstrap { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
         let code: Int32
+        defer { terminal.finish() }
         do {
             code = try body(terminal)
+            terminal.finish()
         } catch let failure as Failure {
+            terminal.finish()
             terminal.report(failure)
             code = failure.exitCode
         } catch let error as any OperatorFacing {
+            terminal.finish()
             terminal.report(error.failure)
             code = error.failure.exitCode
         } catch let exit as ExitCode {

@@ -25,8 +25,10 @@ struct VersionCommand: ParsableCommand {
         let libarchive: ArchiveLibraryInfo
     }
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
-        try guarded { terminal in
+        try guarded(global) { terminal in
             let report = Report(
                 version: BuildInfo.version, commit: BuildInfo.commit,
                 libcurl: .current(), libarchive: .current())

@@ -29,8 +29,10 @@ struct VolumesCommand: ParsableCommand {
         @Flag(help: "Print one JSON array on stdout.")
         var json = false
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
-            try guarded { terminal in
+            try guarded(global) { terminal in
                 let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
                 if json {
                     let encoder = JSONEncoder()
@@ -83,14 +85,16 @@ struct VolumesCommand: ParsableCommand {
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
         }
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
-            try guarded { terminal in
+            try guarded(global) { terminal in
                 let manifest: SnapshotManifest
                 if let directory {
                     // For benchmarks and tests: any directory, without Docker.
                     manifest = try ConnectwareHost.snapshotDirectory(
                         directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level,
-                        progress: progress.reporter())
+                        progress: progress.reporter(terminal))
                 } else {
                     let host = try ConnectwareHost()
                     let target = try host.findVolume(volume, project: docker.project)
@@ -101,7 +105,7 @@ struct VolumesCommand: ParsableCommand {
                     }
                     manifest = try host.snapshotVolume(
                         target.name, to: output, connectwareVersion: version, level: level, access: access,
-                        progress: progress.reporter())
+                        progress: progress.reporter(terminal))
                 }
                 for line in manifest.summaryLines(file: output) { terminal.out(line) }
                 for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
@@ -134,13 +138,15 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var progress: ProgressOption
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
-            try guarded { terminal in
+            try guarded(global) { terminal in
                 let host = try ConnectwareHost()
                 let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
                 try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
                 let manifest = try host.restoreVolume(
-                    volume, from: snapshot, project: docker.project, access: access, progress: progress.reporter())
+                    volume, from: snapshot, project: docker.project, access: access, progress: progress.reporter(terminal))
                 terminal.out("restored:  \(manifest.volume) from \(snapshot)")
                 terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
                 return ExitStatus.ok
@@ -177,8 +183,10 @@ struct VolumesCommand: ParsableCommand {
         @Flag(help: "Remove the volume even if it changed after the snapshot began.")
         var force = false
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
-            try guarded { terminal in
+            try guarded(global) { terminal in
                 let host = try ConnectwareHost()
                 let target = try host.findVolume(volume, project: docker.project)
                 try confirm("Remove volume \(target.name)?", yes: yes, terminal: terminal)
@@ -194,15 +202,12 @@ struct VolumesCommand: ParsableCommand {
 
 /// Asks on a terminal; off a terminal, only `--yes` lets a destructive step go ahead.
 private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
-    guard !yes else { return }
-    guard terminal.personPresent else {
-        throw Failure(
+    try terminal.requireConsent(
+        question, yes: yes,
+        offTerminal: Failure(
             message: "not on a terminal, so nobody can confirm: \(question)", hint: "pass --yes to go ahead",
-            exitCode: ExitStatus.usage)
-    }
-    guard terminal.confirm(question) else {
-        throw Failure(message: "cancelled", exitCode: ExitStatus.usage)
-    }
+            exitCode: ExitStatus.usage),
+        declined: Failure(message: "cancelled", exitCode: ExitStatus.usage))
 }
 
 extension VolumeAccess: ExpressibleByArgument {}

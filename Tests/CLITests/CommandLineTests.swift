@@ -21,6 +21,39 @@ struct CommandLineTests {
         #expect(!result.stderr.contains("Usage:"))
     }
 
+    @Test("--quiet says only the final result: no note, no diagnostics, the same exit code")
+    func quietSaysOnlyTheResult() throws {
+        let plan = ["plan", "--backup-version", "1.0.73", "--running", "1.8.0", "--compat", TestSupport.exampleCompat]
+        let loud = try run(plan)
+        #expect(loud.status == 3)
+        #expect(loud.stderr.contains("note: an EXAMPLE barrier"))
+        let quiet = try run(plan + ["--quiet"])
+        #expect(quiet.status == 3)
+        #expect(quiet.stderr == "")
+        #expect(quiet.stdout.hasPrefix("Decision: downgrade-required\n"))
+        let example = TestSupport.packageRoot.appendingPathComponent(
+            "examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz")
+        let inspected = try run(["inspect", example.path, "-q"])
+        #expect(inspected.status == 0)
+        #expect(inspected.stdout == "verified:  no (use --verify)\n")
+        #expect(inspected.stderr == "")
+    }
+
+    @Test("--quiet still says an error and its hint")
+    func quietStillSaysErrors() throws {
+        let result = try run(["inspect", "/nonexistent/backup.tgz", "--quiet"])
+        #expect(result.status == 66)
+        #expect(result.stdout == "")
+        #expect(result.stderr.hasPrefix("error: /nonexistent/backup.tgz"))
+    }
+
+    @Test("--quiet and --verbose together are a usage error")
+    func quietAndVerboseTogether() throws {
+        let result = try run(["inspect", "backup.tgz", "--quiet", "--verbose"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: give --quiet or --verbose, not both\n"))
+    }
+
     @Test("a mistyped command names the command that was probably meant")
     func mistypedCommand() throws {
         let result = try run(["inpsect", "backup.tgz"])

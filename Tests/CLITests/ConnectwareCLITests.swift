@@ -144,6 +144,48 @@ struct ConnectwareCLITests {
         #expect(try sim.sql("SELECT id || name || enabled FROM services ORDER BY id") == before)
     }
 
+    @Test("restore --yes does not act on a prediction example data made unless --accept-example-data says it is meant")
+    func exampleDataDoesNotDriveAnUnattendedRestore() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let env = environment(sim, state: sim.directory)
+        let old = TestSupport.packageRoot.appendingPathComponent("examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz")
+        let arguments = [
+            "restore", old.path, "--running", "1.8.0", "--yes", "--progress", "none", "--compat", TestSupport.exampleCompat,
+        ]
+        let refused = try TestSupport.run(cwmigrate, arguments, environment: env)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains(
+                "error: an EXAMPLE barrier shipped with cwmigrate decided this plan; it is illustration data, not a known Connectware barrier; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant"
+            ))
+        #expect(refused.stderr.contains("hint: give --accept-example-data, or --no-example-data to leave it out"))
+        #expect(!refused.stdout.contains("Decision:"))
+        let accepted = try TestSupport.run(cwmigrate, arguments + ["--accept-example-data"], environment: env)
+        #expect(accepted.status == 3, "\(accepted.stderr)")
+        #expect(accepted.stdout.contains("Decision: downgrade-required (predicted, nothing was uploaded)"))
+        let status = try TestSupport.run(cwmigrate, ["status", "--json"], environment: env)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["restore"] is NSNull, "nothing was uploaded")
+    }
+
+    @Test("--verbose names each call to Connectware on stderr, with its answer, and never a secret")
+    func verboseNamesEachCallAndNoSecret() throws {
+        let sim = try SimulatedConnectware(tls: true)
+        defer { sim.stop() }
+        let env = environment(sim, state: sim.directory)
+        let result = try TestSupport.run(cwmigrate, ["status", "--login", "--verbose"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let calls = result.stderr.split(separator: "\n").filter { $0.hasPrefix("http: ") }
+        #expect(calls.contains { $0.hasPrefix("http: POST \(sim.tlsURL)/api/login -> 200 in ") })
+        #expect(calls.contains { $0.hasPrefix("http: GET \(sim.tlsURL)/api/maintenance/db -> 200 in ") })
+        #expect(!result.stderr.contains(sim.password))
+        #expect(!result.stderr.contains("Bearer") && !result.stderr.contains("Authorization"))
+        #expect(result.stdout.contains("Now:"), "the result is unchanged")
+        let plain = try TestSupport.run(cwmigrate, ["status", "--login"], environment: env)
+        #expect(!plain.stderr.contains("http: "))
+    }
+
     @Test("status shows a backup that is still running as running, in words and as JSON")
     func statusDuringABackup() throws {
         let sim = try SimulatedConnectware(arguments: ["--backup-delay", "60"])

@@ -498,7 +498,7 @@ struct MigrateCLITests {
                     $0.hasPrefix("FAIL  earlier runs") && $0.contains("run 20261126T225901Z-3fa9c1 is unfinished")
                         && $0.contains("cwmigrate runs abandon 20261126T225901Z-3fa9c1")
                 })
-            #expect(out.contains { $0.hasPrefix("FAIL  connectware api") && $0.contains("credentials were refused") })
+            #expect(out.contains { $0.hasPrefix("FAIL  connectware api") && $0.contains("Connectware refused the credentials (HTTP ") })
             #expect(!result.stdout.contains("not-the-password") && !result.stderr.contains("not-the-password"))
         }
     }

@@ -322,9 +322,20 @@ struct MigrateLabTests {
             let state = try reset(stage)
             let certs = try certsDigest()
             let result = try cwmigrate(
-                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]), state: state)
+                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data", "--verbose"]),
+                state: state)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(result.stdout.contains("Run ") && result.stdout.contains(": downgrade-required"))
+            // --verbose: each call to Connectware, Docker and the installer, never a secret.
+            let license = try TestSupport.shell("sed -n 's/^CYBUS_REGISTRY_PASS=//p' '\(lab)/connectware/.env'").stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let secret = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+            #expect(!license.isEmpty && !result.stderr.contains(license), "the license key reached the call log")
+            #expect(!result.stderr.contains(secret), "the password reached the call log")
+            let calls = result.stderr.split(separator: "\n")
+            #expect(calls.contains { $0.hasPrefix("http: POST ") && $0.contains("/api/maintenance/db/restore -> 2") })
+            #expect(calls.contains { $0.hasPrefix("docker: DELETE /v1.41/volumes/connectware_postgresql") })
+            #expect(calls.contains { $0.hasPrefix("run: ") && $0.contains("connectware-online-installer.sh -s -d ") })
             #expect(lastLine(result.stdout).hasPrefix("report: " + state + "/runs/"))
             #expect(result.stdout.contains("Migration completed."))
             try expectMigrated(stage, state: state, certs: certs)

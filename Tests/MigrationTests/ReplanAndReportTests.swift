@@ -50,7 +50,9 @@ struct ReplanAndReportTests {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal(plan: try unknownPlan())
         let refusal = RestoreRefusal(statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
-        let downgrade = try unknownPlan(refusal: refusal)
+        let downgrade = makePlan(
+            backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty,
+            playbook: try playbook(), refusal: refusal, backupFile: journal.backup.path)
         #expect(downgrade.decision == .downgradeRequired)
         let lock = try RunLock.acquire(journal.installation, in: store, holder: "test")
         defer { lock.release() }
@@ -58,7 +60,8 @@ struct ReplanAndReportTests {
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock,
             runners: runners([journal.plan, downgrade], restore: RefusingRestore(last: "1.7.3", refuseOnlyAt: Fixtures.version("1.8.0"))),
-            clock: SteppingClock().now, replanner: { _, _ in downgrade }, onEvent: { events.append($0) })
+            clock: SteppingClock().now, replanning: Replanning(knowledge: .empty, playbook: try playbook()),
+            onEvent: { events.append($0) })
         try run.run()
         let saved = try store.load(journal.id)
         #expect(saved.outcome == .completed)
@@ -74,6 +77,21 @@ struct ReplanAndReportTests {
         #expect(report.replacedPlans.first?.hasSuffix("because Connectware said: Restore failed: use 1.7.3.") == true)
     }
 
+    @Test func aRefusalNamingNoVersionGivesNoNewPlanAndANamedOneADowngradeOnTheSameBasis() throws {
+        var unknown = try unknownPlan()
+        unknown.basis = PlanBasis(
+            backupFile: "/var/backups/connectware-1.0.73.tgz", backupSHA256: String(repeating: "ab", count: 32),
+            project: "connectware", directory: "/opt/connectware", knowledge: [], ignoresExampleData: true)
+        let journal = try Fixtures.journal(plan: unknown)
+        let replanning = Replanning(knowledge: .empty, playbook: try playbook())
+        let vague = RestoreRefusal(statusMessage: "Restore failed: incompatible backup")
+        #expect(replanning.plan(after: vague, for: journal) == nil)
+        let named = RestoreRefusal(statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
+        let plan = try #require(replanning.plan(after: named, for: journal))
+        #expect(plan.decision == .downgradeRequired)
+        #expect(plan.basis == journal.plan.basis)
+    }
+
     @Test func aRefusalAtTheOlderVersionStopsTheRunBeforeAnotherStep() throws {
         let store = try Fixtures.store()
         let journal = try Fixtures.journal()
@@ -82,7 +100,7 @@ struct ReplanAndReportTests {
         let run = try MigrationRun(
             journal: journal, store: store, lock: lock,
             runners: runners([journal.plan], restore: RefusingRestore(last: "1.5.0")), clock: SteppingClock().now,
-            replanner: { _, _ in Issue.record("no replanning at the older version"); return nil })
+            replanning: Replanning(knowledge: .empty, playbook: try playbook()))
         #expect(throws: MigrationError.self) { try run.run() }
         let saved = try store.load(journal.id)
         let restore = try #require(saved.steps.firstIndex { $0.kind == .restore })

@@ -206,11 +206,11 @@ extension RunStateTests {
         )
         let refusal = RestoreRefusal(
             statusMessage: "Restore failed: use 1.7.3.", lastRestoringVersion: Fixtures.version("1.7.3"))
+        let journal = try Fixtures.journal(plan: unknown)
         let downgrade = makePlan(
             backup: Fixtures.version("1.6.0"), running: Fixtures.version("1.8.0"), knowledge: .empty,
             playbook: playbook,
-            refusal: refusal)
-        let journal = try Fixtures.journal(plan: unknown)
+            refusal: refusal, backupFile: journal.backup.path)
         var runners = fileRunners(downgrade)
         for step in unknown.steps where runners.byKind[step.id] == nil { runners.byKind[step.id] = FileStep() }
         runners.byKind[.restore] = RefusingRestore(last: "1.7.3", refuseOnlyAt: Fixtures.version("1.8.0"))
@@ -223,7 +223,7 @@ extension RunStateTests {
                 return journal.plan.decision == .downgradeRequired
                     ? [CheckResult("install strategy", .fail, "1.7.3: no installer")]
                     : [CheckResult("install strategy", .pass, "the plan installs no other version")]
-            }, replanner: { _, _ in downgrade })
+            }, replanning: Replanning(knowledge: .empty, playbook: playbook))
         #expect(
             throws: MigrationError.prechecksFailed(
                 run: journal.id, failed: [CheckResult("install strategy", .fail, "1.7.3: no installer")])

@@ -8,23 +8,23 @@ import SafeFiles
 #endif
 
 /// Compat knowledge as read, with each file it came from and that file's SHA-256.
-struct LoadedKnowledge {
-    var knowledge: CompatibilityKnowledge
-    var files: [KnowledgeFile]
+public struct LoadedKnowledge: Sendable {
+    public var knowledge: CompatibilityKnowledge
+    public var files: [KnowledgeFile]
 }
 
 /// What this host knows about restore barriers and its installation: the bundled data,
 /// the learned file, and the operator's own files, as `plan` and `restore` both read them.
-enum LocalKnowledge {
+public enum LocalKnowledge {
     /// The bundled compat.yml (shipped), then the learned file (what servers said), then each
     /// `--compat FILE` (the operator's); each barrier carries its file's authority.
-    static func load(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
+    public static func load(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
         -> CompatibilityKnowledge
     {
         try loadWithFiles(compatFiles: compatFiles, ignoringExamples: ignoringExamples, playbooks: playbooks).knowledge
     }
 
-    static func loadWithFiles(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
+    public static func loadWithFiles(compatFiles: [String], ignoringExamples: Bool, playbooks: String? = nil) throws
         -> LoadedKnowledge
     {
         let dataDirectory = try DataFiles.playbooksDirectory(explicit: playbooks)
@@ -48,14 +48,14 @@ enum LocalKnowledge {
     }
 
     /// The SHA-256 of a file's text, as read.
-    static func digest(_ text: String) -> String {
+    public static func digest(_ text: String) -> String {
         let hasher = SHA256Hasher()
         hasher.update(Data(text.utf8))
         return hasher.finalize()
     }
 
     /// The playbook at `path`, else the bundled one for `installation` (docker-compose by default).
-    static func playbook(path: String?, installation: InstallationKind?, playbooks: String? = nil) throws
+    public static func playbook(path: String?, installation: InstallationKind?, playbooks: String? = nil) throws
         -> Playbook
     {
         let playbookPath =
@@ -64,12 +64,32 @@ enum LocalKnowledge {
             .appendingPathComponent("\((installation ?? .dockerCompose).rawValue).yml").path
         let chosen = try Playbook(yaml: readText(playbookPath), source: playbookPath)
         if let installation, chosen.installation != installation {
-            throw Failure(
-                message:
-                    "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
-                exitCode: ExitStatus.usage)
+            throw KnowledgeError.playbookForAnotherInstallation(
+                path: playbookPath, kind: chosen.installation.rawValue, wanted: installation.rawValue)
         }
         return chosen
+    }
+
+    /// A plan saved as JSON by `cwmigrate plan --json --output FILE`.
+    public static func savedPlan(at path: String) throws -> Plan {
+        let text = try readText(path)
+        do {
+            return try JSONDecoder().decode(Plan.self, from: Data(text.utf8))
+        } catch {
+            let detail: String
+            switch error as? DecodingError {
+            case .keyNotFound(let key, _)?: detail = "it has no \(key.stringValue)"
+            case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+                detail = "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+            case .dataCorrupted(let context)?:
+                detail =
+                    context.codingPath.isEmpty
+                    ? "it is not JSON"
+                    : "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+            default: detail = "it cannot be read"
+            }
+            throw KnowledgeError.notASavedPlan(path: path, detail: detail)
+        }
     }
 
     /// Adds what a server refusal taught to the learned compat file (written whole, atomically),
@@ -77,16 +97,11 @@ enum LocalKnowledge {
     ///
     /// The file is the operator's own state: new directories are 0700, the file 0600, and
     /// a symlink at its path (or at the temporary file's) is refused, never followed.
-    static func record(_ barrier: RestoreBarrier) throws -> URL? {
+    public static func record(_ barrier: RestoreBarrier) throws -> URL? {
         guard let file = DataFiles.learnedCompatFile() else { return nil }
         let directoryPath = file.deletingLastPathComponent().path
         let name = file.lastPathComponent
-        func failure(_ reason: String) -> Failure {
-            Failure(
-                message: "cannot record the learned barrier in \(file.path): \(reason)",
-                hint: "the barrier is not remembered; the next restore asks the server again",
-                exitCode: ExitStatus.cantCreate)
-        }
+        func failure(_ reason: String) -> KnowledgeError { .learnedUnwritable(path: file.path, reason: reason) }
         try makeDirectories(directoryPath, failure: failure)
         let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { throw failure(systemError()) }
@@ -111,13 +126,8 @@ enum LocalKnowledge {
 
     /// The learned file's text, nil when there is none. It is cwmigrate's own state, so a
     /// symlink at its name is refused rather than read through.
-    private static func readLearned(_ file: URL, failure: ((String) -> Failure)? = nil) throws -> String? {
-        let refuse =
-            failure ?? { reason in
-                Failure(
-                    message: "cannot read the learned compat file \(file.path): \(reason)", exitCode: ExitStatus.noInput
-                )
-            }
+    private static func readLearned(_ file: URL, failure: ((String) -> KnowledgeError)? = nil) throws -> String? {
+        let refuse = failure ?? { reason in KnowledgeError.learnedUnreadable(path: file.path, reason: reason) }
         let fd = open(file.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
             switch errno {
@@ -135,7 +145,7 @@ enum LocalKnowledge {
     }
 
     /// Creates `path` and its missing parents, new ones 0700 (they hold the operator's state).
-    private static func makeDirectories(_ path: String, failure: (String) -> Failure) throws {
+    private static func makeDirectories(_ path: String, failure: (String) -> KnowledgeError) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -163,20 +173,20 @@ enum LocalKnowledge {
 
     private static func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
-    static func readText(_ path: String) throws -> String {
+    public static func readText(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw Failure(message: "\(path) does not exist", exitCode: ExitStatus.noInput)
+            throw KnowledgeError.fileMissing(path: path)
         }
         guard !isDirectory.boolValue else {
-            throw Failure(message: "\(path) is a directory, not a YAML file", exitCode: ExitStatus.noInput)
+            throw KnowledgeError.isDirectory(path: path)
         }
         guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            throw Failure(message: "\(path) cannot be read", exitCode: ExitStatus.noInput)
+            throw KnowledgeError.unreadable(path: path)
         }
         try? handle.close()
         guard let text = String(data: data, encoding: .utf8) else {
-            throw Failure(message: "\(path) is not UTF-8 text", exitCode: ExitStatus.dataError)
+            throw KnowledgeError.notText(path: path)
         }
         return text
     }

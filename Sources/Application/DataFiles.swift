@@ -1,14 +1,14 @@
 import Foundation
 
 /// Where cwmigrate finds its bundled data (`playbooks/`) and keeps what it learns.
-enum DataFiles {
+public enum DataFiles {
     /// The bundled playbooks directory: `--playbooks DIR` (`explicit`), then
     /// `CWMIGRATE_DATA_DIR` (each holding `playbooks/` or being it), then `<dir of executable>/../share/cwmigrate/playbooks`, then the first
     /// directory above the executable's real path that holds `playbooks/compat.yml`
     /// (so `.build/debug/cwmigrate` finds the repository's copy).
-    static func playbooksDirectory(
+    public static func playbooksDirectory(
         explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(DataFilesError) -> URL {
+    ) throws(KnowledgeError) -> URL {
         var searched: [String] = []
         let fm = FileManager.default
         func holdsCompat(_ dir: URL) -> Bool {
@@ -20,14 +20,14 @@ enum DataFiles {
             for dir in [base, base.appendingPathComponent("playbooks")] where holdsCompat(dir) {
                 return dir.standardizedFileURL
             }
-            throw .notFound(searched: searched, given: "--playbooks")
+            throw .dataDirectoryNotFound(searched: searched, given: "--playbooks")
         }
         if let override = environment["CWMIGRATE_DATA_DIR"], !override.isEmpty {
             let base = URL(fileURLWithPath: override)
             for dir in [base.appendingPathComponent("playbooks"), base] where holdsCompat(dir) {
                 return dir.standardizedFileURL
             }
-            throw .notFound(searched: searched, given: "CWMIGRATE_DATA_DIR")
+            throw .dataDirectoryNotFound(searched: searched, given: "CWMIGRATE_DATA_DIR")
         }
         for executable in executableLocations() {
             let share = executable.deletingLastPathComponent()
@@ -43,12 +43,12 @@ enum DataFiles {
             }
             searched.append("every directory above \(real.deletingLastPathComponent().path)")
         }
-        throw .notFound(searched: searched, given: nil)
+        throw .dataDirectoryNotFound(searched: searched, given: nil)
     }
 
     /// The compat file `cwmigrate restore` writes what a server refusal taught:
     /// `$XDG_STATE_HOME/cwmigrate/learned-compat.yml`, else `~/.local/state/cwmigrate/…`.
-    static func learnedCompatFile(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+    public static func learnedCompatFile(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         let state: URL
         if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
             state = URL(fileURLWithPath: xdg)
@@ -71,22 +71,5 @@ enum DataFiles {
             locations.append(invoked.resolvingSymlinksInPath())
         }
         return locations
-    }
-}
-
-/// The bundled data directory cannot be found.
-enum DataFilesError: Error, OperatorFacing {
-    /// `given` names the option or variable that pointed at the wrong place, if one did.
-    case notFound(searched: [String], given: String?)
-
-    var failure: Failure {
-        switch self {
-        case .notFound(let searched, let given):
-            Failure(
-                message: "cannot find cwmigrate's playbooks directory (looked in \(searched.joined(separator: ", ")))",
-                hint: given.map { "\($0) must name a directory holding compat.yml (or playbooks/compat.yml)" }
-                    ?? "give --playbooks DIR or set CWMIGRATE_DATA_DIR, or install them to <prefix>/share/cwmigrate/playbooks",
-                exitCode: ExitStatus.noInput)
-        }
     }
 }
