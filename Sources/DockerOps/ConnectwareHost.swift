@@ -95,7 +95,7 @@ public final class ConnectwareHost {
             volumes: try projectVolumes(project, includeSizes: includeSizes), imageVersions: imageVersions,
             displayVersion: display?.value, displayVersionVariable: display.map { displayVersionVariables[$0.key] },
             startOrder: order, startOrderSource: order == nil ? "start times" : composeFile ?? "start times",
-            engineVersion: engine.engineVersion, apiVersion: engine.apiVersion)
+            systemdUnit: systemdUnit(), engineVersion: engine.engineVersion, apiVersion: engine.apiVersion)
     }
 
     /// The project's volumes: labelled by compose, or named `<project>_<name>`.
@@ -165,8 +165,18 @@ public final class ConnectwareHost {
     /// Stops every core container of the installation, dependants first and PostgreSQL last,
     /// each with `timeout` seconds to exit before it is killed. Returns the services in the
     /// order they were stopped.
+    /// Where the Connectware unit of systemd exists, `systemctl stop` goes first (its
+    /// `ExecStop`, `compose down`, also removes the containers); whatever still runs after it
+    /// is stopped here.
     @discardableResult
     public func stop(_ installation: Installation, timeout: Int = 30) throws(DockerOpsError) -> [String] {
+        var installation = installation
+        if let unit = systemdUnit(), installation.containers.contains(where: \.isRunning) {
+            try systemctl("stop", unit)
+            let services = Self.stopOrder(installation).map(\.service)
+            installation = try discover(project: installation.project)
+            guard !installation.containers.isEmpty else { return services }
+        }
         var stopped: [String] = []
         for container in Self.stopOrder(installation) {
             if container.isRunning || container.state == "restarting" || container.state == "paused" {
@@ -260,8 +270,13 @@ public final class ConnectwareHost {
         }.map(\.element)
     }
 
-    /// `docker compose -p PROJECT up -d` in the project's directory.
+    /// `docker compose -p PROJECT up -d` in the project's directory; `systemctl start` of the
+    /// unit where the Connectware unit of systemd exists.
     public func start(project: String, directory: String) throws(DockerOpsError) {
+        if let unit = systemdUnit() {
+            try systemctl("start", unit)
+            return
+        }
         let compose = try composeCommand()
         _ = try runProgram(compose + ["-p", project, "up", "-d"], in: directory)
     }

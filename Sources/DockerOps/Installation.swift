@@ -81,13 +81,16 @@ public struct Installation: Sendable, Codable, Equatable {
     public var startOrder: [String]
     /// Where `startOrder` came from: the compose file's path, or `start times`.
     public var startOrderSource: String
+    /// The Connectware unit of systemd, when the host has one: stops and starts go through it.
+    public var systemdUnit: SystemdUnit?
     public var engineVersion: String
     public var apiVersion: String
 
     public init(
         project: String, workingDirectory: String?, containers: [CoreContainer], volumes: [ProjectVolume],
         imageVersions: [String: [String]], displayVersion: String?, displayVersionVariable: String? = nil,
-        startOrder: [String]? = nil, startOrderSource: String = "start times", engineVersion: String,
+        startOrder: [String]? = nil, startOrderSource: String = "start times", systemdUnit: SystemdUnit? = nil,
+        engineVersion: String,
         apiVersion: String
     ) {
         self.project = project
@@ -99,6 +102,7 @@ public struct Installation: Sendable, Codable, Equatable {
         self.displayVersionVariable = displayVersionVariable
         self.startOrder = startOrder ?? StartOrder.byStartTimes(containers)
         self.startOrderSource = startOrderSource
+        self.systemdUnit = systemdUnit
         self.engineVersion = engineVersion
         self.apiVersion = apiVersion
     }
