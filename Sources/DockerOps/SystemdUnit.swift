@@ -48,29 +48,34 @@ public enum SystemdSettings {
     public static let defaultUnitPath = "/etc/systemd/system/connectware.service"
     public static let unitVariable = "CWMIGRATE_SYSTEMD_UNIT"
     public static let systemctlVariable = "CWMIGRATE_SYSTEMCTL"
+
+    /// The unit file to look at in `environment`.
+    public static func unitPath(_ environment: [String: String]) -> String {
+        environment[unitVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultUnitPath
+    }
+
+    /// The `systemctl` command of `environment` (words split at spaces).
+    public static func systemctl(_ environment: [String: String]) -> [String] {
+        let chosen = environment[systemctlVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "systemctl"
+        return chosen.split(separator: " ").map(String.init)
+    }
+
+    /// The unit at `path` when its file exists and can be read; nil otherwise.
+    public static func unit(at path: String) -> SystemdUnit? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return SystemdUnit(path: path, text: String(decoding: data, as: UTF8.self))
+    }
 }
 
 extension ConnectwareHost {
     /// The unit file cwmigrate looks at.
-    public var systemdUnitPath: String {
-        environment[SystemdSettings.unitVariable].flatMap { $0.isEmpty ? nil : $0 } ?? SystemdSettings.defaultUnitPath
-    }
-
-    /// The `systemctl` command (words split at spaces).
-    public var systemctlCommand: [String] {
-        let chosen = environment[SystemdSettings.systemctlVariable].flatMap { $0.isEmpty ? nil : $0 } ?? "systemctl"
-        return chosen.split(separator: " ").map(String.init)
-    }
+    public var systemdUnitPath: String { SystemdSettings.unitPath(environment) }
 
     /// The Connectware unit when its file exists and can be read; nil otherwise.
-    public func systemdUnit() -> SystemdUnit? {
-        let path = systemdUnitPath
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return SystemdUnit(path: path, text: String(decoding: data, as: UTF8.self))
-    }
+    public func systemdUnit() -> SystemdUnit? { SystemdSettings.unit(at: systemdUnitPath) }
 
     /// `systemctl VERB UNIT`, with the environment of cwmigrate's other children.
     func systemctl(_ verb: String, _ unit: SystemdUnit) throws(DockerOpsError) {
-        _ = try runProgram(systemctlCommand + [verb, unit.name], in: nil)
+        _ = try runProgram(SystemdSettings.systemctl(environment) + [verb, unit.name], in: nil)
     }
 }
