@@ -75,6 +75,31 @@ struct ShapesLabTests {
         if try volumeExists("connectware_brokerEtc") { try TestSupport.shell("docker volume rm connectware_brokerEtc") }
     }
 
+    /// The lab's barrier for 1.0.x backups, as an operator's compat file (it says "before
+    /// 1.0.91": the lab refuses 1.0.91's own too, and a compat file cannot say so).
+    func compat() throws -> String {
+        let path = scratch.path + "/lab-compat.yml"
+        try """
+        schema: 1
+        barriers:
+          - since: 1.1.0
+            refusesBackupsBefore: 1.0.91
+            lastRestoringVersion: 1.0.91
+            note: "the lab's barrier of the 1.0 shape"
+            source: "scripts/lab.d/README.md"
+        upgradeStops: []
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func migrateArguments(_ backup: String) throws -> [String] {
+        [
+            "migrate", "--backup", backup, "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120",
+            "--progress", "none", "--no-example-data", "--compat", try compat(),
+        ]
+    }
+
     func inTheLab(_ body: () throws -> Void) async throws {
         try await TestSupport.holdingLabLock(lab) {
             defer { try? leaveAsFound() }
@@ -112,20 +137,17 @@ struct ShapesLabTests {
     @Test func aMigrationThroughTheOldestShapeEndsWithTheBackupsDataAndTheProductionPassword() async throws {
         try await inTheLab {
             try leaveAsFound()
-            let backup = scratch.path + "/connectware-1.0.91.tgz"
-            try labScript(["make-backup", "1.0.91", backup])
+            let backup = scratch.path + "/connectware-1.0.73.tgz"
+            try labScript(["make-backup", "1.0.73", backup])
             let expected = try String(contentsOfFile: backup + ".check", encoding: .utf8)
             #expect(try labScript(["check"]).stdout != expected, "make-backup changed the data after the backup")
-            // Only the 1.0.91 install made it; 1.8.0 does not mount it. The run must neither lose
+            // Only the 1.0.73 install made it; 1.8.0 does not mount it. The run must neither lose
             // nor need it.
             #expect(try volumeExists("connectware_brokerEtc"))
 
             let state = scratch.path + "/state"
             let result = try cwmigrate(
-                [
-                    "migrate", "--backup", backup, "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout",
-                    "120", "--progress", "none", "--no-example-data",
-                ], environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
+                try migrateArguments(backup), environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(result.stdout.contains("1.0.91"), "\(result.stdout)")
 
@@ -147,8 +169,8 @@ struct ShapesLabTests {
     @Test func aRollbackAfterTheOldestShapeWasInstalledSetsAsideTheVolumeItMade() async throws {
         try await inTheLab {
             try leaveAsFound()
-            let backup = scratch.path + "/connectware-1.0.91-rollback.tgz"
-            try labScript(["make-backup", "1.0.91", backup])
+            let backup = scratch.path + "/connectware-1.0.73-rollback.tgz"
+            try labScript(["make-backup", "1.0.73", backup])
             // As on a host that never ran 1.0.x: no brokerEtc before the run.
             try TestSupport.shell("docker volume rm connectware_brokerEtc")
             let before = try labScript(["check"]).stdout
@@ -158,10 +180,7 @@ struct ShapesLabTests {
             let state = scratch.path + "/state-rollback"
             let environment = ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"]
             let failed = try cwmigrate(
-                [
-                    "migrate", "--backup", backup, "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout",
-                    "120", "--progress", "none", "--no-example-data",
-                ], environment: environment)
+                try migrateArguments(backup), environment: environment)
             #expect(failed.status != 0, "\(failed.stdout)\n\(failed.stderr)")
             #expect(try host()["version"] as? String == "1.0.91")
             #expect(try volumeExists("connectware_brokerEtc"))
