@@ -1,4 +1,5 @@
 import ArchiveInspect
+import DockerOps
 import Foundation
 import Planner
 import SafeFiles
@@ -69,7 +70,9 @@ enum LocalKnowledge {
                     "\(playbookPath) is a playbook for \(chosen.installation.rawValue), not \(installation.rawValue)",
                 exitCode: ExitStatus.usage)
         }
-        return chosen
+        // On a host whose Connectware runs under systemd, the plan shows systemctl where it differs.
+        let environment = ProcessInfo.processInfo.environment
+        return SystemdSettings.unit(at: SystemdSettings.unitPath(environment)) == nil ? chosen : chosen.managedBySystemd()
     }
 
     /// Adds what a server refusal taught to the learned compat file (written whole, atomically),

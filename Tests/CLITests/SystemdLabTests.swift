@@ -139,6 +139,17 @@ struct SystemdLabTests {
             #expect(made.filter { $0 == "restart connectware" }.count == 2, "\(made)")
             #expect(try labScript(["check"]).stdout == expected)
             #expect(try host(systemdEnvironment)["version"] as? String == "1.8.0")
+            // The prechecks and the run's report say how the host runs Connectware.
+            #expect(result.stdout.contains("run by the systemd unit \(unitPath)"), "\(result.stdout)")
+            let runs = state + "/runs"
+            let name = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.hasSuffix(".report.json") })
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runs + "/" + name)))
+                    as? [String: Any])
+            let steps = report["steps"] as? [[String: Any]] ?? []
+            let shutdown = steps.first { $0["kind"] as? String == "shutdown" }
+            #expect((shutdown?["message"] as? String)?.hasSuffix("through the systemd unit \(unitPath) (systemctl stop connectware)") == true)
         }
     }
 }
