@@ -88,7 +88,9 @@ public final class ConnectwareHost {
         let display = displayVersions.min { $0.key < $1.key }
         let composeFile = StartOrder.composeFile(workingDirectory: workingDirectory, configFiles: configFiles)
         let order = composeFile.flatMap { path in
-            FileManager.default.contents(atPath: path).flatMap { StartOrder.fromComposeFile(String(decoding: $0, as: UTF8.self)) }
+            FileManager.default.contents(atPath: path).flatMap {
+                StartOrder.fromComposeFile(String(decoding: $0, as: UTF8.self))
+            }
         }
         return Installation(
             project: project, workingDirectory: workingDirectory, containers: containers,

@@ -39,7 +39,8 @@ struct ShapesLabTests {
             environment: ["CWMIGRATE_LAB_DIR": lab])
         guard result.status == 0 else {
             throw SetupFailed(
-                description: "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+                description:
+                    "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }
         return result
     }
@@ -123,7 +124,9 @@ struct ShapesLabTests {
                 #expect(found["displayVersionVariable"] as? String == shape.variable, "\(shape.version)")
                 #expect(found["displayVersion"] as? String == shape.variable.map { _ in shape.version })
                 // brokerEtc is 1.0.91's; the later installs leave it, mounted by nothing.
-                let brokerEtc = (found["volumes"] as? [[String: Any]])?.first { $0["shortName"] as? String == "brokerEtc" }
+                let brokerEtc = (found["volumes"] as? [[String: Any]])?.first {
+                    $0["shortName"] as? String == "brokerEtc"
+                }
                 #expect(brokerEtc != nil, "\(shape.version)")
                 #expect(((brokerEtc?["usedBy"] as? [String]) ?? []).isEmpty == (shape.version != "1.0.91"))
                 // The start order is the compose file's, whatever services it has.
@@ -147,7 +150,8 @@ struct ShapesLabTests {
 
             let state = scratch.path + "/state"
             let result = try cwmigrate(
-                try migrateArguments(backup), environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
+                try migrateArguments(backup),
+                environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(result.stdout.contains("1.0.91"), "\(result.stdout)")
 

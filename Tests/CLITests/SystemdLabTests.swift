@@ -70,7 +70,8 @@ struct SystemdLabTests {
             environment: environment.merging(["CWMIGRATE_LAB_DIR": lab]) { $1 })
         guard result.status == 0 else {
             throw SetupFailed(
-                description: "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
+                description:
+                    "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }
         return result
     }
@@ -149,7 +150,9 @@ struct SystemdLabTests {
                     as? [String: Any])
             let steps = report["steps"] as? [[String: Any]] ?? []
             let shutdown = steps.first { $0["kind"] as? String == "shutdown" }
-            #expect((shutdown?["message"] as? String)?.hasSuffix("through the systemd unit \(unitPath) (systemctl stop connectware)") == true)
+            #expect(
+                (shutdown?["message"] as? String)?.hasSuffix(
+                    "through the systemd unit \(unitPath) (systemctl stop connectware)") == true)
         }
     }
 }

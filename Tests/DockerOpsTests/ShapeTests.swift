@@ -37,7 +37,8 @@ struct ShapeTests {
               brokerEtc:
             """
         let order = try #require(StartOrder.fromComposeFile(text))
-        #expect(order == ["postgresql", "system-control-server", "broker", "connectware", "doc-server", "service-manager"])
+        #expect(
+            order == ["postgresql", "system-control-server", "broker", "connectware", "doc-server", "service-manager"])
     }
 
     @Test func aDependencyCycleOrAnUnknownServiceStillOrdersEveryService() throws {
@@ -81,6 +82,7 @@ struct ShapeTests {
         #expect(
             StartOrder.composeFile(workingDirectory: "/opt/connectware", configFiles: "docker-compose.yml")
                 == "/opt/connectware/docker-compose.yml")
-        #expect(StartOrder.composeFile(workingDirectory: "/x", configFiles: "/y/compose.yml,/y/b.yml") == "/y/compose.yml")
+        #expect(
+            StartOrder.composeFile(workingDirectory: "/x", configFiles: "/y/compose.yml,/y/b.yml") == "/y/compose.yml")
     }
 }
