@@ -46,7 +46,11 @@ let package = Package(
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
-        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary"]),
+        .target(
+            name: "DockerOps",
+            dependencies: [
+                "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+            ]),
         .target(
             name: "Runbook",
             dependencies: [

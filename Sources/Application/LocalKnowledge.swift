@@ -1,4 +1,5 @@
 import ArchiveInspect
+import DockerOps
 import Foundation
 import Planner
 import SafeFiles
@@ -67,7 +68,9 @@ public enum LocalKnowledge {
             throw KnowledgeError.playbookForAnotherInstallation(
                 path: playbookPath, kind: chosen.installation.rawValue, wanted: installation.rawValue)
         }
-        return chosen
+        // On a host whose Connectware runs under systemd, the plan shows systemctl where it differs.
+        let environment = ProcessInfo.processInfo.environment
+        return SystemdSettings.unit(at: SystemdSettings.unitPath(environment)) == nil ? chosen : chosen.managedBySystemd()
     }
 
     /// A plan saved as JSON by `cwmigrate plan --json --output FILE`.

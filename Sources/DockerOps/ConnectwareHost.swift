@@ -52,16 +52,21 @@ public final class ConnectwareHost {
 
         var containers: [CoreContainer] = []
         var workingDirectory: String?
-        var displayVersion: String?
+        var configFiles: String?
+        // Variable index (newest name first) → the value found under it.
+        var displayVersions: [Int: String] = [:]
         for summary in byProject[project] ?? [] {
             let details = try engine.decode(ContainerDetails.self, .get, "/containers/\(summary.id)/json")
             let labels = summary.labels ?? [:]
             let service = labels[ComposeLabel.service] ?? summary.displayName
             workingDirectory = workingDirectory ?? labels[ComposeLabel.workingDirectory]
+            configFiles = configFiles ?? labels[ComposeLabel.configFiles]
             let image = details.config?.image ?? summary.image ?? ""
-            for entry in details.config?.env ?? [] where entry.hasPrefix("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION=") {
-                let value = String(entry.dropFirst("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION=".count))
-                if !value.isEmpty { displayVersion = value }
+            for entry in details.config?.env ?? [] {
+                for (index, variable) in displayVersionVariables.enumerated() where entry.hasPrefix(variable + "=") {
+                    let value = String(entry.dropFirst(variable.count + 1))
+                    if !value.isEmpty { displayVersions[index] = value }
+                }
             }
             containers.append(
                 CoreContainer(
@@ -72,17 +77,27 @@ public final class ConnectwareHost {
                     mounts: (summary.mounts ?? []).compactMap { mount in
                         guard mount.type == "volume", let name = mount.name else { return nil }
                         return VolumeMount(volume: name, destination: mount.destination ?? "")
-                    }))
+                    },
+                    startedAt: details.state?.startedAt))
         }
         containers.sort { ($0.service, $0.name) < ($1.service, $1.name) }
         var imageVersions: [String: [String]] = [:]
         for container in containers {
             if let tag = container.imageVersion { imageVersions[tag, default: []].append(container.service) }
         }
+        let display = displayVersions.min { $0.key < $1.key }
+        let composeFile = StartOrder.composeFile(workingDirectory: workingDirectory, configFiles: configFiles)
+        let order = composeFile.flatMap { path in
+            FileManager.default.contents(atPath: path).flatMap {
+                StartOrder.fromComposeFile(String(decoding: $0, as: UTF8.self))
+            }
+        }
         return Installation(
             project: project, workingDirectory: workingDirectory, containers: containers,
             volumes: try projectVolumes(project, includeSizes: includeSizes), imageVersions: imageVersions,
-            displayVersion: displayVersion, engineVersion: engine.engineVersion, apiVersion: engine.apiVersion)
+            displayVersion: display?.value, displayVersionVariable: display.map { displayVersionVariables[$0.key] },
+            startOrder: order, startOrderSource: order == nil ? "start times" : composeFile ?? "start times",
+            systemdUnit: systemdUnit(), engineVersion: engine.engineVersion, apiVersion: engine.apiVersion)
     }
 
     /// The project's volumes: labelled by compose, or named `<project>_<name>`.
@@ -152,10 +167,20 @@ public final class ConnectwareHost {
     /// Stops every core container of the installation, dependants first and PostgreSQL last,
     /// each with `timeout` seconds to exit before it is killed. Returns the services in the
     /// order they were stopped.
+    /// Where the Connectware unit of systemd exists, `systemctl stop` goes first (its
+    /// `ExecStop`, `compose down`, also removes the containers); whatever still runs after it
+    /// is stopped here.
     @discardableResult
     public func stop(_ installation: Installation, timeout: Int = 30) throws(DockerOpsError) -> [String] {
+        var installation = installation
+        if let unit = systemdUnit(), installation.containers.contains(where: \.isRunning) {
+            try systemctl("stop", unit)
+            let services = Self.stopOrder(installation).map(\.service)
+            installation = try discover(project: installation.project)
+            guard !installation.containers.isEmpty else { return services }
+        }
         var stopped: [String] = []
-        for container in Self.stopOrder(installation.containers) {
+        for container in Self.stopOrder(installation) {
             if container.isRunning || container.state == "restarting" || container.state == "paused" {
                 try engine.send(
                     .post, "/containers/\(container.id)/stop", query: ["t": String(timeout)],
@@ -180,7 +205,7 @@ public final class ConnectwareHost {
     @discardableResult
     public func removeContainers(_ installation: Installation) throws(DockerOpsError) -> [String] {
         var removed: [String] = []
-        for container in Self.stopOrder(installation.containers) {
+        for container in Self.stopOrder(installation) {
             do {
                 try engine.send(.delete, "/containers/\(container.id)", query: ["v": "0"])
             } catch .engine(_, 404, _) {
@@ -224,7 +249,7 @@ public final class ConnectwareHost {
     @discardableResult
     public func startStopped(_ installation: Installation) throws(DockerOpsError) -> [String] {
         var started: [String] = []
-        for container in Self.stopOrder(installation.containers).reversed() where !container.isRunning {
+        for container in Self.stopOrder(installation).reversed() where !container.isRunning {
             do {
                 try engine.send(.post, "/containers/\(container.id)/start")
             } catch .engine(_, 304, _) {
@@ -235,23 +260,25 @@ public final class ConnectwareHost {
         return started
     }
 
-    /// The vendor's services in the order they start; stopping goes backwards, so PostgreSQL,
-    /// which everything depends on, stops last. Unknown services stop first.
-    public static let startOrder = [
-        "postgresql", "system-control-server", "auth-server", "broker", "container-manager", "service-manager",
-        "protocol-mapper", "workbench", "ingress-controller", "connectware", "admin-web-app",
-    ]
-
-    static func stopOrder(_ containers: [CoreContainer]) -> [CoreContainer] {
-        containers.enumerated().sorted { a, b in
-            let rankA = startOrder.firstIndex(of: a.element.service) ?? startOrder.count
-            let rankB = startOrder.firstIndex(of: b.element.service) ?? startOrder.count
+    /// The containers in the order they stop: backwards through the installation's start
+    /// order, so PostgreSQL, which everything depends on, stops last. Services the start
+    /// order does not name stop first.
+    static func stopOrder(_ installation: Installation) -> [CoreContainer] {
+        let order = installation.startOrder
+        return installation.containers.enumerated().sorted { a, b in
+            let rankA = order.firstIndex(of: a.element.service) ?? order.count
+            let rankB = order.firstIndex(of: b.element.service) ?? order.count
             return rankA != rankB ? rankA > rankB : a.offset < b.offset
         }.map(\.element)
     }
 
-    /// `docker compose -p PROJECT up -d` in the project's directory.
+    /// `docker compose -p PROJECT up -d` in the project's directory; `systemctl start` of the
+    /// unit where the Connectware unit of systemd exists.
     public func start(project: String, directory: String) throws(DockerOpsError) {
+        if let unit = systemdUnit() {
+            try systemctl("start", unit)
+            return
+        }
         let compose = try composeCommand()
         _ = try runProgram(compose + ["-p", project, "up", "-d"], in: directory)
     }

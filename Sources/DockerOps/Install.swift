@@ -213,6 +213,9 @@ extension ConnectwareHost {
             try runProgram(
                 [request.installer ?? "", "-s", "-d", request.directory], in: request.directory,
                 redacting: request.licenseKey)
+            // Where the unit exists the vendor's installer acts as if given -S: it runs
+            // `systemctl restart connectware` itself, and Connectware is starting already.
+            if systemdUnit() != nil { return }
         case .offlineImages:
             let missing = wantedImages(request).filter { !imageExists($0) }
             if !missing.isEmpty {

@@ -22,10 +22,12 @@ public struct CoreContainer: Sendable, Codable, Equatable {
     /// `healthy`, `unhealthy` or `starting` when the image has a health check.
     public var health: String?
     public var mounts: [VolumeMount]
+    /// When Docker last started it (RFC 3339); nil when it never ran.
+    public var startedAt: String?
 
     public init(
         id: String, name: String, service: String, image: String, imageVersion: String?, state: String,
-        status: String, health: String?, mounts: [VolumeMount]
+        status: String, health: String?, mounts: [VolumeMount], startedAt: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -36,6 +38,7 @@ public struct CoreContainer: Sendable, Codable, Equatable {
         self.status = status
         self.health = health
         self.mounts = mounts
+        self.startedAt = startedAt
     }
 
     public var isRunning: Bool { state == "running" }
@@ -67,14 +70,28 @@ public struct Installation: Sendable, Codable, Equatable {
     public var volumes: [ProjectVolume]
     /// Image tag → the services running that tag.
     public var imageVersions: [String: [String]]
-    /// `CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION` of admin-web-app, when present.
+    /// The display version a container's environment carries, when one does (admin-web-app's
+    /// `CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION`, `DISPLAY_VERSION` in older releases, none in the oldest).
     public var displayVersion: String?
+    /// The variable `displayVersion` was read from; nil when no container has one.
+    public var displayVersionVariable: String?
+    /// The services in the order compose starts them (each after what it `depends_on` in the
+    /// project's compose file); from the containers' start times when the file cannot be read.
+    /// Stopping goes backwards, so what everything depends on (PostgreSQL) stops last.
+    public var startOrder: [String]
+    /// Where `startOrder` came from: the compose file's path, or `start times`.
+    public var startOrderSource: String
+    /// The Connectware unit of systemd, when the host has one: stops and starts go through it.
+    public var systemdUnit: SystemdUnit?
     public var engineVersion: String
     public var apiVersion: String
 
     public init(
         project: String, workingDirectory: String?, containers: [CoreContainer], volumes: [ProjectVolume],
-        imageVersions: [String: [String]], displayVersion: String?, engineVersion: String, apiVersion: String
+        imageVersions: [String: [String]], displayVersion: String?, displayVersionVariable: String? = nil,
+        startOrder: [String]? = nil, startOrderSource: String = "start times", systemdUnit: SystemdUnit? = nil,
+        engineVersion: String,
+        apiVersion: String
     ) {
         self.project = project
         self.workingDirectory = workingDirectory
@@ -82,6 +99,10 @@ public struct Installation: Sendable, Codable, Equatable {
         self.volumes = volumes
         self.imageVersions = imageVersions
         self.displayVersion = displayVersion
+        self.displayVersionVariable = displayVersionVariable
+        self.startOrder = startOrder ?? StartOrder.byStartTimes(containers)
+        self.startOrderSource = startOrderSource
+        self.systemdUnit = systemdUnit
         self.engineVersion = engineVersion
         self.apiVersion = apiVersion
     }
@@ -114,7 +135,11 @@ enum ComposeLabel {
     static let workingDirectory = "com.docker.compose.project.working_dir"
     static let service = "com.docker.compose.service"
     static let volume = "com.docker.compose.volume"
+    static let configFiles = "com.docker.compose.project.config_files"
 }
+
+/// The variables that carry Connectware's display version, newest name first.
+public let displayVersionVariables = ["CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION", "DISPLAY_VERSION"]
 
 // MARK: - The Engine's JSON
 

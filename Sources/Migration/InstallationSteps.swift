@@ -133,7 +133,8 @@ public struct ShutdownStep: StepRunner {
 
     public func intent(_ context: StepContext) -> String {
         let running = (try? host.discover(project: target.project))?.containers.filter(\.isRunning).map(\.name) ?? []
-        return "stop the containers of project \(target.project): "
+        let unit = host.systemdUnit().map { "with systemctl stop \($0.name) (the systemd unit \($0.path)) " } ?? ""
+        return "stop \(unit)the containers of project \(target.project): "
             + (running.isEmpty ? "(none runs now)" : running.joined(separator: ", "))
             + ". Connectware is unavailable from here until the run ends."
     }
@@ -166,8 +167,10 @@ public struct ShutdownStep: StepRunner {
         guard running.isEmpty else {
             return .doesNotHold(reason: "still running: " + running.map(\.name).joined(separator: ", "))
         }
+        let through = host.systemdUnit().map { " through the systemd unit \($0.path) (systemctl stop \($0.name))" } ?? ""
         return .holds(
-            message: "\(installation.containers.count) core containers of \(target.project) stopped", artifacts: [])
+            message: "\(installation.containers.count) core containers of \(target.project) stopped\(through)",
+            artifacts: [])
     }
 }
 
@@ -651,8 +654,10 @@ public struct InstallStep: StepRunner {
             return .doesNotHold(
                 reason: "Connectware \(context.expectedVersion) is installed but its maintenance API does not answer")
         }
+        let through =
+            host.systemdUnit().map { " (started by the installer through the systemd unit \($0.path))" } ?? ""
         return .holds(
-            message: "Connectware \(context.expectedVersion) installed and started in \(target.directory)",
+            message: "Connectware \(context.expectedVersion) installed and started in \(target.directory)\(through)",
             artifacts: [])
     }
 }

@@ -80,6 +80,9 @@ public enum Prechecks {
                 CheckResult(
                     "installation", .pass,
                     "project \(found.project) in \(found.workingDirectory ?? "an unknown directory"), Connectware \(version), \(running) of \(found.containers.count) core containers running"
+                        + (found.systemdUnit.map {
+                            "; run by the systemd unit \($0.path): stopped and started with systemctl, and the installer starts it"
+                        } ?? "")
                 ), found
             )
         } catch {

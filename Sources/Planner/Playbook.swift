@@ -48,6 +48,15 @@ public struct StepTemplate: Sendable, Equatable {
     public var commands: [String]
     public var verification: [String]
     public var undo: [String]
+    /// What a host whose Connectware runs under the systemd unit `connectware.service` does
+    /// instead (the step's `systemd:` of the playbook); nil where it does the same.
+    public var systemd: SystemdVariant?
+
+    /// The commands and undo lines of a step on a systemd-managed host; nil keeps the step's own.
+    public struct SystemdVariant: Sendable, Equatable {
+        public var commands: [String]?
+        public var undo: [String]?
+    }
 }
 
 /// Per-installation data: which volumes the procedure removes, defaults such as the
@@ -181,12 +190,12 @@ public struct Playbook: Sendable, Equatable {
         let what = "step '\(id)'"
         guard
             let m = reader.mapping(
-                node, what, allowed: ["title", "preconditions", "commands", "verification", "undo"],
+                node, what, allowed: ["title", "preconditions", "commands", "verification", "undo", "systemd"],
                 required: ["title", "commands"])
         else {
             return nil
         }
-        func lines(_ key: String) -> [String] {
+        func lines(_ key: String, in m: Node.Mapping, _ what: String) -> [String] {
             guard let list = m[key] else { return [] }
             let texts = reader.strings(list, "\(key) of \(what)")
             for (item, text) in zip(list.sequence.map(Array.init) ?? [], texts) {
@@ -202,9 +211,33 @@ public struct Playbook: Sendable, Equatable {
         for name in placeholders(in: title) where !known.contains(name) || name == "volume" {
             reader.report("unknown placeholder {{\(name)}} in the title of \(what)", at: m["title"])
         }
+        var systemd: StepTemplate.SystemdVariant?
+        if let node = m["systemd"] {
+            let inner = "the systemd variant of \(what)"
+            if let v = reader.mapping(node, inner, allowed: ["commands", "undo"], required: []) {
+                systemd = StepTemplate.SystemdVariant(
+                    commands: v["commands"].map { _ in lines("commands", in: v, inner) },
+                    undo: v["undo"].map { _ in lines("undo", in: v, inner) })
+            }
+        }
         return StepTemplate(
-            title: title, preconditions: lines("preconditions"), commands: lines("commands"),
-            verification: lines("verification"), undo: lines("undo"))
+            title: title, preconditions: lines("preconditions", in: m, what), commands: lines("commands", in: m, what),
+            verification: lines("verification", in: m, what), undo: lines("undo", in: m, what), systemd: systemd)
+    }
+
+    /// The playbook for a host whose Connectware runs under the systemd unit: every step
+    /// with a `systemd:` variant uses its commands and undo lines instead.
+    public func managedBySystemd() -> Playbook {
+        var copy = self
+        for (kind, template) in steps {
+            guard let variant = template.systemd else { continue }
+            var changed = template
+            if let commands = variant.commands { changed.commands = commands }
+            if let undo = variant.undo { changed.undo = undo }
+            changed.systemd = nil
+            copy.steps[kind] = changed
+        }
+        return copy
     }
 
     static func isPlaceholderName(_ name: String) -> Bool {

@@ -67,6 +67,9 @@ extension Installation {
             row("version:", version?.description ?? versionText),
             row("docker:", "Engine \(engineVersion), API \(apiVersion)"),
         ]
+        if let unit = systemdUnit {
+            lines.append(row("systemd:", "\(unit.path) (stopped and started with systemctl stop/start \(unit.name))"))
+        }
         for (index, container) in containers.enumerated() {
             let state = container.state + (container.health.map { " (\($0))" } ?? "")
             lines.append(

@@ -91,6 +91,32 @@ struct RunbookCLITests {
         #expect(result.stderr.contains("note: the runbook shows placeholders for <DIRECTORY>; give --directory"))
     }
 
+    @Test func onAHostWithTheSystemdUnitTheRunbookStopsAndStartsThroughSystemctl() throws {
+        let backup = try exampleBackup()
+        defer { try? FileManager.default.removeItem(at: backup.directory) }
+        let arguments = [
+            "--backup", backup.file.path, "--running", "1.8.0", "--project", "connectware", "--directory",
+            "/opt/connectware", "--compat", TestSupport.exampleCompat,
+        ]
+        let unit = backup.directory.appendingPathComponent("connectware.service").path
+        let environment = ["CWMIGRATE_SYSTEMD_UNIT": unit]
+        let without = try runbook(arguments, environment: environment)
+        #expect(without.status == 0)
+        #expect(!without.stdout.contains("systemctl"))
+        try "[Service]\nType=oneshot\nExecStart=docker compose up -d\nExecStop=docker compose down\n".write(
+            toFile: unit, atomically: true, encoding: .utf8)
+        for format in ["markdown", "html"] {
+            let result = try runbook(arguments + ["--format", format], environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("systemctl stop connectware"), "\(format)")
+            #expect(result.stdout.contains("systemctl start connectware"), "\(format)")
+            #expect(result.stdout.contains("the installer restarts Connectware through systemd"), "\(format)")
+            #expect(!result.stdout.contains("xargs -r docker stop"), "\(format)")
+        }
+        let markdown = try runbook(arguments, environment: environment).stdout
+        #expect(!shellBlocks(markdown).flatMap { $0 }.contains { $0.hasSuffix("-p connectware up -d") })
+    }
+
     @Test func theRunbookHoldsTheSameStepsAndCommandsAsPlan() throws {
         let backup = try exampleBackup()
         defer { try? FileManager.default.removeItem(at: backup.directory) }

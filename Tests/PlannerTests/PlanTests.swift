@@ -205,3 +205,40 @@ func aPlaybookMistakeIsReportedWithItsLine(text: String, message: String, marker
     #expect(!text.contains("\u{1B}["))
     #expect(plan.renderText(color: true).contains("\u{1B}[31;1m[DESTROYS DATA]"))
 }
+
+@Test func onASystemdManagedHostThePlanStopsAndStartsThroughSystemctl() throws {
+    let playbook = try bundledPlaybook()
+    let plan = makePlan(
+        backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: playbook.managedBySystemd(),
+        backupFile: "/srv/backups/connectware-1.0.73.tgz")
+    func step(_ kind: StepKind) throws -> Step { try #require(plan.steps.first { $0.id == kind }) }
+    #expect(try step(.shutdown).commands == ["systemctl stop connectware"])
+    #expect(try step(.shutdown).undo == ["systemctl start connectware"])
+    // The installer restarts the unit itself: no compose run after it.
+    for kind in [StepKind.installOlder, .upgrade] {
+        let commands = try step(kind).commands
+        #expect(commands.contains { $0.hasSuffix("connectware-online-installer.sh -s -d /opt/connectware") })
+        #expect(commands.last == "# the installer restarts Connectware through systemd: systemctl restart connectware")
+        #expect(!commands.contains { $0.contains("up -d") })
+    }
+    // Steps without a systemd variant are the same as on any other host.
+    let plain = makePlan(
+        backup: v("1.0.73"), running: v("1.8.0"), knowledge: example, playbook: playbook,
+        backupFile: "/srv/backups/connectware-1.0.73.tgz")
+    #expect(try step(.removeVolumes) == plain.steps.first { $0.id == .removeVolumes })
+    #expect(plain.steps.first { $0.id == .shutdown }?.commands.contains("systemctl stop connectware") == false)
+}
+
+@Test func aSystemdVariantWithAnUnknownKeyOrPlaceholderIsReportedWithItsLine() throws {
+    var text = try bundled("docker-compose.yml")
+    text = text.replacingOccurrences(
+        of: "        - systemctl stop connectware\n", with: "        - systemctl stop {{unitName}}\n      colour: red\n")
+    #expect {
+        try Playbook(yaml: text, source: "bad.yml")
+    } throws: { error in
+        guard case .invalidDataFile(_, let problems) = error as? PlannerError else { return false }
+        let messages = problems.map(\.message)
+        return messages.contains { $0.contains("unknown placeholder {{unitName}}") }
+            && messages.contains { $0.contains("colour") }
+    }
+}
