@@ -33,6 +33,9 @@ public struct InstallationRef: Sendable, Codable, Equatable, Hashable, CustomStr
 /// Where one step of a run stands.
 public enum StepState: String, Sendable, Codable, CaseIterable {
     case pending, running, done, failed, skipped
+    /// Stopped for the operator, not failed: Connectware refused the step's credentials.
+    /// A resume checks (as after an interruption) whether the step is done, else does it again.
+    case paused
 
     /// Whether the walk moves past this step.
     public var isSettled: Bool { self == .done || self == .skipped }
@@ -303,7 +306,7 @@ public struct Journal: Sendable, Codable, Equatable {
         updatedAt = now
     }
 
-    /// Marks a running step done with what it found.
+    /// Marks a running step (or a paused one that began) done with what it found.
     public mutating func finish(_ position: Int, at now: Date, message: String?) throws(MigrationError) {
         try settle(position, as: .done, at: now, message: message)
     }
@@ -325,6 +328,24 @@ public struct Journal: Sendable, Codable, Equatable {
         let prefix = "step \(position + 1) \(steps[position].kind)"
         outcomeMessage = message.hasPrefix(prefix) ? message : prefix + ": " + message
         endedAt = now
+    }
+
+    /// Marks the step at `position` paused, begun or not, and the run with it: Connectware
+    /// refused its credentials, which the operator corrects; the run stays open for a resume.
+    public mutating func pause(_ position: Int, at now: Date, message: String) throws(MigrationError) {
+        try requireOpen()
+        try requirePosition(position)
+        guard !steps[position].state.isSettled else {
+            throw .invalidTransition(
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .paused)
+        }
+        steps[position].state = .paused
+        steps[position].endedAt = now
+        steps[position].message = message
+        outcome = .inProgress
+        outcomeMessage = message
+        endedAt = nil
+        updatedAt = now
     }
 
     /// Marks the run failed before any step began (its prechecks did not pass).
@@ -447,7 +468,9 @@ public struct Journal: Sendable, Codable, Equatable {
     {
         try requireOpen()
         try requirePosition(position)
-        guard steps[position].state == .running else {
+        // A paused step that began may be found done when the run resumes, as a running one.
+        guard steps[position].state == .running || (steps[position].state == .paused && steps[position].attempts > 0)
+        else {
             throw .invalidTransition(
                 run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: state)
         }
@@ -497,6 +520,9 @@ public struct RollbackRecord: Sendable, Codable, Equatable {
     public var attempts: Int
     public var actions: [String]
     public var succeeded: Bool?
+    /// True while the rollback is paused because Connectware refused its credentials; it is
+    /// run again with the right password.
+    public var paused: Bool?
     public var message: String?
 
     public init(startedAt: Date) {

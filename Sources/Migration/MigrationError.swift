@@ -35,6 +35,10 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Connectware refused the credentials the step needs (`refused` says which, never a
     /// secret; `fix` how to give the right one); the run is paused and can be resumed.
     case credentialsRefused(position: Int, kind: StepKind, refused: String, fix: String)
+    /// Connectware refused the credentials the rollback needs for the database it found or
+    /// made (`refused` says which, never a secret; `fix` how to give the right one); the
+    /// rollback is paused and is run again with them.
+    case rollbackCredentialsRefused(run: String, refused: String, fix: String)
     /// A rollback cannot start or did not finish; `reason` says what to do.
     case rollbackFailed(run: String, reason: String)
     /// The directory of fetched host reports (`report --fleet DIR`) cannot be used.
@@ -92,6 +96,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             "the run is paused before step \(position + 1) \(kind): the operator declined it"
         case .credentialsRefused(let position, let kind, let refused, _):
             "the run is paused at step \(position + 1) \(kind): Connectware refused \(refused)"
+        case .rollbackCredentialsRefused(let run, let refused, _):
+            "the rollback of run \(run) is paused: Connectware refused \(refused)"
         case .rollbackFailed(let run, let reason):
             "the rollback of run \(run) did not finish: \(reason)"
         case .fleetReports(let directory, let reason):

@@ -190,7 +190,10 @@ public final class MigrationRun {
         try checkBeforeChanging()
         while let position = journal.steps.firstIndex(where: { !$0.state.isSettled }) {
             let runner = runners.runner(for: journal.steps[position].kind)
-            if journal.steps[position].state == .running,
+            // A step interrupted, or paused after it began, may be done already: its
+            // postcondition says so (with the right credentials now), else it is done again.
+            let record = journal.steps[position]
+            if record.state == .running || (record.state == .paused && record.attempts > 0),
                 try recheckInterrupted(position, runner, artifactDirectory)
             {
                 continue
@@ -330,12 +333,17 @@ public final class MigrationRun {
             fix: credentials.fix(for: refused, plan: journal.plan))
     }
 
-    /// Records the failure (a journal that cannot be saved is the worse news) and stops.
+    /// Records the failure (a journal that cannot be saved is the worse news) and stops; a
+    /// refusal of the credentials is recorded as a pause, which the right password resumes.
     private func failed(_ position: Int, _ error: MigrationError, cpuSince start: Double? = nil)
         throws(MigrationError) -> Never
     {
         let kind = journal.steps[position].kind
-        try journal.fail(position, at: clock(), message: error.description)
+        if case .credentialsRefused = error {
+            try journal.pause(position, at: clock(), message: error.description)
+        } else {
+            try journal.fail(position, at: clock(), message: error.description)
+        }
         if let start { journal.steps[position].cpuSeconds = max(0, processCPUSeconds() - start) }
         try saveAccountingCPU()
         onEvent(.failed(position: position, kind: kind, error: error))

@@ -60,7 +60,7 @@ enum Page {
         code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
         .hash { word-break: break-all; }
         .state-failed { color: var(--fail); font-weight: 600; } .state-done { color: var(--ok); }
-        .state-running { color: var(--warn); font-weight: 600; } .state-pending, .state-skipped { color: var(--muted); }
+        .state-running, .state-paused { color: var(--warn); font-weight: 600; } .state-pending, .state-skipped { color: var(--muted); }
         svg { display: block; max-width: 100%; height: auto; }
         svg text { font-family: system-ui, "DejaVu Sans", sans-serif; fill: var(--ink); }
         .legend { display: flex; flex-wrap: wrap; gap: 16px; color: var(--muted); font-size: 12px; margin-top: 6px; }

@@ -25,15 +25,19 @@ public struct Rollback {
     let operationTimeout: Duration
     let clock: () -> Date
     let here: RunHost?
+    let credentials: RunCredentials?
     let onAction: (String) -> Void
 
-    /// `here` is this machine: a run that began on another is refused.
+    /// `here` is this machine: a run that began on another is refused. `credentials` (the
+    /// run's passwords) log in as the database the rollback finds or makes knows the admin;
+    /// without them the client's own login is used throughout.
     public init(
         host: ConnectwareHost, client: MaintenanceClient, target: ComposeTarget, store: JournalStore, lock: RunLock,
         operationTimeout: Duration, clock: @escaping () -> Date, here: RunHost? = nil,
-        onAction: @escaping (String) -> Void = { _ in }
+        credentials: RunCredentials? = nil, onAction: @escaping (String) -> Void = { _ in }
     ) {
         self.here = here
+        self.credentials = credentials
         self.host = host
         self.client = client
         self.target = target
@@ -85,6 +89,7 @@ public struct Rollback {
         if var record = journal.rollback {
             record.attempts += 1
             record.succeeded = nil
+            record.paused = nil
             record.message = nil
             journal.rollback = record
         } else {
@@ -96,23 +101,39 @@ public struct Rollback {
             if Self.touchedVolumes(journal) {
                 try restoreVolumes(&journal)
             }
+            // The volumes are the run's snapshots now, or were never replaced: the production
+            // database, unless a restore at this version replaced it with the backup's.
+            let backupsData = !Self.touchedVolumes(journal) && Self.touchedDataInPlace(journal)
+            useLogins(backupsData ? .backupThenProduction : .production, journal)
             try bringUp(original, &journal)
             if try putBackInstallationFiles(&journal) {
                 do {
                     try host.start(project: target.project, directory: target.directory)
                     _ = try host.waitUntilHealthy(
                         project: target.project, within: target.healthySeconds, pollEvery: 0.25
-                    ) { client.answers() }
+                    ) { client.answers() || client.refused != nil }
                 } catch {
                     throw failure(error, run: journal.id)
                 }
+                try requireAccepted(journal)
                 try note("started Connectware \(original) again with the files the run found", &journal)
             }
             if Self.touchedDataInPlace(journal) {
+                // The backup's users until the fresh backup's restore brings the production ones back.
+                useLogins(.backupThenProduction, journal)
                 try restoreFreshBackup(&journal)
             }
-            try checkUp(original, run: journal.id)
+            useLogins(.production, journal)
+            try checkUp(original, journal)
         } catch {
+            if case .rollbackCredentialsRefused = error {
+                journal.rollback?.paused = true
+                journal.rollback?.message = error.description
+                journal.rollback?.endedAt = clock()
+                try store.save(journal)
+                _ = try? store.saveReports(journal)
+                throw error
+            }
             journal.rollback?.succeeded = false
             journal.rollback?.message = error.description
             journal.rollback?.endedAt = clock()
@@ -122,12 +143,49 @@ public struct Rollback {
             throw .rollbackFailed(run: journal.id, reason: error.description)
         }
         journal.rollback?.succeeded = true
+        journal.rollback?.paused = nil
         journal.rollback?.endedAt = clock()
         try journal.markRolledBack(
             at: clock(), message: "rolled back: Connectware \(original) runs with the data the run found")
         try store.save(journal)
         try store.saveReports(journal)
         return journal
+    }
+
+    /// Which admin the database the rollback finds or makes knows.
+    enum Logins {
+        /// The database the run found (from its snapshots, or never replaced).
+        case production
+        /// A restore at the original version may have put the backup's users in place; the
+        /// fresh backup's restore puts the production ones back.
+        case backupThenProduction
+    }
+
+    private func useLogins(_ logins: Logins, _ journal: Journal) {
+        guard let credentials else { return }
+        let production = credentials.logins(for: .production, plan: journal.plan)
+        switch logins {
+        case .production: client.useLogins(production, tokens: credentials.tokens)
+        case .backupThenProduction:
+            let backup = credentials.logins(for: .backup, plan: journal.plan)
+            client.useLogins(
+                backup + production.filter { login in !backup.contains { $0.password == login.password } },
+                tokens: credentials.tokens)
+        }
+    }
+
+    /// A wait for Connectware that ended because it refused every login pauses the rollback
+    /// with the fix, instead of failing as if Connectware never came up.
+    private func requireAccepted(_ journal: Journal) throws(MigrationError) {
+        guard let refused = client.refused, !refused.isEmpty else { return }
+        throw refusal(refused, journal)
+    }
+
+    private func refusal(_ refused: [Login], _ journal: Journal) -> MigrationError {
+        .rollbackCredentialsRefused(
+            run: journal.id, refused: refused.map(\.description).joined(separator: " and "),
+            fix: credentials?.fix(for: refused, plan: journal.plan)
+                ?? "give the production admin password with CWMIGRATE_PASSWORD or --password-file FILE")
     }
 
     private func note(_ text: String, _ journal: inout Journal) throws(MigrationError) {
@@ -255,10 +313,11 @@ public struct Rollback {
             }
             _ = try host.waitUntilHealthy(
                 project: target.project, within: target.healthySeconds, pollEvery: 0.25
-            ) { client.answers() }
+            ) { client.answers() || client.refused != nil }
         } catch {
             throw failure(error, run: journal.id)
         }
+        try requireAccepted(journal)
     }
 
     /// The compose file and `.env` as the run found them, from its verified copies (an
@@ -307,12 +366,16 @@ public struct Rollback {
                 file: fresh.path, backupVersion: journal.plan.runningVersion,
                 runningVersion: journal.plan.runningVersion, deadline: operationTimeout)
         } catch {
+            if case .unauthorized = error, let refused = client.refused, !refused.isEmpty {
+                throw refusal(refused, journal)
+            }
             throw .rollbackFailed(run: journal.id, reason: "restoring the fresh backup: \(error.description)")
         }
         try note("restored the fresh backup \(fresh.path)", &journal)
     }
 
-    private func checkUp(_ original: Version, run: String) throws(MigrationError) {
+    private func checkUp(_ original: Version, _ journal: Journal) throws(MigrationError) {
+        let run = journal.id
         let installation: Installation
         do { installation = try host.discover(project: target.project) } catch { throw failure(error, run: run) }
         guard installation.version == original else {
@@ -321,6 +384,9 @@ public struct Rollback {
                 reason: "Connectware runs \(installation.version?.description ?? "mixed versions"), not \(original)")
         }
         do { _ = try client.status() } catch {
+            if case .unauthorized = error, let refused = client.refused, !refused.isEmpty {
+                throw refusal(refused, journal)
+            }
             throw .rollbackFailed(run: run, reason: "the maintenance API does not answer: \(error.description)")
         }
     }

@@ -114,7 +114,9 @@ public struct RunReport: Sendable, Codable {
             "\($0.plan.decision) at \(JournalCoding.timestamp($0.replacedAt)), because Connectware said: \($0.reason)"
         }
         rollback = journal.rollback.map { record in
-            let state = record.succeeded == true ? "finished" : record.succeeded == false ? "failed" : "begun"
+            let state =
+                record.succeeded == true
+                ? "finished" : record.succeeded == false ? "failed" : record.paused == true ? "paused" : "begun"
             return "\(state) (\(record.attempts) attempt\(record.attempts == 1 ? "" : "s")): "
                 + (record.actions + [record.message].compactMap { $0 }).joined(separator: "; ")
         }

@@ -48,6 +48,10 @@ extension MigrationError: OperatorFacing {
             Failure(
                 message: description, hint: "cwmigrate migrate --resume carries on from this step",
                 exitCode: ExitStatus.paused)
+        case .rollbackCredentialsRefused(let run, _, let fix):
+            Failure(
+                message: description, hint: "\(fix); then run `cwmigrate rollback \(run)` again",
+                exitCode: ExitStatus.paused)
         case .rollbackFailed:
             Failure(
                 message: description, hint: "cwmigrate rollback RUN again carries on where it stopped",

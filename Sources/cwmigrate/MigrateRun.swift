@@ -135,6 +135,10 @@ extension MigrateCommand {
             terminal.out("\(label(position, kind)) was interrupted and is done again (\(reason))")
         case .failed(let position, let kind, let error):
             if case .restoreRefused = error { return }
+            if case .credentialsRefused = error {
+                terminal.out("\(label(position, kind)) " + terminal.paint("PAUSED", .yellow, terminal.colorOnStdout))
+                return
+            }
             terminal.out("\(label(position, kind)) " + terminal.paint("FAILED", .red, terminal.colorOnStdout))
         case .replanned(let refusal, let plan):
             terminal.out("Connectware \(plan.runningVersion) refused the restore: \(refusal.statusMessage)")

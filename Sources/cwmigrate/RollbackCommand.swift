@@ -23,10 +23,12 @@ struct RollbackCommand: ParsableCommand {
             a rollback that was interrupted is run again the same way. Without RUN, this \
             installation's newest unfinished run. The run's report is rewritten.
 
-            Exit codes: 0 rolled back; 64 usage (also: no terminal and no --yes); 65 the run has \
-            ended or began on another host; 66 no such run; 69 the rollback did not finish (run \
-            it again); 75 another \
-            process holds the installation's lock; 77 credentials refused.
+            Exit codes: 0 rolled back; 10 paused: Connectware refused the admin password the \
+            rollback needs (the production one, or the backup's where a restore at the run's \
+            version may have replaced the users; the hint names the option to give), run it again \
+            with the right one; 64 usage (also: no terminal and no --yes); 65 the run has ended or \
+            began on another host; 66 no such run; 69 the rollback did not finish (run it again); \
+            75 another process holds the installation's lock; 77 credentials refused by --login.
             """)
 
     @Argument(help: "The run's id, as `cwmigrate runs` lists it (default: the newest unfinished run).")
@@ -40,6 +42,8 @@ struct RollbackCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     @OptionGroup var dockerHost: DockerHostOption
+
+    @OptionGroup var runCredentials: RunCredentialOptions
 
     @OptionGroup var installers: InstallerDirectoryOption
 
@@ -63,7 +67,8 @@ struct RollbackCommand: ParsableCommand {
             let store = state.store()
             let journal = try RunLifecycle(store: store).toRollBack(id)
             let host = try ConnectwareHost(environment: dockerHost.environment)
-            let client = try connection.client(terminal)
+            let connected = try connection.connect(terminal)
+            let client = connected.client
             let here = RunHost(host)
             try journal.requireHost(here)
             let plan = journal.plan
@@ -97,7 +102,10 @@ struct RollbackCommand: ParsableCommand {
             }
             let rollback = Rollback(
                 host: host, client: client, target: target, store: store, lock: lock,
-                operationTimeout: .seconds(connection.timeout), clock: Date.init, here: here
+                operationTimeout: .seconds(connection.timeout), clock: Date.init, here: here,
+                credentials: runCredentials.credentials(
+                    connected, tokens: connection.login || connected.password == nil,
+                    directory: journal.installation.directory)
             ) { action in terminal.out("  " + action) }
             let done = try rollback.run(try store.load(journal.id))
             terminal.out(

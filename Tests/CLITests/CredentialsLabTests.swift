@@ -86,6 +86,92 @@ extension MigrateLabTests {
         }
     }
 
+    /// The journal, the report and `runs` say the run is paused (not failed) at install-older.
+    func expectPausedAtInstallOlder(_ state: String) throws {
+        let recorded = try #require(journal(state))
+        #expect(recorded["outcome"] as? String == "in-progress")
+        #expect((recorded["outcomeMessage"] as? String ?? "").hasPrefix("the run is paused at step 5 install-older"))
+        let stepStates = steps(state)
+        #expect(stepStates.first { $0.kind == "install-older" }?.state == "paused", "\(stepStates)")
+        #expect(!stepStates.contains { $0.state == "failed" }, "\(stepStates)")
+        let report = try report(state)
+        #expect(report["outcome"] as? String == "in-progress")
+        let reported = report["steps"] as? [[String: Any]] ?? []
+        #expect(reported.first { $0["kind"] as? String == "install-older" }?["state"] as? String == "paused")
+        let runs = try cwmigrate(["runs"], state: state)
+        #expect(runs.status == 0 && runs.stdout.contains("install-older (paused)"), "\(runs.stdout)")
+    }
+
+    /// A run of the old backup with `--initial-password-file` of a wrong password: paused at install-older.
+    func pausedAtTheFreshInstall(_ stage: Stage, state: String) throws {
+        let wrong = scratch.appendingPathComponent("wrong-initial").path
+        try "not-the-initial-one\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let paused = try cwmigrate(
+            migrateArguments(
+                stage.oldBackup,
+                extra: ["--compat", stage.compat, "--no-example-data", "--initial-password-file", wrong]),
+            state: state)
+        #expect(paused.status == 10, "\(paused.stdout)\n\(paused.stderr)")
+        #expect(paused.stdout.contains("install-older PAUSED"), "\(paused.stdout)")
+        try expectPausedAtInstallOlder(state)
+    }
+
+    @Test func aRunPausedAtTheFreshInstallIsRolledBackWithTheProductionPasswordWorkingAgain() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let initial = "initial-\(UUID().uuidString.prefix(8))"
+            try withInitialAdminSetting(Data(initial.utf8).base64EncodedString()) {
+                try pausedAtTheFreshInstall(stage, state: state)
+                // Connectware knows only the initial admin now; the rollback brings back the
+                // snapshots, whose users are the production ones, and logs in as those.
+                #expect(try statusCode(password: initial) == "200")
+                let rolled = try cwmigrate(
+                    ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"],
+                    state: state)
+                #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+                #expect(try check() == stage.startCheck)
+                #expect(try certsDigest() == certs)
+                let production = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+                #expect(try statusCode(password: production) == "200")
+                #expect(try statusCode(password: initial) == "401")
+                #expect(try report(state)["outcome"] as? String == "rolled-back")
+            }
+        }
+    }
+
+    @Test func aRollbackRefusedTheProductionPasswordPausesAndRunAgainWithTheRightOneFinishes() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            let stopped = try run(
+                arguments, state: state, label: "rollback-refused",
+                killWhen: { steps in steps.contains { $0.kind == "shutdown" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            let rollback = ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"]
+            let paused = try TestSupport.run(
+                TestSupport.product("cwmigrate"), rollback,
+                environment: environment(state: state).merging(["CWMIGRATE_PASSWORD": "not-the-production-one"]) { $1 })
+            #expect(paused.status == 10, "\(paused.stdout)\n\(paused.stderr)")
+            #expect(
+                paused.stderr.contains(
+                    "is paused: Connectware refused the production admin password (user admin)"), "\(paused.stderr)")
+            #expect(paused.stderr.contains("hint: ") && paused.stderr.contains("--password-file FILE"))
+            #expect(paused.stderr.contains("then run `cwmigrate rollback "))
+            #expect(!(paused.stdout + paused.stderr).contains("not-the-production-one"))
+            let record = try #require(journal(state)?["rollback"] as? [String: Any])
+            #expect(record["paused"] as? Bool == true && record["succeeded"] == nil, "\(record)")
+            #expect((try report(state)["rollback"] as? String ?? "").hasPrefix("paused (1 attempt)"))
+
+            let rolled = try cwmigrate(rollback, state: state)
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            #expect(try check() == stage.startCheck)
+            let production = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+            #expect(try statusCode(password: production) == "200")
+            #expect(try report(state)["outcome"] as? String == "rolled-back")
+        }
+    }
+
     @Test func aWrongInitialPasswordPausesTheRunAtTheFreshInstallAndResumeWithTheRightOneCompletes() throws {
         try scenario { stage in
             let state = try reset(stage)
@@ -110,6 +196,7 @@ extension MigrateLabTests {
                 #expect(paused.stderr.contains("then carry on with `cwmigrate migrate --resume "))
                 #expect(!paused.stderr.contains("rollback"))
                 #expect(!(paused.stdout + paused.stderr).contains("not-the-initial-one"))
+                try expectPausedAtInstallOlder(state)
 
                 let resumed = try cwmigrate(
                     [

@@ -53,6 +53,27 @@ struct JournalTests {
         }
     }
 
+    @Test func aStepPausedForRefusedCredentialsLeavesTheRunOpenAndIsFoundDoneOrBegunAgainOnResume() throws {
+        var journal = try Fixtures.journal()
+        let now = Date(timeIntervalSince1970: 1_795_000_100)
+        try journal.begin(0, at: now)
+        try journal.pause(0, at: now + 1, message: "the run is paused at step 1 fresh-backup: Connectware refused x")
+        #expect(journal.steps[0].state == .paused && journal.steps[0].attempts == 1)
+        #expect(journal.outcome == .inProgress && journal.endedAt == nil)
+        #expect(journal.outcomeMessage == "the run is paused at step 1 fresh-backup: Connectware refused x")
+        #expect(journal.currentStep?.position == 0)
+        // Resumed: its postcondition holds, so it is done without doing it again.
+        var found = journal
+        try found.finish(0, at: now + 2, message: "found done")
+        #expect(found.steps[0].state == .done)
+        // Or it does not: begun again.
+        try journal.begin(0, at: now + 2)
+        #expect(journal.steps[0].state == .running && journal.steps[0].attempts == 2)
+        // A step paused before it ever began was not done, so it cannot be found done.
+        try journal.pause(1, at: now + 3, message: "paused before it began")
+        #expect(throws: MigrationError.self) { try journal.finish(1, at: now + 4, message: nil) }
+    }
+
     @Test func aFailedStepFailsTheRunAndBeginningItAgainReopensIt() throws {
         var journal = try Fixtures.journal()
         let now = Date(timeIntervalSince1970: 1_795_000_100)

@@ -163,6 +163,25 @@ struct RunbookRenderingTests {
         #expect(!markdown.contains("PLACEHOLDER"))
     }
 
+    @Test func theKubernetesRunbookLogsInAsTheInitialAdminOfTheHelmValuesUntilTheRestoreHasFinished() throws {
+        let given = ["namespace": "iot", "release": "cw", "chart": "cybus/connectware"]
+        let markdown = try render(.markdown, installation: .kubernetes, given: given).files[0].text
+        // After the claims are deleted the fresh install knows only the initial admin, whose
+        // password is a Base64 Helm value, as `.env` holds it on Compose.
+        #expect(
+            markdown.contains(
+                #"CWMIGRATE_INITIAL_PASSWORD="$(helm get values cw -n iot --all -o json | jq -r '.global.userManagement.adminUser.initialPassword' | base64 -d)" && export CWMIGRATE_INITIAL_PASSWORD"#
+                    + "\n"), "\(markdown)")
+        #expect(
+            markdown.contains(
+                #"until cwmigrate status 2>/dev/null || CWMIGRATE_PASSWORD="$CWMIGRATE_INITIAL_PASSWORD" cwmigrate status 2>/dev/null"#
+            ))
+        #expect(
+            markdown.contains(
+                #"CWMIGRATE_BACKUP_PASSWORD="$CWMIGRATE_PASSWORD" CWMIGRATE_PASSWORD="$CWMIGRATE_INITIAL_PASSWORD" cwmigrate restore "#
+            ))
+    }
+
     @Test func unknownKubernetesNamesArePlaceholdersNeverAssumed() throws {
         let markdown = try render(.markdown, installation: .kubernetes, given: ["namespace": "iot"]).files[0].text
         #expect(markdown.contains("helm upgrade <RELEASE> <CHART> --version 1.7.3 -n iot --reuse-values\n"))

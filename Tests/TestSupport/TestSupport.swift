@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// What a finished program showed: its exit status and both output streams.
 public struct ProgramResult: Sendable {
@@ -123,8 +124,17 @@ extension TestSupport {
         let fd = open(labDirectory + "/test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SetupFailure(description: "cannot open \(labDirectory)/test.lock: is the lab up?") }
         defer { close(fd) }
+        let asked = Date()
         flock(fd, LOCK_EX)
-        defer { flock(fd, LOCK_UN) }
+        let got = Date()
+        defer {
+            flock(fd, LOCK_UN)
+            // The lab's tests take turns, so their time adds up: each says what it cost.
+            func seconds(_ interval: TimeInterval) -> String { "\((interval * 10).rounded() / 10)" }
+            print(
+                "lab lock: \(Test.current?.name ?? "?") held the lab \(seconds(Date().timeIntervalSince(got))) s"
+                    + " (waited \(seconds(got.timeIntervalSince(asked))) s)")
+        }
         return try body()
     }
 }
