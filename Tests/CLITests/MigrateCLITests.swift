@@ -472,6 +472,8 @@ struct MigrateCLITests {
                 return checks.first { $0["name"] as? String == "free disk" }?["detail"] as? String ?? result.stderr
             }
             // The lab's installer deletes every other version's images: 1.7.3's are pulled by the run.
+            // (A rollback that started 1.8.0 from saved images pruned nothing: untag what it left.)
+            try TestSupport.shell("docker rmi \(image):1.7.3 >/dev/null 2>&1 || true")
             let present = try TestSupport.shell("docker image inspect \(image):1.7.3 >/dev/null 2>&1 && echo yes || true")
             try #require(present.stdout.isEmpty, "the lab should not hold \(image):1.7.3")
             let missing = try freeDisk()
