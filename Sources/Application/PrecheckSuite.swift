@@ -79,6 +79,7 @@ public struct PrecheckSuite {
                 planning.installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers"
             checks.append(
                 Prechecks.installStrategy(host, plan: plan, installation: installation, installerDirectory: installers))
+            checks.append(Prechecks.registry(host, plan: plan, installation: installation))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: backupPath)[.size] as? Int64) ?? 0
             checks.append(
                 Prechecks.freeDisk(
@@ -86,6 +87,7 @@ public struct PrecheckSuite {
                     installerDirectory: installers))
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs Docker, the installation and the plan"))
+            checks.append(CheckResult("registry", .skip, "needs Docker, the installation and the plan"))
             checks.append(CheckResult("free disk", .skip, "needs the installation and the plan"))
         }
         if let plan, let example = Prechecks.exampleData(plan, unattended: unattended, accepted: acceptingExampleData) {

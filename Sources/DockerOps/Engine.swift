@@ -165,10 +165,19 @@ public final class Engine {
     func download(_ path: String, query: [String: String] = [:], to file: String, deadline: Duration)
         throws(DockerOpsError)
     {
+        try download(
+            path, queryItems: query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) },
+            to: file, deadline: deadline)
+    }
+
+    /// The same, with a query that may repeat a name (`/images/get?names=a&names=b`).
+    func download(_ path: String, queryItems: [URLQueryItem], to file: String, deadline: Duration)
+        throws(DockerOpsError)
+    {
         let result: DownloadResult
         do {
             result = try client.download(
-                HTTPRequest(.get, url(path, query: query, versioned: true), deadline: deadline), to: file)
+                HTTPRequest(.get, url(path, queryItems: queryItems, versioned: true), deadline: deadline), to: file)
         } catch {
             throw failure(error, call: "GET \(path)")
         }
@@ -192,13 +201,17 @@ public final class Engine {
     }
 
     private func url(_ path: String, query: [String: String], versioned: Bool) -> String {
+        url(
+            path, queryItems: query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) },
+            versioned: versioned)
+    }
+
+    private func url(_ path: String, queryItems: [URLQueryItem], versioned: Bool) -> String {
         var components = URLComponents()
         components.scheme = "http"
         components.host = "localhost"
         components.path = (versioned ? "/v\(apiVersion)" : "") + path
-        if !query.isEmpty {
-            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        }
+        if !queryItems.isEmpty { components.queryItems = queryItems }
         // URLComponents leaves JSON's braces and quotes alone; libcurl wants them encoded.
         components.percentEncodedQuery = components.percentEncodedQuery?
             .replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")

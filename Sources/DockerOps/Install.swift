@@ -52,7 +52,7 @@ public struct InstallCheck: Sendable, Equatable {
 }
 
 extension ConnectwareHost {
-    /// The Connectware images the compose file names, as `registry.cybus.io/cybus/<name>`.
+    /// The Connectware images the compose file names, as `<registry>/cybus/<name>`.
     static func composeImages(in text: String) -> [(repository: String, tag: String)] {
         text.split(separator: "\n").compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -97,12 +97,12 @@ extension ConnectwareHost {
         return Array(Set(Self.composeImages(in: text).map { "\($0.repository):\(request.version)" })).sorted()
     }
 
-    func imageExists(_ reference: String) -> Bool {
+    public func imageExists(_ reference: String) -> Bool {
         // The Engine's router takes a reference with slashes in the path as it is.
         (try? engine.send(.get, "/images/\(reference)/json")) != nil
     }
 
-    /// Images tagged `registry.cybus.io/cybus/…` with another version than `version`.
+    /// Images tagged `<registry>/cybus/…` with another version than `version`.
     func otherVersionImages(than version: String) throws(DockerOpsError) -> [String] {
         struct Image: Decodable {
             var repoTags: [String]?
@@ -190,7 +190,7 @@ extension ConnectwareHost {
             if wanted.isEmpty {
                 throw .imagesMissing(
                     version: request.version,
-                    images: ["(no registry.cybus.io image in \(request.directory)/docker-compose.yml)"],
+                    images: ["(no <registry>/cybus/<image> image in \(request.directory)/docker-compose.yml)"],
                     archive: request.imageArchive ?? "(not given)")
             }
             if !missing.isEmpty {
@@ -220,19 +220,7 @@ extension ConnectwareHost {
             let missing = wantedImages(request).filter { !imageExists($0) }
             if !missing.isEmpty {
                 let archive = request.imageArchive ?? request.directory + "/connectware-\(request.version).tar"
-                let answer = try engine.upload(
-                    "/images/load", query: ["quiet": "1"], file: archive, contentType: "application/x-tar",
-                    deadline: engine.deadlines.imageLoad)
-                let text = String(decoding: answer, as: UTF8.self)
-                if text.contains("\"error\"") {
-                    throw .engine(call: "POST /images/load", status: 200, message: text)
-                }
-                let still = missing.filter { !imageExists($0) }
-                if !still.isEmpty {
-                    throw .engine(
-                        call: "POST /images/load", status: 200,
-                        message: "\(archive) was loaded but does not hold \(still.joined(separator: ", "))")
-                }
+                try loadImages(from: archive, expecting: missing)
             }
             // Only with the images in place do the running containers go, like the installer does it.
             if let current = try? discover(project: request.project) {

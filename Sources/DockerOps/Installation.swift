@@ -14,7 +14,7 @@ public struct CoreContainer: Sendable, Codable, Equatable {
     /// The compose service (`postgresql`, `connectware`, …).
     public var service: String
     public var image: String
-    /// The tag of a `registry.cybus.io/cybus/<name>:<tag>` image, if it is one.
+    /// The tag of a `<registry>/cybus/<name>:<tag>` image, if it is one.
     public var imageVersion: String?
     /// Docker's state word: running, exited, created, restarting, paused, dead.
     public var state: String
@@ -245,12 +245,9 @@ struct DiskUsage: Decodable {
     enum CodingKeys: String, CodingKey { case volumes = "Volumes" }
 }
 
-/// `registry.cybus.io/cybus/<name>:<tag>` → tag; anything else → nil.
+/// `<registry>/cybus/<name>:<tag>` → tag, whatever the registry (`registry.cybus.io`, a mirror,
+/// `127.0.0.1:5000`) or a Docker Hub `cybus/<name>:<tag>`; anything else → nil.
 func connectwareImageTag(_ image: String) -> String? {
-    var reference = Substring(image)
-    if let at = reference.firstIndex(of: "@") { reference = reference[..<at] }
-    guard reference.hasPrefix("registry.cybus.io/cybus/") else { return nil }
-    guard let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") else { return nil }
-    let tag = reference[reference.index(after: colon)...]
-    return tag.isEmpty ? nil : String(tag)
+    guard let reference = ImageReference(image), reference.connectwareImage != nil else { return nil }
+    return reference.tag
 }

@@ -296,6 +296,49 @@ public struct SnapshotVolumesStep: StepRunner {
         }
     }
 
+    /// Whether the run installs another version with the vendor's installer, which deletes the
+    /// images of every other version (the running one too): then the step saves them.
+    static func savesImages(_ context: StepContext, _ target: ComposeTarget) -> Bool {
+        target.strategy == .installer
+            && context.journal.plan.steps.contains { $0.id == .installOlder || $0.id == .upgrade }
+    }
+
+    static func savedImagesPath(_ context: StepContext) -> String {
+        context.artifactDirectory + "/images-\(context.journal.plan.runningVersion).tar"
+    }
+
+    /// Saves the running version's images (`docker save`) unless a complete copy is there
+    /// (the file appears by rename only when whole).
+    func saveImages(_ context: StepContext) throws(MigrationError) {
+        guard Self.savesImages(context, target) else { return }
+        let path = Self.savedImagesPath(context)
+        guard access(path, F_OK) != 0 else { return }
+        let images = host.images(of: context.journal.plan.runningVersion.description, directory: target.directory)
+        do { try host.saveImages(images, to: path) } catch {
+            throw .stepFailed(
+                position: context.position, kind: context.step.id,
+                reason: "saving the images of Connectware \(context.journal.plan.runningVersion): \(error.description)")
+        }
+    }
+
+    /// The saved images as an artifact; nil when the step saves none.
+    func savedImagesArtifact(_ context: StepContext) -> Result<Artifact?, MigrationError> {
+        guard Self.savesImages(context, target) else { return .success(nil) }
+        let path = Self.savedImagesPath(context)
+        let images = host.images(of: context.journal.plan.runningVersion.description, directory: target.directory)
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0, let digest = try? sha256(ofFileAt: path) else {
+            return .failure(
+                .postconditionFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "the images of Connectware \(context.journal.plan.runningVersion) were not saved to \(path)"))
+        }
+        return .success(
+            Artifact(
+                kind: .savedImages, path: path, sha256: digest, bytes: Int64(info.st_size), step: context.position,
+                detail: images.joined(separator: ",")))
+    }
+
     /// The recorded list of the project's volumes as it was written.
     static func readVolumeList(_ path: String) -> [String]? {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
@@ -308,6 +351,7 @@ public struct SnapshotVolumesStep: StepRunner {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
         try writeVolumeList(context)
+        try saveImages(context)
         let volumes: [(short: String, name: String)]
         do { volumes = try volumesToCopy(context) } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
@@ -372,6 +416,14 @@ public struct SnapshotVolumesStep: StepRunner {
         case .success(let files):
             artifacts += files
             if !files.isEmpty { parts.append("copied " + files.compactMap(\.detail).joined(separator: " and ")) }
+        }
+        switch savedImagesArtifact(context) {
+        case .failure(let error): return .doesNotHold(reason: error.description)
+        case .success(let saved):
+            if let saved {
+                artifacts.append(saved)
+                parts.append("saved the images of Connectware \(context.journal.plan.runningVersion) (\(formatBytes(saved.bytes))) at \(saved.path)")
+            }
         }
         return .holds(message: "snapshots verified: " + parts.joined(separator: "; "), artifacts: artifacts)
     }

@@ -110,6 +110,10 @@ public struct Artifact: Sendable, Codable, Equatable {
         /// The Docker names of the project's volumes when the run snapshotted them, one a
         /// line: a rollback removes a volume of the project not in it (an install made it).
         case projectVolumes = "project-volumes"
+        /// The running version's images as `docker save` writes them (`detail`: their names,
+        /// comma-separated), made before an install that deletes them: a rollback loads them
+        /// when they are gone, and needs no registry.
+        case savedImages = "saved-images"
     }
 
     public var kind: Kind

@@ -151,6 +151,72 @@ public enum Prechecks {
             : CheckResult("install strategy", .fail, problems.joined(separator: "; "))
     }
 
+    /// The versions the plan's installs pull with the vendor's installer (the older version,
+    /// then each stop of the upgrade; the rollback's version comes from the run's saved images).
+    static func versionsPulled(_ plan: Plan) -> [Version] {
+        guard plan.installStrategy == .installer else { return [] }
+        var versions: [Version] = []
+        if plan.steps.contains(where: { $0.id == .installOlder }), let restore = plan.restoreVersion {
+            versions.append(restore)
+        }
+        if plan.steps.contains(where: { $0.id == .upgrade }) {
+            versions += plan.upgradePath.isEmpty ? [plan.runningVersion] : plan.upgradePath
+        }
+        return versions
+    }
+
+    /// The registry the installation's images come from has every tag the plan's installs pull,
+    /// and accepts the installation's credentials (`CYBUS_REGISTRY_USER`, default `license`, and
+    /// the license key `CYBUS_REGISTRY_PASS` of `.env`, as the vendor's installer logs in): asked
+    /// with the Registry HTTP API v2 (`GET /v2/<name>/tags/list`, Basic auth or a bearer token)
+    /// before anything is changed. The image names are the compose file's, whatever their
+    /// registry host (a mirror too); images of the older version that the running compose
+    /// file does not name cannot be asked for.
+    public static func registry(_ host: ConnectwareHost, plan: Plan, installation: Installation) -> CheckResult {
+        let versions = versionsPulled(plan)
+        guard !versions.isEmpty else {
+            return CheckResult(
+                "registry", .pass,
+                plan.installStrategy == .installer
+                    ? "the plan pulls no image" : "the plan installs from saved images and pulls nothing")
+        }
+        guard let directory = installation.workingDirectory else {
+            return CheckResult("registry", .fail, "the compose project's directory is unknown")
+        }
+        let references = versions.flatMap { host.images(of: $0.description, directory: directory) }
+            .compactMap(ImageReference.init)
+        guard !references.isEmpty else {
+            return CheckResult(
+                "registry", .fail, "\(directory)/docker-compose.yml names no <registry>/cybus/<image> image")
+        }
+        let envPath = directory + "/.env"
+        guard let text = try? String(contentsOfFile: envPath, encoding: .utf8) else {
+            return CheckResult(
+                "registry", .fail,
+                "\(envPath) cannot be read (\(systemError())), so the registry credentials the installer uses are unknown")
+        }
+        let settings = RunCredentials.envSettings(text)
+        let user = settings["CYBUS_REGISTRY_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "license"
+        guard let key = settings["CYBUS_REGISTRY_PASS"], !key.isEmpty else {
+            return CheckResult(
+                "registry", .fail,
+                "\(envPath) has no CYBUS_REGISTRY_PASS: the installer has no license key to log in to the registry with")
+        }
+        var found: [String] = []
+        for registry in Array(Set(references.map(\.registry))).sorted() {
+            let wanted = references.filter { $0.registry == registry }
+            do {
+                try RegistryClient(registry: registry, user: user, password: key).requireTags(wanted)
+            } catch {
+                return CheckResult("registry", .fail, error.description)
+            }
+            found.append(
+                "\(registry) has the \(wanted.count) images of \(versions.map(\.description).joined(separator: ", ")) for user \(user)"
+            )
+        }
+        return CheckResult("registry", .pass, found.joined(separator: "; "))
+    }
+
     /// How the plan installs `version` into the installation.
     static func installRequest(
         _ version: Version, plan: Plan, installation: Installation, directory: String, installerDirectory: String
@@ -211,6 +277,20 @@ public enum Prechecks {
                     "the size of \(unknown.joined(separator: ", ")) cannot be told, so the room its snapshots need cannot be checked"
                 )
             }
+        }
+        // The run saves the running version's images before the installer deletes them.
+        if let host, let directory = installation.workingDirectory, !versionsPulled(plan).isEmpty,
+            plan.steps.contains(where: { $0.id == .snapshotVolumes })
+        {
+            let running = host.images(of: plan.runningVersion.description, directory: directory)
+            guard let bytes = host.imageBytes(running) else {
+                return CheckResult(
+                    "free disk", .fail,
+                    "the images of Connectware \(plan.runningVersion) are not all on this host, so they cannot be saved for a rollback: \(running.filter { !host.imageExists($0) }.joined(separator: ", "))"
+                )
+            }
+            needed += bytes
+            parts.append("the saved images of \(plan.runningVersion) \(formatBytes(bytes))")
         }
         var images = ImageSpace()
         var dataRoot: String?
@@ -480,6 +560,7 @@ public enum Prechecks {
             checks.append(
                 installStrategy(
                     host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
+            checks.append(registry(host, plan: journal.plan, installation: installation))
             var info = stat()
             let bytes = stat(journal.backup.path, &info) == 0 ? Int64(info.st_size) : 0
             checks.append(
@@ -488,6 +569,7 @@ public enum Prechecks {
                     backupCopied: journal.backup.original != nil, host: host, installerDirectory: installerDirectory))
         } else {
             checks.append(CheckResult("install strategy", .skip, "needs the installation"))
+            checks.append(CheckResult("registry", .skip, "needs the installation"))
             checks.append(CheckResult("free disk", .skip, "needs the installation"))
         }
         checks.append(stateDirectory(store))

@@ -302,11 +302,30 @@ public struct Rollback {
 
     /// Installs the original version unless it is what is there, and starts it.
     private func bringUp(_ original: Version, _ journal: inout Journal) throws(MigrationError) {
+        let saved =
+            target.strategy == .installer ? journal.artifacts.last(where: { $0.kind == .savedImages }) : nil
+        let names = saved?.detail?.split(separator: ",").map(String.init) ?? []
+        let installation = try? host.discover(project: target.project)
+        let reinstall = !(installation.map { !$0.containers.isEmpty && $0.version == original } ?? false)
+        if reinstall, saved != nil, !names.isEmpty {
+            // Compose starts the original version from the files the run found.
+            _ = try putBackInstallationFiles(&journal)
+        }
         do {
-            let installation = try? host.discover(project: target.project)
             if let installation, !installation.containers.isEmpty, installation.version == original {
                 try host.start(project: target.project, directory: target.directory)
                 try note("started Connectware \(original)", &journal)
+            } else if let saved, !names.isEmpty {
+                // The installer pulls, and a host may no longer reach the registry: the run's
+                // saved images and its copies of the compose file and .env (put back above)
+                // are all that compose needs to start the original version.
+                let missing = names.filter { !host.imageExists($0) }
+                if !missing.isEmpty {
+                    try host.loadImages(from: saved.path, expecting: names)
+                    try note("loaded the saved images of Connectware \(original) from \(saved.path) (\(missing.count) were gone)", &journal)
+                }
+                try host.start(project: target.project, directory: target.directory)
+                try note("started Connectware \(original) again from the run's copy of its compose file", &journal)
             } else {
                 try host.install(target.installRequest(original))
                 try note("installed Connectware \(original) again and started it", &journal)

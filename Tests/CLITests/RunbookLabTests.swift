@@ -161,7 +161,7 @@ struct RunbookLabTests {
             #expect(ran.stderr.contains("docker-compose -p connectware up -d"), "Compose v1 ran the project")
             let imagesAfter = try TestSupport.shell("docker images --format '{{.Repository}}:{{.Tag}}' | sort").stdout
             let new = Set(imagesAfter.split(separator: "\n")).subtracting(imagesBefore.split(separator: "\n"))
-            #expect(new.allSatisfy { $0.hasPrefix("registry.cybus.io/cybus/") }, "only the installers brought images: \(new)")
+            #expect(new.allSatisfy { $0.contains("/cybus/") }, "only the installers brought images: \(new)")
 
             #expect(try lab.tableChecksums() == atBackup, "the data is the backup's again")
             let after = try lab.cwmigrate(

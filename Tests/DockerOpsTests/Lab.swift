@@ -54,7 +54,7 @@ struct Lab {
     /// The version in the compose file's image tags, read without DockerOps.
     func composeVersion() throws -> String {
         let text = try String(contentsOfFile: projectDirectory + "/docker-compose.yml", encoding: .utf8)
-        let line = text.split(separator: "\n").first { $0.contains("image: registry.cybus.io/cybus/postgresql:") }
+        let line = text.split(separator: "\n").first { $0.contains("/cybus/postgresql:") && $0.contains("image: ") }
         return line.map { String($0.split(separator: ":").last ?? "") } ?? ""
     }
 

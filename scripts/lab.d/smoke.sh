@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A by-hand walk through the lab, as an operator would use it: up at 1.8.0, seed, backup
-# through the ingress, installer to 1.7.3, -P tar + -o to 1.8.1, the barrier, down.
+# through the ingress, installer to 1.7.3 (pulled, the others pruned), the registry down and a
+# tag missing, -P tar + -o to 1.8.1, the barrier, down.
 # Run: scripts/lab.d/smoke.sh   (needs root; leaves nothing behind when it passes)
 set -euo pipefail
 lab="$(cd "$(dirname "$0")/.." && pwd)/lab"
@@ -41,11 +42,23 @@ step "installer 1.7.3 (-s -S)"
 "$lab" wait 120
 "$lab" check | diff "$work/check.before" - || { echo "smoke: FAILED: data changed by the 1.7.3 install" >&2; exit 1; }
 cmp "$certs/ca.pem" "$work/ca.before"
-expect 'registry.cybus.io/cybus/postgresql:1.7.3' "$(docker ps --format '{{.Image}}')"
-[ -z "$(docker images -q registry.cybus.io/cybus/postgresql:1.8.0)" ] || { echo "smoke: FAILED: 1.8.0 images left" >&2; exit 1; }
+expect "$CWMIGRATE_LAB_REGISTRY/cybus/postgresql:1.7.3" "$(docker ps --format '{{.Image}}')"
+[ -z "$(docker images -q "$CWMIGRATE_LAB_REGISTRY/cybus/postgresql:1.8.0")" ] || { echo "smoke: FAILED: 1.8.0 images left" >&2; exit 1; }
+# Pruned as the vendor prunes: admin-web-app is never deleted.
+[ -n "$(docker images -q "$CWMIGRATE_LAB_REGISTRY/cybus/admin-web-app:1.8.0")" ] || { echo "smoke: FAILED: admin-web-app:1.8.0 pruned" >&2; exit 1; }
 expect 202 "$(api -X POST -o /dev/null -w '%{http_code}' "$CWMIGRATE_URL/api/maintenance/db/backup")"
 expect '"id":"1.7.3_' "$(wait_idle)"
 api -o "$work/backup-1.7.3.tgz" "$CWMIGRATE_URL/api/maintenance/db/backup"
+
+step "the registry down, a tag missing: the installer fails and says why"
+"$lab" registry stop
+if "$lab" install 1.8.1 -s 2>"$work/down.err"; then echo "smoke: FAILED: an install without the registry" >&2; exit 1; fi
+expect 'cannot log in to the registry' "$(cat "$work/down.err")"
+"$lab" registry start
+"$lab" registry drop ingress:1.8.1
+if "$lab" install 1.8.1 -s 2>"$work/tag.err"; then echo "smoke: FAILED: an install of a missing tag" >&2; exit 1; fi
+expect "cannot pull $CWMIGRATE_LAB_REGISTRY/cybus/ingress:1.8.1" "$(cat "$work/tag.err")"
+"$lab" registry undrop
 
 step "installer 1.8.1 -P, then offline -o"
 (cd "$work" && "$lab" install 1.8.1 -s -P)

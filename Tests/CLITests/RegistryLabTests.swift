@@ -1,0 +1,127 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The lab's images come from its registry (127.0.0.1:PORT, user `license` with the license
+/// key), and its installer prunes the other versions' images in silent mode, as the vendor's
+/// does. These runs use the lab of MigrateLabTests.
+extension MigrateLabTests {
+    var registry: String { ProcessInfo.processInfo.environment["CWMIGRATE_LAB_REGISTRY"] ?? "" }
+
+    /// The tags of the lab's daemon, `<registry>/cybus/<image>:<version>`.
+    func imageTags() throws -> Set<String> {
+        Set(
+            try TestSupport.shell("docker images --format '{{.Repository}}:{{.Tag}}'").stdout
+                .split(separator: "\n").map(String.init))
+    }
+
+    /// The lab's registry stopped for the body, and started again after it.
+    func withRegistryStopped(_ body: () throws -> Void) throws {
+        try labScript(["registry", "stop"])
+        defer { _ = try? labScript(["registry", "start"]) }
+        try body()
+    }
+
+    /// One line of `.env` set to `value` for the body, and the file put back afterwards.
+    func withEnvSetting(_ name: String, _ value: String, _ body: () throws -> Void) throws {
+        let env = lab + "/connectware/.env"
+        let original = try String(contentsOfFile: env, encoding: .utf8)
+        defer { try? original.write(toFile: env, atomically: true, encoding: .utf8) }
+        let lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            .map { $0.hasPrefix(name + "=") ? name + "=" + value : $0 }
+        try lines.joined(separator: "\n").write(toFile: env, atomically: true, encoding: .utf8)
+        try body()
+    }
+
+    @Test func aRollbackAfterAPruningInstallOlderLoadsTheSavedImagesWhenTheRegistryIsDown() async throws {
+        try await scenario { stage in
+            try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            let stopped = try run(
+                arguments, state: state, label: "rollback-pruned",
+                killWhen: { steps in steps.contains { $0.kind == "install-older" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            // The installer of 1.7.3 deleted 1.8.0's images, all but admin-web-app's.
+            let pruned = try imageTags()
+            #expect(!pruned.contains("\(registry)/cybus/postgresql:1.8.0"), "\(pruned)")
+            #expect(!pruned.contains("\(registry)/cybus/system-control-server:1.8.0"), "\(pruned)")
+            #expect(pruned.contains("\(registry)/cybus/admin-web-app:1.8.0"), "\(pruned)")
+            #expect(pruned.contains("\(registry)/cybus/postgresql:1.7.3"), "\(pruned)")
+            let saved = try #require(
+                (journal(state)?["artifacts"] as? [[String: Any]] ?? []).first {
+                    $0["kind"] as? String == "saved-images"
+                })
+            #expect((saved["detail"] as? String ?? "").contains("\(registry)/cybus/postgresql:1.8.0"))
+            try withRegistryStopped {
+                let rolled = try cwmigrate(
+                    ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"],
+                    state: state)
+                #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+                #expect(rolled.stdout.contains("loaded the saved images of Connectware 1.8.0"), "\(rolled.stdout)")
+                #expect(rolled.stdout.contains("rolled back: Connectware 1.8.0 runs with the data the run found"))
+            }
+            #expect(try check() == stage.startCheck)
+            let found = try labVersion()
+            #expect(found.version == "1.8.0" && found.allRunning)
+            #expect(try certsDigest() == certs)
+            #expect(try imageTags().contains("\(registry)/cybus/postgresql:1.8.0"))
+            #expect(try report(state)["outcome"] as? String == "rolled-back")
+        }
+    }
+
+    @Test func aRegistryDownRefusedCredentialsOrAMissingTagStopTheRunInThePrechecksWithNothingChanged() async throws {
+        try await scenario { stage in
+            try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
+            let state = try reset(stage)
+            let certs = try certsDigest()
+            let volumes = try TestSupport.shell(
+                "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
+            ).stdout
+            let cases: [(label: String, expected: String, setUp: (() throws -> Void) throws -> Void)] = [
+                ("registry down", "the registry \(registry) cannot be reached", { try withRegistryStopped($0) }),
+                (
+                    "credentials refused", "refused the credentials of user license",
+                    { try withEnvSetting("CYBUS_REGISTRY_PASS", "not-the-license-key", $0) }
+                ),
+                (
+                    "tag missing", "the registry has no \(registry)/cybus/postgresql:1.7.3",
+                    { body in
+                        try labScript(["registry", "drop", "postgresql:1.7.3"])
+                        defer { _ = try? labScript(["registry", "undrop"]) }
+                        try body()
+                    }
+                ),
+            ]
+            for (label, expected, setUp) in cases {
+                let runState = state + "-" + label.replacingOccurrences(of: " ", with: "-")
+                try setUp {
+                    let result = try cwmigrate(
+                        migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]),
+                        state: runState)
+                    #expect(result.status == 69, "\(label): \(result.stdout)\n\(result.stderr)")
+                    #expect(
+                        result.stdout.split(separator: "\n").contains {
+                            $0.hasPrefix("FAIL  registry") && $0.contains(expected)
+                        }, "\(label): \(result.stdout)")
+                    #expect(!(result.stdout + result.stderr).contains("not-the-license-key"), "\(label)")
+                    let begun = (journal(runState)?["steps"] as? [[String: Any]] ?? [])
+                        .filter { ($0["attempts"] as? Int ?? 0) > 0 }.map { $0["kind"] as? String ?? "" }
+                    #expect(
+                        begun.allSatisfy { !["shutdown", "remove-volumes", "install-older"].contains($0) },
+                        "\(label): \(begun)")
+                }
+                // Nothing changed: the same volumes (not made anew), the same rows, 1.8.0 running.
+                #expect(
+                    try TestSupport.shell(
+                        "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
+                    ).stdout == volumes, "\(label)")
+                #expect(try check() == stage.startCheck, "\(label)")
+                let found = try labVersion()
+                #expect(found.version == "1.8.0" && found.allRunning, "\(label)")
+                #expect(try certsDigest() == certs, "\(label)")
+            }
+        }
+    }
+}
