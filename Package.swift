@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        // glibc's posix_spawn extensions Swift's Glibc module hides; only DockerOps imports it.
+        .systemLibrary(name: "CSpawn"),
 
         // The bottom floor: the one way any target writes a file.
         .target(name: "SafeFiles"),
@@ -46,7 +48,7 @@ let package = Package(
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
-        .target(name: "DockerOps", dependencies: ["HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary"]),
+        .target(name: "DockerOps", dependencies: ["CSpawn", "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary"]),
         .target(
             name: "Runbook",
             dependencies: [
