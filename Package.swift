@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
-        // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CDeflate, only HTTP imports CCurl.
+        // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CIsal, only HTTP imports CCurl.
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
@@ -27,11 +27,13 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
-            name: "CDeflate", pkgConfig: "libdeflate",
-            providers: [.apt(["libdeflate-dev"])]),
+            name: "CIsal", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        // glibc's posix_spawn extensions Swift's Glibc module hides; only DockerOps imports it.
+        .systemLibrary(name: "CSpawn"),
 
         // The bottom floor: the one way any target writes a file.
         .target(name: "SafeFiles"),
@@ -42,14 +44,15 @@ let package = Package(
         .target(
             name: "ArchiveInspect",
             dependencies: [
-                "CArchive", "CCrypto", "CDeflate", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+                "CArchive", "CCrypto", "CIsal", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
         .target(
             name: "DockerOps",
             dependencies: [
-                "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+                "CSpawn", "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary",
+                .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "Runbook",

@@ -46,7 +46,7 @@ packages_for() {
     libarchive.so.*) echo "libarchive13 (Ubuntu 24.04: libarchive13t64)|libarchive" ;;
     libcrypto.so.*|libssl.so.*) echo "libssl3 (Ubuntu 24.04: libssl3t64)|openssl-libs" ;;
     libz.so.*) echo "zlib1g|zlib" ;;
-    libdeflate.so.*) echo "libdeflate0|libdeflate" ;;
+    libisal.so.*) echo "libisal2|isa-l" ;;
     libstdc++.so.*) echo "libstdc++6|libstdc++" ;;
     libgcc_s.so.*) echo "libgcc-s1|libgcc" ;;
     libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|libutil.so.*|ld-linux*) echo "libc6|glibc" ;;

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 import Yams
 
@@ -72,7 +76,7 @@ struct EvidenceScan {
         let fields: [(key: String, value: String)]
         switch candidate {
         case .metadataJSON:
-            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            guard let object = (try? JSONValue(parsing: bytes))?.object else {
                 warn("'\(path)' is not a JSON object; it was not used as evidence")
                 return
             }
@@ -108,7 +112,7 @@ struct EvidenceScan {
     }
 
     mutating func readVersionFile(_ bytes: [UInt8], entry path: String) {
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
         if !record(.versionFile, detail: "\(path): \(text)", text: text) {
             warn("'\(path)' holds '\(Self.shown(text))', which is not a version (\(Self.reason(text))); not used as evidence")
         }
@@ -128,7 +132,7 @@ struct EvidenceScan {
 
     /// The archive's own name: a backup id, else `connectware-<version>.<ext>`.
     mutating func noteFileName(_ archivePath: String) {
-        let name = (archivePath as NSString).lastPathComponent
+        let name = lastPathComponent(archivePath)
         if let id = BackupID.find(in: name) {
             evidence.append(VersionEvidence(source: .fileName, detail: name, version: id.version, backupID: id))
             return
@@ -163,13 +167,13 @@ struct EvidenceScan {
         return Version.parse(core + rest) ?? plain
     }
 
-    private static func fields(in object: [String: Any]) -> [(key: String, value: String)] {
+    private static func fields(in object: [String: JSONValue]) -> [(key: String, value: String)] {
         var result: [(String, String)] = []
         for key in versionKeys + idKeys {
             if let value = object[key].flatMap(scalarText) { result.append((key, value)) }
         }
         for outer in nestedObjects {
-            guard let inner = object[outer] as? [String: Any] else { continue }
+            guard let inner = object[outer]?.object else { continue }
             for key in versionKeys + idKeys {
                 if let value = inner[key].flatMap(scalarText) { result.append(("\(outer).\(key)", value)) }
             }
@@ -191,13 +195,7 @@ struct EvidenceScan {
         return result
     }
 
-    private static func scalarText(_ value: Any) -> String? {
-        switch value {
-        case let text as String: text
-        case let number as NSNumber: number.stringValue
-        default: nil
-        }
-    }
+    private static func scalarText(_ value: JSONValue) -> String? { value.string ?? value.numberText }
 
     private static func reason(_ text: String) -> String {
         do {

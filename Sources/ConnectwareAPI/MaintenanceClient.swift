@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import HTTP
 import Planner
 
@@ -40,7 +49,7 @@ public final class MaintenanceClient {
     public init(baseURL: String, authentication: Authentication, transport: TransportOptions)
         throws(ConnectwareAPIError)
     {
-        var url = baseURL.trimmingCharacters(in: .whitespaces)
+        var url = baseURL.trimmingBlanks
         while url.hasSuffix("/") { url.removeLast() }
         guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > "https://".count - 1 else {
             throw .invalidURL(baseURL)
@@ -104,7 +113,7 @@ public final class MaintenanceClient {
     public func startRestore(file path: String, progress: (any TransferProgressReporter)? = nil)
         throws(ConnectwareAPIError)
     {
-        let name = (path as NSString).lastPathComponent
+        let name = lastPathComponent(path)
         let request = HTTPRequest(
             .post, baseURL + "/api/maintenance/db/restore",
             body: .multipartFile(field: "file", path: path, fileName: name, contentType: "application/gzip"))
@@ -121,19 +130,13 @@ public final class MaintenanceClient {
     }
 
     private func requestToken(user: String, password: String) throws(ConnectwareAPIError) -> String {
-        let body: [UInt8]
-        do {
-            body = Array(try JSONSerialization.data(withJSONObject: ["username": user, "password": password]))
-        } catch {
-            throw .malformedStatus(reason: "could not encode the login request")
-        }
+        let body = JSONValue.object(["username": .string(user), "password": .string(password)]).bytes
         let response = try rawSend(
             HTTPRequest(
                 .post, baseURL + "/api/login", headers: [HTTPHeader("Content-Type", "application/json")],
                 body: .bytes(body)))
         try expect(200, response)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let token = object["token"] as? String, !token.isEmpty
+        guard let token = (try? JSONValue(parsing: response.body))?["token"]?.string, !token.isEmpty
         else {
             throw .malformedStatus(reason: "the login answer holds no token")
         }
@@ -307,8 +310,7 @@ public final class MaintenanceClient {
             guard clock.now.advanced(by: interval) < end else {
                 throw .timedOut(operation: what, seconds: Int(deadline.components.seconds))
             }
-            Thread.sleep(
-                forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            pause(interval)
             interval = min(interval * 3 / 2, maximumInterval)
         }
     }
@@ -318,7 +320,7 @@ public final class MaintenanceClient {
         var seconds = time_t(date.timeIntervalSince1970)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return cFormat("%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     static func isNew(_ record: MaintenanceStatus.Operation, comparedWith previous: MaintenanceStatus.Operation?)

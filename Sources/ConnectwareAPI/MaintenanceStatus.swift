@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Planner
 
 /// What `GET /api/maintenance/db` says: whether an operation runs, and the last
@@ -77,36 +81,24 @@ public struct MaintenanceStatus: Sendable, Equatable {
     /// Decodes a status body; unknown keys are ignored, a body that is not a JSON object
     /// is an error quoting its first line (a proxy's HTML error page, for instance).
     public init(body: [UInt8]) throws(ConnectwareAPIError) {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
-        } catch {
-            throw .notJSON(firstLine: ServerMessage.firstLine(of: body))
-        }
-        guard let dict = object as? [String: Any] else {
+        guard let dict = (try? JSONValue(parsing: body))?.object else {
             throw .notJSON(firstLine: ServerMessage.firstLine(of: body))
         }
         switch dict["running"] {
-        case let value as Bool: running = value
-        case nil, is NSNull: running = false
+        case .bool(let value): running = value
+        case nil, .null: running = false
         default: throw .malformedStatus(reason: "\"running\" is not true or false")
         }
         backup = try Self.operation(dict["backup"], key: "backup")
         restore = try Self.operation(dict["restore"], key: "restore")
     }
 
-    private static func operation(_ value: Any?, key: String) throws(ConnectwareAPIError) -> Operation? {
+    private static func operation(_ value: JSONValue?, key: String) throws(ConnectwareAPIError) -> Operation? {
         switch value {
-        case nil, is NSNull: return nil
-        case let dict as [String: Any]:
-            func text(_ k: String) -> String? {
-                switch dict[k] {
-                case let s as String: return s
-                case let n as NSNumber: return n.stringValue
-                default: return nil
-                }
-            }
-            let succeeded = (dict["succeded"] as? Bool) ?? (dict["succeeded"] as? Bool)
+        case nil, .null: return nil
+        case .object(let dict):
+            func text(_ k: String) -> String? { dict[k]?.string ?? dict[k]?.numberText }
+            let succeeded = dict["succeded"]?.bool ?? dict["succeeded"]?.bool
             return Operation(
                 succeeded: succeeded, id: text("id"), statusMessage: text("statusMessage"),
                 startDateText: text("startDate"), endDateText: text("endDate"))
@@ -124,9 +116,9 @@ public struct MaintenanceStatus: Sendable, Equatable {
 /// field, else the first line of the text.
 enum ServerMessage {
     static func from(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+        if let object = (try? JSONValue(parsing: body))?.object {
             for key in ["message", "error", "statusMessage", "detail"] {
-                if let text = object[key] as? String, !text.isEmpty { return text }
+                if let text = object[key]?.string, !text.isEmpty { return text }
             }
         }
         return firstLine(of: body)
@@ -135,7 +127,7 @@ enum ServerMessage {
     static func firstLine(of body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(4096), as: UTF8.self)
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingBlanks
         if trimmed.isEmpty { return "(empty body)" }
         return trimmed.count > 200 ? String(trimmed.prefix(200)) + "…" : trimmed
     }

@@ -1,6 +1,10 @@
 import Planner
 
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a wait for the server tells the operator while it lasts.
 public enum WaitUpdate: Sendable, Equatable {
@@ -52,25 +56,24 @@ extension WaitUpdate {
 
     /// One JSON object for `--progress json`, with `event: "wait"`.
     public var json: String {
-        var object: [String: Any] = ["event": "wait"]
+        var object: [String: JSONValue] = ["event": "wait"]
         switch self {
         case .running(let operation, let id, let since, let waited):
             object["state"] = "running"
-            object["operation"] = operation?.rawValue ?? NSNull()
-            object["id"] = id ?? NSNull()
-            object["since"] = since ?? NSNull()
-            object["waitedSeconds"] = waited
+            object["operation"] = operation.map { .string($0.rawValue) } ?? .null
+            object["id"] = id.map(JSONValue.string) ?? .null
+            object["since"] = since.map(JSONValue.string) ?? .null
+            object["waitedSeconds"] = .integer(Int64(waited))
         case .notAnswering(let seconds, let lastError, let giveUpAt):
             object["state"] = "not-answering"
-            object["silentSeconds"] = seconds
-            object["lastError"] = lastError
-            object["giveUpAt"] = Timestamp.format(giveUpAt)
+            object["silentSeconds"] = .integer(Int64(seconds))
+            object["lastError"] = .string(lastError)
+            object["giveUpAt"] = .string(Timestamp.format(giveUpAt))
         case .answeringAgain(let seconds):
             object["state"] = "answering"
-            object["silentSeconds"] = seconds
+            object["silentSeconds"] = .integer(Int64(seconds))
         }
-        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return JSONValue.object(object).text
     }
 }
 

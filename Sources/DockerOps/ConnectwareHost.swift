@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Planner
 
 /// The Docker host Connectware runs on, reached through the Engine API: discovers the
@@ -336,7 +345,7 @@ public final class ConnectwareHost {
             if Date().timeIntervalSince(start) >= Double(seconds) {
                 throw .notHealthy(afterSeconds: seconds, states: last)
             }
-            Thread.sleep(forTimeInterval: interval)
+            pause(.milliseconds(Int64(interval * 1000)))
         }
     }
 }

@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import HTTP
 
 /// Where the Docker Engine is: a unix socket, from DOCKER_HOST or the default.
@@ -83,18 +92,17 @@ public final class Engine {
             throw .permissionDenied(socket: host.socketPath)
         }
         let answer = try send(.get, "/version", versioned: false)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
-            let server = object["ApiVersion"] as? String
+        let object = try? JSONValue(parsing: answer)
+        guard let server = object?["ApiVersion"]?.string
         else { throw .unexpectedAnswer(call: "GET /version", message: "no ApiVersion") }
-        engineVersion = object["Version"] as? String ?? "unknown"
+        engineVersion = object?["Version"]?.string ?? "unknown"
         apiVersion = Self.older(server, Self.newestSupportedAPI)
     }
 
     /// The daemon's own ID (`/info` → `ID`): it names this Docker host across restarts.
     public func engineID() throws(DockerOpsError) -> String {
         let answer = try send(.get, "/info")
-        guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
-            let id = object["ID"] as? String, !id.isEmpty
+        guard let id = (try? JSONValue(parsing: answer))?["ID"]?.string, !id.isEmpty
         else { throw .unexpectedAnswer(call: "GET /info", message: "no ID") }
         return id
     }
@@ -107,7 +115,7 @@ public final class Engine {
     /// A call's body on 2xx; an `engine` error with the daemon's message otherwise.
     @discardableResult
     func send(
-        _ method: HTTPMethod, _ path: String, query: [String: String] = [:], json: Any? = nil,
+        _ method: HTTPMethod, _ path: String, query: [String: String] = [:], json: JSONValue? = nil,
         versioned: Bool = true, deadline: Duration? = nil
     ) throws(DockerOpsError) -> [UInt8] {
         let call = "\(method) \(path)"
@@ -116,8 +124,7 @@ public final class Engine {
         var body = HTTPBody.none
         var headers: [HTTPHeader] = []
         if let json {
-            let data = (try? JSONSerialization.data(withJSONObject: json)) ?? Data()
-            body = .bytes(Array(data))
+            body = .bytes(json.bytes)
             headers.append(HTTPHeader("Content-Type", "application/json"))
         }
         let response: HTTPResponse
@@ -232,17 +239,14 @@ public final class Engine {
 
     /// The Engine's errors are `{"message": "…"}`.
     static func message(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let message = object["message"] as? String
-        {
+        if let message = (try? JSONValue(parsing: body))?["message"]?.string {
             return message
         }
-        return String(decoding: body.prefix(500), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: body.prefix(500), as: UTF8.self).trimmingWhitespace
     }
 
     /// The `filters` query parameter: `{"label": ["k=v"]}`.
     static func filters(_ filters: [String: [String]]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: filters, options: .sortedKeys)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.object(filters.mapValues { .array($0.map(JSONValue.string)) }).text
     }
 }

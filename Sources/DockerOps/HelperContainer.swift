@@ -1,5 +1,15 @@
 import ArchiveInspect
-import Foundation
+import Vocabulary
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// How DockerOps reaches a volume's files.
 public enum VolumeAccess: String, Sendable, Codable, CaseIterable {
@@ -38,14 +48,15 @@ struct HelperContainer {
 
     static func create(for volume: String, readOnly: Bool, engine: Engine) throws(DockerOpsError) -> HelperContainer {
         guard let image = try image(engine: engine) else { throw .noHelperImage(volume: volume) }
-        let request: [String: Any] = [
-            "Image": image, "Cmd": ["/cwmigrate-never-started"], "Entrypoint": [String](),
-            "Labels": [label: "volume-access", ownerLabel: ProcessIdentity.current.label], "NetworkDisabled": true,
+        let request: JSONValue = [
+            "Image": .string(image), "Cmd": ["/cwmigrate-never-started"], "Entrypoint": [],
+            "Labels": .object([label: "volume-access", ownerLabel: .string(ProcessIdentity.current.label)]),
+            "NetworkDisabled": true,
             "HostConfig": [
                 "NetworkMode": "none",
                 "Mounts": [
                     [
-                        "Type": "volume", "Source": volume, "Target": path, "ReadOnly": readOnly,
+                        "Type": "volume", "Source": .string(volume), "Target": .string(path), "ReadOnly": .bool(readOnly),
                         "VolumeOptions": ["NoCopy": true],
                     ]
                 ],
@@ -54,8 +65,7 @@ struct HelperContainer {
         let answer = try engine.send(
             .post, "/containers/create", query: ["name": "cwmigrate-volume-\(UUID().uuidString.prefix(8).lowercased())"],
             json: request)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
-            let id = object["Id"] as? String
+        guard let id = (try? JSONValue(parsing: answer))?["Id"]?.string
         else { throw .unexpectedAnswer(call: "POST /containers/create", message: "no Id") }
         return HelperContainer(id: id, engine: engine)
     }
@@ -93,8 +103,7 @@ struct HelperContainer {
 /// (`cwmigrate-LABEL-PID.START-XXXXXXXX.tar`), so a file left by a killed cwmigrate is
 /// found by `removeStagedLeftovers`, which runs here first.
 func stagedTar(_ label: String, in directory: String?, beside file: String) -> String {
-    let directory = directory ?? ((file as NSString).deletingLastPathComponent.isEmpty
-        ? "." : (file as NSString).deletingLastPathComponent)
+    let directory = directory ?? (deletingLastPathComponent(file).isEmpty ? "." : deletingLastPathComponent(file))
     _ = removeStagedLeftovers(in: directory)
     return directory + "/cwmigrate-\(label)-\(ProcessIdentity.current.label)-\(UUID().uuidString.prefix(8).lowercased()).tar"
 }

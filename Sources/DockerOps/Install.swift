@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import HTTP
 import Planner
 import SafeFiles
@@ -55,9 +64,9 @@ extension ConnectwareHost {
     /// The Connectware images the compose file names, as `<registry>/cybus/<name>`.
     static func composeImages(in text: String) -> [(repository: String, tag: String)] {
         text.split(separator: "\n").compactMap { line in
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks
             guard trimmed.hasPrefix("image:") else { return nil }
-            let image = trimmed.dropFirst("image:".count).trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+            let image = trimmed.dropFirst("image:".count).trimming { " \"'".contains($0) }
             guard let tag = connectwareImageTag(image) else { return nil }
             return (String(image.dropLast(tag.count + 1)), tag)
         }
@@ -70,12 +79,11 @@ extension ConnectwareHost {
         var lines: [String] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = String(line)
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks
             if trimmed.hasPrefix("image:"),
-                let old = connectwareImageTag(
-                    String(trimmed.dropFirst(6)).trimmingCharacters(in: CharacterSet(charactersIn: " \"'")))
+                let old = connectwareImageTag(trimmed.dropFirst(6).trimming { " \"'".contains($0) })
             {
-                if let range = line.range(of: ":" + old, options: .backwards) {
+                if let range = line.ranges(of: ":" + old).last {
                     line.replaceSubrange(range, with: ":" + version)
                 }
             } else {

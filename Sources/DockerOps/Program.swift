@@ -1,5 +1,11 @@
-import Foundation
+import CSpawn
 import Vocabulary
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ConnectwareHost {
     static let diesWithParent = ["/usr/bin/setpriv", "/usr/bin/setsid", "/usr/bin/timeout"].allSatisfy {
@@ -27,59 +33,112 @@ extension ConnectwareHost {
         _ arguments: [String], in directory: String?, extraEnvironment: [String: String] = [:],
         redacting secret: String? = nil, deadline: Int = programDeadlineSeconds
     ) throws(DockerOpsError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // A child must not outlive a cwmigrate that was killed: a resumed run would otherwise
         // race an orphaned installer, or the docker and compose processes it started.
-        process.arguments =
-            Self.diesWithParent
-            ? ["setpriv", "--pdeathsig", "TERM", "--", "sh", "-c", Self.groupWatcher, "sh", String(deadline)]
-                + arguments
-            : arguments
+        let argv =
+            ["/usr/bin/env"]
+            + (Self.diesWithParent
+                ? ["setpriv", "--pdeathsig", "TERM", "--", "sh", "-c", Self.groupWatcher, "sh", String(deadline)]
+                    + arguments
+                : arguments)
         var env = environment
         // cwmigrate's own secrets are not the child's business.
         for key in env.keys where key.hasPrefix("CWMIGRATE_") && (key.contains("PASSWORD") || key.contains("TOKEN")) {
             env[key] = nil
         }
         for (key, value) in extraEnvironment { env[key] = value }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
         let command = arguments.joined(separator: " ")
+        let (status, output): (Int32, [UInt8])
+        let started = ContinuousClock.now
         do {
-            // The child inherits the calling thread's signal mask, and a dispatch thread's blocks
-            // nearly every signal: the watcher would then never see its parent-death TERM nor
-            // its child's exit (seen: a watcher left waiting on a finished `timeout`). Children
-            // start with nothing blocked, as from a shell.
-            var nothing = sigset_t()
-            var saved = sigset_t()
-            sigemptyset(&nothing)
-            pthread_sigmask(SIG_SETMASK, &nothing, &saved)
-            defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-            try process.run()
+            (status, output) = try spawnCollectingOutput(argv, environment: env, directory: directory)
         } catch {
             throw .programFailed(command: command, status: 127, output: "\(error)")
         }
-        let started = ContinuousClock.now
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: output, as: UTF8.self)
         // The arguments carry no secret (they travel in the environment or files, see above).
         CallLog.record(
-            "run: \(command)\(directory.map { " (in \($0))" } ?? "") -> exit \(process.terminationStatus) after \(ContinuousClock.now - started)")
-        if Self.diesWithParent && process.terminationStatus == 124 {
+            "run: \(command)\(directory.map { " (in \($0))" } ?? "") -> exit \(status) after \(ContinuousClock.now - started)")
+        if Self.diesWithParent && status == 124 {
             throw .programFailed(
-                command: command, status: process.terminationStatus,
+                command: command, status: status,
                 output: "it did not finish within \(deadline) s and was stopped, with every process it started")
         }
-        guard process.terminationStatus == 0 else {
+        guard status == 0 else {
             var tail = text.split(separator: "\n").suffix(8).joined(separator: " | ")
-            if let secret, !secret.isEmpty { tail = tail.replacingOccurrences(of: secret, with: "<license key>") }
-            throw .programFailed(command: command, status: process.terminationStatus, output: tail)
+            if let secret, !secret.isEmpty { tail = tail.replacing(secret, with: "<license key>") }
+            throw .programFailed(command: command, status: status, output: tail)
         }
         return text
     }
+}
+
+/// Why a program could not be started (what `Process.run()` threw before).
+struct SpawnFailure: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+    var description: String { "\(call): \(String(cString: strerror(code)))" }
+}
+
+/// Starts `argv` with `environment` in `directory` by posix_spawn, stdin from /dev/null, stdout
+/// and stderr into one pipe, no other descriptor of ours, in a process group of its own, no
+/// signal blocked (a dispatch thread blocks nearly every signal, and a child inherits the mask:
+/// the watcher would then never see its parent-death TERM nor its child's exit); reads the
+/// output to its end and waits. The status is the exit code, or the signal's number when a signal ended it (as
+/// Foundation's `terminationStatus`).
+func spawnCollectingOutput(_ argv: [String], environment: [String: String], directory: String?)
+    throws(SpawnFailure) -> (status: Int32, output: [UInt8])
+{
+    var fds: [Int32] = [-1, -1]
+    guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SpawnFailure(call: "pipe2", code: errno) }
+    let (readEnd, writeEnd) = (fds[0], fds[1])
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+    posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+    if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var nothing = sigset_t()
+    sigemptyset(&nothing)
+    posix_spawnattr_setsigmask(&attributes, &nothing)
+    // A process group of its own, as Foundation's Process gave it: a terminal's Ctrl-C reaches
+    // cwmigrate, whose exit the watcher sees as its parent-death TERM.
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+    let cArguments = argv.map { strdup($0) } + [nil]
+    let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        cArguments.forEach { free($0) }
+        cEnvironment.forEach { free($0) }
+    }
+    var pid = pid_t()
+    let started = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
+    close(writeEnd)
+    guard started == 0 else {
+        close(readEnd)
+        throw SpawnFailure(call: "posix_spawn \(argv[0])", code: started)
+    }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            output.append(contentsOf: buffer[0..<count])
+        } else if count == 0 || errno != EINTR {
+            break
+        }
+    }
+    close(readEnd)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 {
+        guard errno == EINTR else { throw SpawnFailure(call: "waitpid", code: errno) }
+    }
+    // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
+    let signal = status & 0x7F
+    return (signal == 0 ? (status >> 8) & 0xFF : signal, output)
 }

@@ -1,5 +1,14 @@
 import ArchiveInspect
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import HTTP
 import Planner
 import SafeFiles
@@ -271,7 +280,7 @@ extension ConnectwareHost {
             throw Self.snapshotError(error)
         }
         try writeAtomically(encode(manifest), to: sidecar)
-        let name = (output as NSString).lastPathComponent
+        let name = lastPathComponent(output)
         try writeAtomically(Data("\(facts.sha256 ?? "")  \(name)\n".utf8), to: output + ".sha256")
         return manifest
     }
@@ -499,10 +508,14 @@ extension ConnectwareHost {
                 throw .volumeInUse(volume: existing.name, containers: existing.usedBy)
             }
         } else {
-            var request: [String: Any] = ["Name": manifest.volume, "Labels": manifest.labels]
-            if let driver = manifest.driver { request["Driver"] = driver }
-            if let options = manifest.options, !options.isEmpty { request["DriverOpts"] = options }
-            try engine.send(.post, "/volumes/create", json: request)
+            var request: [String: JSONValue] = [
+                "Name": .string(manifest.volume), "Labels": .object(manifest.labels.mapValues(JSONValue.string)),
+            ]
+            if let driver = manifest.driver { request["Driver"] = .string(driver) }
+            if let options = manifest.options, !options.isEmpty {
+                request["DriverOpts"] = .object(options.mapValues(JSONValue.string))
+            }
+            try engine.send(.post, "/volumes/create", json: .object(request))
             volume = try self.volume(manifest.volume)
         }
         guard let volume else { throw .noSuchVolume(manifest.volume) }

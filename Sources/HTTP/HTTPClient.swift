@@ -401,13 +401,6 @@ private func retryAfter(_ headers: [HTTPHeader]) -> Duration? {
     return .seconds(min(seconds, 60))
 }
 
-private func pause(_ duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
-}
-
 extension String {
     var trimmingSpaces: String {
         String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())

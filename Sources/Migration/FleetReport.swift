@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Planner
 
 /// The reports the generated Ansible playbook fetched, one host each: it puts every host's
@@ -27,8 +36,8 @@ public struct FleetReport: Sendable, Encodable {
     /// Reads `directory/<host>/*.report.json`. Throws when the directory itself cannot be read
     /// or holds no host directory at all.
     public init(directory: String) throws(MigrationError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw .fleetReports(directory: directory, reason: "it is not a directory")
         }
         let names: [String]
@@ -40,9 +49,9 @@ public struct FleetReport: Sendable, Encodable {
         var hosts: [Host] = []
         for name in names where !name.hasPrefix(".") {
             let path = directory + "/" + name
-            var hostIsDirectory: ObjCBool = false
+            var hostIsDirectory = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &hostIsDirectory),
-                hostIsDirectory.boolValue
+                hostIsDirectory
             else { continue }
             hosts.append(Self.host(name, in: path))
         }
@@ -76,13 +85,11 @@ public struct FleetReport: Sendable, Encodable {
                 host: name, outcome: "no-report", reportFile: nil, problem: "no *.report.json in \(path)", report: nil)
         }
         let file = path + "/" + newest
-        guard let handle = FileHandle(forReadingAtPath: file),
-            let data = try? handle.read(upToCount: RunReport.sizeLimit + 1)
-        else {
+        guard let bytes = readFile(file, upTo: RunReport.sizeLimit + 1) else {
             return Host(
                 host: name, outcome: "no-report", reportFile: file, problem: "\(file) cannot be read", report: nil)
         }
-        try? handle.close()
+        let data = Data(bytes)
         guard data.count <= RunReport.sizeLimit else {
             return Host(
                 host: name, outcome: "no-report", reportFile: file, problem: "\(file) is too large for a report",

@@ -1,5 +1,14 @@
 import ArchiveInspect
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Planner
 
 /// Which installation a run is for. Two runs with the same `lockKey` must never proceed at once.

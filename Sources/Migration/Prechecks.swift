@@ -1,7 +1,11 @@
 import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 import Planner
 
@@ -354,7 +358,7 @@ public enum Prechecks {
         var exists = true
         while access(path, F_OK) != 0 {
             exists = false
-            path = (path as NSString).deletingLastPathComponent
+            path = deletingLastPathComponent(path)
             if path.isEmpty { path = "/" }
         }
         guard access(path, W_OK | X_OK) == 0 else {
@@ -584,7 +588,7 @@ public enum Prechecks {
     public static func freeBytes(near path: String) -> (String, Int64)? {
         var place = path
         while access(place, F_OK) != 0 {
-            place = (place as NSString).deletingLastPathComponent
+            place = deletingLastPathComponent(place)
             if place.isEmpty { place = "/" }
         }
         var info = statvfs()

@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Vocabulary
 import Planner
 
@@ -80,10 +89,10 @@ enum Page {
 
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "" }
-        if value < 60 { return String(format: "%.1f s", value) }
+        if value < 60 { return cFormat("%.1f s", value) }
         let total = Int(value.rounded())
         let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
-        return h > 0 ? String(format: "%d h %02d min %02d s", h, m, s) : String(format: "%d min %02d s", m, s)
+        return h > 0 ? cFormat("%d h %02d min %02d s", h, m, s) : cFormat("%d min %02d s", m, s)
     }
 
 }
@@ -145,7 +154,7 @@ struct Timeline {
     static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
-        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
+        return h > 0 ? cFormat("%d:%02d:%02d", h, m, s) : cFormat("%d:%02d", m, s)
     }
 
     /// The full picture for one run's report.
@@ -308,7 +317,7 @@ struct Timeline {
         return out.joined()
     }
 
-    private func f(_ value: Double) -> String { String(format: "%.1f", value) }
+    private func f(_ value: Double) -> String { cFormat("%.1f", value) }
 }
 
 extension RunReport {

@@ -1,6 +1,10 @@
 import ArchiveInspect
 import ConnectwareAPI
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 import Planner
 

@@ -1,7 +1,11 @@
 import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 import Planner
 

@@ -1,5 +1,9 @@
 import ArchiveInspect
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import SafeFiles
 
 #if canImport(Glibc)

@@ -1,5 +1,14 @@
 import ConnectwareAPI
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Planner
 
 /// Where a run's secret comes from, in words that never hold the secret itself.
@@ -237,13 +246,13 @@ public final class RunCredentials {
     static func envSettings(_ text: String) -> [String: String] {
         var settings: [String: String] = [:]
         for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingBlanks
             guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
             var value = String(line[line.index(after: equals)...])
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
             }
-            settings[String(line[..<equals]).trimmingCharacters(in: .whitespaces)] = value
+            settings[line[..<equals].trimmingBlanks] = value
         }
         return settings
     }

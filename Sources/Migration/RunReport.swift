@@ -1,4 +1,13 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Planner
 
 /// What a run did, for the operator and the change record: the versions, each step with
@@ -129,7 +138,7 @@ public struct RunReport: Sendable, Codable {
 
     /// The downtime in words: its length, `not over` since it began, or `none`.
     public var downtimeText: String {
-        if let downtimeSeconds { return String(format: "%.1f s", downtimeSeconds) }
+        if let downtimeSeconds { return cFormat("%.1f s", downtimeSeconds) }
         return downSince == nil ? "none" : "not over"
     }
 
@@ -201,9 +210,9 @@ public struct RunReport: Sendable, Codable {
         lines.append("| Ended | \(endedAt ?? "not yet") |")
         lines.append(
             "| Downtime | "
-                + (downtimeSeconds.map { String(format: "%.1f s (%@ to %@)", $0, downtimeFrom ?? "", downtimeTo ?? "") }
+                + (downtimeSeconds.map { cFormat("%.1f s", $0) + " (\(downtimeFrom ?? "") to \(downtimeTo ?? ""))" }
                     ?? "not over (Connectware is not back at \(runningVersion) through this run)") + " |")
-        if let overheadSeconds { lines.append("| cwmigrate's own CPU time | \(String(format: "%.2f s", overheadSeconds)) |") }
+        if let overheadSeconds { lines.append("| cwmigrate's own CPU time | \(cFormat("%.2f s", overheadSeconds)) |") }
         for replaced in replacedPlans { lines.append("| Plan replaced | \(Self.tableCell(replaced)) |") }
         if let rollback { lines.append("| Rollback | \(Self.tableCell(rollback)) |") }
         lines.append("")
@@ -212,7 +221,7 @@ public struct RunReport: Sendable, Codable {
         lines.append("| # | step | state | started | ended | duration | attempts | what happened |")
         lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for step in steps {
-            let duration = step.durationSeconds.map { String(format: "%.1f s", $0) } ?? ""
+            let duration = step.durationSeconds.map { cFormat("%.1f s", $0) } ?? ""
             lines.append(
                 "| \(step.position) | \(step.kind) | \(step.state)\(step.adoptedAt == nil ? "" : " (adopted)") | \(step.startedAt ?? "") | \(step.endedAt ?? "") | \(duration) | \(step.attempts) | \(Self.tableCell(step.message ?? "")) |"
             )

@@ -1,7 +1,11 @@
 import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Vocabulary
 import Planner
 
@@ -115,7 +119,7 @@ public struct BackupStep: StepRunner {
                     throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
                 }
                 attempt += 1
-                Thread.sleep(forTimeInterval: 1)
+                pause(.seconds(1))
             } catch {
                 throw .stepFailed(position: context.position, kind: context.step.id, reason: "\(error)")
             }

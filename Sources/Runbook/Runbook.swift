@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Mustache
 import Planner
 
@@ -76,8 +80,8 @@ public struct RunbookTemplates: Sendable {
     let names: Set<String>
 
     public init(directory: String) throws(RunbookError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory
         else { throw .templatesNotFound(directory: directory) }
         self.directory = directory
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
@@ -178,7 +182,7 @@ func runbookContext(_ plan: Plan, subject: RunbookSubject, wording: [String: Ste
     let binary = subject.cwmigrateBinary ?? "cwmigrate"
     var yaml: [String: String] = [
         "backupFile": yamlQuoted(absolutePath(subject.backupFile)),
-        "backupFileName": yamlQuoted((subject.backupFile as NSString).lastPathComponent),
+        "backupFileName": yamlQuoted(lastPathComponent(subject.backupFile)),
         "binary": yamlQuoted(binary),
         "dataDirectory": yamlQuoted(subject.dataDirectory ?? ""),
         "backupSHA256": yamlQuoted(subject.backupSHA256 ?? ""),

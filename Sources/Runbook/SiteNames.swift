@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Planner
 
 /// A name that belongs to one site (compose project, Helm release, claim…): either

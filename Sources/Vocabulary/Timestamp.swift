@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// ISO-8601 dates read and written by hand: `2026-11-26T22:59:01.123Z`.
 ///

@@ -96,6 +96,31 @@ struct DamageTests {
         #expect(offset > 200_000)
     }
 
+    @Test("A gzip member whose trailer gives the wrong length is reported as a length mismatch")
+    func gzipLength() throws {
+        defer { scratch.remove() }
+        try scratch.tree(["\(fileSafeID)/metadata.json": #"{"version": "1.0.73"}"#])
+        try scratch.sh("head -c 400000 /dev/urandom > tree/\(fileSafeID)/blob.bin")
+        let whole = try scratch.archive(
+            "b.tgz", with: .gnuTar("gnu"), .gzip, order: ["\(fileSafeID)/metadata.json", "\(fileSafeID)/blob.bin"])
+        // The last 4 bytes are the member's length modulo 2^32; the CRC-32 before them stays right.
+        try scratch.sh(
+            """
+            python3 -c '
+            import sys
+            d = bytearray(open(sys.argv[1], "rb").read())
+            d[-4] ^= 0x01
+            open("bad.tgz", "wb").write(d)
+            ' \(whole)
+            """)
+
+        guard case .damaged(_, _, _, let message) = failure(scratch.path("bad.tgz"), verify: true) else {
+            Issue.record("expected the length mismatch to be reported")
+            return
+        }
+        #expect(message.contains("gzip length mismatch"))
+    }
+
     /// The file is read in 1 MiB blocks: these put the first member's 8-byte trailer before,
     /// at and across a block's end.
     @Test(

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import Vocabulary
+
+// The helpers that replaced Foundation-only calls in the libraries, checked against the
+// Foundation calls they replaced (the tests may still link Foundation; the libraries do not).
+
+/// Path, last component, path without it: what NSString's helpers give on macOS. (Linux's
+/// Foundation crashes on `a/`, a relative path ending in a slash, in both helpers: it is no oracle.)
+private let paths: [(String, String, String)] = [
+    ("", "", ""), ("/", "/", "/"), ("//", "/", "/"), ("a", "a", ""), ("a/", "a", ""), ("/a", "a", "/"),
+    ("/a/", "a", "/"), ("/a/b", "b", "/a"), ("/a/b/", "b", "/a"), ("a/b", "b", "a"), ("a//b", "b", "a"),
+    ("/a//b//", "b", "/a"), ("./x", "x", "."), ("../x", "x", ".."), ("/tmp/cwm.tgz", "cwm.tgz", "/tmp"),
+    ("dir/sub/file.tar.gz", "file.tar.gz", "dir/sub"), ("Grüße/名前", "名前", "Grüße"),
+]
+
+@Test func thePathHelpersSplitAPathAsNSStringDoes() {
+    for (path, last, parent) in paths {
+        #expect(lastPathComponent(path) == last, "lastPathComponent of '\(path)'")
+        #expect(deletingLastPathComponent(path) == parent, "deletingLastPathComponent of '\(path)'")
+    }
+}
+
+@Test func trimmingRemovesWhatCharacterSetsRemoved() {
+    let texts = ["", " ", "\t a b \t", "\n a \n", " \u{A0}x\u{3000} ", "x", "a\r\n", " \r\n ", "Grüße  "]
+    for text in texts {
+        #expect(text.trimmingBlanks == text.trimmingCharacters(in: .whitespaces), "'\(text)'")
+        #expect(text.trimmingWhitespace == text.trimmingCharacters(in: .whitespacesAndNewlines), "'\(text)'")
+    }
+    #expect("\"'v1.2' \"".trimming { " \"'".contains($0) } == "v1.2")
+}
+
+@Test func cFormatPrintsAsStringFormatDid() {
+    #expect(cFormat("%.1f s", 2.25) == String(format: "%.1f s", 2.25))
+    #expect(cFormat("%.2f", 0.005) == String(format: "%.2f", 0.005))
+    #expect(cFormat("%d h %02d min %02d s", 1, 2, 3) == "1 h 02 min 03 s")
+    #expect(cFormat("%02d:%02d:%02d", 7, 0, 59) == "07:00:59")
+    let long = String(repeating: "x", count: 500)
+    #expect(cFormat("\(long)%d", 1) == long + "1")
+}
+
+@Test func readFileStopsAtItsLimitAndSaysNilForAMissingFile() throws {
+    let path = NSTemporaryDirectory() + "cwmigrate-readfile-\(getpid())"
+    defer { unlink(path) }
+    try Data((0..<200_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: path))
+    #expect(readFile(path, upTo: 10) == Array((0..<10).map { UInt8($0 % 251) }))
+    #expect(readFile(path, upTo: 1 << 20)?.count == 200_000)
+    #expect(readFile(path + ".missing", upTo: 10) == nil)
+}
+
+@Test func jsonValuesReadWhatJSONSerializationRead() throws {
+    let text = #"{"a": [1, 2.5, -3, 1e3, true, false, null, "x\/y\u00e9"], "b": {"c": {}}, "d": 12345678901234}"#
+    let value = try JSONValue(parsing: Array(text.utf8))
+    #expect(value["a"]?.array?.map { $0.numberText ?? $0.string ?? "\($0)" } == [
+        "1", "2.5", "-3", "1000", "bool(true)", "bool(false)", "null", "x/yé",
+    ])
+    #expect(value["b"]?["c"]?.object?.isEmpty == true)
+    #expect(value["d"]?.numberText == "12345678901234")
+    #expect(value["missing"] == nil)
+    #expect(value["a"]?["x"] == nil)
+    #expect(try JSONValue(parsing: Array("\"top\"".utf8)).string == "top")
+    // (FoundationEssentials' reader takes a trailing comma, `[1,]`, which JSONSerialization refused.)
+    for bad in ["", "{", "{\"a\":}", "<html>", "{\"a\":1}x", "nul", "[1 2]"] {
+        #expect(throws: (any Error).self, "'\(bad)'") { try JSONValue(parsing: Array(bad.utf8)) }
+    }
+}
+
+@Test func jsonValuesWriteCompactSortedTextThatJSONSerializationReadsBack() throws {
+    let value: JSONValue = [
+        "z": "a/b \"q\" \n é", "a": [1, true, .null, .number(2.5)], "m": ["k": "v"],
+    ]
+    #expect(value.text == #"{"a":[1,true,null,2.5],"m":{"k":"v"},"z":"a/b \"q\" \n é"}"#)
+    let back = try JSONSerialization.jsonObject(with: Data(value.bytes)) as? [String: Any]
+    #expect(back?["z"] as? String == "a/b \"q\" \n é")
+}
