@@ -3,6 +3,7 @@ import DockerOps
 import Foundation
 import Planner
 import SafeFiles
+import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
@@ -139,7 +140,8 @@ public enum LocalKnowledge {
             default: throw refuse(systemError())
             }
         }
-        let bytes = readAll(fd)
+        // A learned file is a few kilobytes; a huge one is not one.
+        let bytes = Vocabulary.readAll(fd, limit: 16 << 20)
         close(fd)
         guard let bytes, let text = String(bytes: bytes, encoding: .utf8) else {
             throw refuse("it cannot be read as UTF-8 text")
@@ -155,22 +157,6 @@ public enum LocalKnowledge {
             if mkdir(current, 0o700) != 0, errno != EEXIST {
                 throw failure("cannot create \(current): \(systemError())")
             }
-        }
-    }
-
-    private static func readAll(_ fd: Int32) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return bytes }
-            bytes += buffer[0..<count]
-            // A learned file is a few kilobytes; a huge one is not one.
-            if bytes.count > 16 << 20 { return nil }
         }
     }
 

@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import SafeFiles
+import Vocabulary
 
 #if canImport(Glibc)
     import Glibc
@@ -191,7 +192,7 @@ public struct JournalStore: Sendable {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw .unsafePath(path: path, reason: "it is not a regular file")
         }
-        guard let bytes = StateFiles.readAll(fd, limit: Self.journalSizeLimit) else {
+        guard let bytes = Vocabulary.readAll(fd, limit: Self.journalSizeLimit) else {
             throw .journalRead(path: path, reason: "it cannot be read whole (\(systemError()))")
         }
         let journal: Journal

@@ -66,22 +66,6 @@ enum StateFiles {
         return fd
     }
 
-    /// The whole file behind `fd`, at most `limit` bytes (a journal is small; a huge file is not one).
-    static func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { return bytes }
-            bytes += buffer[0..<count]
-            if bytes.count > limit { return nil }
-        }
-    }
-
     /// The names in the directory behind `fd` (the descriptor stays open).
     static func names(in fd: Int32) -> [String] {
         let copy = dup(fd)

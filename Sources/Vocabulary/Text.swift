@@ -76,6 +76,23 @@ public func cFormat(_ format: String, _ arguments: any CVarArg...) -> String {
 
 /// Up to `limit` bytes from the start of the file at `path`; nil when it cannot be opened or read
 /// (`FileHandle(forReadingAtPath:)` and `read(upToCount:)` without Foundation).
+/// Everything behind the open descriptor `fd`, or nil on a read error or when it holds more than
+/// `limit` bytes (a state file past its limit is not one of ours).
+public func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if count == 0 { return bytes }
+        bytes.append(contentsOf: chunk[0..<count])
+        if bytes.count > limit { return nil }
+    }
+}
+
 public func readFile(_ path: String, upTo limit: Int) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }

@@ -49,6 +49,20 @@ private let paths: [(String, String, String)] = [
     #expect(readFile(path + ".missing", upTo: 10) == nil)
 }
 
+@Test func readAllGivesTheWholeFileAndNilPastItsLimit() throws {
+    let path = NSTemporaryDirectory() + "cwmigrate-readall-\(getpid())"
+    defer { unlink(path) }
+    let bytes = (0..<200_000).map { UInt8($0 % 251) }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let fd = open(path, O_RDONLY)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    #expect(readAll(fd, limit: 200_000) == bytes)
+    lseek(fd, 0, SEEK_SET)
+    #expect(readAll(fd, limit: 199_999) == nil)
+    #expect(readAll(-1, limit: 10) == nil)
+}
+
 @Test func jsonValuesReadWhatJSONSerializationRead() throws {
     let text = #"{"a": [1, 2.5, -3, 1e3, true, false, null, "x\/y\u00e9"], "b": {"c": {}}, "d": 12345678901234}"#
     let value = try JSONValue(parsing: Array(text.utf8))
