@@ -327,16 +327,7 @@ public struct Journal: Sendable, Codable, Equatable {
     /// Marks a step failed and the run with it; the run can be resumed or abandoned. A step
     /// that failed its preconditions fails without having started.
     public mutating func fail(_ position: Int, at now: Date, message: String) throws(MigrationError) {
-        try requireOpen()
-        try requirePosition(position)
-        guard !steps[position].state.isSettled else {
-            throw .invalidTransition(
-                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .failed)
-        }
-        steps[position].state = .failed
-        steps[position].endedAt = now
-        steps[position].message = message
-        updatedAt = now
+        try halt(position, as: .failed, at: now, message: message)
         outcome = .failed
         let prefix = "step \(position + 1) \(steps[position].kind)"
         outcomeMessage = message.hasPrefix(prefix) ? message : prefix + ": " + message
@@ -346,18 +337,25 @@ public struct Journal: Sendable, Codable, Equatable {
     /// Marks the step at `position` paused, begun or not, and the run with it: Connectware
     /// refused its credentials, which the operator corrects; the run stays open for a resume.
     public mutating func pause(_ position: Int, at now: Date, message: String) throws(MigrationError) {
+        try halt(position, as: .paused, at: now, message: message)
+        outcome = .inProgress
+        outcomeMessage = message
+        endedAt = nil
+    }
+
+    /// Ends the step at `position`, begun or not, in `state` (failed or paused) with `message`.
+    private mutating func halt(_ position: Int, as state: StepState, at now: Date, message: String)
+        throws(MigrationError)
+    {
         try requireOpen()
         try requirePosition(position)
         guard !steps[position].state.isSettled else {
             throw .invalidTransition(
-                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: .paused)
+                run: id, position: position, kind: steps[position].kind, from: steps[position].state, to: state)
         }
-        steps[position].state = .paused
+        steps[position].state = state
         steps[position].endedAt = now
         steps[position].message = message
-        outcome = .inProgress
-        outcomeMessage = message
-        endedAt = nil
         updatedAt = now
     }
 
