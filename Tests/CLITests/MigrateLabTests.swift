@@ -13,15 +13,6 @@ import Testing
 /// checksums. These tests change the lab; they hold its lock and leave it at 1.8.0.
 @Suite("migrate end to end in the lab", .serialized)
 struct MigrateLabTests {
-    struct LabMissing: Error, CustomStringConvertible {
-        var description: String {
-            "this test needs the lab (DOCKER_HOST, CWMIGRATE_LAB_DIR, CWMIGRATE_URL, CWMIGRATE_PASSWORD, CWMIGRATE_CACERT): "
-                + "run it through scripts/test, or export the lines `scripts/lab up` prints"
-        }
-    }
-
-    struct SetupFailed: Error, CustomStringConvertible { let description: String }
-
     /// What every scenario starts from, made once per test process.
     struct Stage: Sendable {
         let directory: String
@@ -37,34 +28,21 @@ struct MigrateLabTests {
 
     nonisolated(unsafe) static var stage: Stage?
 
-    let lab: String
-    let scratch: URL
+    let labUnderTest: LabUnderTest
+    /// The lab's directory.
+    var lab: String { labUnderTest.directory }
+    var scratch: ScratchDirectory { labUnderTest.scratch }
 
     init() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let host = environment["DOCKER_HOST"], let directory = environment["CWMIGRATE_LAB_DIR"],
-            host.hasPrefix("unix://" + directory), environment["CWMIGRATE_URL"] != nil,
-            environment["CWMIGRATE_PASSWORD"] != nil, environment["CWMIGRATE_CACERT"] != nil
-        else { throw LabMissing() }
-        lab = directory
-        scratch = try TestSupport.temporaryDirectory("cwmigrate-e2e")
+        labUnderTest = try LabUnderTest(scratchLabel: "cwmigrate-e2e")
     }
 
     // MARK: - The lab
 
     @discardableResult
-    func labScript(_ arguments: [String]) throws -> ProgramResult {
-        let result = try TestSupport.run(
-            TestSupport.packageRoot.appendingPathComponent("scripts/lab"), arguments,
-            environment: ["CWMIGRATE_LAB_DIR": lab])
-        guard result.status == 0 else {
-            throw SetupFailed(
-                description: "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
-        }
-        return result
-    }
+    func labScript(_ arguments: [String]) throws -> ProgramResult { try labUnderTest.script(arguments) }
 
-    func check() throws -> String { try labScript(["check"]).stdout }
+    func check() throws -> String { try labUnderTest.check() }
 
     /// The environment of a cwmigrate run: its own state directory and learned file.
     func environment(state: String) -> [String: String] {
@@ -129,24 +107,22 @@ struct MigrateLabTests {
         let directory = try TestSupport.temporaryDirectory("cwmigrate-e2e-stage").path
         let state = directory + "/state"
         try bringTo180()
-        try labScript(["install", "1.6.0", "-s", "-S"])
-        try labScript(["wait", "120"])
+        try labUnderTest.install("1.6.0")
         try labScript(["seed"])
         try psql("INSERT INTO roles (name, description) VALUES ('made-by-1.6.0', 'in the old backup') ON CONFLICT (name) DO NOTHING")
         try writeServiceFile("old-flow.json", "{\"made\": \"by 1.6.0\"}")
         let oldCheck = try check()
         let old = directory + "/connectware-1.6.0.tgz"
         let made = try cwmigrate(["backup", "--output", old], state: state)
-        guard made.status == 0 else { throw SetupFailed(description: "backup at 1.6.0: \(made.stderr)") }
-        try labScript(["install", "1.8.0", "-s", "-S"])
-        try labScript(["wait", "120"])
+        guard made.status == 0 else { throw LabSetupFailed(description: "backup at 1.6.0: \(made.stderr)") }
+        try labUnderTest.install("1.8.0")
         try psql("INSERT INTO roles (name, description) VALUES ('current-at-1.8.0', 'only at the start') ON CONFLICT (name) DO NOTHING")
         try psql("DELETE FROM users WHERE username = 'lab-user-3'")
         try writeServiceFile("current-flow.json", "{\"made\": \"at 1.8.0\"}")
         let startCheck = try check()
         let start = directory + "/starting-point.tgz"
         let startMade = try cwmigrate(["backup", "--output", start], state: state)
-        guard startMade.status == 0 else { throw SetupFailed(description: "backup at 1.8.0: \(startMade.stderr)") }
+        guard startMade.status == 0 else { throw LabSetupFailed(description: "backup at 1.8.0: \(startMade.stderr)") }
         let compat = directory + "/lab-compat.yml"
         try """
         schema: 1
@@ -171,8 +147,7 @@ struct MigrateLabTests {
     func bringTo180() throws {
         let found = try labVersion()
         if found.version == "1.8.0" && found.allRunning { return }
-        try labScript(["install", "1.8.0", "-s", "-S"])
-        try labScript(["wait", "120"])
+        try labUnderTest.install("1.8.0")
     }
 
     /// Back to the starting data at 1.8.0; a scenario's state directory.
@@ -180,13 +155,13 @@ struct MigrateLabTests {
         try bringTo180()
         let state = scratch.path + "/state-\(UUID().uuidString.prefix(6))"
         let restored = try cwmigrate(["restore", stage.startBackup, "--yes"], state: state + "-reset")
-        guard restored.status == 0 else { throw SetupFailed(description: "resetting the lab: \(restored.stderr)") }
+        guard restored.status == 0 else { throw LabSetupFailed(description: "resetting the lab: \(restored.stderr)") }
         try #require(try check() == stage.startCheck, "the lab did not go back to its starting data")
         return state
     }
 
     func scenario(_ body: (Stage) throws -> Void) throws {
-        try TestSupport.holdingLabLock(lab) {
+        try labUnderTest.exclusively {
             let stage = try prepared()
             defer { try? bringTo180() }
             try body(stage)

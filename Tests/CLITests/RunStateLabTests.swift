@@ -16,7 +16,7 @@ extension MigrateLabTests {
             """
             mkdir -p 'bad/\(id)' && printf '{"version":"1.8.0","id":"\(id)"}' > 'bad/\(id)/metadata.json' \
             && printf 'PGDMP' > 'bad/\(id)/cybus_connectware.dump' && tar -C bad -czf unrestorable.tgz '\(id)'
-            """, in: scratch)
+            """, in: scratch.url)
         return scratch.path + "/unrestorable.tgz"
     }
 

@@ -10,44 +10,11 @@ import Testing
 /// lock and leave it at 1.8.0 without the volume only 1.0.91 makes.
 @Suite("versions of different compose shapes in the lab", .serialized)
 struct ShapesLabTests {
-    struct LabMissing: Error, CustomStringConvertible {
-        var description: String {
-            "this test needs the lab (DOCKER_HOST, CWMIGRATE_LAB_DIR, CWMIGRATE_URL, CWMIGRATE_PASSWORD, CWMIGRATE_CACERT): "
-                + "run it through scripts/test, or export the lines `scripts/lab up` prints"
-        }
-    }
-
-    struct SetupFailed: Error, CustomStringConvertible { let description: String }
-
-    let lab: String
-    let scratch: URL
+    let lab: LabUnderTest
+    var scratch: ScratchDirectory { lab.scratch }
 
     init() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let host = environment["DOCKER_HOST"], let directory = environment["CWMIGRATE_LAB_DIR"],
-            host.hasPrefix("unix://" + directory), environment["CWMIGRATE_URL"] != nil,
-            environment["CWMIGRATE_PASSWORD"] != nil, environment["CWMIGRATE_CACERT"] != nil
-        else { throw LabMissing() }
-        lab = directory
-        scratch = try TestSupport.temporaryDirectory("cwmigrate-shapes")
-    }
-
-    @discardableResult
-    func labScript(_ arguments: [String]) throws -> ProgramResult {
-        let result = try TestSupport.run(
-            TestSupport.packageRoot.appendingPathComponent("scripts/lab"), arguments,
-            environment: ["CWMIGRATE_LAB_DIR": lab])
-        guard result.status == 0 else {
-            throw SetupFailed(
-                description:
-                    "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
-        }
-        return result
-    }
-
-    func install(_ version: String) throws {
-        try labScript(["install", version, "-s", "-S"])
-        try labScript(["wait", "120"])
+        lab = try LabUnderTest(scratchLabel: "cwmigrate-shapes")
     }
 
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
@@ -72,7 +39,7 @@ struct ShapesLabTests {
     /// The lab as the other tests expect it: 1.8.0 running, no volume of the 1.0 shape.
     func leaveAsFound() throws {
         let version = try host()["version"] as? String
-        if version != "1.8.0" { try install("1.8.0") }
+        if version != "1.8.0" { try lab.install("1.8.0") }
         if try volumeExists("connectware_brokerEtc") { try TestSupport.shell("docker volume rm connectware_brokerEtc") }
     }
 
@@ -96,13 +63,13 @@ struct ShapesLabTests {
 
     func migrateArguments(_ backup: String) throws -> [String] {
         [
-            "migrate", "--backup", backup, "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120",
+            "migrate", "--backup", backup, "--yes", "--installer-dir", lab.directory + "/installers", "--healthy-timeout", "120",
             "--progress", "none", "--no-example-data", "--compat", try compat(),
         ]
     }
 
     func inTheLab(_ body: () throws -> Void) async throws {
-        try await TestSupport.holdingLabLock(lab) {
+        try await lab.exclusively {
             defer { try? leaveAsFound() }
             try body()
         }
@@ -117,7 +84,7 @@ struct ShapesLabTests {
                 ("2.0.6", [], "CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION"),
             ]
             for shape in shapes {
-                try install(shape.version)
+                try lab.install(shape.version)
                 let found = try host()
                 #expect(found["version"] as? String == shape.version, "\(shape.version)")
                 #expect(services(found) == (common + shape.extra).sorted(), "\(shape.version)")
@@ -132,7 +99,7 @@ struct ShapesLabTests {
                 // The start order is the compose file's, whatever services it has.
                 let order = found["startOrder"] as? [String] ?? []
                 #expect(order.first == "postgresql" && order.sorted() == (common + shape.extra).sorted(), "\(order)")
-                #expect(found["startOrderSource"] as? String == lab + "/connectware/docker-compose.yml")
+                #expect(found["startOrderSource"] as? String == lab.directory + "/connectware/docker-compose.yml")
             }
         }
     }
@@ -141,9 +108,9 @@ struct ShapesLabTests {
         try await inTheLab {
             try leaveAsFound()
             let backup = scratch.path + "/connectware-1.0.73.tgz"
-            try labScript(["make-backup", "1.0.73", backup])
+            try lab.script(["make-backup", "1.0.73", backup])
             let expected = try String(contentsOfFile: backup + ".check", encoding: .utf8)
-            #expect(try labScript(["check"]).stdout != expected, "make-backup changed the data after the backup")
+            #expect(try lab.check() != expected, "make-backup changed the data after the backup")
             // Only the 1.0.73 install made it; 1.8.0 does not mount it. The run must neither lose
             // nor need it.
             #expect(try volumeExists("connectware_brokerEtc"))
@@ -156,7 +123,7 @@ struct ShapesLabTests {
             #expect(result.stdout.contains("1.0.91"), "\(result.stdout)")
 
             // The data is the backup's: every row, every service-manager file.
-            #expect(try labScript(["check"]).stdout == expected)
+            #expect(try lab.check() == expected)
             // Back at 1.8.0's shape: no doc-server, no broker, the newest variable.
             let found = try host()
             #expect(found["version"] as? String == "1.8.0")
@@ -174,13 +141,13 @@ struct ShapesLabTests {
         try await inTheLab {
             try leaveAsFound()
             let backup = scratch.path + "/connectware-1.0.73-rollback.tgz"
-            try labScript(["make-backup", "1.0.73", backup])
+            try lab.script(["make-backup", "1.0.73", backup])
             // As on a host that never ran 1.0.x: no brokerEtc before the run.
             try TestSupport.shell("docker volume rm connectware_brokerEtc")
-            let before = try labScript(["check"]).stdout
+            let before = try lab.check()
             // 1.0.91 answers 409 to the restore: the run stops after install-older made brokerEtc.
-            try labScript(["fault", "--at", "1.0.91", #"{"forceConflict":true}"#])
-            defer { _ = try? labScript(["fault", "reset"]) }
+            try lab.script(["fault", "--at", "1.0.91", #"{"forceConflict":true}"#])
+            defer { _ = try? lab.script(["fault", "reset"]) }
             let state = scratch.path + "/state-rollback"
             let environment = ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"]
             let failed = try cwmigrate(
@@ -190,14 +157,14 @@ struct ShapesLabTests {
             #expect(try volumeExists("connectware_brokerEtc"))
 
             let rolled = try cwmigrate(
-                ["rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120"],
+                ["rollback", "--yes", "--installer-dir", lab.directory + "/installers", "--healthy-timeout", "120"],
                 environment: environment)
             #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
             #expect(rolled.stdout.contains("connectware_brokerEtc"), "\(rolled.stdout)")
             #expect(try volumeExists("connectware_brokerEtc") == false)
             let found = try host()
             #expect(found["version"] as? String == "1.8.0")
-            #expect(try labScript(["check"]).stdout == before)
+            #expect(try lab.check() == before)
         }
     }
 }

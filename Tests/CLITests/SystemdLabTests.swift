@@ -10,26 +10,11 @@ import Testing
 /// and recording each call. The lab is left at 1.8.0 without the unit.
 @Suite("a systemd-managed Connectware in the lab", .serialized)
 struct SystemdLabTests {
-    struct LabMissing: Error, CustomStringConvertible {
-        var description: String {
-            "this test needs the lab (DOCKER_HOST, CWMIGRATE_LAB_DIR, CWMIGRATE_URL, CWMIGRATE_PASSWORD, CWMIGRATE_CACERT): "
-                + "run it through scripts/test, or export the lines `scripts/lab up` prints"
-        }
-    }
-
-    struct SetupFailed: Error, CustomStringConvertible { let description: String }
-
-    let lab: String
-    let scratch: URL
+    let lab: LabUnderTest
+    var scratch: ScratchDirectory { lab.scratch }
 
     init() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let host = environment["DOCKER_HOST"], let directory = environment["CWMIGRATE_LAB_DIR"],
-            host.hasPrefix("unix://" + directory), environment["CWMIGRATE_URL"] != nil,
-            environment["CWMIGRATE_PASSWORD"] != nil, environment["CWMIGRATE_CACERT"] != nil
-        else { throw LabMissing() }
-        lab = directory
-        scratch = try TestSupport.temporaryDirectory("cwmigrate-systemd")
+        lab = try LabUnderTest(scratchLabel: "cwmigrate-systemd")
     }
 
     var unitPath: String { scratch.path + "/connectware.service" }
@@ -37,7 +22,7 @@ struct SystemdLabTests {
 
     /// The unit as the vendor's installer writes it, with the lab's compose file.
     func writeUnit() throws {
-        let project = lab + "/connectware"
+        let project = lab.directory + "/connectware"
         try """
         [Unit]
         Description=Cybus Connectware
@@ -63,19 +48,6 @@ struct SystemdLabTests {
         ]
     }
 
-    @discardableResult
-    func labScript(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
-        let result = try TestSupport.run(
-            TestSupport.packageRoot.appendingPathComponent("scripts/lab"), arguments,
-            environment: environment.merging(["CWMIGRATE_LAB_DIR": lab]) { $1 })
-        guard result.status == 0 else {
-            throw SetupFailed(
-                description:
-                    "scripts/lab \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
-        }
-        return result
-    }
-
     func cwmigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProgramResult {
         try TestSupport.run(TestSupport.product("cwmigrate"), arguments, environment: environment)
     }
@@ -91,11 +63,10 @@ struct SystemdLabTests {
     }
 
     func inTheLab(_ body: () throws -> Void) async throws {
-        try await TestSupport.holdingLabLock(lab) {
+        try await lab.exclusively {
             defer {
                 if (try? host([:]))?["version"] as? String != "1.8.0" {
-                    _ = try? labScript(["install", "1.8.0", "-s", "-S"])
-                    _ = try? labScript(["wait", "120"])
+                    _ = try? lab.install("1.8.0")
                 }
             }
             try body()
@@ -110,7 +81,7 @@ struct SystemdLabTests {
             #expect(unit["path"] as? String == unitPath)
             #expect(unit["name"] as? String == "connectware")
             #expect(unit["type"] as? String == "oneshot")
-            #expect(unit["environmentFile"] as? String == lab + "/connectware/.env")
+            #expect(unit["environmentFile"] as? String == lab.directory + "/connectware/.env")
             #expect((unit["execStop"] as? String)?.hasSuffix("docker-compose.yml down") == true)
             let text = try cwmigrate(["host"], environment: systemdEnvironment)
             #expect(text.stdout.contains("systemd:   \(unitPath)"), "\(text.stdout)")
@@ -120,7 +91,7 @@ struct SystemdLabTests {
     @Test func aMigrationStopsAndStartsThroughSystemctlAndLetsTheInstallerStartConnectware() async throws {
         try await inTheLab {
             let backup = scratch.path + "/connectware-1.6.0.tgz"
-            try labScript(["make-backup", "1.6.0", backup])
+            try lab.script(["make-backup", "1.6.0", backup])
             let expected = try String(contentsOfFile: backup + ".check", encoding: .utf8)
             try writeUnit()
             let state = scratch.path + "/state"
@@ -129,7 +100,7 @@ struct SystemdLabTests {
             environment["XDG_STATE_HOME"] = state + "-xdg"
             let result = try cwmigrate(
                 [
-                    "migrate", "--backup", backup, "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout",
+                    "migrate", "--backup", backup, "--yes", "--installer-dir", lab.directory + "/installers", "--healthy-timeout",
                     "120", "--progress", "none", "--no-example-data",
                 ], environment: environment)
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -138,7 +109,7 @@ struct SystemdLabTests {
             let made = calls()
             #expect(made.first == "stop connectware", "\(made)")
             #expect(made.filter { $0 == "restart connectware" }.count == 2, "\(made)")
-            #expect(try labScript(["check"]).stdout == expected)
+            #expect(try lab.check() == expected)
             #expect(try host(systemdEnvironment)["version"] as? String == "1.8.0")
             // The prechecks and the run's report say how the host runs Connectware.
             #expect(result.stdout.contains("run by the systemd unit \(unitPath)"), "\(result.stdout)")

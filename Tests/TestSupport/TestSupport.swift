@@ -101,12 +101,71 @@ public enum TestSupport {
         return result
     }
 
-    /// A fresh directory under the system's temporary directory.
+    /// A fresh directory under the system's temporary directory. It is removed when the test
+    /// process exits (a test that wants it gone sooner keeps a `ScratchDirectory`), so a run
+    /// of the suite leaves nothing in /tmp.
     public static func temporaryDirectory(_ label: String = "cwmigrate-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        Made.shared.add(url.path)
         return url
+    }
+
+    /// Removes a directory this process made, with all in it, also files a test made
+    /// read-only or unreadable.
+    public static func remove(_ url: URL) {
+        Made.shared.forget(url.path)
+        removeTree(url.path)
+    }
+
+    fileprivate static func removeTree(_ path: String) {
+        if (try? FileManager.default.removeItem(atPath: path)) != nil { return }
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        makeRemovable(path)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Every directory under `path` readable, writable and searchable by its owner.
+    private static func makeRemovable(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        chmod(path, 0o700)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            makeRemovable(path + "/" + name)
+        }
+    }
+}
+
+/// The temporary directories this process made and has not removed yet, removed at its exit.
+private final class Made: @unchecked Sendable {
+    static let shared = Made()
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+    private var registered = false
+
+    func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.insert(path)
+        if !registered {
+            registered = true
+            atexit { Made.shared.removeAll() }
+        }
+    }
+
+    func forget(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.remove(path)
+    }
+
+    func removeAll() {
+        lock.lock()
+        let all = paths
+        paths = []
+        lock.unlock()
+        for path in all { TestSupport.removeTree(path) }
     }
 }
 
