@@ -233,15 +233,22 @@ struct ConnectwareCLITests {
         defer { sim.stop() }
         let pid = try #require(sim.processIdentifier)
         let env = ["CWMIGRATE_URL": sim.url, "CWMIGRATE_PASSWORD": sim.password, "CWMIGRATE_TOKEN": ""]
-        // Killed once the backup runs: the client is then polling a server that is gone.
+        // Killed once the client has had an answer about the backup it started (a status poll
+        // after the POST), not a fixed time after the POST: on a loaded machine the first poll
+        // can come later than that, and the client's last answer would not be the backup's.
+        @Sendable func polledAfterTheStart() -> Bool {
+            let lines = sim.log.split(separator: "\n")
+            guard let posted = lines.firstIndex(where: { $0.hasSuffix("POST /api/maintenance/db/backup 202") })
+            else { return false }
+            return lines[(posted + 1)...].contains { $0.hasSuffix("GET /api/maintenance/db 200") }
+        }
         let killer = Thread {
-            for _ in 0..<600 {
-                if sim.log.contains("POST /api/maintenance/db/backup 202") {
-                    usleep(500_000)
+            for _ in 0..<3000 {
+                if polledAfterTheStart() {
                     kill(pid, SIGKILL)
                     return
                 }
-                usleep(100_000)
+                usleep(20_000)
             }
         }
         killer.start()
