@@ -475,7 +475,13 @@ struct MigrateCLITests {
             // A test before this one may have left the tag (a rollback that started 1.8.0 from saved
             // images prunes nothing): the lab is made so here, not assumed. All lab versions share one
             // image id, so this only untags.
-            try TestSupport.shell("docker rmi \(image):1.7.3 >/dev/null 2>&1 || true")
+            // Likewise the image's other tags (a rollback to 1.0.91 from saved images leaves
+            // them): the image the run finds on the host is then named as 1.8.0's.
+            try TestSupport.shell(
+                """
+                docker images --format '{{.Repository}}:{{.Tag}}' '\(image)' | grep -vx '\(image):1.8.0' \
+                  | xargs -r docker rmi >/dev/null
+                """)
             let present = try TestSupport.shell("docker image inspect \(image):1.7.3 >/dev/null 2>&1 && echo yes || true")
             try #require(present.stdout.isEmpty, "the lab still holds \(image):1.7.3")
             let missing = try freeDisk()
