@@ -74,10 +74,43 @@ private let paths: [(String, String, String)] = [
     #expect(value["missing"] == nil)
     #expect(value["a"]?["x"] == nil)
     #expect(try JSONValue(parsing: Array("\"top\"".utf8)).string == "top")
-    // (FoundationEssentials' reader takes a trailing comma, `[1,]`, which JSONSerialization refused.)
     for bad in ["", "{", "{\"a\":}", "<html>", "{\"a\":1}x", "nul", "[1 2]"] {
         #expect(throws: (any Error).self, "'\(bad)'") { try JSONValue(parsing: Array(bad.utf8)) }
     }
+}
+
+@Test func theJSONReaderRefusesWhatRFC8259RefusesAndSaysWhere() {
+    let refused: [(text: String, offset: Int)] = [
+        ("[1,]", 3), ("{\"a\":1,}", 7), ("[,1]", 1), ("{,}", 1), ("[1,,2]", 3),
+        ("01", 1), ("-", 1), ("1.", 2), (".5", 0), ("1e", 2), ("+1", 0), ("0x10", 1), ("1e400", 0),
+        ("NaN", 0), ("'a'", 0), ("{a:1}", 1), ("\"tab\there\"", 4), ("\"\\x\"", 2),
+        ("\"\\ud800\"", 7), ("\"\\udc00\"", 7), ("\"\\u12\"", 3), ("\"open", 0), ("\u{FEFF}1", 0),
+        ("[1] [2]", 4), ("truefalse", 4), ("tru", 0),
+        (String(repeating: "[", count: 513) + String(repeating: "]", count: 513), 512),
+    ]
+    for (text, offset) in refused {
+        #expect(throws: JSONValue.SyntaxError.self, "'\(text)'") { try JSONValue(parsing: Array(text.utf8)) }
+        do {
+            _ = try JSONValue(parsing: Array(text.utf8))
+        } catch {
+            #expect(error.offset == offset, "'\(text)': \(error)")
+        }
+    }
+    // Bytes that are not UTF-8 inside a string.
+    #expect(throws: JSONValue.SyntaxError(reason: "a string that is not UTF-8", offset: 0)) {
+        try JSONValue(parsing: [0x22, 0xC3, 0x28, 0x22])
+    }
+}
+
+@Test func theJSONReaderTakesEveryFormRFC8259Allows() throws {
+    let text = " \t\r\n{\"\": [0, -0, -1.5e-3, 2E+2, 9223372036854775807, -9223372036854775808, 9223372036854775808],"
+        + " \"s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\ud83d\\ude00 é\", \"dup\": 1, \"dup\": 2} \n"
+    let value = try JSONValue(parsing: Array(text.utf8))
+    #expect(value[""] == [0, 0, .number(-0.0015), .number(200), .integer(.max), .integer(.min), .number(9223372036854775808)])
+    #expect(value["s"]?.string == "\"\\/\u{8}\u{C}\n\r\tAé😀 é")
+    #expect(value["dup"] == 2)
+    let deep = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+    #expect(try JSONValue(parsing: Array(deep.utf8)).array?.count == 1)
 }
 
 @Test func jsonValuesWriteCompactSortedTextThatJSONSerializationReadsBack() throws {
