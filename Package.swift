@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "cwsim",
             dependencies: [
-                "ArchiveInspect",
+                "ArchiveInspect", "Vocabulary",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
