@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import HTTP
 
 /// An image reference split as Docker splits it: `[registry/]repository[:tag][@digest]`.

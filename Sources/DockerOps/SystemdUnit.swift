@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+import Vocabulary
 
 /// The systemd unit that runs Connectware on hosts installed with the installer's `-S`
 /// (`/etc/systemd/system/connectware.service`: `Type=oneshot`, `EnvironmentFile=DIR/.env`,
@@ -18,16 +23,16 @@ public struct SystemdUnit: Sendable, Codable, Equatable {
     /// The unit's settings, read from its text; later lines win, as systemd reads them.
     public init(path: String, text: String) {
         self.path = path
-        var base = (path as NSString).lastPathComponent
+        var base = lastPathComponent(path)
         if base.hasSuffix(".service") { base = String(base.dropLast(".service".count)) }
         name = base
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks
             guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else {
                 continue
             }
-            let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<equals].trimmingBlanks
+            let value = trimmed[trimmed.index(after: equals)...].trimmingBlanks
             switch key {
             case "Type": type = value
             // A leading `-` only tells systemd to ignore a missing file.
