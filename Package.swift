@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "ArchiveInspect", targets: ["ArchiveInspect"]),
         .library(name: "ConnectwareAPI", targets: ["ConnectwareAPI"]),
+        .library(name: "Vocabulary", targets: ["Vocabulary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -16,6 +16,7 @@ let package = Package(
         .executableTarget(name: "FuzzRestoreRefusal", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
         .executableTarget(name: "FuzzCompatFile", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
         .executableTarget(name: "FuzzPlaybook", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["CFuzzerDriver", .product(name: "Vocabulary", package: "cwmigrate")]),
         .executableTarget(name: "FuzzVersion", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
     ]
 )
