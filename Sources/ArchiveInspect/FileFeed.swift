@@ -11,10 +11,9 @@ import Dispatch
 #endif
 import Vocabulary
 
-/// Feeds an archive file to libarchive in large blocks. When verifying, a second thread
-/// reads the file ahead into a ring of blocks and hashes each one after handing it over,
-/// so `--verify` reads the file once, and the reading (a copy out of the page cache) and
-/// the digest both run beside the decompression instead of before it.
+/// Feeds an archive file to libarchive in large blocks. When verifying, each block read is
+/// also handed to a second thread that hashes it, so `--verify` reads the file once and the
+/// digest runs beside the decompression instead of before it.
 final class FileFeed {
     /// Large blocks when every byte is read (fewer calls, the hasher keeps pace); smaller
     /// ones for a quick look, which usually needs only the archive's first entries.
@@ -23,7 +22,7 @@ final class FileFeed {
     let path: String
     private let fd: Int32
     private let slots: [UnsafeMutableRawBufferPointer]
-    private let hashing: ReadAhead?
+    private let hashing: HashBehind?
     /// Bytes of the file handed to libarchive (or skipped) so far.
     private(set) var consumed: Int64 = 0
     /// The errno of a failed read, kept because libarchive only learns "-1".
@@ -38,7 +37,7 @@ final class FileFeed {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveInspectError.opening(path, errno: errno) }
         // A block may be read over only when the hasher is done with it and libarchive has
-        // moved on (it may keep a block until its next read call), so reading ahead needs several.
+        // moved on (it may keep a block until its next read call), so hashing behind needs several.
         let count = hashing ? 4 : 1
         let size = Self.blockSize(hashing: hashing)
         slots = (0..<count).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64) }
@@ -46,7 +45,7 @@ final class FileFeed {
         var magic: [UInt8] = [0, 0]
         let isGzip = pread(fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b]
         gzip = hashing && isGzip ? GzipDecoder() : nil
-        self.hashing = hashing ? ReadAhead(fd: fd, slots: slots) : nil
+        self.hashing = hashing ? HashBehind(fd: fd, slots: slots) : nil
     }
 
     deinit {
@@ -124,12 +123,17 @@ final class FileFeed {
     }
 }
 
-/// Reads the file into a ring of blocks on its own thread, hands each block over in order,
-/// then hashes it while the caller works on it.
+/// Reads the file into a ring of blocks on the caller's thread and hashes each block on a
+/// thread of its own while the caller decompresses it.
 ///
-/// Block k goes into slot k % count, and only after the caller has released block k - count
-/// (by asking for block k - count + 1); the thread hashed that block before reading on.
-private final class ReadAhead: @unchecked Sendable {
+/// With igzip the decompressing thread has time to spare and SHA-256 has none (it alone
+/// takes about bsdtar's whole time), so the `read` copy runs with the decompression and the
+/// second thread only hashes.
+///
+/// Block k goes into slot k % count, and only after the hasher is done with block k - count
+/// (`free` counts the slots the hasher has finished with). libarchive and the gzip decoder
+/// keep a block at most until they ask for the next one, so block k - count is theirs no more.
+private final class HashBehind: @unchecked Sendable {
     enum Next {
         case block(UnsafeRawBufferPointer)
         case end
@@ -138,21 +142,19 @@ private final class ReadAhead: @unchecked Sendable {
 
     private let fd: Int32
     private let slots: [UnsafeMutableRawBufferPointer]
-    // What read(2) returned for each slot (-errno on failure), written before `filled` is
-    // signalled and read after it is waited on.
+    // What read(2) returned for each slot (-errno on failure, `stopped` when the reader
+    // stops early), written before `filled` is signalled and read after it is waited on.
     private let lengths: UnsafeMutablePointer<Int>
-    // Both start at zero: libdispatch refuses to dispose of a semaphore whose count is
+    private static let stopped = Int.min
+    // All start at zero: libdispatch refuses to dispose of a semaphore whose count is
     // below the one it was created with. `free` is signalled once per slot to begin with.
     private let free = DispatchSemaphore(value: 0)
     private let filled = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    /// Signalled by the caller before a last `free` signal; the thread tries it after each wait.
-    private let stopRequest = DispatchSemaphore(value: 0)
     private var result: String?
 
     // The caller's side.
     private var nextIndex = 0
-    private var holding = false
     private var ended = false
     private var finished = false
 
@@ -162,26 +164,29 @@ private final class ReadAhead: @unchecked Sendable {
         lengths = .allocate(capacity: slots.count)
         lengths.initialize(repeating: 0, count: slots.count)
         for _ in slots { free.signal() }
-        // A serial queue of its own: the thread blocks on `free`, so it gets a thread to itself.
-        DispatchQueue(label: "cwmigrate-read-sha256").async { [self] in run() }
+        // A serial queue of its own: the thread blocks on `filled`, so it gets a thread to itself.
+        DispatchQueue(label: "cwmigrate-sha256").async { [self] in run() }
     }
 
     deinit { lengths.deallocate() }
 
-    /// The next block of the file, releasing the one handed out before.
+    /// Reads the next block of the file and hands it to the hasher.
     func next() -> Next {
         if ended { return .end }
-        if holding { free.signal() }
-        filled.wait()
         let index = nextIndex
-        nextIndex = (nextIndex + 1) % slots.count
-        let length = lengths[index]
-        holding = length > 0
-        guard length > 0 else {
+        free.wait()
+        let slot = slots[index]
+        var n: Int
+        repeat { n = read(fd, slot.baseAddress, slot.count) } while n < 0 && errno == EINTR
+        let failure = errno
+        lengths[index] = n < 0 ? -Int(failure) : n
+        filled.signal()
+        nextIndex = (index + 1) % slots.count
+        guard n > 0 else {
             ended = true
-            return length == 0 ? .end : .failed(errno: Int32(-length))
+            return n == 0 ? .end : .failed(errno: failure)
         }
-        return .block(UnsafeRawBufferPointer(rebasing: slots[index][0..<length]))
+        return .block(UnsafeRawBufferPointer(rebasing: slot[0..<n]))
     }
 
     /// The SHA-256 of the whole file, once `next` has returned the end.
@@ -191,17 +196,21 @@ private final class ReadAhead: @unchecked Sendable {
         return result ?? ""
     }
 
-    /// Ends the thread, wherever it is, and waits for it; safe to call more than once.
+    /// Ends the hasher, wherever it is, and waits for it; safe to call more than once.
     func stop() {
-        if !finished { stopRequest.signal() }
+        if !ended {
+            // Like a block: the hasher meets it after the blocks before it, in order.
+            free.wait()
+            lengths[nextIndex] = Self.stopped
+            filled.signal()
+            ended = true
+        }
         finish()
     }
 
     private func finish() {
         guard !finished else { return }
         finished = true
-        // Wakes the thread if it waits for a slot; it then sees the stop request (or has already ended).
-        free.signal()
         done.wait()
     }
 
@@ -209,18 +218,14 @@ private final class ReadAhead: @unchecked Sendable {
         let hasher = SHA256Hasher()
         var index = 0
         while true {
-            free.wait()
-            if stopRequest.wait(timeout: .now()) == .success { break }
-            let slot = slots[index]
-            var n: Int
-            repeat { n = read(fd, slot.baseAddress, slot.count) } while n < 0 && errno == EINTR
-            lengths[index] = n < 0 ? -Int(errno) : n
-            filled.signal()
+            filled.wait()
+            let n = lengths[index]
             guard n > 0 else {
                 if n == 0 { result = hasher.finalize() }
                 break
             }
-            hasher.update(UnsafeRawBufferPointer(rebasing: slot[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: slots[index][0..<n]))
+            free.signal()
             index = (index + 1) % slots.count
         }
         done.signal()
