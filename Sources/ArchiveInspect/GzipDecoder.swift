@@ -81,8 +81,8 @@ final class GzipDecoder {
             stream.pointee.avail_out = UInt32(output.count)
             let before = stream.pointee.avail_in
             let status = isal_inflate(stream)
-            consumed += Int64(before - stream.pointee.avail_in)
-            let produced = output.count - Int(stream.pointee.avail_out)
+            // The counts are read only after success: igzip 2.30 returned ISAL_INVALID_LOOKBACK with
+            // avail_in wrapped below zero (4294967294) for a 248-byte input the fuzzer made.
             if status == ISAL_INCORRECT_CHECKSUM {
                 failure = mismatch()
                 state = .done
@@ -93,6 +93,8 @@ final class GzipDecoder {
                 state = .done
                 return nil
             }
+            consumed += Int64(before) - Int64(stream.pointee.avail_in)
+            let produced = output.count - Int(stream.pointee.avail_out)
             if stream.pointee.block_state == ISAL_BLOCK_FINISH {
                 state = .betweenMembers
             } else if produced == 0, stream.pointee.avail_in > 0, before == stream.pointee.avail_in {
@@ -109,7 +111,7 @@ final class GzipDecoder {
     /// Which of the member's trailer's two checks failed (CRC-32 and length modulo 2^32,
     /// little-endian, the last 8 bytes igzip consumed), in words for the operator.
     private func mismatch() -> String {
-        let used = block.count - Int(stream.pointee.avail_in)
+        let used = min(max(block.count - Int(stream.pointee.avail_in), 0), block.count)
         let trailer = Array((earlier + block[max(0, used - 8)..<used]).suffix(8))
         func word(_ at: Int) -> UInt32 {
             trailer[at..<at + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }

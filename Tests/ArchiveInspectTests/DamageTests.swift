@@ -121,6 +121,27 @@ struct DamageTests {
         #expect(message.contains("gzip length mismatch"))
     }
 
+    @Test("A corrupt deflate block after which igzip's input count is broken ends in one damage error, not a crash")
+    func igzipBrokenCount() throws {
+        // 248 bytes FuzzArchiveInspect made: igzip 2.30 returns ISAL_INVALID_LOOKBACK for them
+        // with avail_in wrapped to 4294967294, and the decoder trapped on the subtraction.
+        let input = Data(base64Encoded:
+            "H4sIAAAAAAAC/+3UT2/aMBQAcK7kUzxxoUgkix0CG9UOrArSVAoM0gPTJGQSF2VKbOaYtdO07z4HOtry97C22qT3uySyX55j" +
+            "v7wQx3Va3pS6lNoutUkzJH7ba7XJO4c26Oc3pWfgGi3fX12N7evqnjSo61Hiu36r5BKPEK8EfukVLHPNlHkVJaU+Fndq/j9F" +
+            "TtQ/45rFTDPnay7FX9S/2WgcrD+l3lb9fb9p6u9i/V/cTwvt1E9v2jAUAHCu5FM8caFIJIsdAhvVDqwK0lQKDNID0yRkEhdl" +
+            "SmzmmLXTtO8+B1kyz1vjIIT/////////YSdiDu+hegA=")!
+        do {
+            _ = try inspectBackup(bytes: Array(input), named: "fuzzed.tgz", options: InspectOptions(verify: true))
+            Issue.record("expected the damage to be reported")
+        } catch {
+            guard case .damaged(_, _, _, let message) = error else {
+                Issue.record("expected damage, got \(error)")
+                return
+            }
+            #expect(message.contains("gzip data is corrupt: invalid distance too far back"), "\(message)")
+        }
+    }
+
     /// The file is read in 1 MiB blocks: these put the first member's 8-byte trailer before,
     /// at and across a block's end.
     @Test(
