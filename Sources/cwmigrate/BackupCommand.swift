@@ -22,28 +22,17 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(
-        name: [.customShort("o"), .long],
-        help: "Where to save the backup (default: connectware-<id>.tgz here, ':' replaced by '-').",
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print the result as one JSON object.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Option(
-        name: .customLong("wait-running"),
-        help: "Wait up to SECONDS for a backup or restore already running, then take this one (default: exit 75 at once).")
-    var waitRunning: Int?
-
-    func validate() throws {
-        if let waitRunning, waitRunning <= 0 {
-            throw ValidationError("--wait-running must be a positive number of seconds")
-        }
-    }
+    @OptionGroup var waiting: WaitRunningOption
+    var waitRunning: Int? { waiting.waitRunning }
 
     @OptionGroup var global: GlobalOptions
 

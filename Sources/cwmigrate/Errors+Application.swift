@@ -108,3 +108,13 @@ extension UnverifiedBackup: OperatorFacing {
             exitCode: ExitStatus.dataError)
     }
 }
+
+extension ConnectionError: OperatorFacing {
+    var failure: Failure {
+        switch self {
+        case .noAddress, .noPassword: Failure(message: description, hint: hint, exitCode: ExitStatus.usage)
+        case .unreadable: Failure(message: description, hint: hint, exitCode: ExitStatus.noInput)
+        case .empty: Failure(message: description, hint: hint, exitCode: ExitStatus.dataError)
+        }
+    }
+}

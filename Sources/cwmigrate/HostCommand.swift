@@ -20,8 +20,8 @@ struct HostCommand: ParsableCommand {
 
     @OptionGroup var docker: DockerOptions
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var global: GlobalOptions
 

@@ -22,8 +22,8 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Read the whole archive to the end and compute its SHA-256.")
     var verify = false
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var assumption: AssumedVersionOption
 

@@ -38,14 +38,10 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var assumption: AssumedVersionOption
 
-    @Option(name: .customLong("running"), help: "The version of the running Connectware, e.g. 1.8.0.")
-    var runningText: String
+    @OptionGroup var runningOption: RunningVersionOption
 
-    @Option(
-        help:
-            "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose)."
-    )
-    var installation: InstallationKind?
+    @OptionGroup var installationOption: InstallationKindOption
+    var installation: InstallationKind? { installationOption.installation }
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -53,36 +49,33 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
-    var refusal: String?
+    @OptionGroup var refusalOption: RefusalOption
+    var refusal: String? { refusalOption.refusal }
 
-    @Flag(help: "Print the plan as one JSON object.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var progress: ProgressOption
 
-    @Option(
-        name: [.customShort("o"), .long],
-        help: ArgumentHelp("Write the plan (with --json) to this file instead of stdout.", valueName: "file"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
-    var quick = false
+    @OptionGroup var quickFlag: QuickFlag
+    var quick: Bool { quickFlag.quick }
 
-    @Option(help: ArgumentHelp("Compose project name the plan's commands use (docker-compose).", valueName: "name"))
-    var project: String?
+    @OptionGroup var docker: DockerOptions
+    var project: String? { docker.project }
 
-    @Option(
-        help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"),
-        completion: .directory)
-    var directory: String?
+    @OptionGroup var directoryOption: DirectoryOption
+    var directory: String? { directoryOption.directory }
 
     func validate() throws {
-        _ = try versionOption(runningText, "--running")
+        guard try runningOption.version() != nil else {
+            throw ValidationError("missing expected argument '--running <running>'")
+        }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
         _ = try assumption.version()
         switch (backup, backupVersionText) {
@@ -90,9 +83,6 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
         case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
         default: break
-        }
-        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--refusal needs the restore's status message")
         }
         if quick && backup == nil { throw ValidationError("--quick goes with --backup FILE") }
         if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
@@ -102,7 +92,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try guarded(global) { terminal in
-            let running = try versionOption(runningText, "--running")
+            guard let running = try runningOption.version() else { return ExitStatus.usage }
             // The output is checked before the backup (which may be large) is read.
             let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
             if let output { try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: nil) }

@@ -36,13 +36,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "html, markdown or json.")
     var format: ReportFormat = .html
 
-    @Option(
-        name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout; '-' is stdout.", valueName: "file"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
     @Option(
         help: ArgumentHelp(

@@ -34,8 +34,8 @@ struct RollbackCommand: ParsableCommand {
     @Argument(help: "The run's id, as `cwmigrate runs` lists it (default: the newest unfinished run).")
     var id: String?
 
-    @Flag(name: [.customShort("y"), .long], help: "Do not ask before changing the installation.")
-    var yes = false
+    @OptionGroup var consent: ConsentFlag
+    var yes: Bool { consent.yes }
 
     @OptionGroup var state: StateDirectoryOption
 
@@ -43,7 +43,7 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var dockerHost: DockerHostOption
 
-    @OptionGroup var runCredentials: RunCredentialOptions
+    @OptionGroup var backupPassword: BackupPasswordOption
 
     @OptionGroup var installers: InstallerDirectoryOption
 
@@ -59,11 +59,11 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         try guarded(global) { terminal in
-            guard yes || terminal.personPresent else {
-                throw Failure(
+            try terminal.requirePerson(
+                unless: yes,
+                offTerminal: Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",
-                    hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage)
-            }
+                    hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
             let store = state.store()
             let journal = try RunLifecycle(store: store).toRollBack(id)
             let host = try ConnectwareHost(environment: dockerHost.environment)
@@ -103,9 +103,10 @@ struct RollbackCommand: ParsableCommand {
             let rollback = Rollback(
                 host: host, client: client, target: target, store: store, lock: lock,
                 operationTimeout: .seconds(connection.timeout), clock: Date.init, here: here,
-                credentials: runCredentials.credentials(
-                    connected, tokens: connection.login || connected.password == nil,
-                    directory: journal.installation.directory)
+                // A rollback logs in as the production or the backup's admin, never the initial one.
+                credentials: connected.runCredentials(
+                    initialPasswordFile: nil, backupPasswordFile: backupPassword.backupPasswordFile,
+                    directory: journal.installation.directory, environment: ProcessInfo.processInfo.environment)
             ) { action in terminal.out("  " + action) }
             let done = try rollback.run(try store.load(journal.id))
             terminal.out(

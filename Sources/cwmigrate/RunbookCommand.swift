@@ -39,28 +39,21 @@ struct RunbookCommand: ParsableCommand {
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String
 
-    @Option(
-        name: .customLong("running"),
-        help: "The version of the running Connectware (default: read from Connectware's last backup id).")
-    var runningText: String?
+    @OptionGroup var runningOption: RunningVersionOption
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "How Connectware is installed: docker-compose or kubernetes (default: docker-compose).")
-    var installation: InstallationKind?
+    @OptionGroup var installationOption: InstallationKindOption
+    var installation: InstallationKind? { installationOption.installation }
 
     @Option(help: "markdown, html or ansible.")
     var format: RunbookFormat = .markdown
 
-    @Option(
-        name: .shortAndLong,
-        help: ArgumentHelp(
-            "Write here (for ansible: a directory) instead of stdout; '-' is stdout.", valueName: "path"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace existing files at --output (for ansible: the files it writes in the directory).")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -72,19 +65,19 @@ struct RunbookCommand: ParsableCommand {
         completion: .directory)
     var templates: String?
 
-    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
-    var refusal: String?
+    @OptionGroup var refusalOption: RefusalOption
+    var refusal: String? { refusalOption.refusal }
 
     @OptionGroup var assumption: AssumedVersionOption
 
-    @Flag(help: "Read the backup only up to its metadata (no verification); the runbook says so.")
-    var quick = false
+    @OptionGroup var quickFlag: QuickFlag
+    var quick: Bool { quickFlag.quick }
 
-    @Option(help: ArgumentHelp("Compose project name (docker-compose).", valueName: "name"))
-    var project: String?
+    @OptionGroup var docker: DockerOptions
+    var project: String? { docker.project }
 
-    @Option(help: ArgumentHelp("Installation directory (docker-compose).", valueName: "dir"))
-    var directory: String?
+    @OptionGroup var directoryOption: DirectoryOption
+    var directory: String? { directoryOption.directory }
 
     @OptionGroup var installers: InstallerDirectoryOption
 
@@ -121,7 +114,7 @@ struct RunbookCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let runningText { _ = try versionOption(runningText, "--running") }
+        _ = try runningOption.version()
         _ = try assumption.version()
         if format == .ansible {
             guard output != nil else {
@@ -140,9 +133,6 @@ struct RunbookCommand: ParsableCommand {
             if let value, value.isEmpty || value.contains(where: \.isNewline) {
                 throw ValidationError("--\(Self.optionName(name)) needs a name on one line")
             }
-        }
-        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--refusal needs the restore's status message")
         }
     }
 
@@ -223,7 +213,7 @@ struct RunbookCommand: ParsableCommand {
     private func runningVersion(_ terminal: Terminal) throws -> (Version, String?) {
         let environmentURL = ProcessInfo.processInfo.environment["CWMIGRATE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let instance = connection.url ?? environmentURL
-        if let runningText { return (try versionOption(runningText, "--running"), instance) }
+        if let running = try runningOption.version() { return (running, instance) }
         guard instance != nil else {
             throw Failure(
                 message: "the running version is not known",

@@ -20,8 +20,8 @@ struct RunsList: ParsableCommand {
 
     @OptionGroup var state: StateDirectoryOption
 
-    @Flag(help: "Print the runs as one JSON array.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var global: GlobalOptions
 

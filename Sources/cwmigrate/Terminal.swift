@@ -131,8 +131,14 @@ struct Terminal: Sendable {
     /// `offTerminal` is thrown unless `yes`, and a declined question throws `declined`.
     func requireConsent(_ question: String, yes: Bool, offTerminal: Failure, declined: Failure) throws {
         guard !yes else { return }
-        guard personPresent else { throw offTerminal }
+        try requirePerson(unless: yes, offTerminal: offTerminal)
         guard confirm(question) else { throw declined }
+    }
+
+    /// A command that will ask before it changes something: off a terminal, `offTerminal` is
+    /// thrown unless `yes` says nobody needs to be asked.
+    func requirePerson(unless yes: Bool, offTerminal: Failure) throws {
+        guard yes || personPresent else { throw offTerminal }
     }
 
     /// The one confirmation prompt: asks on stderr, true only when the person answers `y` or

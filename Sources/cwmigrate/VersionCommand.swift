@@ -14,8 +14,8 @@ struct VersionCommand: ParsableCommand {
             here: built in, through an external program (which must then be on PATH), or not at all.
             """)
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     /// The JSON shape of `cwmigrate version --json`.
     struct Report: Codable {

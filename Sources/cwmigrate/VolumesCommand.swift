@@ -26,8 +26,8 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var docker: DockerOptions
 
-        @Flag(help: "Print one JSON array on stdout.")
-        var json = false
+        @OptionGroup var jsonFlag: JSONFlag
+        var json: Bool { jsonFlag.json }
 
         @OptionGroup var global: GlobalOptions
 
@@ -62,10 +62,8 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @Option(
-            name: .shortAndLong,
-            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"), completion: .file())
-        var output: String
+        @OptionGroup var outputOption: OutputOption
+        var output: String { outputOption.output ?? "" }
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
         var level = 1
@@ -82,6 +80,7 @@ struct VolumesCommand: ParsableCommand {
         var connectwareVersion: String?
 
         func validate() throws {
+            guard outputOption.output != nil else { throw ValidationError("missing expected argument '--output <output>'") }
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
         }
 
@@ -133,8 +132,8 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
         var access: VolumeAccess = .automatic
 
-        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
-        var yes = false
+        @OptionGroup var consent: ConsentFlag
+        var yes: Bool { consent.yes }
 
         @OptionGroup var progress: ProgressOption
 
@@ -177,11 +176,11 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The removable volumes, comma-separated.", valueName: "names"))
         var removable = "postgresql,service-manager"
 
-        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
-        var yes = false
+        @OptionGroup var consent: ConsentFlag
+        var yes: Bool { consent.yes }
 
-        @Flag(help: "Remove the volume even if it changed after the snapshot began.")
-        var force = false
+        @OptionGroup var forceFlag: ForceFlag
+        var force: Bool { forceFlag.force }
 
         @OptionGroup var global: GlobalOptions
 
