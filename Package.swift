@@ -66,7 +66,7 @@ let package = Package(
         // what the commands call; the CLI above it only parses, calls and prints.
         .target(
             name: "Application",
-            dependencies: ["Migration", "Planner", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "HTTP", "SafeFiles", "Vocabulary"]),
+            dependencies: ["Migration", "Planner", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "HTTP", "Runbook", "SafeFiles", "Vocabulary"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [

@@ -167,28 +167,6 @@ public struct MigrationExecution {
             return .stopped(stopped, error, report: report, followingPlan: following)
         }
     }
-
-    /// The ways on from a run that stopped with `error`: resume, roll back or abandon, as far as
-    /// the installation was changed; nil where the error's own hint says it.
-    public static func waysOn(after error: MigrationError, _ journal: Journal) -> String? {
-        let id = journal.id
-        switch error {
-        case .credentialsRefused(_, _, _, let fix):
-            return "\(fix); then carry on with `cwmigrate migrate --resume \(id)`"
-        case .declined:
-            return
-                "nothing of this step was done; carry on with `cwmigrate migrate --resume \(id)`, or go back with `cwmigrate rollback \(id)`"
-        case .restoreRefused:
-            return
-                "go back to Connectware \(journal.plan.runningVersion) with `cwmigrate rollback \(id)`; the refusal is recorded, so a new `cwmigrate migrate` plans with it"
-        case .preconditionFailed, .postconditionFailed, .stepFailed, .stepNotImplemented:
-            return MigrationRun.changedInstallation(journal)
-                ? "fix the cause, then `cwmigrate migrate --resume \(id)`; or go back with `cwmigrate rollback \(id)`"
-                : "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(id)`, or end the run with `cwmigrate runs abandon \(id)`"
-        default:
-            return nil
-        }
-    }
 }
 
 /// The number of steps shown as `[n/total]`; it changes when the run takes a new plan.

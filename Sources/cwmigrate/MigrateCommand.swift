@@ -275,23 +275,16 @@ struct MigrateCommand: ParsableCommand {
             terminal.out("report: \(report)")
             return ExitStatus.ok
         case .stopped(let journal, let error, let report, let followingPlan):
-            let waysOn = MigrationExecution.waysOn(after: error, journal)
+            let failure = error.failure(stopping: journal)
             if case .restoreRefused(_, _, let version, _) = error {
-                terminal.report(
-                    Failure(message: error.description + "; the run stopped before anything more was changed", exitCode: 0))
+                terminal.report(Failure(message: failure.message, exitCode: 0))
                 if let followingPlan {
                     terminal.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
                     terminal.out(followingPlan.renderText(color: terminal.colorOnStdout))
                 }
                 if let report { terminal.out("report: \(report)") }
-                if let waysOn { terminal.err("hint: " + waysOn) }
-                return ExitStatus.restoreRefused
-            }
-            var failure = error.failure
-            if let waysOn {
-                failure = Failure(
-                    message: error.description, hint: waysOn,
-                    exitCode: error.pausesTheRun ? ExitStatus.paused : ExitStatus.unavailable)
+                if let hint = failure.hint { terminal.err("hint: " + hint) }
+                return failure.exitCode
             }
             if let report { terminal.out("report: \(report)") }
             throw failure
@@ -362,16 +355,6 @@ private struct RunConsole: MigrationConsole {
             terminal.out(plan.renderText(color: terminal.colorOnStdout))
         case .completed:
             terminal.out(painted("Migration completed.", .green))
-        }
-    }
-}
-
-extension MigrationError {
-    /// A run stopped so that the operator can act and resume: a declined step or refused credentials.
-    fileprivate var pausesTheRun: Bool {
-        switch self {
-        case .declined, .credentialsRefused: true
-        default: false
         }
     }
 }
