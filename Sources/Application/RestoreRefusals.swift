@@ -37,3 +37,23 @@ extension RestoreRefusal {
         return .decided(assessment, recordedIn: try LocalKnowledge.record(barrier))
     }
 }
+
+/// What `restore --running` predicts before anything is uploaded.
+public enum RestorePrediction {
+    /// The Planner's assessment of a `backup` restore at `running`. As for `migrate --yes`,
+    /// illustration data does not decide what an unattended restore does unless it is accepted.
+    public static func assess(
+        backup: Version, running: Version, knowledge: CompatibilityKnowledge, unattended: Bool,
+        acceptingExampleData: Bool
+    ) throws -> Assessment {
+        let assessment = decide(backup: backup, running: running, knowledge: knowledge)
+        if assessment.usesExampleData && unattended && !acceptingExampleData {
+            throw Failure(
+                message: Plan.exampleDataNote
+                    + "; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant",
+                hint: "give --accept-example-data, or --no-example-data to leave it out; nothing was uploaded",
+                exitCode: ExitStatus.usage)
+        }
+        return assessment
+    }
+}

@@ -11,14 +11,7 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Take a backup of Connectware, download it and verify it.",
-        discussion: """
-            The file is written as FILE.part, synced and renamed when complete (mode 0600: a \
-            backup holds user data and password hashes), then read to its end like \
-            `inspect --verify`. A file that does not verify is renamed FILE.unverified.
-
-            --output is checked before the server is asked: an existing file needs --force; \
-            a directory, a device, a FIFO, a socket, '-' or a missing directory is refused.
-            """)
+        discussion: Help.backup)
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -8,14 +8,7 @@ import Planner
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find out which Connectware version a backup archive came from.",
-        discussion: """
-            Reads the archive with libarchive without extracting anything. Without --verify it \
-            stops at the first metadata file that names a version; --verify reads every byte, \
-            reports damage with the entry and offset, checks gzip CRCs and prints the file's SHA-256.
-
-            Exit codes: 0 inspected; 64 bad --assume-version; 65 not an archive, damaged, or the \
-            version evidence disagrees or is missing; 66 the file is missing or unreadable.
-            """)
+        discussion: Help.inspect)
 
     @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String

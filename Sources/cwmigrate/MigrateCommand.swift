@@ -12,37 +12,7 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
-        discussion: """
-            --dry-run inspects the backup, finds the installation through Docker, reads its \
-            version there and prints the plan (exit codes as for `plan`: 0, 3, 4, 5). \
-            --precheck-only runs every check a migration needs and changes nothing: exit 0 \
-            when all pass, 69 when one fails.
-
-            Otherwise the plan is carried out step by step, each transition written to the \
-            run's journal in the state directory before and after the step. On a terminal \
-            it asks before every step that changes the installation; --yes runs unattended \
-            (and is required when stdin is not a terminal). --resume [RUN] carries on an \
-            interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown \
-            and JSON) is written beside the journal; its path is the last line printed.
-
-            --plan FILE carries out a plan saved with `cwmigrate plan --json --output FILE` (or \
-            written by `runbook --format ansible`), exactly as it was reviewed, after checking that \
-            the world is still the one it was made for: the backup's SHA-256, the running version, \
-            the installation and the knowledge files (by their SHA-256). If anything changed it \
-            refuses (exit 65) and says what. With --plan, --compat defaults to the files the plan \
-            was made from.
-
-            The backup is read and verified to its end before any plan is made; a truncated, \
-            damaged or self-contradicting archive stops with exit 65.
-
-            Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
-            was refused at the older version too; 64 usage (also: no terminal and no --yes); \
-            65, 66 the backup (65 also: the run's rollback began, the run began on another \
-            host, a journal cannot be read, no plan to carry out, or a saved --plan that does \
-            not hold); 69 a check or step failed (the run can be resumed or rolled back); 73, \
-            74, 78 the state directory; 75 another run holds the installation's \
-            lock; 77 credentials refused.
-            """)
+        discussion: Help.migrate)
 
     @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
@@ -155,13 +125,9 @@ struct MigrateCommand: ParsableCommand {
     }
 
     private func planOnly(_ terminal: Terminal) throws -> Int32 {
-        let backup = backupPath
-        let facts = try inspectBackup(at: backup, options: InspectOptions(verify: true, assumedVersion: assumed))
-        let host = try ConnectwareHost(environment: dockerEnvironment)
-        let installation = try host.discover(project: docker.project)
-        let running = try RunLifecycle.runningVersion(of: installation)
-        let plan = try planning.checkedPlan(
-            facts: facts, running: running, installation: installation, backupFile: absolutePath(backup))
+        let (plan, installation, running) = try planning.planHere(
+            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            project: docker.project)
         if json {
             terminal.out(plan.renderJSON())
         } else {
@@ -198,13 +164,7 @@ struct MigrateCommand: ParsableCommand {
 
         let passed = checks.allSatisfy { $0.status == .pass }
         if json {
-            struct Report: Encodable {
-                let passed: Bool
-                let checks: [CheckResult]
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            terminal.out(String(decoding: try encoder.encode(Report(passed: passed, checks: checks)), as: UTF8.self))
+            terminal.out(try PrecheckSuite.json(checks))
         } else {
             printChecks(checks, terminal)
             let failed = checks.filter { $0.status != .pass }.count

@@ -13,22 +13,7 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
-        discussion: """
-            The whole archive is read and verified before deciding (--quick reads only up to its \
-            metadata, and the plan then says it was made on a partial read). Every fact the plan \
-            uses is shown with its source; where sources disagree, both are shown, and what a \
-            server said outranks an operator's file, which outranks the shipped data.
-
-            --json --output FILE saves the plan; `cwmigrate migrate --plan FILE` carries out \
-            exactly that plan after checking that the backup, the running version, the \
-            installation and the knowledge are still the ones it was made from.
-
-            Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility \
-            is unknown (also: no plan, see Why), 5 the running Connectware must be upgraded first; \
-            64 usage (also: a --refusal naming no version), 65 a bad compat or playbook file, a \
-            truncated, damaged or self-contradicting backup, 66 a missing file, 73 the output \
-            cannot be written.
-            """)
+        discussion: Help.plan)
 
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
@@ -109,21 +94,16 @@ struct PlanCommand: ParsableCommand {
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
-            var chosen = try LocalKnowledge.playbook(
-                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
-            if let project { chosen.settings["project"] = project }
-            if let directory { chosen.settings["directory"] = directory }
-            let refused = try refusal.map { try Self.refusal($0, backup: backupVersion, running: running) }
-            var plan = makePlan(
-                backup: backupVersion, running: running, knowledge: loaded.knowledge, playbook: chosen,
-                refusal: refused, refusalSource: FactSource(authority: .server, file: "--refusal", server: running),
-                backupFile: backup)
-            plan.partialRead = quick && backup != nil
-            plan.basis = PlanBasis(
-                backupFile: backupPath, backupSHA256: digest, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
+            let (plan, _) = try planSources.plan(
+                backup: backupVersion, running: running, refusal: refusal, backupFile: backup,
+                partialRead: quick && backup != nil, basisFile: backupPath, sha256: digest, project: project,
+                directory: directory
+            ) { playbook in
+                var chosen = playbook
+                if let project { chosen.settings["project"] = project }
+                if let directory { chosen.settings["directory"] = directory }
+                return chosen
+            }
             let text = json ? plan.renderJSON() : plan.renderText(color: terminal.colorOnStdout)
             if let output, output != "-" {
                 // A plan holds no secret: 0644, as an editor would save it.
@@ -138,25 +118,11 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// The `--refusal` message as a refusal; one that names no version that restores the
-    /// backup is a usage error, since no plan can follow from it.
-    static func refusal(_ message: String, backup: Version, running: Version) throws -> RestoreRefusal {
-        let refused = RestoreRefusal(statusMessage: message, backupVersion: backup, runningVersion: running)
-        switch refused.kind {
-        case .versionRefusal: return refused
-        case .refusalWithoutVersion:
-            throw Failure(
-                message: "--refusal: the message names no version that restores the backup: \(message)",
-                hint:
-                    "without a named version the refusal says only that \(running) refuses it; give the last version that restores a \(backup) backup in a compat file (--compat)",
-                exitCode: ExitStatus.usage)
-        case .failure:
-            throw Failure(
-                message: "--refusal: the message does not read as a refusal for the backup's version: \(message)",
-                hint:
-                    "a restore that failed for another reason (disk, dump, network) teaches nothing about versions; fix its cause and restore again",
-                exitCode: ExitStatus.usage)
-        }
+    /// What this command plans from: the knowledge, the playbook and the installation kind.
+    var planSources: PlanSources {
+        PlanSources(
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
+            playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: installation)
     }
 
     /// The notes every command that shows a plan adds on stderr.

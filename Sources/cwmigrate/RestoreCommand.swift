@@ -11,21 +11,7 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
-        discussion: """
-            The backup is verified first. With --running, cwmigrate decides from what it knows \
-            whether that version restores the backup; a predicted refusal stops before anything \
-            is uploaded. A refusal by the server that names the last version restoring the backup \
-            is recorded in the learned compat file (with the server's version and the time), so \
-            later plans know it, and the plan that follows is decided as `plan` decides it. A \
-            restore that failed for another reason (disk full, a broken dump) is not a refusal: \
-            nothing is learned and no plan is suggested. Exit codes as for `plan` (0 restored, \
-            3 a downgrade is required, 4 refused without a named version or no plan follows, \
-            5 upgrade first), 12 the restore failed for a reason other than the backup's version, \
-            and the error codes. A restore replaces Connectware's database: off a terminal it \
-            needs --yes. With --yes, a prediction an example barrier made (as in \
-            examples/compat-example.yml) is not acted on unless --accept-example-data says the \
-            example data is meant (exit 64, nothing uploaded).
-            """)
+        discussion: Help.restore)
 
     @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String
@@ -61,15 +47,9 @@ struct RestoreCommand: ParsableCommand {
                 compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
 
             if let runningVersion {
-                let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
-                // As for migrate --yes: illustration data does not decide what an unattended command does.
-                if assessment.usesExampleData && yes && !exampleData.accepted {
-                    throw Failure(
-                        message: Plan.exampleDataNote
-                            + "; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant",
-                        hint: "give --accept-example-data, or --no-example-data to leave it out; nothing was uploaded",
-                        exitCode: ExitStatus.usage)
-                }
+                let assessment = try RestorePrediction.assess(
+                    backup: facts.version, running: runningVersion, knowledge: knowledge, unattended: yes,
+                    acceptingExampleData: exampleData.accepted)
                 switch assessment.decision {
                 case .downgradeRequired, .upgradeFirst:
                     terminal.out("Decision: \(assessment.decision.kind) (predicted, nothing was uploaded)")

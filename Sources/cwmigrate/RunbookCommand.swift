@@ -13,28 +13,7 @@ struct RunbookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Write the plan as a runbook (Markdown or HTML) or as an Ansible playbook for many hosts.",
-        discussion: """
-            The runbook holds the same steps and commands as `cwmigrate plan`, with the backup's id and \
-            SHA-256, a pre-flight checklist and, for each step, its purpose, expected output, check, \
-            what to do when it fails, how to roll back and a line for initials. Names it is not given \
-            (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them. \
-            Templates come from playbooks/runbook/ or --templates DIR.
-
-            --format ansible writes DIR/site.yml, DIR/inventory.example.ini, DIR/README.md, the \
-            reviewed plan as DIR/plan.json and copies of the compat files it was made from \
-            (--output DIR is required). Each host runs `cwmigrate migrate --plan plan.json` with \
-            those files, which refuses a host where the plan does not hold.
-
-            --output is checked before anything is read: an existing file needs --force; a \
-            directory, a device, a FIFO, a socket or a file the command reads is refused.
-
-            The backup is read and verified to its end before deciding; --quick reads only up to \
-            its metadata (not with --format ansible), and the runbook then says so.
-
-            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup \
-            (truncated, damaged or self-contradicting); \
-            66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
-            """)
+        discussion: Help.runbook)
 
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String
@@ -149,33 +128,33 @@ struct RunbookCommand: ParsableCommand {
                     verify: !quick, assumedVersion: try assumption.version()),
                 progress: connection.progressReporter(terminal))
             let (running, instance) = try runningVersion(terminal)
-            let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
-            let knowledge = loaded.knowledge
-            var chosen = try LocalKnowledge.playbook(
-                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
-            if let installerDirectory = installers.installerDirectory { chosen.settings["installerDir"] = installerDirectory }
-            if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
-            let kubernetes = chosen.installation == .kubernetes
-            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first
-            {
-                throw Failure(
-                    message:
-                        "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
-                    exitCode: ExitStatus.usage)
+            var names: [SiteName] = []
+            let planSources = PlanSources(
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
+                playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: installation)
+            let (plan, loaded) = try planSources.plan(
+                backup: facts.version, running: running, refusal: refusal, backupFile: backup, partialRead: quick,
+                basisFile: backup, sha256: quick ? nil : facts.sha256, project: project, directory: directory
+            ) { playbook in
+                var chosen = playbook
+                if let installerDirectory = installers.installerDirectory {
+                    chosen.settings["installerDir"] = installerDirectory
+                }
+                if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
+                let kubernetes = chosen.installation == .kubernetes
+                if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted()
+                    .first
+                {
+                    throw Failure(
+                        message:
+                            "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
+                        exitCode: ExitStatus.usage)
+                }
+                let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
+                let resolved = resolveSiteNames(chosen, given: given, trustPlaybookValues: self.playbook.playbook != nil)
+                names = resolved.names
+                return resolved.playbook
             }
-            let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
-            let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook.playbook != nil)
-            let refused = try refusal.map {
-                try PlanCommand.refusal($0, backup: facts.version, running: running)
-            }
-            var plan = makePlan(
-                backup: facts.version, running: running, knowledge: knowledge, playbook: named, refusal: refused,
-                refusalSource: FactSource(authority: .server, file: "--refusal", server: running), backupFile: backup)
-            plan.partialRead = quick
-            plan.basis = PlanBasis(
-                backupFile: backup, backupSHA256: quick ? nil : facts.sha256, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
             let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path
             var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
@@ -183,16 +162,8 @@ struct RunbookCommand: ParsableCommand {
                 cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)",
                 dataDirectory: dataDirectory)
             if format == .ansible {
-                // The exact knowledge files travel with the plan; names are numbered so two
-                // files of the same name stay apart.
-                for (index, file) in loaded.files.filter({ $0.authority == .operatorFile }).enumerated() {
-                    let name = "compat-\(index + 1)-" + URL(fileURLWithPath: file.path).lastPathComponent
-                    subject.compatCopies.append(RunbookFile(name: name, text: try LocalKnowledge.readText(file.path)))
-                }
-                if let learned = loaded.files.first(where: { $0.authority == .server }) {
-                    subject.learnedCopy = RunbookFile(
-                        name: "learned-compat.yml", text: try LocalKnowledge.readText(learned.path))
-                }
+                // The exact knowledge files travel with the plan.
+                (subject.compatCopies, subject.learnedCopy) = try PlanSources.ansibleCopies(of: loaded)
             }
             let directory = templates ?? dataDirectory + "/runbook"
             let files = try renderRunbook(
@@ -221,12 +192,7 @@ struct RunbookCommand: ParsableCommand {
                 exitCode: ExitStatus.usage)
         }
         let client = try connection.client(terminal)
-        let status = try client.status()
-        guard let id = status.backup?.backupID else {
-            throw Failure(
-                message: "Connectware's status names no backup, so its running version cannot be read there",
-                hint: "give --running VERSION (the version shown in the Admin UI)", exitCode: ExitStatus.unavailable)
-        }
+        let id = try PlanSources.runningVersion(from: client)
         terminal.note(
             "running version \(id.version) taken from the id of Connectware's last backup (\(id)); give --running if it was upgraded since"
         )

@@ -9,11 +9,7 @@ struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print cwmigrate's version and the libcurl and libarchive it runs with.",
-        discussion: """
-            `cwmigrate --version` prints the version alone. This command adds the shared \
-            libraries found on this host and which compressions libarchive reads and writes \
-            here: built in, through an external program (which must then be on PATH), or not at all.
-            """)
+        discussion: Help.version)
 
     @OptionGroup var jsonFlag: JSONFlag
     var json: Bool { jsonFlag.json }

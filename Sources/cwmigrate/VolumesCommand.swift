@@ -8,18 +8,7 @@ struct VolumesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volumes",
         abstract: "List, snapshot, restore or remove Connectware's Docker volumes, one step at a time.",
-        discussion: """
-            Volumes are named as Docker names them (connectware_postgresql) or as the compose \
-            file does (postgresql). Snapshots are zstd-compressed tar files with a manifest \
-            inside and a <file>.manifest.json and <file>.sha256 beside them; `cwmigrate inspect` \
-            reads them. A volume is removed only when the playbook's set names it (never certs), \
-            no container uses it, and a verified snapshot of it is given.
-
-            Exit codes: 0 done; 64 usage (or --yes missing off a terminal); 65 the snapshot does \
-            not verify; 66 no such volume or file; 69 Docker unreachable; 73 the output cannot \
-            be written; 75 the volume is in use or not empty; 77 not allowed (not root, or a \
-            volume outside the removable set).
-            """,
+        discussion: Help.volumes,
         subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
 
     struct List: ParsableCommand {
@@ -56,7 +45,7 @@ struct VolumesCommand: ParsableCommand {
     struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
-            discussion: "The volume must not be in use by a running container (stop Connectware first).")
+            discussion: Help.volumesSnapshot)
 
         @OptionGroup var docker: DockerOptions
 
@@ -117,10 +106,7 @@ struct VolumesCommand: ParsableCommand {
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Restore a volume from its snapshot.",
-            discussion: """
-                The snapshot is verified first (manifest, SHA-256, every entry). The volume must be \
-                unused by any container and empty; an absent volume is created as it was.
-                """)
+            discussion: Help.volumesRestore)
 
         @OptionGroup var docker: DockerOptions
 
@@ -157,13 +143,7 @@ struct VolumesCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a volume that has a verified snapshot.",
-            discussion: """
-                Refused unless the volume is in the removable set (postgresql and service-manager \
-                unless --removable says otherwise; never certs), no container uses it, and \
-                --snapshot names a snapshot of it that verifies, nothing in the volume changed \
-                after the snapshot began (unless --force), and a snapshot of postgresql holds a \
-                PostgreSQL data directory (PG_VERSION).
-                """)
+            discussion: Help.volumesRemove)
 
         @OptionGroup var docker: DockerOptions
 

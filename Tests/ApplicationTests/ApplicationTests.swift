@@ -69,3 +69,20 @@ import Testing
     #expect(decision == .downgradeRequired)
     #expect(last == Version(major: 1, minor: 0, patch: 91))
 }
+
+@Test func aGivenRefusalNamingNoVersionIsAUsageFailureSayingWhatToGiveInstead() throws {
+    let backup = Version(major: 1, minor: 0, patch: 73)
+    let running = Version(major: 1, minor: 8, patch: 0)
+    let error = #expect(throws: Failure.self) {
+        try RestoreRefusal.given("Restore failed: incompatible backup", backup: backup, running: running)
+    }
+    #expect(error?.exitCode == ExitStatus.usage)
+    #expect(error?.message == "--refusal: the message names no version that restores the backup: Restore failed: incompatible backup")
+    #expect(error?.hint?.contains("in a compat file (--compat)") == true)
+}
+
+@Test func aRunIDThatIsNoneIsAUsageFailureHintingAtTheRunsList() throws {
+    let failure = MigrationError.invalidRunID("x").failure
+    #expect(failure.exitCode == ExitStatus.usage)
+    #expect(failure.hint == "cwmigrate runs lists the runs and their ids")
+}
