@@ -67,7 +67,7 @@ let package = Package(
         // what the commands call; the CLI above it only parses, calls and prints.
         .target(
             name: "Application",
-            dependencies: ["Migration", "Planner", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "SafeFiles", "Vocabulary"]),
+            dependencies: ["Migration", "Planner", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "HTTP", "Runbook", "SafeFiles", "Vocabulary"]),
         .executableTarget(
             name: "cwmigrate",
             dependencies: [

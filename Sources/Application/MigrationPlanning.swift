@@ -87,4 +87,18 @@ public struct MigrationPlanning: Sendable {
         guard saved.hasSteps else { throw RunLifecycleError.savedPlanHasNoSteps(path: savedPlanPath, reason: saved.reason) }
         return saved
     }
+
+    /// `migrate --dry-run`: the backup read and verified to its end, the installation found
+    /// through Docker with the one version it runs, and the plan for them.
+    public func planHere(
+        backupPath: String, assumedVersion: Version?, dockerEnvironment: [String: String], project: String?
+    ) throws -> (plan: Plan, installation: Installation, running: Version) {
+        let facts = try inspectBackup(
+            at: backupPath, options: InspectOptions(verify: true, assumedVersion: assumedVersion))
+        let installation = try ConnectwareHost(environment: dockerEnvironment).discover(project: project)
+        let running = try RunLifecycle.runningVersion(of: installation)
+        let plan = try checkedPlan(
+            facts: facts, running: running, installation: installation, backupFile: absolutePath(backupPath))
+        return (plan, installation, running)
+    }
 }

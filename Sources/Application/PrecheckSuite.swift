@@ -113,3 +113,17 @@ public struct PrecheckSuite {
 public func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
+
+extension PrecheckSuite {
+    /// `migrate --precheck-only --json`: whether every check passed, and the checks; keys sorted.
+    public static func json(_ checks: [CheckResult]) throws -> String {
+        struct Report: Encodable {
+            let passed: Bool
+            let checks: [CheckResult]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let report = Report(passed: checks.allSatisfy { $0.status == .pass }, checks: checks)
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+}

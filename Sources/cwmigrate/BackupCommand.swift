@@ -11,39 +11,21 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Take a backup of Connectware, download it and verify it.",
-        discussion: """
-            The file is written as FILE.part, synced and renamed when complete (mode 0600: a \
-            backup holds user data and password hashes), then read to its end like \
-            `inspect --verify`. A file that does not verify is renamed FILE.unverified.
-
-            --output is checked before the server is asked: an existing file needs --force; \
-            a directory, a device, a FIFO, a socket, '-' or a missing directory is refused.
-            """)
+        discussion: Help.backup)
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(
-        name: [.customShort("o"), .long],
-        help: "Where to save the backup (default: connectware-<id>.tgz here, ':' replaced by '-').",
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Print the result as one JSON object.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
-    @Option(
-        name: .customLong("wait-running"),
-        help: "Wait up to SECONDS for a backup or restore already running, then take this one (default: exit 75 at once).")
-    var waitRunning: Int?
-
-    func validate() throws {
-        if let waitRunning, waitRunning <= 0 {
-            throw ValidationError("--wait-running must be a positive number of seconds")
-        }
-    }
+    @OptionGroup var waiting: WaitRunningOption
+    var waitRunning: Int? { waiting.waitRunning }
 
     @OptionGroup var global: GlobalOptions
 

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Foundation
 
@@ -6,11 +7,7 @@ struct CWMigrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cwmigrate",
         abstract: "Bring a Connectware backup back when a newer Connectware refuses it.",
-        discussion: """
-            Inspects backup archives, decides whether the running Connectware can restore \
-            them, and prints the vendor's cross-version procedure as a step plan. \
-            Exit codes are listed in the README.
-            """,
+        discussion: Help.root,
         version: BuildInfo.version,
         subcommands: [
             Inspect.self, PlanCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self,

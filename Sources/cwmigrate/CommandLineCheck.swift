@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 
 /// Turns what ArgumentParser could not parse into the operator's terms: the word that was

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Application
 import ConnectwareAPI
 import Foundation
 import HTTP
@@ -74,118 +75,44 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// The request these options make, for Application to connect with.
+    var request: ConnectionRequest {
+        ConnectionRequest(
+            url: url, user: user, passwordFile: passwordFile, tokenFile: tokenFile, caCertificate: cacert,
+            insecure: insecure, login: login, userAgent: "cwmigrate/\(CWMigrate.configuration.version)")
+    }
+
     /// A client for the Connectware these options name, logged in when `--login` asks for it.
-    func client(_ terminal: Terminal, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> MaintenanceClient
-    {
-        try connect(terminal, environment: environment).client
-    }
+    func client(_ terminal: Terminal) throws -> MaintenanceClient { try connect(terminal).client }
 
-    /// The client, and who it is: the user and the password (with where it came from; nil
-    /// when a token was given), for a run whose credentials change with the database.
-    struct Connection {
-        let client: MaintenanceClient
-        let user: String
-        let password: String?
-        let passwordSource: SecretSource?
-    }
-
-    func connect(_ terminal: Terminal, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> Connection
-    {
-        guard let address = url ?? environment["CWMIGRATE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw Failure(
-                message: "no Connectware address given",
-                hint: "pass --url https://HOST or set CWMIGRATE_URL", exitCode: ExitStatus.usage)
-        }
-        let caFile = cacert ?? environment["CWMIGRATE_CACERT"].flatMap { $0.isEmpty ? nil : $0 }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw Failure(message: "CA certificate \(caFile) cannot be read", exitCode: ExitStatus.noInput)
-        }
-        if insecure { terminal.warning(TransportOptions.insecureWarning) }
-        let transport = TransportOptions(
-            caCertificatePath: caFile, insecure: insecure, userAgent: "cwmigrate/\(CWMigrate.configuration.version)")
-        let userName = user ?? environment["CWMIGRATE_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
-
-        if let token = try token(environment) {
-            let client = try MaintenanceClient(baseURL: address, authentication: .bearer(token), transport: transport)
-            return Connection(client: client, user: userName, password: nil, passwordSource: nil)
-        }
-        let (password, source) = try self.password(for: userName, environment, terminal)
-        let client = try MaintenanceClient(
-            baseURL: address, authentication: .basic(user: userName, password: password), transport: transport)
-        if login {
-            client.useBearerToken(try client.login(user: userName, password: password))
-        }
-        return Connection(client: client, user: userName, password: password, passwordSource: source)
+    /// The client and who it is; a password is asked for on the console when none is given.
+    func connect(_ terminal: Terminal) throws -> Connection {
+        try request.connect(
+            environment: ProcessInfo.processInfo.environment, askSecret: terminal.askSecret, warn: terminal.warning)
     }
 
     func progressReporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
         progressOption.reporter(terminal)
     }
-
-    private func token(_ environment: [String: String]) throws -> String? {
-        if let tokenFile { return try Self.firstLine(of: tokenFile, what: "token") }
-        if let token = environment["CWMIGRATE_TOKEN"], !token.isEmpty { return token }
-        return nil
-    }
-
-    private func password(for user: String, _ environment: [String: String], _ terminal: Terminal) throws -> (String, SecretSource?) {
-        if let passwordFile { return (try Self.firstLine(of: passwordFile, what: "password"), .file(passwordFile)) }
-        if let password = environment["CWMIGRATE_PASSWORD"], !password.isEmpty {
-            return (password, .environment("CWMIGRATE_PASSWORD"))
-        }
-        if let typed = terminal.askSecret("Password for \(user): "), !typed.isEmpty { return (typed, nil) }
-        throw Failure(
-            message: "no password for \(user)",
-            hint: "set CWMIGRATE_PASSWORD, pass --password-file FILE, or run on a terminal to be asked",
-            exitCode: ExitStatus.usage)
-    }
-
-    private static func firstLine(of path: String, what: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(message: "\(what) file \(path) cannot be read", exitCode: ExitStatus.noInput)
-        }
-        let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        guard !line.isEmpty else {
-            throw Failure(message: "\(what) file \(path) is empty", exitCode: ExitStatus.dataError)
-        }
-        return line
-    }
 }
 
-/// The passwords a migration needs besides the production one: the initial admin's of the
-/// fresh install of the older version, and the backup's admin's after the restore. Never in argv.
-struct RunCredentialOptions: ParsableArguments {
+/// `--initial-password-file`: the initial admin's password of a fresh install of the older
+/// version, which only migrate needs. Never in argv.
+struct InitialPasswordOption: ParsableArguments {
     @Option(
         name: .customLong("initial-password-file"),
         help: ArgumentHelp(
             "The initial admin's password (first line, plain text) of the fresh install of the older version (default: $CWMIGRATE_INITIAL_PASSWORD, else CYBUS_INITIAL_ADMIN_USER_PASSWORD of the installation's .env).",
             valueName: "file"))
     var initialPasswordFile: String?
+}
 
+/// `--backup-password-file`: the backup's admin password, valid after a restore: migrate and rollback.
+struct BackupPasswordOption: ParsableArguments {
     @Option(
         name: .customLong("backup-password-file"),
         help: ArgumentHelp(
             "The admin password valid when the backup was made, used after the restore (default: $CWMIGRATE_BACKUP_PASSWORD, else the production password).",
             valueName: "file"))
     var backupPasswordFile: String?
-
-    func credentials(
-        _ connection: ConnectionOptions.Connection, tokens: Bool, directory: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> RunCredentials {
-        let production = RunSecret(
-            password: connection.password, source: connection.passwordSource,
-            problem: connection.password == nil ? "a token was given, not a password" : nil)
-        let initialFile = initialPasswordFile
-        return RunCredentials(
-            client: connection.client, user: connection.user, production: production,
-            initialFor: { version in
-                RunCredentials.initialSecret(
-                    file: initialFile, environment: environment, directory: directory, installed: version)
-            },
-            backup: RunCredentials.backupSecret(file: backupPasswordFile, environment: environment, production: production),
-            tokens: tokens)
-    }
 }

@@ -8,20 +8,12 @@ struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
         abstract: "Show the Connectware installation on this Docker host.",
-        discussion: """
-            Talks to the Docker Engine API over its socket (DOCKER_HOST=unix://…, default \
-            /var/run/docker.sock) and prints the compose project, its directory, the version(s) \
-            the images carry, every core container and its state, and the project's volumes with \
-            their sizes and users. Mixed versions are shown as found.
-
-            Exit codes: 0 shown; 69 Docker unreachable or no installation; 77 permission denied \
-            on the socket; 78 DOCKER_HOST not a unix socket.
-            """)
+        discussion: Help.host)
 
     @OptionGroup var docker: DockerOptions
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var global: GlobalOptions
 

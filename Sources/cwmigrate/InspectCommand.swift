@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import Foundation
@@ -7,14 +8,7 @@ import Planner
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find out which Connectware version a backup archive came from.",
-        discussion: """
-            Reads the archive with libarchive without extracting anything. Without --verify it \
-            stops at the first metadata file that names a version; --verify reads every byte, \
-            reports damage with the entry and offset, checks gzip CRCs and prints the file's SHA-256.
-
-            Exit codes: 0 inspected; 64 bad --assume-version; 65 not an archive, damaged, or the \
-            version evidence disagrees or is missing; 66 the file is missing or unreadable.
-            """)
+        discussion: Help.inspect)
 
     @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String
@@ -22,8 +16,8 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Read the whole archive to the end and compute its SHA-256.")
     var verify = false
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var assumption: AssumedVersionOption
 

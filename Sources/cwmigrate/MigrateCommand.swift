@@ -7,48 +7,18 @@ import Migration
 import Planner
 
 /// `cwmigrate migrate`: plan, check, or carry out a migration against the installation
-/// found on this Docker host, journaled and resumable (MigrateRun.swift).
+/// found on this Docker host, journaled and resumable (Application's `MigrationExecution`).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
-        discussion: """
-            --dry-run inspects the backup, finds the installation through Docker, reads its \
-            version there and prints the plan (exit codes as for `plan`: 0, 3, 4, 5). \
-            --precheck-only runs every check a migration needs and changes nothing: exit 0 \
-            when all pass, 69 when one fails.
-
-            Otherwise the plan is carried out step by step, each transition written to the \
-            run's journal in the state directory before and after the step. On a terminal \
-            it asks before every step that changes the installation; --yes runs unattended \
-            (and is required when stdin is not a terminal). --resume [RUN] carries on an \
-            interrupted or failed run; `cwmigrate rollback RUN` goes back. A report (Markdown \
-            and JSON) is written beside the journal; its path is the last line printed.
-
-            --plan FILE carries out a plan saved with `cwmigrate plan --json --output FILE` (or \
-            written by `runbook --format ansible`), exactly as it was reviewed, after checking that \
-            the world is still the one it was made for: the backup's SHA-256, the running version, \
-            the installation and the knowledge files (by their SHA-256). If anything changed it \
-            refuses (exit 65) and says what. With --plan, --compat defaults to the files the plan \
-            was made from.
-
-            The backup is read and verified to its end before any plan is made; a truncated, \
-            damaged or self-contradicting archive stops with exit 65.
-
-            Exit codes: 0 the run completed; 10 paused (a step was declined); 11 the restore \
-            was refused at the older version too; 64 usage (also: no terminal and no --yes); \
-            65, 66 the backup (65 also: the run's rollback began, the run began on another \
-            host, a journal cannot be read, no plan to carry out, or a saved --plan that does \
-            not hold); 69 a check or step failed (the run can be resumed or rolled back); 73, \
-            74, 78 the state directory; 75 another run holds the installation's \
-            lock; 77 credentials refused.
-            """)
+        discussion: Help.migrate)
 
     @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
 
-    @Flag(name: [.customShort("y"), .long], help: "Run unattended: do not ask before the steps that change the installation.")
-    var yes = false
+    @OptionGroup var consent: ConsentFlag
+    var yes: Bool { consent.yes }
 
     @Option(
         name: .customLong("resume"),
@@ -64,26 +34,25 @@ struct MigrateCommand: ParsableCommand {
         help: "Seconds each container gets to stop before it is killed.")
     var stopTimeout: Int = 30
 
-    @Option(
-        name: .customLong("wait-running"),
-        help: "Seconds a backup or restore the run did not start is waited for before a step starts its own.")
-    var waitRunning: Int = 1800
+    @OptionGroup var waiting: WaitRunningOption
+    var waitRunning: Int { waiting.waitRunning ?? 1800 }
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
 
-    @Flag(
-        name: .customLong("precheck-only"), help: "Run every check that needs no change, print pass or fail for each.")
-    var precheckOnly = false
+    @OptionGroup var precheckFlag: PrecheckOnlyFlag
+    var precheckOnly: Bool { precheckFlag.precheckOnly }
 
-    @Flag(help: "Print the plan (--dry-run) or the checks (--precheck-only) as JSON.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var state: StateDirectoryOption
 
     @OptionGroup var connection: ConnectionOptions
 
-    @OptionGroup var runCredentials: RunCredentialOptions
+    @OptionGroup var initialPassword: InitialPasswordOption
+
+    @OptionGroup var backupPassword: BackupPasswordOption
 
     @OptionGroup var docker: DockerOptions
 
@@ -123,9 +92,7 @@ struct MigrateCommand: ParsableCommand {
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
-        guard stopTimeout > 0, waitRunning > 0 else {
-            throw ValidationError("--stop-timeout and --wait-running must be positive numbers of seconds")
-        }
+        guard stopTimeout > 0 else { throw ValidationError("--stop-timeout must be a positive number of seconds") }
         _ = try assumption.version()
     }
 
@@ -158,13 +125,9 @@ struct MigrateCommand: ParsableCommand {
     }
 
     private func planOnly(_ terminal: Terminal) throws -> Int32 {
-        let backup = backupPath
-        let facts = try inspectBackup(at: backup, options: InspectOptions(verify: true, assumedVersion: assumed))
-        let host = try ConnectwareHost(environment: dockerEnvironment)
-        let installation = try host.discover(project: docker.project)
-        let running = try RunLifecycle.runningVersion(of: installation)
-        let plan = try planning.checkedPlan(
-            facts: facts, running: running, installation: installation, backupFile: absolutePath(backup))
+        let (plan, installation, running) = try planning.planHere(
+            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            project: docker.project)
         if json {
             terminal.out(plan.renderJSON())
         } else {
@@ -192,13 +155,7 @@ struct MigrateCommand: ParsableCommand {
         let (checks, plan) = suite.run(
             connect: {
                 let connected = try connection.connect(terminal)
-                return (
-                    connected.client,
-                    { directory in
-                        runCredentials.credentials(
-                            connected, tokens: connection.login || connected.password == nil, directory: directory)
-                    }
-                )
+                return (connected.client, { directory in credentials(connected, directory: directory) })
             },
             describe: { error in
                 let failure = (error as? Failure) ?? (error as? any OperatorFacing)?.failure
@@ -207,13 +164,7 @@ struct MigrateCommand: ParsableCommand {
 
         let passed = checks.allSatisfy { $0.status == .pass }
         if json {
-            struct Report: Encodable {
-                let passed: Bool
-                let checks: [CheckResult]
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            terminal.out(String(decoding: try encoder.encode(Report(passed: passed, checks: checks)), as: UTF8.self))
+            terminal.out(try PrecheckSuite.json(checks))
         } else {
             printChecks(checks, terminal)
             let failed = checks.filter { $0.status != .pass }.count
@@ -238,7 +189,140 @@ struct MigrateCommand: ParsableCommand {
         }
     }
 
+    /// The passwords the run needs, from the options, the environment and the installation's `.env`.
+    func credentials(_ connected: Connection, directory: String?) -> RunCredentials {
+        connected.runCredentials(
+            initialPasswordFile: initialPassword.initialPasswordFile,
+            backupPasswordFile: backupPassword.backupPasswordFile, directory: directory,
+            environment: ProcessInfo.processInfo.environment)
+    }
+
     func notes(for plan: Plan, _ terminal: Terminal) {
         PlanCommand.notes(for: plan, terminal)
+    }
+
+    /// Carries the migration out (Application's `MigrationExecution`) and says how it ended.
+    private func execute(_ terminal: Terminal) throws -> Int32 {
+        try terminal.requirePerson(
+            unless: yes,
+            offTerminal: Failure(
+                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
+        let settings = MigrationSettings(
+            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumed,
+            unattended: yes, acceptingExampleData: exampleData.accepted, stopTimeout: stopTimeout,
+            healthySeconds: healthy.healthyTimeout,
+            waits: ServerWaits(
+                operation: .seconds(connection.timeout), forRunning: .seconds(waitRunning),
+                settings: connection.waitSettings(terminal)),
+            progress: connection.progressReporter(terminal))
+        let execution = MigrationExecution(
+            store: state.store(), planning: planning, dockerEnvironment: dockerEnvironment)
+        let outcome = try execution.run(
+            settings, connect: { try connection.connect(terminal) }, credentials: credentials,
+            console: RunConsole(terminal: terminal, command: self))
+        switch outcome {
+        case .completed(let finished, let report):
+            let summary = RunReport(finished)
+            if let downtime = summary.downtimeSeconds {
+                terminal.out(
+                    cFormat("Downtime: %.1f s", downtime)
+                        + " (from the shutdown to Connectware \(finished.plan.runningVersion) healthy again)")
+            }
+            for artifact in finished.artifacts {
+                terminal.out("\(artifact.kind.rawValue): \(artifact.path) (SHA-256 \(artifact.sha256))")
+            }
+            terminal.out("report: \(report)")
+            return ExitStatus.ok
+        case .stopped(let journal, let error, let report, let followingPlan):
+            let failure = error.failure(stopping: journal)
+            if case .restoreRefused(_, _, let version, _) = error {
+                terminal.report(Failure(message: failure.message, exitCode: 0))
+                if let followingPlan {
+                    terminal.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
+                    terminal.out(followingPlan.renderText(color: terminal.colorOnStdout))
+                }
+                if let report { terminal.out("report: \(report)") }
+                if let hint = failure.hint { terminal.err("hint: " + hint) }
+                return failure.exitCode
+            }
+            if let report { terminal.out("report: \(report)") }
+            throw failure
+        }
+    }
+}
+
+/// What a run says on the console as it goes, and the question before each changing step.
+private struct RunConsole: MigrationConsole {
+    let terminal: Terminal
+    let command: MigrateCommand
+
+    func began(_ journal: Journal, resumed: Bool) {
+        if resumed {
+            terminal.out("Resuming run \(journal.id) for \(journal.installation)\(where: journal)")
+        } else {
+            terminal.out("Run \(journal.id) for \(journal.installation): \(journal.plan.decision)")
+            terminal.out(journal.plan.renderText(color: terminal.colorOnStdout))
+            command.notes(for: journal.plan, terminal)
+        }
+    }
+
+    func removedLeftover(_ name: String) { terminal.note("removed \(name), left by a cwmigrate that no longer runs") }
+
+    func prechecks(_ checks: [CheckResult]) {
+        terminal.out("Prechecks before anything is changed:")
+        command.printChecks(checks, terminal)
+    }
+
+    /// Guided mode: what the step will do, and a yes from the operator.
+    func confirm(_ journal: Journal, position: Int, intent: String) -> Bool {
+        let step = journal.plan.steps[position]
+        terminal.err("")
+        terminal.err(
+            terminal.paint("Step \(position + 1) of \(journal.steps.count): \(step.title)", .yellow, terminal.colorOnStderr))
+        terminal.err("  This will " + intent)
+        return terminal.confirm("  Go ahead? Anything but yes pauses the run.")
+    }
+
+    func learned(_ file: URL) { terminal.note("recorded this barrier in \(file.path) for later plans") }
+
+    func event(_ event: RunEvent, total: Int) {
+        func label(_ position: Int, _ kind: StepKind) -> String { "[\(position + 1)/\(total)] \(kind)" }
+        func painted(_ word: String, _ color: Terminal.Color) -> String {
+            terminal.paint(word, color, terminal.colorOnStdout)
+        }
+        switch event {
+        case .started(let position, let kind, let title):
+            terminal.out("\(label(position, kind)): \(title)")
+        case .done(let position, let kind, let message):
+            terminal.out("\(label(position, kind)) " + painted("done", .green) + ": \(message)")
+        case .foundDone(let position, let kind, let message):
+            terminal.out(
+                "\(label(position, kind)) " + painted("found done", .green)
+                    + " (the run was interrupted after it acted): \(message)")
+        case .repeating(let position, let kind, let reason):
+            terminal.out("\(label(position, kind)) was interrupted and is done again (\(reason))")
+        case .failed(let position, let kind, let error):
+            if case .restoreRefused = error { return }
+            if case .credentialsRefused = error {
+                terminal.out("\(label(position, kind)) " + painted("PAUSED", .yellow))
+                return
+            }
+            terminal.out("\(label(position, kind)) " + painted("FAILED", .red))
+        case .replanned(let refusal, let plan):
+            terminal.out("Connectware \(plan.runningVersion) refused the restore: \(refusal.statusMessage)")
+            terminal.out("The run carries on with the plan this refusal gives:")
+            terminal.out(plan.renderText(color: terminal.colorOnStdout))
+        case .completed:
+            terminal.out(painted("Migration completed.", .green))
+        }
+    }
+}
+
+extension String.StringInterpolation {
+    /// ` at step 4 remove-volumes (failed)`, or nothing when every step is settled.
+    fileprivate mutating func appendInterpolation(where journal: Journal) {
+        guard let step = journal.currentStep else { return }
+        appendLiteral(" at step \(step.position + 1) \(step.kind) (\(step.state.rawValue))")
     }
 }

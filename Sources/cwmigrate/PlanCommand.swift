@@ -13,22 +13,7 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
-        discussion: """
-            The whole archive is read and verified before deciding (--quick reads only up to its \
-            metadata, and the plan then says it was made on a partial read). Every fact the plan \
-            uses is shown with its source; where sources disagree, both are shown, and what a \
-            server said outranks an operator's file, which outranks the shipped data.
-
-            --json --output FILE saves the plan; `cwmigrate migrate --plan FILE` carries out \
-            exactly that plan after checking that the backup, the running version, the \
-            installation and the knowledge are still the ones it was made from.
-
-            Exit codes: 0 the backup restores directly, 3 a downgrade is required, 4 compatibility \
-            is unknown (also: no plan, see Why), 5 the running Connectware must be upgraded first; \
-            64 usage (also: a --refusal naming no version), 65 a bad compat or playbook file, a \
-            truncated, damaged or self-contradicting backup, 66 a missing file, 73 the output \
-            cannot be written.
-            """)
+        discussion: Help.plan)
 
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String?
@@ -38,14 +23,10 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var assumption: AssumedVersionOption
 
-    @Option(name: .customLong("running"), help: "The version of the running Connectware, e.g. 1.8.0.")
-    var runningText: String
+    @OptionGroup var runningOption: RunningVersionOption
 
-    @Option(
-        help:
-            "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose)."
-    )
-    var installation: InstallationKind?
+    @OptionGroup var installationOption: InstallationKindOption
+    var installation: InstallationKind? { installationOption.installation }
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -53,36 +34,33 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
-    var refusal: String?
+    @OptionGroup var refusalOption: RefusalOption
+    var refusal: String? { refusalOption.refusal }
 
-    @Flag(help: "Print the plan as one JSON object.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var progress: ProgressOption
 
-    @Option(
-        name: [.customShort("o"), .long],
-        help: ArgumentHelp("Write the plan (with --json) to this file instead of stdout.", valueName: "file"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
-    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
-    var quick = false
+    @OptionGroup var quickFlag: QuickFlag
+    var quick: Bool { quickFlag.quick }
 
-    @Option(help: ArgumentHelp("Compose project name the plan's commands use (docker-compose).", valueName: "name"))
-    var project: String?
+    @OptionGroup var docker: DockerOptions
+    var project: String? { docker.project }
 
-    @Option(
-        help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"),
-        completion: .directory)
-    var directory: String?
+    @OptionGroup var directoryOption: DirectoryOption
+    var directory: String? { directoryOption.directory }
 
     func validate() throws {
-        _ = try versionOption(runningText, "--running")
+        guard try runningOption.version() != nil else {
+            throw ValidationError("missing expected argument '--running <running>'")
+        }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
         _ = try assumption.version()
         switch (backup, backupVersionText) {
@@ -90,9 +68,6 @@ struct PlanCommand: ParsableCommand {
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
         case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
         default: break
-        }
-        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--refusal needs the restore's status message")
         }
         if quick && backup == nil { throw ValidationError("--quick goes with --backup FILE") }
         if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
@@ -102,7 +77,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try guarded(global) { terminal in
-            let running = try versionOption(runningText, "--running")
+            guard let running = try runningOption.version() else { return ExitStatus.usage }
             // The output is checked before the backup (which may be large) is read.
             let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
             if let output { try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: nil) }
@@ -119,21 +94,16 @@ struct PlanCommand: ParsableCommand {
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
-            var chosen = try LocalKnowledge.playbook(
-                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
-            if let project { chosen.settings["project"] = project }
-            if let directory { chosen.settings["directory"] = directory }
-            let refused = try refusal.map { try Self.refusal($0, backup: backupVersion, running: running) }
-            var plan = makePlan(
-                backup: backupVersion, running: running, knowledge: loaded.knowledge, playbook: chosen,
-                refusal: refused, refusalSource: FactSource(authority: .server, file: "--refusal", server: running),
-                backupFile: backup)
-            plan.partialRead = quick && backup != nil
-            plan.basis = PlanBasis(
-                backupFile: backupPath, backupSHA256: digest, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
+            let (plan, _) = try planSources.plan(
+                backup: backupVersion, running: running, refusal: refusal, backupFile: backup,
+                partialRead: quick && backup != nil, basisFile: backupPath, sha256: digest, project: project,
+                directory: directory
+            ) { playbook in
+                var chosen = playbook
+                if let project { chosen.settings["project"] = project }
+                if let directory { chosen.settings["directory"] = directory }
+                return chosen
+            }
             let text = json ? plan.renderJSON() : plan.renderText(color: terminal.colorOnStdout)
             if let output, output != "-" {
                 // A plan holds no secret: 0644, as an editor would save it.
@@ -148,25 +118,11 @@ struct PlanCommand: ParsableCommand {
         }
     }
 
-    /// The `--refusal` message as a refusal; one that names no version that restores the
-    /// backup is a usage error, since no plan can follow from it.
-    static func refusal(_ message: String, backup: Version, running: Version) throws -> RestoreRefusal {
-        let refused = RestoreRefusal(statusMessage: message, backupVersion: backup, runningVersion: running)
-        switch refused.kind {
-        case .versionRefusal: return refused
-        case .refusalWithoutVersion:
-            throw Failure(
-                message: "--refusal: the message names no version that restores the backup: \(message)",
-                hint:
-                    "without a named version the refusal says only that \(running) refuses it; give the last version that restores a \(backup) backup in a compat file (--compat)",
-                exitCode: ExitStatus.usage)
-        case .failure:
-            throw Failure(
-                message: "--refusal: the message does not read as a refusal for the backup's version: \(message)",
-                hint:
-                    "a restore that failed for another reason (disk, dump, network) teaches nothing about versions; fix its cause and restore again",
-                exitCode: ExitStatus.usage)
-        }
+    /// What this command plans from: the knowledge, the playbook and the installation kind.
+    var planSources: PlanSources {
+        PlanSources(
+            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
+            playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: installation)
     }
 
     /// The notes every command that shows a plan adds on stderr.

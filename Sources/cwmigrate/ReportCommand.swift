@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Foundation
 import Migration
@@ -13,22 +14,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Render a run's report (HTML, Markdown or JSON), or one page for a fleet's reports.",
-        discussion: """
-            RUN is a run id as `cwmigrate runs` lists it, or `last` (the default): the newest run in \
-            the state directory. The HTML is one self-contained file: a timeline of the steps with the \
-            downtime marked and cwmigrate's own work told apart from waiting, the artifacts with their \
-            sizes and SHA-256, the versions before and after, and what decided the plan.
-
-            --fleet DIR reads the reports the generated Ansible playbook fetched (DIR/<host>/*.report.json, \
-            the newest per host) and makes one page: a row per host, failures first.
-
-            --output is checked before anything is read: an existing file needs --force; a \
-            directory, a device, a FIFO, a socket or a file the command reads is refused.
-
-            Exit codes: 0 written; 64 usage; 65 a journal that cannot be read as one; 66 no such run, \
-            no runs, or no host reports in DIR; 73 the output cannot be written; 74 the state directory \
-            cannot be read.
-            """)
+        discussion: Help.report)
 
     @Argument(help: ArgumentHelp("The run's id, or `last`.", valueName: "run"))
     var id: String?
@@ -36,13 +22,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "html, markdown or json.")
     var format: ReportFormat = .html
 
-    @Option(
-        name: .shortAndLong, help: ArgumentHelp("Write here instead of stdout; '-' is stdout.", valueName: "file"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace an existing file at --output.")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
     @Option(
         help: ArgumentHelp(

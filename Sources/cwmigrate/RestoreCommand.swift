@@ -11,35 +11,19 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
-        discussion: """
-            The backup is verified first. With --running, cwmigrate decides from what it knows \
-            whether that version restores the backup; a predicted refusal stops before anything \
-            is uploaded. A refusal by the server that names the last version restoring the backup \
-            is recorded in the learned compat file (with the server's version and the time), so \
-            later plans know it, and the plan that follows is decided as `plan` decides it. A \
-            restore that failed for another reason (disk full, a broken dump) is not a refusal: \
-            nothing is learned and no plan is suggested. Exit codes as for `plan` (0 restored, \
-            3 a downgrade is required, 4 refused without a named version or no plan follows, \
-            5 upgrade first), 12 the restore failed for a reason other than the backup's version, \
-            and the error codes. A restore replaces Connectware's database: off a terminal it \
-            needs --yes. With --yes, a prediction an example barrier made (as in \
-            examples/compat-example.yml) is not acted on unless --accept-example-data says the \
-            example data is meant (exit 64, nothing uploaded).
-            """)
+        discussion: Help.restore)
 
     @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var file: String
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "The version of the running Connectware, e.g. 1.8.0, to predict a refusal.")
-    var running: String?
+    @OptionGroup var runningOption: RunningVersionOption
 
-    @Flag(name: .customLong("precheck-only"), help: "Check everything, upload nothing.")
-    var precheckOnly = false
+    @OptionGroup var precheck: PrecheckOnlyFlag
 
-    @Flag(name: [.customShort("y"), .long], help: "Do not ask before replacing Connectware's data.")
-    var yes = false
+    @OptionGroup var consent: ConsentFlag
+    var yes: Bool { consent.yes }
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -47,17 +31,10 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Option(
-        name: .customLong("wait-running"),
-        help: "Wait up to SECONDS for a backup or restore already running, then restore (default: exit 75 at once).")
-    var waitRunning: Int?
+    @OptionGroup var waiting: WaitRunningOption
+    var waitRunning: Int? { waiting.waitRunning }
 
-    func validate() throws {
-        if let waitRunning, waitRunning <= 0 {
-            throw ValidationError("--wait-running must be a positive number of seconds")
-        }
-        if let running { _ = try versionOption(running, "--running") }
-    }
+    func validate() throws { _ = try runningOption.version() }
 
     @OptionGroup var global: GlobalOptions
 
@@ -65,20 +42,14 @@ struct RestoreCommand: ParsableCommand {
         try guarded(global) { terminal in
             let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
             terminal.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
-            let runningVersion = try running.map { try versionOption($0, "--running") }
+            let runningVersion = try runningOption.version()
             let knowledge = try LocalKnowledge.load(
                 compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
 
             if let runningVersion {
-                let assessment = decide(backup: facts.version, running: runningVersion, knowledge: knowledge)
-                // As for migrate --yes: illustration data does not decide what an unattended command does.
-                if assessment.usesExampleData && yes && !exampleData.accepted {
-                    throw Failure(
-                        message: Plan.exampleDataNote
-                            + "; an unattended restore (--yes) does not act on it unless --accept-example-data says it is meant",
-                        hint: "give --accept-example-data, or --no-example-data to leave it out; nothing was uploaded",
-                        exitCode: ExitStatus.usage)
-                }
+                let assessment = try RestorePrediction.assess(
+                    backup: facts.version, running: runningVersion, knowledge: knowledge, unattended: yes,
+                    acceptingExampleData: exampleData.accepted)
                 switch assessment.decision {
                 case .downgradeRequired, .upgradeFirst:
                     terminal.out("Decision: \(assessment.decision.kind) (predicted, nothing was uploaded)")
@@ -96,19 +67,10 @@ struct RestoreCommand: ParsableCommand {
 
             let connected = try connection.connect(terminal)
             let client = connected.client
-            // A restore brings the backup's users: its status is then read with the backup's password.
-            if let password = connected.password,
-                let backup = ProcessInfo.processInfo.environment["CWMIGRATE_BACKUP_PASSWORD"], !backup.isEmpty
-            {
-                client.useLogins(
-                    [
-                        Login(user: connected.user, password: password, role: "the password given"),
-                        Login(user: connected.user, password: backup, role: "the backup's admin password"),
-                    ], tokens: connection.login)
-            }
+            connected.acceptBackupPassword(environment: ProcessInfo.processInfo.environment)
             let status = try client.status()
             if status.running && waitRunning == nil { throw ConnectwareAPIError.alreadyRunning }
-            if precheckOnly {
+            if precheck.precheckOnly {
                 terminal.out("Precheck passed: the backup verifies and Connectware at \(client.baseURL) is idle.")
                 return ExitStatus.ok
             }
@@ -141,13 +103,15 @@ struct RestoreCommand: ParsableCommand {
         }
     }
 
+    /// Says what the Planner decided from a refusal (Application's `RefusalVerdict`) and the plan that follows.
     private func reportRefusal(_ refusal: RestoreRefusal, backup: Version, running: Version?, terminal: Terminal)
         throws -> Int32
     {
-        var refusal = refusal
-        refusal.reportedAt = Timestamp.format(Date())
-        // The Planner decides; with the running version unknown, from the refusal alone.
-        guard let alone = decide(refusal: refusal) else {
+        let verdict = try refusal.verdict(backup: backup, running: running) {
+            try LocalKnowledge.load(
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
+        }
+        if case .notAboutVersion = verdict {
             throw Failure(
                 message: "the restore failed on Connectware: \(refusal.statusMessage)",
                 hint:
@@ -155,9 +119,12 @@ struct RestoreCommand: ParsableCommand {
                 exitCode: ExitStatus.restoreFailed)
         }
         terminal.report(Failure(message: "Connectware refused the restore: \(refusal.statusMessage)", exitCode: 0))
-        guard let running else {
-            terminal.out("Decision: \(alone)")
-            if let last = refusal.lastRestoringVersion {
+        switch verdict {
+        case .notAboutVersion:
+            return ExitStatus.restoreFailed
+        case .fromRefusalAlone(let decision, let last):
+            terminal.out("Decision: \(decision)")
+            if let last {
                 terminal.out("The refusal names \(last) as the last version that restores this backup.")
                 terminal.note("give --running next time so cwmigrate can plan from it and remember it")
                 terminal.out("The plan: \(planCommand(running: "<running version>", refusal: refusal))")
@@ -166,29 +133,21 @@ struct RestoreCommand: ParsableCommand {
                     "No plan follows: the refusal names no version that restores the backup; find the last version that restores a \(backup) backup and give it in a compat file (--compat)"
                 )
             }
-            return ExitStatus.of(alone)
-        }
-        let knowledge = try LocalKnowledge.load(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
-        let assessment = decide(backup: backup, running: running, knowledge: knowledge, refusal: refusal)
-        if assessment.noPlan {
+            return ExitStatus.of(decision)
+        case .decided(let assessment, _) where assessment.noPlan:
             terminal.out("Decision: \(assessment.decision.kind) (no plan)")
             terminal.out("Why: \(assessment.reason)")
             return ExitStatus.compatibilityUnknown
+        case .decided(let assessment, let file):
+            if let file { terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on") }
+            let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
+            terminal.out("Decision: \(assessment.decision.kind)\(restoreOn.map { " (\($0))" } ?? "")")
+            terminal.out("Why: \(assessment.reason)")
+            // Once recorded, plan knows the refusal; otherwise it is given again.
+            let running = running.map(\.description) ?? "<running version>"
+            terminal.out("The plan: \(planCommand(running: running, refusal: file == nil ? refusal : nil))")
+            return ExitStatus.of(assessment.decision.kind)
         }
-        var recorded = false
-        if let barrier = RestoreBarrier.learned(from: refusal, backup: backup, running: running),
-            let file = try LocalKnowledge.record(barrier)
-        {
-            recorded = true
-            terminal.note("recorded the barrier in \(file.path); cwmigrate plan knows it from now on")
-        }
-        let restoreOn = assessment.decision.restoreVersion.map { "restore on \($0) first, then upgrade again" }
-        terminal.out("Decision: \(assessment.decision.kind)\(restoreOn.map { " (\($0))" } ?? "")")
-        terminal.out("Why: \(assessment.reason)")
-        // Once recorded, plan knows the refusal; otherwise it is given again.
-        terminal.out("The plan: \(planCommand(running: running.description, refusal: recorded ? nil : refusal))")
-        return ExitStatus.of(assessment.decision.kind)
     }
 
     private func planCommand(running: String, refusal: RestoreRefusal?) -> String {

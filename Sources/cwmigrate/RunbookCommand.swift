@@ -13,54 +13,26 @@ struct RunbookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Write the plan as a runbook (Markdown or HTML) or as an Ansible playbook for many hosts.",
-        discussion: """
-            The runbook holds the same steps and commands as `cwmigrate plan`, with the backup's id and \
-            SHA-256, a pre-flight checklist and, for each step, its purpose, expected output, check, \
-            what to do when it fails, how to roll back and a line for initials. Names it is not given \
-            (--project, --release, …) appear as <PLACEHOLDERS> with the command that finds them. \
-            Templates come from playbooks/runbook/ or --templates DIR.
-
-            --format ansible writes DIR/site.yml, DIR/inventory.example.ini, DIR/README.md, the \
-            reviewed plan as DIR/plan.json and copies of the compat files it was made from \
-            (--output DIR is required). Each host runs `cwmigrate migrate --plan plan.json` with \
-            those files, which refuses a host where the plan does not hold.
-
-            --output is checked before anything is read: an existing file needs --force; a \
-            directory, a device, a FIFO, a socket or a file the command reads is refused.
-
-            The backup is read and verified to its end before deciding; --quick reads only up to \
-            its metadata (not with --format ansible), and the runbook then says so.
-
-            Exit codes: 0 written; 64 usage; 65 a bad template, playbook, compat file or backup \
-            (truncated, damaged or self-contradicting); \
-            66 a missing file; 69 Connectware unreachable; 73 the output cannot be written.
-            """)
+        discussion: Help.runbook)
 
     @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
     var backup: String
 
-    @Option(
-        name: .customLong("running"),
-        help: "The version of the running Connectware (default: read from Connectware's last backup id).")
-    var runningText: String?
+    @OptionGroup var runningOption: RunningVersionOption
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "How Connectware is installed: docker-compose or kubernetes (default: docker-compose).")
-    var installation: InstallationKind?
+    @OptionGroup var installationOption: InstallationKindOption
+    var installation: InstallationKind? { installationOption.installation }
 
     @Option(help: "markdown, html or ansible.")
     var format: RunbookFormat = .markdown
 
-    @Option(
-        name: .shortAndLong,
-        help: ArgumentHelp(
-            "Write here (for ansible: a directory) instead of stdout; '-' is stdout.", valueName: "path"),
-        completion: .file())
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Flag(help: "Replace existing files at --output (for ansible: the files it writes in the directory).")
-    var force = false
+    @OptionGroup var forceFlag: ForceFlag
+    var force: Bool { forceFlag.force }
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -72,19 +44,19 @@ struct RunbookCommand: ParsableCommand {
         completion: .directory)
     var templates: String?
 
-    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
-    var refusal: String?
+    @OptionGroup var refusalOption: RefusalOption
+    var refusal: String? { refusalOption.refusal }
 
     @OptionGroup var assumption: AssumedVersionOption
 
-    @Flag(help: "Read the backup only up to its metadata (no verification); the runbook says so.")
-    var quick = false
+    @OptionGroup var quickFlag: QuickFlag
+    var quick: Bool { quickFlag.quick }
 
-    @Option(help: ArgumentHelp("Compose project name (docker-compose).", valueName: "name"))
-    var project: String?
+    @OptionGroup var docker: DockerOptions
+    var project: String? { docker.project }
 
-    @Option(help: ArgumentHelp("Installation directory (docker-compose).", valueName: "dir"))
-    var directory: String?
+    @OptionGroup var directoryOption: DirectoryOption
+    var directory: String? { directoryOption.directory }
 
     @OptionGroup var installers: InstallerDirectoryOption
 
@@ -121,7 +93,7 @@ struct RunbookCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let runningText { _ = try versionOption(runningText, "--running") }
+        _ = try runningOption.version()
         _ = try assumption.version()
         if format == .ansible {
             guard output != nil else {
@@ -141,9 +113,6 @@ struct RunbookCommand: ParsableCommand {
                 throw ValidationError("--\(Self.optionName(name)) needs a name on one line")
             }
         }
-        if let refusal, refusal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--refusal needs the restore's status message")
-        }
     }
 
     @OptionGroup var global: GlobalOptions
@@ -159,33 +128,33 @@ struct RunbookCommand: ParsableCommand {
                     verify: !quick, assumedVersion: try assumption.version()),
                 progress: connection.progressReporter(terminal))
             let (running, instance) = try runningVersion(terminal)
-            let loaded = try LocalKnowledge.loadWithFiles(
-                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbooks: data.playbooks)
-            let knowledge = loaded.knowledge
-            var chosen = try LocalKnowledge.playbook(
-                path: playbook.playbook, installation: installation, playbooks: data.playbooks)
-            if let installerDirectory = installers.installerDirectory { chosen.settings["installerDir"] = installerDirectory }
-            if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
-            let kubernetes = chosen.installation == .kubernetes
-            if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted().first
-            {
-                throw Failure(
-                    message:
-                        "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
-                    exitCode: ExitStatus.usage)
+            var names: [SiteName] = []
+            let planSources = PlanSources(
+                compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
+                playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: installation)
+            let (plan, loaded) = try planSources.plan(
+                backup: facts.version, running: running, refusal: refusal, backupFile: backup, partialRead: quick,
+                basisFile: backup, sha256: quick ? nil : facts.sha256, project: project, directory: directory
+            ) { playbook in
+                var chosen = playbook
+                if let installerDirectory = installers.installerDirectory {
+                    chosen.settings["installerDir"] = installerDirectory
+                }
+                if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
+                let kubernetes = chosen.installation == .kubernetes
+                if let name = (kubernetes ? composeNames : kubernetesNames).filter({ $0.value != nil }).keys.sorted()
+                    .first
+                {
+                    throw Failure(
+                        message:
+                            "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
+                        exitCode: ExitStatus.usage)
+                }
+                let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
+                let resolved = resolveSiteNames(chosen, given: given, trustPlaybookValues: self.playbook.playbook != nil)
+                names = resolved.names
+                return resolved.playbook
             }
-            let given = (kubernetes ? kubernetesNames : composeNames).compactMapValues { $0 }
-            let (named, names) = resolveSiteNames(chosen, given: given, trustPlaybookValues: playbook.playbook != nil)
-            let refused = try refusal.map {
-                try PlanCommand.refusal($0, backup: facts.version, running: running)
-            }
-            var plan = makePlan(
-                backup: facts.version, running: running, knowledge: knowledge, playbook: named, refusal: refused,
-                refusalSource: FactSource(authority: .server, file: "--refusal", server: running), backupFile: backup)
-            plan.partialRead = quick
-            plan.basis = PlanBasis(
-                backupFile: backup, backupSHA256: quick ? nil : facts.sha256, project: project, directory: directory,
-                knowledge: loaded.files, ignoresExampleData: sources.noExampleData)
             let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path
             var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
@@ -193,16 +162,8 @@ struct RunbookCommand: ParsableCommand {
                 cwmigrateBinary: Self.ownExecutable(), generator: "cwmigrate \(BuildInfo.version)",
                 dataDirectory: dataDirectory)
             if format == .ansible {
-                // The exact knowledge files travel with the plan; names are numbered so two
-                // files of the same name stay apart.
-                for (index, file) in loaded.files.filter({ $0.authority == .operatorFile }).enumerated() {
-                    let name = "compat-\(index + 1)-" + URL(fileURLWithPath: file.path).lastPathComponent
-                    subject.compatCopies.append(RunbookFile(name: name, text: try LocalKnowledge.readText(file.path)))
-                }
-                if let learned = loaded.files.first(where: { $0.authority == .server }) {
-                    subject.learnedCopy = RunbookFile(
-                        name: "learned-compat.yml", text: try LocalKnowledge.readText(learned.path))
-                }
+                // The exact knowledge files travel with the plan.
+                (subject.compatCopies, subject.learnedCopy) = try PlanSources.ansibleCopies(of: loaded)
             }
             let directory = templates ?? dataDirectory + "/runbook"
             let files = try renderRunbook(
@@ -223,7 +184,7 @@ struct RunbookCommand: ParsableCommand {
     private func runningVersion(_ terminal: Terminal) throws -> (Version, String?) {
         let environmentURL = ProcessInfo.processInfo.environment["CWMIGRATE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let instance = connection.url ?? environmentURL
-        if let runningText { return (try versionOption(runningText, "--running"), instance) }
+        if let running = try runningOption.version() { return (running, instance) }
         guard instance != nil else {
             throw Failure(
                 message: "the running version is not known",
@@ -231,12 +192,7 @@ struct RunbookCommand: ParsableCommand {
                 exitCode: ExitStatus.usage)
         }
         let client = try connection.client(terminal)
-        let status = try client.status()
-        guard let id = status.backup?.backupID else {
-            throw Failure(
-                message: "Connectware's status names no backup, so its running version cannot be read there",
-                hint: "give --running VERSION (the version shown in the Admin UI)", exitCode: ExitStatus.unavailable)
-        }
+        let id = try PlanSources.runningVersion(from: client)
         terminal.note(
             "running version \(id.version) taken from the id of Connectware's last backup (\(id)); give --running if it was upgraded since"
         )
@@ -281,20 +237,5 @@ struct RunbookCommand: ParsableCommand {
     static func ownExecutable() -> String? {
         let real = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         return real == "/proc/self/exe" ? nil : real
-    }
-}
-
-extension RunbookError: OperatorFacing {
-    var failure: Failure {
-        switch self {
-        case .templatesNotFound:
-            Failure(
-                message: description, hint: "--templates DIR must name a directory of *.mustache files and steps.yml",
-                exitCode: ExitStatus.noInput)
-        case .templateMissing, .unreadable:
-            Failure(message: description, exitCode: ExitStatus.noInput)
-        case .invalidTemplate, .invalidWording:
-            Failure(message: description, hint: "see README.md, section runbook", exitCode: ExitStatus.dataError)
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import Foundation
 import Migration
@@ -16,12 +17,12 @@ struct RunsList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the runs: id, installation, decision, outcome and the step each stands at.",
-        discussion: "Exit codes: 0 listed (also when there are none); 73, 74, 78 the state directory cannot be read.")
+        discussion: Help.runs)
 
     @OptionGroup var state: StateDirectoryOption
 
-    @Flag(help: "Print the runs as one JSON array.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var global: GlobalOptions
 
@@ -30,10 +31,7 @@ struct RunsList: ParsableCommand {
             let store = state.store()
             let list = try store.list()
             if json {
-                let rows = list.runs.map { RunRow($0, store: store) }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                terminal.out(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                terminal.out(try RunRow.json(list.runs, store: store))
             } else if list.runs.isEmpty {
                 terminal.out("No runs in \(store.directory).")
             } else {
@@ -63,52 +61,11 @@ struct RunsList: ParsableCommand {
     }
 }
 
-/// One run in `runs --json`.
-struct RunRow: Encodable {
-    struct CurrentStep: Encodable {
-        let position: Int
-        let kind: StepKind
-        let state: String
-    }
-
-    let id: String
-    let createdAt: String
-    let installation: InstallationRef
-    let decision: DecisionKind
-    let backupVersion: String
-    /// The SHA-256 of the backup the run restores (absent when it was not hashed): a fleet's
-    /// playbook finds by it the run of its backup on each host, to skip or resume it.
-    let backupSHA256: String?
-    let runningVersion: String
-    let outcome: String
-    let currentStep: CurrentStep?
-    let journal: String
-
-    init(_ journal: Journal, store: JournalStore) {
-        id = journal.id
-        createdAt = JournalCoding.timestamp(journal.createdAt)
-        installation = journal.installation
-        decision = journal.plan.decision
-        backupVersion = journal.plan.backupVersion.description
-        backupSHA256 = journal.backup.sha256
-        runningVersion = journal.plan.runningVersion.description
-        outcome = journal.outcome.rawValue
-        currentStep = journal.currentStep.map {
-            CurrentStep(position: $0.position + 1, kind: $0.kind, state: $0.state.rawValue)
-        }
-        self.journal = store.path(of: journal.id)
-    }
-}
-
 struct RunsAbandon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abandon",
         abstract: "End a run for good without rolling it back; its journal and files stay.",
-        discussion: """
-            Refused while another process holds the installation's lock (the run is still going). \
-            Exit codes: 0 abandoned; 65 the run has already ended; 66 no such run; 75 the run is \
-            still going.
-            """)
+        discussion: Help.runsAbandon)
 
     @Argument(help: "The run's id, as `cwmigrate runs` lists it.")
     var id: String

@@ -72,11 +72,12 @@ struct StateDirectoryOption: ParsableArguments {
     }
 }
 
-/// Which compose project on the Docker host: host, volumes and migrate.
+/// Which compose project: the one on the Docker host (host, volumes and migrate), or the name
+/// the commands of a plan or runbook use.
 struct DockerOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The compose project (default: the one whose containers carry io.cybus.connectware=core).",
+            "The compose project (default: the one whose containers carry io.cybus.connectware=core; for plan and runbook, the playbook's).",
             valueName: "name"))
     var project: String?
 }
@@ -146,4 +147,96 @@ func versionOption(_ text: String, _ option: String) throws -> Version {
     } catch {
         throw ValidationError("\(option): \(error.description)")
     }
+}
+
+/// `--json`: the command's result as JSON on stdout.
+struct JSONFlag: ParsableArguments {
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+}
+
+/// `--yes`: the commands that change something ask first on a terminal; off one, only this lets them go on.
+struct ConsentFlag: ParsableArguments {
+    @Flag(
+        name: [.customShort("y"), .long],
+        help: "Do not ask before changing anything (required when stdin is not a terminal).")
+    var yes = false
+}
+
+/// `--output`: where a command writes its result instead of stdout ('-' is stdout where a command prints).
+struct OutputOption: ParsableArguments {
+    @Option(
+        name: .shortAndLong, help: ArgumentHelp("Write the result to this path; '-' is stdout.", valueName: "path"),
+        completion: .file())
+    var output: String?
+}
+
+/// `--force`: go ahead where cwmigrate would refuse to lose something.
+struct ForceFlag: ParsableArguments {
+    @Flag(help: "Replace an existing file at --output (volumes remove: remove a volume changed since its snapshot).")
+    var force = false
+}
+
+/// `--running`: the version of the running Connectware (plan requires it; restore and runbook take it when given).
+struct RunningVersionOption: ParsableArguments {
+    @Option(help: "The version of the running Connectware, e.g. 1.8.0.")
+    var running: String?
+
+    /// The version, or a usage error that shows the bad value.
+    func version() throws -> Version? { try running.map { try versionOption($0, "--running") } }
+}
+
+/// `--wait-running`: how long a backup or restore already running on the server is waited for.
+struct WaitRunningOption: ParsableArguments {
+    @Option(
+        name: .customLong("wait-running"),
+        help: ArgumentHelp(
+            "Wait up to SECONDS for a backup or restore already running (default: exit 75 at once; migrate: 1800).",
+            valueName: "seconds"))
+    var waitRunning: Int?
+
+    func validate() throws {
+        if let waitRunning, waitRunning <= 0 {
+            throw ValidationError("--wait-running must be a positive number of seconds")
+        }
+    }
+}
+
+/// `--precheck-only`: check everything, change nothing: migrate and restore.
+struct PrecheckOnlyFlag: ParsableArguments {
+    @Flag(name: .customLong("precheck-only"), help: "Check everything, change nothing; print pass or fail for each.")
+    var precheckOnly = false
+}
+
+/// `--directory`: the installation directory the plan's commands use: plan and runbook.
+struct DirectoryOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"),
+        completion: .directory)
+    var directory: String?
+}
+
+/// `--quick`: read the backup only up to its metadata: plan and runbook.
+struct QuickFlag: ParsableArguments {
+    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
+    var quick = false
+}
+
+/// `--refusal`: a refused restore's status message, to plan from: plan and runbook.
+struct RefusalOption: ParsableArguments {
+    @Option(help: "The status message of a refused restore; the version it names decides the plan.")
+    var refusal: String?
+
+    func validate() throws {
+        if let refusal, refusal.allSatisfy(\.isWhitespace) {
+            throw ValidationError("--refusal needs the restore's status message")
+        }
+    }
+}
+
+/// `--installation`: how Connectware is installed: plan and runbook.
+struct InstallationKindOption: ParsableArguments {
+    @Option(
+        help: "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose).")
+    var installation: InstallationKind?
 }

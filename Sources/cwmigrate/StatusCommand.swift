@@ -1,6 +1,7 @@
+import Application
 import ArgumentParser
 import ConnectwareAPI
-import Foundation
+import Planner
 
 /// `cwmigrate status`: the last backup and restore, readable at a glance.
 struct StatusCommand: ParsableCommand {
@@ -9,8 +10,8 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(help: "Print the status as one JSON object.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     @OptionGroup var global: GlobalOptions
 
@@ -46,7 +47,7 @@ struct StatusCommand: ParsableCommand {
         if let start = operation.startDateText {
             var when = "started \(start)"
             if let begin = operation.startDate, let end = operation.endDate {
-                when += String(format: ", took %.1f s", end.timeIntervalSince(begin))
+                when += cFormat(", took %.1f s", end.timeIntervalSince(begin))
             }
             parts.append(when)
         }
@@ -59,21 +60,21 @@ struct StatusCommand: ParsableCommand {
 /// The JSON form of `cwmigrate status` (schema in the README); absent values are null.
 enum StatusReport {
     static func json(url: String, status: MaintenanceStatus) -> String {
-        func operation(_ record: MaintenanceStatus.Operation?, _ kind: MaintenanceOperation) -> Any {
-            guard let record else { return NSNull() }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func operation(_ record: MaintenanceStatus.Operation?, _ kind: MaintenanceOperation) -> JSONValue {
+            guard let record else { return .null }
             let running = status.runningOperation == kind
-            let fields: [String: Any?] = [
-                "running": running, "succeeded": running ? nil : record.succeeded, "id": record.id, "version": record.backupID?.version.description,
-                "statusMessage": record.statusMessage, "startDate": record.startDateText,
-                "endDate": record.endDateText,
+            return [
+                "running": .bool(running), "succeeded": running ? .null : record.succeeded.map(JSONValue.bool) ?? .null,
+                "id": text(record.id), "version": text(record.backupID?.version.description),
+                "statusMessage": text(record.statusMessage), "startDate": text(record.startDateText),
+                "endDate": text(record.endDateText),
             ]
-            return fields.mapValues { $0 ?? NSNull() }
         }
-        let object: [String: Any] = [
-            "url": url, "running": status.running, "backup": operation(status.backup, .backup),
+        let object: JSONValue = [
+            "url": .string(url), "running": .bool(status.running), "backup": operation(status.backup, .backup),
             "restore": operation(status.restore, .restore),
         ]
-        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return object.text
     }
 }

@@ -1,50 +1,7 @@
+import Application
 import ArgumentParser
 import Foundation
 import Planner
-
-/// Exit codes of cwmigrate: the plan outcomes, then sysexits(3) for errors.
-enum ExitStatus {
-    static let ok: Int32 = 0
-    static let downgradeRequired: Int32 = 3
-    static let compatibilityUnknown: Int32 = 4
-    static let upgradeFirst: Int32 = 5
-    static let paused: Int32 = 10  // a migration run paused before a step the operator declined
-    static let restoreRefused: Int32 = 11  // a run's restore was refused where no new plan could follow
-    static let restoreFailed: Int32 = 12  // a restore failed for a reason other than the backup's version
-    static let usage: Int32 = 64  // EX_USAGE, also ArgumentParser's validation errors
-    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (archive, compat file, version)
-    static let noInput: Int32 = 66  // EX_NOINPUT: a file that does not exist or cannot be read
-    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a service refused or is unreachable
-    static let software: Int32 = 70  // EX_SOFTWARE: a bug in cwmigrate
-    static let cantCreate: Int32 = 73  // EX_CANTCREAT: an output file cannot be written
-    static let ioError: Int32 = 74  // EX_IOERR
-    static let tempFailure: Int32 = 75  // EX_TEMPFAIL: try again later (busy, timed out)
-    static let noPermission: Int32 = 77  // EX_NOPERM: credentials refused
-    static let config: Int32 = 78  // EX_CONFIG
-
-    /// The exit code that says what was decided.
-    static func of(_ decision: DecisionKind) -> Int32 {
-        switch decision {
-        case .directRestore: ok
-        case .downgradeRequired: downgradeRequired
-        case .upgradeFirst: upgradeFirst
-        case .compatibilityUnknown: compatibilityUnknown
-        }
-    }
-}
-
-/// What the operator is told when a command fails: one `error:` line, maybe a `hint:`.
-struct Failure: Error {
-    let message: String
-    var hint: String? = nil
-    let exitCode: Int32
-}
-
-/// A library error that knows how to present itself to the operator.
-/// Each library's mapping lives in its own `Errors+<Library>.swift` file.
-protocol OperatorFacing: Error {
-    var failure: Failure { get }
-}
 
 /// How much a command says: `--quiet` only its errors and its final result, `--verbose`
 /// also each call to Connectware, Docker or a program.
@@ -131,8 +88,14 @@ struct Terminal: Sendable {
     /// `offTerminal` is thrown unless `yes`, and a declined question throws `declined`.
     func requireConsent(_ question: String, yes: Bool, offTerminal: Failure, declined: Failure) throws {
         guard !yes else { return }
-        guard personPresent else { throw offTerminal }
+        try requirePerson(unless: yes, offTerminal: offTerminal)
         guard confirm(question) else { throw declined }
+    }
+
+    /// A command that will ask before it changes something: off a terminal, `offTerminal` is
+    /// thrown unless `yes` says nobody needs to be asked.
+    func requirePerson(unless yes: Bool, offTerminal: Failure) throws {
+        guard yes || personPresent else { throw offTerminal }
     }
 
     /// The one confirmation prompt: asks on stderr, true only when the person answers `y` or

@@ -1,3 +1,4 @@
+import Application
 import ArchiveInspect
 import ArgumentParser
 import Foundation
@@ -8,14 +9,10 @@ struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print cwmigrate's version and the libcurl and libarchive it runs with.",
-        discussion: """
-            `cwmigrate --version` prints the version alone. This command adds the shared \
-            libraries found on this host and which compressions libarchive reads and writes \
-            here: built in, through an external program (which must then be on PATH), or not at all.
-            """)
+        discussion: Help.version)
 
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var jsonFlag: JSONFlag
+    var json: Bool { jsonFlag.json }
 
     /// The JSON shape of `cwmigrate version --json`.
     struct Report: Codable {

@@ -1,3 +1,4 @@
+import Application
 import ArgumentParser
 import DockerOps
 import Foundation
@@ -7,18 +8,7 @@ struct VolumesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volumes",
         abstract: "List, snapshot, restore or remove Connectware's Docker volumes, one step at a time.",
-        discussion: """
-            Volumes are named as Docker names them (connectware_postgresql) or as the compose \
-            file does (postgresql). Snapshots are zstd-compressed tar files with a manifest \
-            inside and a <file>.manifest.json and <file>.sha256 beside them; `cwmigrate inspect` \
-            reads them. A volume is removed only when the playbook's set names it (never certs), \
-            no container uses it, and a verified snapshot of it is given.
-
-            Exit codes: 0 done; 64 usage (or --yes missing off a terminal); 65 the snapshot does \
-            not verify; 66 no such volume or file; 69 Docker unreachable; 73 the output cannot \
-            be written; 75 the volume is in use or not empty; 77 not allowed (not root, or a \
-            volume outside the removable set).
-            """,
+        discussion: Help.volumes,
         subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
 
     struct List: ParsableCommand {
@@ -26,8 +16,8 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var docker: DockerOptions
 
-        @Flag(help: "Print one JSON array on stdout.")
-        var json = false
+        @OptionGroup var jsonFlag: JSONFlag
+        var json: Bool { jsonFlag.json }
 
         @OptionGroup var global: GlobalOptions
 
@@ -55,17 +45,15 @@ struct VolumesCommand: ParsableCommand {
     struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
-            discussion: "The volume must not be in use by a running container (stop Connectware first).")
+            discussion: Help.volumesSnapshot)
 
         @OptionGroup var docker: DockerOptions
 
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @Option(
-            name: .shortAndLong,
-            help: ArgumentHelp("The snapshot file to create; never overwritten.", valueName: "file"), completion: .file())
-        var output: String
+        @OptionGroup var outputOption: OutputOption
+        var output: String { outputOption.output ?? "" }
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
         var level = 1
@@ -82,6 +70,7 @@ struct VolumesCommand: ParsableCommand {
         var connectwareVersion: String?
 
         func validate() throws {
+            guard outputOption.output != nil else { throw ValidationError("missing expected argument '--output <output>'") }
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
         }
 
@@ -117,10 +106,7 @@ struct VolumesCommand: ParsableCommand {
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Restore a volume from its snapshot.",
-            discussion: """
-                The snapshot is verified first (manifest, SHA-256, every entry). The volume must be \
-                unused by any container and empty; an absent volume is created as it was.
-                """)
+            discussion: Help.volumesRestore)
 
         @OptionGroup var docker: DockerOptions
 
@@ -133,8 +119,8 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
         var access: VolumeAccess = .automatic
 
-        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
-        var yes = false
+        @OptionGroup var consent: ConsentFlag
+        var yes: Bool { consent.yes }
 
         @OptionGroup var progress: ProgressOption
 
@@ -157,13 +143,7 @@ struct VolumesCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a volume that has a verified snapshot.",
-            discussion: """
-                Refused unless the volume is in the removable set (postgresql and service-manager \
-                unless --removable says otherwise; never certs), no container uses it, and \
-                --snapshot names a snapshot of it that verifies, nothing in the volume changed \
-                after the snapshot began (unless --force), and a snapshot of postgresql holds a \
-                PostgreSQL data directory (PG_VERSION).
-                """)
+            discussion: Help.volumesRemove)
 
         @OptionGroup var docker: DockerOptions
 
@@ -177,11 +157,11 @@ struct VolumesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The removable volumes, comma-separated.", valueName: "names"))
         var removable = "postgresql,service-manager"
 
-        @Flag(name: [.customShort("y"), .long], help: "Do not ask; required when not on a terminal.")
-        var yes = false
+        @OptionGroup var consent: ConsentFlag
+        var yes: Bool { consent.yes }
 
-        @Flag(help: "Remove the volume even if it changed after the snapshot began.")
-        var force = false
+        @OptionGroup var forceFlag: ForceFlag
+        var force: Bool { forceFlag.force }
 
         @OptionGroup var global: GlobalOptions
 

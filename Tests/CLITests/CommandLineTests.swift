@@ -189,4 +189,26 @@ struct CommandLineTests {
         #expect(!result.stderr.contains("bad argument"))
         #expect(!result.stderr.contains("curl error 43"))
     }
+
+    @Test("rollback does not accept --initial-password-file, which only migrate uses")
+    func rollbackRefusesTheInitialPasswordOption() throws {
+        let result = try run(["rollback", "--initial-password-file", "x", "--yes"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: unknown option '--initial-password-file'\n"))
+        #expect(!result.stderr.contains("Error:"))
+        let migrate = try run(["migrate", "--help"])
+        #expect(migrate.stdout.contains("--initial-password-file"))
+        let rollback = try run(["rollback", "--help"])
+        #expect(rollback.stdout.contains("--backup-password-file"))
+    }
+
+    @Test("every option is declared once: the shared ones read the same in each command's help")
+    func sharedOptionsReadTheSameEverywhere() throws {
+        let plan = try run(["plan", "--help"]).stdout
+        let runbook = try run(["runbook", "--help"]).stdout
+        let restore = try run(["restore", "--help"]).stdout
+        let line = "The version of the running Connectware, e.g. 1.8.0."
+        #expect(plan.contains(line) && runbook.contains(line) && restore.contains(line))
+    }
+
 }

@@ -1,7 +1,7 @@
 import ConnectwareAPI
 
 extension ConnectwareAPIError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .transport:
             Failure(

@@ -1,7 +1,7 @@
 import ArchiveInspect
 
 extension ArchiveInspectError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .fileNotFound, .unreadable:
             Failure(message: description, exitCode: ExitStatus.noInput)

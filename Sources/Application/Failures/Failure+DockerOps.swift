@@ -1,7 +1,7 @@
 import DockerOps
 
 extension DockerOpsError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .unsupportedHost:
             return Failure(

@@ -1,9 +1,8 @@
-import Application
 import Migration
 import Planner
 
 extension KnowledgeError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .fileMissing(let path):
             Failure(message: "\(path) does not exist", exitCode: ExitStatus.noInput)
@@ -37,7 +36,7 @@ extension KnowledgeError: OperatorFacing {
 }
 
 extension RunLifecycleError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .mixedVersions(let project, let versions):
             Failure(
@@ -100,11 +99,21 @@ extension RunLifecycleError: OperatorFacing {
 }
 
 extension UnverifiedBackup: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         Failure(
             message: "the downloaded backup does not verify: \(reason)",
             hint: kept.map { "kept as \($0) for inspection; take the backup again" }
                 ?? "left at \(path) (renaming it to \(path).unverified failed: \(renameFailure ?? "?")); do not restore it; take the backup again",
             exitCode: ExitStatus.dataError)
+    }
+}
+
+extension ConnectionError: OperatorFacing {
+    public var failure: Failure {
+        switch self {
+        case .noAddress, .noPassword: Failure(message: description, hint: hint, exitCode: ExitStatus.usage)
+        case .unreadable: Failure(message: description, hint: hint, exitCode: ExitStatus.noInput)
+        case .empty: Failure(message: description, hint: hint, exitCode: ExitStatus.dataError)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import SafeFiles
 
 extension OutputFileError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .exists:
             Failure(

@@ -1,7 +1,7 @@
 import Planner
 
 extension PlannerError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .invalidDataFile(let source, let problems):
             guard let first = problems.first else {

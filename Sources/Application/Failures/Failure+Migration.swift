@@ -1,7 +1,7 @@
 import Migration
 
 extension MigrationError: OperatorFacing {
-    var failure: Failure {
+    public var failure: Failure {
         switch self {
         case .stateDirectory, .journalWrite, .lockFailed:
             Failure(
@@ -89,6 +89,41 @@ extension MigrationError: OperatorFacing {
             Failure(
                 message: description, hint: "this is a bug in cwmigrate; please report it",
                 exitCode: ExitStatus.software)
+        }
+    }
+}
+
+extension MigrationError {
+    /// The failure when this error stopped `journal`'s run: the ways on (resume, roll back or
+    /// abandon, as far as the installation was changed) as its hint.
+    public func failure(stopping journal: Journal) -> Failure {
+        let id = journal.id
+        switch self {
+        case .credentialsRefused(_, _, _, let fix):
+            return Failure(
+                message: description, hint: "\(fix); then carry on with `cwmigrate migrate --resume \(id)`",
+                exitCode: ExitStatus.paused)
+        case .declined:
+            return Failure(
+                message: description,
+                hint:
+                    "nothing of this step was done; carry on with `cwmigrate migrate --resume \(id)`, or go back with `cwmigrate rollback \(id)`",
+                exitCode: ExitStatus.paused)
+        case .restoreRefused:
+            return Failure(
+                message: description + "; the run stopped before anything more was changed",
+                hint:
+                    "go back to Connectware \(journal.plan.runningVersion) with `cwmigrate rollback \(id)`; the refusal is recorded, so a new `cwmigrate migrate` plans with it",
+                exitCode: ExitStatus.restoreRefused)
+        case .preconditionFailed, .postconditionFailed, .stepFailed, .stepNotImplemented:
+            return Failure(
+                message: description,
+                hint: MigrationRun.changedInstallation(journal)
+                    ? "fix the cause, then `cwmigrate migrate --resume \(id)`; or go back with `cwmigrate rollback \(id)`"
+                    : "nothing of the installation was changed; fix the cause and `cwmigrate migrate --resume \(id)`, or end the run with `cwmigrate runs abandon \(id)`",
+                exitCode: ExitStatus.unavailable)
+        default:
+            return failure
         }
     }
 }
