@@ -20,9 +20,12 @@ public enum JSONValue: Sendable, Equatable {
     /// Parses `bytes` as one JSON text (RFC 8259, UTF-8); any value may be the top level.
     /// Throws `JSONValue.SyntaxError` on anything that is not JSON: a trailing comma, a
     /// control character or invalid UTF-8 in a string, a lone surrogate escape, leading
-    /// zeros, a number out of range, text after the value, nesting deeper than 512.
+    /// zeros, a number out of range, text after the value, nesting deeper than 512. A UTF-8
+    /// byte order mark before the text is ignored, as RFC 8259 lets a reader do: editors on
+    /// Windows write one, and a metadata file is not refused for it.
     public init(parsing bytes: some Sequence<UInt8>) throws(SyntaxError) {
         var reader = JSONReader(bytes: Array(bytes))
+        if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.index = 3 }
         self = try reader.document()
     }
 

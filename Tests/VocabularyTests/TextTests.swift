@@ -84,7 +84,7 @@ private let paths: [(String, String, String)] = [
         ("[1,]", 3), ("{\"a\":1,}", 7), ("[,1]", 1), ("{,}", 1), ("[1,,2]", 3),
         ("01", 1), ("-", 1), ("1.", 2), (".5", 0), ("1e", 2), ("+1", 0), ("0x10", 1), ("1e400", 0),
         ("NaN", 0), ("'a'", 0), ("{a:1}", 1), ("\"tab\there\"", 4), ("\"\\x\"", 2),
-        ("\"\\ud800\"", 7), ("\"\\udc00\"", 7), ("\"\\u12\"", 3), ("\"open", 0), ("\u{FEFF}1", 0),
+        ("\"\\ud800\"", 7), ("\"\\udc00\"", 7), ("\"\\u12\"", 3), ("\"open", 0), ("\u{FEFF}\u{FEFF}1", 3),
         ("[1] [2]", 4), ("truefalse", 4), ("tru", 0),
         (String(repeating: "[", count: 513) + String(repeating: "]", count: 513), 512),
     ]
@@ -109,6 +109,7 @@ private let paths: [(String, String, String)] = [
     #expect(value[""] == [0, 0, .number(-0.0015), .number(200), .integer(.max), .integer(.min), .number(9223372036854775808)])
     #expect(value["s"]?.string == "\"\\/\u{8}\u{C}\n\r\tAé😀 é")
     #expect(value["dup"] == 2)
+    #expect(try JSONValue(parsing: Array("\u{FEFF}{\"version\": \"1.8.0\"}".utf8))["version"] == "1.8.0")
     let deep = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
     #expect(try JSONValue(parsing: Array(deep.utf8)).array?.count == 1)
 }
