@@ -98,8 +98,26 @@ extension ConnectwareHost {
         return lines.joined(separator: "\n")
     }
 
-    /// The names of the version's images, from the compose file's images.
-    func wantedImages(_ request: InstallRequest) -> [String] {
+    /// The images the vendor's installer at `installer` pulls for `version`: the `image:` lines
+    /// with that tag in the compose file the script carries (`DOCKER_COMPOSE_FILE_CONTENT`),
+    /// so an older version's own services (`doc-server`, `broker`) count and a newer-only one
+    /// does not. Nil when the script cannot be read or names no such image (an installer
+    /// that fetches its compose file).
+    public static func installerImages(_ installer: String, version: String) -> [String]? {
+        guard let text = try? String(contentsOfFile: installer, encoding: .utf8) else { return nil }
+        let images = Set(composeImages(in: text).filter { $0.tag == version }.map { "\($0.repository):\($0.tag)" })
+        return images.isEmpty ? nil : images.sorted()
+    }
+
+    /// The names of the version's images: with the installer strategy, the ones its installer
+    /// pulls (`installerImages`); else, or when the installer names none, the compose file's
+    /// images at that version.
+    public func wantedImages(_ request: InstallRequest) -> [String] {
+        if request.strategy == .installer, let installer = request.installer,
+            let images = Self.installerImages(installer, version: request.version)
+        {
+            return images
+        }
         let composeFile = request.directory + "/docker-compose.yml"
         let text = (try? String(contentsOfFile: composeFile, encoding: .utf8)) ?? ""
         return Array(Set(Self.composeImages(in: text).map { "\($0.repository):\(request.version)" })).sorted()
