@@ -244,10 +244,11 @@ struct MigrateLabTests {
     /// (or lets it finish); returns the exit status (137 when killed) and what it printed.
     func run(
         _ arguments: [String], state: String, label: String, killWhen cue: ([(kind: String, state: String)]) -> Bool,
-        after delay: Double = 0
+        after delay: Double = 0, extraEnvironment: [String: String] = [:]
     ) throws -> (status: Int32, output: String) {
         let background = try Background(
-            arguments, environment: environment(state: state), output: scratch.appendingPathComponent(label + ".log"))
+            arguments, environment: environment(state: state).merging(extraEnvironment) { $1 },
+            output: scratch.appendingPathComponent(label + ".log"))
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
             if let status = background.poll() { return (status, background.text) }
