@@ -31,7 +31,16 @@ done
 
 old_version=1.6.0
 running_version=1.8.0
-older="$("$root/scripts/lab" versions | sed -n 's/^barrier .*last=//p')"
+# The barrier that refuses the old backup on the running version (the oldest `before` in
+# between decides, as cwsim does): its `last` is the version the downgrade installs.
+older="$("$root/scripts/lab" versions | sed -n 's/^barrier before=\([^ ]*\) last=\(.*\)/\1 \2/p' \
+  | while read -r before last; do
+      first="$(printf '%s\n%s\n' "$old_version" "$before" | sort -V | head -n1)"
+      top="$(printf '%s\n%s\n' "$before" "$running_version" | sort -V | tail -n1)"
+      [ "$first" = "$old_version" ] && [ "$before" != "$old_version" ] && [ "$top" = "$running_version" ] \
+        && echo "$before $last" || true
+    done | sort -V | head -n1 | cut -d' ' -f2)"
+[ -n "$older" ] || { echo "error: no lab barrier refuses a $old_version backup on $running_version" >&2; exit 1; }
 
 bin="${CWMIGRATE_BIN:-$root/.build/release/cwmigrate}"
 if [ "$script_only" -eq 0 ] && [ ! -x "$bin" ]; then
