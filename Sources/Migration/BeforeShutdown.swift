@@ -169,3 +169,17 @@ public struct FreshBackupStep: StepRunner {
         }
     }
 }
+
+extension FreshBackupStep: PreparesForANewPlan {
+    /// A restore refused at the running version replaced a plan that installed nothing: the
+    /// images the downgrade needs are saved, pulled and kept now, Connectware still running.
+    public func prepareForNewPlan(_ context: StepContext) throws(MigrationError) -> (
+        message: String, artifacts: [Artifact]
+    )? {
+        try images.prepare(context)
+        switch images.verify(context) {
+        case .failure(let error): throw error
+        case .success(let found): return found.parts.isEmpty ? nil : (found.parts.joined(separator: "; "), found.artifacts)
+        }
+    }
+}
