@@ -185,7 +185,7 @@ extension MigrateLabTests {
             ],
             stdin: Data("user = \"admin:\(current)\"\ndata = \"{\\\"password\\\":\\\"\(new)\\\"}\"\n".utf8))
         guard result.stdout.hasPrefix("2") else {
-            throw SetupFailed(description: "PUT /api/users/admin answered \(result.stdout): \(result.stderr)")
+            throw LabSetupFailed(description: "PUT /api/users/admin answered \(result.stdout): \(result.stderr)")
         }
     }
 

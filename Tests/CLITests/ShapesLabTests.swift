@@ -145,14 +145,14 @@ struct ShapesLabTests {
             try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
             try leaveAsFound()
             let backup = scratch.path + "/connectware-1.0.73-missing.tgz"
-            try labScript(["make-backup", "1.0.73", backup])
-            let before = try labScript(["check"]).stdout
+            try lab.script(["make-backup", "1.0.73", backup])
+            let before = try lab.script(["check"]).stdout
             let volumes = try TestSupport.shell(
                 "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
             ).stdout
             // doc-server is 1.0.91's own: the running 1.8.0 has none, so only its installer names it.
-            try labScript(["registry", "drop", "doc-server:1.0.91"])
-            defer { _ = try? labScript(["registry", "undrop"]) }
+            try lab.script(["registry", "drop", "doc-server:1.0.91"])
+            defer { _ = try? lab.script(["registry", "undrop"]) }
             let state = scratch.path + "/state-missing"
             let result = try cwmigrate(
                 try migrateArguments(backup),
@@ -167,7 +167,7 @@ struct ShapesLabTests {
                 try TestSupport.shell(
                     "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
                 ).stdout == volumes)
-            #expect(try labScript(["check"]).stdout == before)
+            #expect(try lab.script(["check"]).stdout == before)
             #expect(try host()["version"] as? String == "1.8.0")
         }
     }
@@ -177,10 +177,10 @@ struct ShapesLabTests {
             try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
             try leaveAsFound()
             let backup = scratch.path + "/connectware-1.0.73-newer.tgz"
-            try labScript(["make-backup", "1.0.73", backup])
+            try lab.script(["make-backup", "1.0.73", backup])
             // A service that 1.8.0 has and no other version: in the running compose file, its
             // image on the host, none of it in the registry.
-            let composeFile = lab + "/connectware/docker-compose.yml"
+            let composeFile = lab.directory + "/connectware/docker-compose.yml"
             let original = try String(contentsOfFile: composeFile, encoding: .utf8)
             defer {
                 try? original.write(toFile: composeFile, atomically: true, encoding: .utf8)
