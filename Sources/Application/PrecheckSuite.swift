@@ -79,7 +79,8 @@ public struct PrecheckSuite {
                 planning.installerDirectory ?? plan.settings["installerDir"] ?? "/var/backups/cwmigrate/installers"
             checks.append(
                 Prechecks.installStrategy(host, plan: plan, installation: installation, installerDirectory: installers))
-            checks.append(Prechecks.registry(host, plan: plan, installation: installation))
+            checks.append(
+                Prechecks.registry(host, plan: plan, installation: installation, installerDirectory: installers))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: backupPath)[.size] as? Int64) ?? 0
             checks.append(
                 Prechecks.freeDisk(

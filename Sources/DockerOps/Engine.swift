@@ -116,13 +116,13 @@ public final class Engine {
     @discardableResult
     func send(
         _ method: HTTPMethod, _ path: String, query: [String: String] = [:], json: JSONValue? = nil,
-        versioned: Bool = true, deadline: Duration? = nil
+        headers extra: [HTTPHeader] = [], versioned: Bool = true, deadline: Duration? = nil
     ) throws(DockerOpsError) -> [UInt8] {
         let call = "\(method) \(path)"
         let deadline = deadline ?? deadlines.call
         let url = self.url(path, query: query, versioned: versioned)
         var body = HTTPBody.none
-        var headers: [HTTPHeader] = []
+        var headers = extra
         if let json {
             body = .bytes(json.bytes)
             headers.append(HTTPHeader("Content-Type", "application/json"))

@@ -98,8 +98,26 @@ extension ConnectwareHost {
         return lines.joined(separator: "\n")
     }
 
-    /// The names of the version's images, from the compose file's images.
-    func wantedImages(_ request: InstallRequest) -> [String] {
+    /// The images the vendor's installer at `installer` pulls for `version`: the `image:` lines
+    /// with that tag in the compose file the script carries (`DOCKER_COMPOSE_FILE_CONTENT`),
+    /// so an older version's own services (`doc-server`, `broker`) count and a newer-only one
+    /// does not. Nil when the script cannot be read or names no such image (an installer
+    /// that fetches its compose file).
+    public static func installerImages(_ installer: String, version: String) -> [String]? {
+        guard let text = try? String(contentsOfFile: installer, encoding: .utf8) else { return nil }
+        let images = Set(composeImages(in: text).filter { $0.tag == version }.map { "\($0.repository):\($0.tag)" })
+        return images.isEmpty ? nil : images.sorted()
+    }
+
+    /// The names of the version's images: with the installer strategy, the ones its installer
+    /// pulls (`installerImages`); else, or when the installer names none, the compose file's
+    /// images at that version.
+    public func wantedImages(_ request: InstallRequest) -> [String] {
+        if request.strategy == .installer, let installer = request.installer,
+            let images = Self.installerImages(installer, version: request.version)
+        {
+            return images
+        }
         let composeFile = request.directory + "/docker-compose.yml"
         let text = (try? String(contentsOfFile: composeFile, encoding: .utf8)) ?? ""
         return Array(Set(Self.composeImages(in: text).map { "\($0.repository):\(request.version)" })).sorted()
@@ -163,6 +181,49 @@ extension ConnectwareHost {
             }
         }
         return space
+    }
+
+    /// Pulls `reference` (`POST /images/create`, as `docker pull`) with the registry's
+    /// credentials in `X-Registry-Auth` (never in a URL or argv). The Engine answers 200 and
+    /// streams progress; a failure arrives as an `error` line in that stream.
+    public func pullImage(_ reference: String, user: String, password: String) throws(DockerOpsError) {
+        guard let parsed = ImageReference(reference), let tag = parsed.tag else {
+            throw .engine(call: "POST /images/create", status: 400, message: "not an image reference with a tag: \(reference)")
+        }
+        let auth = JSONValue.object([
+            "username": .string(user), "password": .string(password), "serveraddress": .string(parsed.registry),
+        ])
+        let encoded = Data(auth.bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let name = String(reference[..<(reference.lastIndex(of: ":") ?? reference.endIndex)])
+        let answer = try engine.send(
+            .post, "/images/create", query: ["fromImage": name, "tag": tag],
+            headers: [HTTPHeader("X-Registry-Auth", encoded)], deadline: engine.deadlines.imageLoad)
+        for line in answer.split(separator: 0x0A) {
+            if let error = (try? JSONValue(parsing: Array(line)))?["error"]?.string {
+                throw .engine(call: "POST /images/create \(reference)", status: 200, message: error)
+            }
+        }
+        guard imageExists(reference) else {
+            throw .engine(call: "POST /images/create", status: 200, message: "\(reference) is not on this host after the pull")
+        }
+    }
+
+    /// Tags the image `source` also as `target` (`POST /images/{name}/tag`, as `docker tag`).
+    public func tagImage(_ source: String, as target: String) throws(DockerOpsError) {
+        guard let colon = target.lastIndex(of: ":"), !target[colon...].contains("/") else {
+            throw .engine(call: "POST /images/tag", status: 400, message: "not an image reference with a tag: \(target)")
+        }
+        try engine.send(
+            .post, "/images/\(source)/tag",
+            query: ["repo": String(target[..<colon]), "tag": String(target[target.index(after: colon)...])])
+    }
+
+    /// Removes the tag `reference` (`DELETE /images/{name}`, as `docker rmi`): the image stays
+    /// while another tag names it. A tag that is not there is no error.
+    public func untagImage(_ reference: String) throws(DockerOpsError) {
+        guard imageExists(reference) else { return }
+        try engine.send(.delete, "/images/\(reference)")
     }
 
     /// Where the Docker Engine keeps images and volumes (`/info` → `DockerRootDir`).

@@ -116,6 +116,31 @@ public final class RegistryClient {
         return found.tags ?? []
     }
 
+    /// The bytes `repository:tag` takes in the registry: its image manifest's config and layers
+    /// as stored (compressed); nil for a manifest list (several platforms), whose sizes are one
+    /// hop further.
+    public func storedBytes(of repository: String, tag: String) throws(RegistryError) -> Int64? {
+        let url = baseURL + "/v2/\(repository)/manifests/\(tag)"
+        let accept = HTTPHeader(
+            "Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+        let response = try get(url, scope: "repository:\(repository):pull", headers: [accept])
+        guard response.status == 200 else {
+            if response.status == 404 { throw .tagMissing(image: "\(registry)/\(repository)", tag: tag, available: []) }
+            throw .unexpectedAnswer(
+                url: url, status: response.status, message: String(decoding: response.body.prefix(300), as: UTF8.self))
+        }
+        struct Blob: Decodable { var size: Int64 }
+        struct Manifest: Decodable {
+            var config: Blob?
+            var layers: [Blob]?
+        }
+        guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(response.body)) else {
+            throw .unexpectedAnswer(url: url, status: 200, message: "not an image manifest")
+        }
+        guard let layers = manifest.layers else { return nil }
+        return layers.reduce(manifest.config?.size ?? 0) { $0 + $1.size }
+    }
+
     /// Each reference's tag is in the registry; the first one that is not throws `tagMissing`.
     public func requireTags(_ references: [ImageReference]) throws(RegistryError) {
         var known: [String: [String]] = [:]
@@ -136,15 +161,15 @@ public final class RegistryClient {
         }
     }
 
-    private func get(_ url: String, scope: String) throws(RegistryError) -> HTTPResponse {
+    private func get(_ url: String, scope: String, headers: [HTTPHeader] = []) throws(RegistryError) -> HTTPResponse {
         client.authentication = token.map { .bearer($0) } ?? .basic(user: user, password: password)
-        var response = try send(url)
+        var response = try send(url, headers: headers)
         guard response.status == 401 else { return response }
         let challenge = response.headers.first { $0.name.lowercased() == "www-authenticate" }?.value ?? ""
         if challenge.lowercased().hasPrefix("bearer") {
             token = try fetchToken(challenge, scope: scope)
             client.authentication = .bearer(token ?? "")
-            response = try send(url)
+            response = try send(url, headers: headers)
         }
         guard response.status != 401, response.status != 403 else {
             throw .credentialsRefused(registry: registry, user: user, status: response.status)
@@ -185,9 +210,9 @@ public final class RegistryClient {
         return token
     }
 
-    private func send(_ url: String) throws(RegistryError) -> HTTPResponse {
+    private func send(_ url: String, headers: [HTTPHeader] = []) throws(RegistryError) -> HTTPResponse {
         do {
-            return try client.send(HTTPRequest(.get, url, deadline: .seconds(30)))
+            return try client.send(HTTPRequest(.get, url, headers: headers, deadline: .seconds(30)))
         } catch {
             throw .unreachable(registry: registry, message: error.description)
         }

@@ -302,9 +302,11 @@ public struct SnapshotVolumesStep: StepRunner {
 
     /// Whether the run installs another version with the vendor's installer, which deletes the
     /// images of every other version (the running one too): then the step saves them.
+    /// A step after the one that saved them (`fresh-backup`, before the shutdown) saves none.
     static func savesImages(_ context: StepContext, _ target: ComposeTarget) -> Bool {
         target.strategy == .installer
             && context.journal.plan.steps.contains { $0.id == .installOlder || $0.id == .upgrade }
+            && !context.journal.artifacts.contains { $0.kind == .savedImages && $0.step != context.position }
     }
 
     static func savedImagesPath(_ context: StepContext) -> String {
@@ -635,8 +637,12 @@ public struct InstallStep: StepRunner {
 
     public func act(_ context: StepContext) throws(MigrationError) {
         if context.step.id == .installOlder, context.record.attempts > 1 { try startAfresh(context) }
+        let kept = ImagesBeforeShutdown(host: host, target: target)
         for version in remainingVersions(context) {
             do {
+                // The images kept before the shutdown get their names back: the installer
+                // then finds them instead of downloading them inside the window.
+                if target.strategy == .installer { _ = try kept.restoreKept(version) }
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
                     project: target.project, within: target.healthySeconds, pollEvery: 0.25
@@ -647,6 +653,14 @@ public struct InstallStep: StepRunner {
                     reason: "installing \(version): \(error.description)")
             }
             try requireAccepted(client, context)
+        }
+        if context.step.id == .upgrade {
+            // Back at the running version: the keep tags have done their work.
+            do { try kept.dropKept(context.journal.plan.runningVersion) } catch {
+                throw .stepFailed(
+                    position: context.position, kind: context.step.id,
+                    reason: "removing the keep tags of \(context.journal.plan.runningVersion): \(error.description)")
+            }
         }
     }
 

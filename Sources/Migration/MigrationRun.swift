@@ -59,6 +59,15 @@ extension StepRunner {
     public func intent(_ context: StepContext) -> String? { nil }
 }
 
+/// A runner whose step, done under a plan that a refused restore replaced, has more to do for
+/// the new plan while Connectware still runs (`fresh-backup`: the images the new plan's
+/// installs need, before its shutdown).
+public protocol PreparesForANewPlan {
+    /// Brings about what the new plan needs of the done step, then what holds, in words, with
+    /// its artifacts; nil when the new plan needs nothing more of it.
+    func prepareForNewPlan(_ context: StepContext) throws(MigrationError) -> (message: String, artifacts: [Artifact])?
+}
+
 /// The runner of every step that has no executor yet: it stops the run with
 /// `stepNotImplemented` before the step is begun, so nothing is changed and nothing is
 /// silently skipped.
@@ -216,6 +225,7 @@ public final class MigrationRun {
                 // The refused restore changed nothing, and the new plan needs what the first
                 // did not (the older version's installer, room for snapshots): checked anew.
                 try checkBeforeChanging(always: true)
+                try prepareForNewPlan(artifactDirectory)
             }
         }
         try journal.complete(at: clock())
@@ -352,6 +362,20 @@ public final class MigrationRun {
         try saveAccountingCPU()
         onEvent(.failed(position: position, kind: kind, error: error))
         throw error
+    }
+
+    /// The kept steps whose runners have more to do for the new plan do it now, before its
+    /// shutdown; what they bring about joins their message and artifacts in the journal.
+    private func prepareForNewPlan(_ artifactDirectory: String) throws(MigrationError) {
+        for record in journal.steps where record.state == .done {
+            guard let runner = runners.runner(for: record.kind) as? any PreparesForANewPlan,
+                let found = try runner.prepareForNewPlan(context(record.position, artifactDirectory))
+            else { continue }
+            journal.steps[record.position].message = [record.message, "for the new plan: " + found.message]
+                .compactMap { $0 }.joined(separator: "; ")
+            journal.artifacts += found.artifacts
+            try store.save(journal)
+        }
     }
 
     private func context(_ position: Int, _ artifactDirectory: String) -> StepContext {

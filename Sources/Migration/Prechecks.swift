@@ -173,10 +173,14 @@ public enum Prechecks {
     /// and accepts the installation's credentials (`CYBUS_REGISTRY_USER`, default `license`, and
     /// the license key `CYBUS_REGISTRY_PASS` of `.env`, as the vendor's installer logs in): asked
     /// with the Registry HTTP API v2 (`GET /v2/<name>/tags/list`, Basic auth or a bearer token)
-    /// before anything is changed. The image names are the compose file's, whatever their
-    /// registry host (a mirror too); images of the older version that the running compose
-    /// file does not name cannot be asked for.
-    public static func registry(_ host: ConnectwareHost, plan: Plan, installation: Installation) -> CheckResult {
+    /// before anything is changed. The images are exactly the ones each version's installer
+    /// (in `installerDirectory`) pulls, read from the compose file it carries: an older
+    /// version's own services are asked for, a service only the running version has is not.
+    /// An installer that names no image falls back to the running compose file's images at
+    /// that version (said in the result), whatever their registry host (a mirror too).
+    public static func registry(
+        _ host: ConnectwareHost, plan: Plan, installation: Installation, installerDirectory: String
+    ) -> CheckResult {
         let versions = versionsPulled(plan)
         guard !versions.isEmpty else {
             return CheckResult(
@@ -187,8 +191,16 @@ public enum Prechecks {
         guard let directory = installation.workingDirectory else {
             return CheckResult("registry", .fail, "the compose project's directory is unknown")
         }
-        let references = versions.flatMap { host.images(of: $0.description, directory: directory) }
-            .compactMap(ImageReference.init)
+        var fromCompose: [String] = []
+        let references = versions.flatMap { version in
+            let request = installRequest(
+                version, plan: plan, installation: installation, directory: directory,
+                installerDirectory: installerDirectory)
+            if ConnectwareHost.installerImages(request.installer ?? "", version: version.description) == nil {
+                fromCompose.append(version.description)
+            }
+            return host.wantedImages(request)
+        }.compactMap(ImageReference.init)
         guard !references.isEmpty else {
             return CheckResult(
                 "registry", .fail, "\(directory)/docker-compose.yml names no <registry>/cybus/<image> image")
@@ -218,7 +230,51 @@ public enum Prechecks {
                 "\(registry) has the \(wanted.count) images of \(versions.map(\.description).joined(separator: ", ")) for user \(user)"
             )
         }
+        if !fromCompose.isEmpty {
+            found.append(
+                "the installer of \(fromCompose.joined(separator: ", ")) names no image, so the running compose file's services were asked for"
+            )
+        }
         return CheckResult("registry", .pass, found.joined(separator: "; "))
+    }
+
+    /// The registry user (`CYBUS_REGISTRY_USER`, default `license`) and license key
+    /// (`CYBUS_REGISTRY_PASS`) of the installation's `.env`, as the vendor's installer logs in;
+    /// nil when the file cannot be read or holds no key.
+    static func registryCredentials(directory: String) -> (user: String, key: String)? {
+        guard let text = try? String(contentsOfFile: directory + "/.env", encoding: .utf8) else { return nil }
+        let settings = RunCredentials.envSettings(text)
+        guard let key = settings["CYBUS_REGISTRY_PASS"], !key.isEmpty else { return nil }
+        return (settings["CYBUS_REGISTRY_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "license", key)
+    }
+
+    /// Unpacked layers take about this many times their compressed size in the registry.
+    static let unpackFactor: Int64 = 3
+
+    /// Sizes, from the registry that serves them, the images nothing on the host tells the size
+    /// of (a service only the older version has, pruned here long ago): the compressed bytes of
+    /// their manifests, times `unpackFactor`. The ones the registry cannot size stay unknown.
+    static func sizeFromRegistry(_ space: inout ImageSpace, directory: String) {
+        guard !space.unknown.isEmpty, let (user, key) = registryCredentials(directory: directory) else { return }
+        var clients: [String: RegistryClient] = [:]
+        var unknown: [String] = []
+        for image in space.unknown {
+            guard let reference = ImageReference(image), let tag = reference.tag else {
+                unknown.append(image)
+                continue
+            }
+            let client =
+                clients[reference.registry] ?? RegistryClient(registry: reference.registry, user: user, password: key)
+            clients[reference.registry] = client
+            guard let stored = try? client.storedBytes(of: reference.repository, tag: tag) else {
+                unknown.append(image)
+                continue
+            }
+            space.bytes += stored * unpackFactor
+            space.sources.append(
+                "\(image) (\(formatBytes(stored * unpackFactor)): \(formatBytes(stored)) compressed in its registry, times \(unpackFactor))")
+        }
+        space.unknown = unknown
     }
 
     /// How the plan installs `version` into the installation.
@@ -301,10 +357,11 @@ public enum Prechecks {
         if let host, let directory = installation.workingDirectory {
             do {
                 for version in versionsOnTheWayAndBack(plan) {
-                    let found = try host.imageSpace(
+                    var found = try host.imageSpace(
                         installRequest(
                             version, plan: plan, installation: installation, directory: directory,
                             installerDirectory: installerDirectory ?? ""))
+                    if plan.installStrategy == .installer { sizeFromRegistry(&found, directory: directory) }
                     images.bytes += found.bytes
                     images.sources += found.sources
                     images.unknown += found.unknown
@@ -564,7 +621,9 @@ public enum Prechecks {
             checks.append(
                 installStrategy(
                     host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
-            checks.append(registry(host, plan: journal.plan, installation: installation))
+            checks.append(
+                registry(
+                    host, plan: journal.plan, installation: installation, installerDirectory: installerDirectory))
             var info = stat()
             let bytes = stat(journal.backup.path, &info) == 0 ? Int64(info.st_size) : 0
             checks.append(

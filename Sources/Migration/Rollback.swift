@@ -330,6 +330,7 @@ public struct Rollback {
                 }
                 try host.start(project: target.project, directory: target.directory)
                 try note("started Connectware \(original) again from the run's copy of its compose file", &journal)
+                try dropOtherVersionsTags(original, &journal)
             } else {
                 try host.install(target.installRequest(original))
                 try note("installed Connectware \(original) again and started it", &journal)
@@ -341,6 +342,35 @@ public struct Rollback {
             throw failure(error, run: journal.id)
         }
         try requireAccepted(journal)
+        if target.strategy == .installer {
+            do { try ImagesBeforeShutdown(host: host, target: target).dropKept(original) } catch {
+                try note("the keep tags of \(original) stay: \(error.description)", &journal)
+            }
+        }
+    }
+
+    /// A rollback from the saved images runs no installer, so nothing prunes what the run
+    /// pulled: the tags of every other version on the way (the older version's, each upgrade
+    /// stop's) go, as the installer of the original version would delete them. A tag the
+    /// Engine keeps (a container still uses its image) is said, not a failure: Connectware
+    /// runs again.
+    private func dropOtherVersionsTags(_ original: Version, _ journal: inout Journal) throws(MigrationError) {
+        var removed: [String] = []
+        var kept: [String] = []
+        for version in Prechecks.versionsOnTheWayAndBack(journal.plan) where version != original {
+            let request = target.installRequest(version)
+            let images = Set(host.wantedImages(request) + host.images(of: version.description, directory: target.directory))
+            for image in images.sorted() where host.imageExists(image) {
+                do {
+                    try host.untagImage(image)
+                    removed.append(image)
+                } catch {
+                    kept.append("\(image) (\(error.description))")
+                }
+            }
+        }
+        if !removed.isEmpty { try note("removed the tags the run pulled: \(removed.joined(separator: ", "))", &journal) }
+        if !kept.isEmpty { try note("left the tags \(kept.joined(separator: ", "))", &journal) }
     }
 
     /// The compose file and `.env` as the run found them, from its verified copies (an

@@ -73,6 +73,10 @@ public struct RunReport: Sendable, Codable {
     public var downtimeSeconds: Double?
     public var downtimeFrom: String?
     public var downtimeTo: String?
+    /// What was done before the downtime began, while Connectware still ran: each step done
+    /// before the first that takes it down, as `kind: what it brought about` (the fresh
+    /// backup verified, the images saved, pulled and kept); nil when no step was done before.
+    public var beforeDowntime: [String]?
     /// CPU seconds of cwmigrate itself: time not spent waiting for Connectware, Docker or transfers.
     public var overheadSeconds: Double?
     /// Plans replaced during the run (a refused restore), and why.
@@ -118,6 +122,10 @@ public struct RunReport: Sendable, Codable {
         downtimeFrom = window.map { JournalCoding.timestamp($0.from) }
         downtimeTo = window.map { JournalCoding.timestamp($0.to) }
         downtimeSeconds = window.map { Self.rounded($0.to.timeIntervalSince($0.from)) }
+        let firstDown = journal.steps.first { $0.kind.takesConnectwareDown }?.position ?? journal.steps.count
+        let before = journal.steps.filter { $0.position < firstDown && $0.state == .done }
+            .map { "\($0.kind): \($0.message ?? "done")" }
+        beforeDowntime = before.isEmpty ? nil : before
         overheadSeconds = journal.cpuSeconds.map(Self.rounded)
         replacedPlans = (journal.earlierPlans ?? []).map {
             "\($0.plan.decision) at \(JournalCoding.timestamp($0.replacedAt)), because Connectware said: \($0.reason)"
@@ -212,6 +220,7 @@ public struct RunReport: Sendable, Codable {
             "| Downtime | "
                 + (downtimeSeconds.map { cFormat("%.1f s", $0) + " (\(downtimeFrom ?? "") to \(downtimeTo ?? ""))" }
                     ?? "not over (Connectware is not back at \(runningVersion) through this run)") + " |")
+        for done in beforeDowntime ?? [] { lines.append("| Before the downtime | \(Self.tableCell(done)) |") }
         if let overheadSeconds { lines.append("| cwmigrate's own CPU time | \(cFormat("%.2f s", overheadSeconds)) |") }
         for replaced in replacedPlans { lines.append("| Plan replaced | \(Self.tableCell(replaced)) |") }
         if let rollback { lines.append("| Rollback | \(Self.tableCell(rollback)) |") }

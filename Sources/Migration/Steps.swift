@@ -20,7 +20,9 @@ extension StepRunners {
         progress: (any TransferProgressReporter)? = nil
     ) -> StepRunners {
         StepRunners([
-            .freshBackup: BackupStep(artifact: .freshBackup, client: client, waits: waits, progress: progress),
+            .freshBackup: FreshBackupStep(
+                backup: BackupStep(artifact: .freshBackup, client: client, waits: waits, progress: progress),
+                host: host, target: target),
             .shutdown: ShutdownStep(host: host, target: target),
             .snapshotVolumes: SnapshotVolumesStep(host: host, target: target),
             .removeVolumes: RemoveVolumesStep(host: host, target: target),

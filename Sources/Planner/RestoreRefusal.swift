@@ -49,6 +49,14 @@ public struct RestoreRefusal: Sendable, Equatable, Codable {
     /// public. Versions known to be the backup's or the running Connectware's own rank
     /// below others, since a message may mention them too. A message that does not read
     /// as a refusal names no last restoring version, whatever versions it mentions.
+    ///
+    /// The backup's own version is a sound answer too ("The last version that can restore
+    /// this backup is 1.0.91" of a 1.0.91 backup: every version restores its own backups),
+    /// so its lower rank only breaks ties: when no other version is named in a restoring
+    /// sense, a mention of the backup's version in one (not "backup 1.0.91", "created
+    /// 1.0.91") is the answer, and the plan restores on the backup's own version and
+    /// upgrades from there. The running version is never the answer that way: restoring
+    /// there is what was refused.
     public init(statusMessage: String, backupVersion: Version? = nil, runningVersion: Version? = nil) {
         self.statusMessage = statusMessage
         guard Self.readsAsRefusal(statusMessage) else {
@@ -57,13 +65,17 @@ public struct RestoreRefusal: Sendable, Equatable, Codable {
         }
         let mentions = VersionMention.scan(statusMessage)
         var best: (score: Int, version: Version)?
+        var backupNamed = false
         for mention in mentions {
             var score = mention.score
-            if mention.version == backupVersion { score -= 2 }
+            if mention.version == backupVersion {
+                if score > 0, mention.version != runningVersion { backupNamed = true }
+                score -= 2
+            }
             if mention.version == runningVersion { score -= 3 }
             if score > 0, score >= (best?.score ?? Int.min) { best = (score, mention.version) }
         }
-        lastRestoringVersion = best?.version
+        lastRestoringVersion = best?.version ?? (backupNamed ? backupVersion : nil)
     }
 }
 

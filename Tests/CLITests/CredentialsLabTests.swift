@@ -172,6 +172,77 @@ extension MigrateLabTests {
         }
     }
 
+    /// Sets admin's password on the running Connectware (`PUT /api/users/admin`, as an admin
+    /// with `current`), through the ingress; the passwords go in a curl config on stdin.
+    func setAdminPassword(from current: String, to new: String) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let result = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", "--cacert",
+                environment["CWMIGRATE_CACERT"] ?? "", "-X", "PUT", "-H", "Content-Type: application/json",
+                (environment["CWMIGRATE_URL"] ?? "") + "/api/users/admin",
+            ],
+            stdin: Data("user = \"admin:\(current)\"\ndata = \"{\\\"password\\\":\\\"\(new)\\\"}\"\n".utf8))
+        guard result.stdout.hasPrefix("2") else {
+            throw LabSetupFailed(description: "PUT /api/users/admin answered \(result.stdout): \(result.stderr)")
+        }
+    }
+
+    @Test func aRollbackAfterTheRestoreOfABackupWithAnOlderPasswordUsesEachStatesCredentialAndEndsWithTodaysWorking()
+        async throws
+    {
+        try await scenario { stage in
+            let state = try reset(stage)
+            // The backup was made while admin's password was the lab's production one; it has
+            // changed since: today's is another.
+            let backupPassword = ProcessInfo.processInfo.environment["CWMIGRATE_PASSWORD"] ?? "unset"
+            let today = "today-\(UUID().uuidString.prefix(8))"
+            try setAdminPassword(from: backupPassword, to: today)
+            defer { _ = try? setAdminPassword(from: today, to: backupPassword) }
+            #expect(try statusCode(password: today) == "200")
+            #expect(try statusCode(password: backupPassword) == "401")
+            // The data the run finds: the starting rows, admin's password hash today's.
+            let found = try check()
+            let certs = try certsDigest()
+            let backupFile = scratch.appendingPathComponent("backup-password").path
+            try (backupPassword + "\n").write(toFile: backupFile, atomically: true, encoding: .utf8)
+            let todays = ["CWMIGRATE_PASSWORD": today]
+            // Killed once the restore is done: Connectware (1.7.3) knows only the backup's users now.
+            let stopped = try run(
+                migrateArguments(
+                    stage.oldBackup,
+                    extra: ["--compat", stage.compat, "--no-example-data", "--backup-password-file", backupFile]),
+                state: state, label: "rollback-backup-password",
+                killWhen: { steps in steps.contains { $0.kind == "restore" && $0.state == "done" } },
+                extraEnvironment: todays)
+            #expect(stopped.status == 137, "\(stopped.output)")
+            #expect(try statusCode(password: backupPassword) == "200")
+            #expect(try statusCode(password: today) == "401")
+
+            let rolled = try TestSupport.run(
+                TestSupport.product("cwmigrate"),
+                [
+                    "rollback", "--yes", "--installer-dir", lab + "/installers", "--healthy-timeout", "120",
+                    "--backup-password-file", backupFile,
+                ],
+                environment: environment(state: state).merging(todays) { $1 })
+            #expect(rolled.status == 0, "\(rolled.stdout)\n\(rolled.stderr)")
+            // The volumes the run found are back: today's password works, the backup's does not.
+            #expect(try check() == found)
+            #expect(try certsDigest() == certs)
+            #expect(try statusCode(password: today) == "200")
+            #expect(try statusCode(password: backupPassword) == "401")
+            let running = try labVersion()
+            #expect(running.version == "1.8.0" && running.allRunning)
+            #expect(try report(state)["outcome"] as? String == "rolled-back")
+            let everything = try TestSupport.shell("cat '\(state)'/runs/* '\(state)'/runs/*/*.json 2>/dev/null || true")
+                .stdout + stopped.output + rolled.stdout + rolled.stderr
+            #expect(!everything.contains(today), "today's password reached the run's files or output")
+            #expect(!everything.contains(backupPassword), "the backup's password reached the run's files or output")
+        }
+    }
+
     @Test func aWrongInitialPasswordPausesTheRunAtTheFreshInstallAndResumeWithTheRightOneCompletes() throws {
         try scenario { stage in
             let state = try reset(stage)

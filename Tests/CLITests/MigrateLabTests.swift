@@ -244,10 +244,11 @@ struct MigrateLabTests {
     /// (or lets it finish); returns the exit status (137 when killed) and what it printed.
     func run(
         _ arguments: [String], state: String, label: String, killWhen cue: ([(kind: String, state: String)]) -> Bool,
-        after delay: Double = 0
+        after delay: Double = 0, extraEnvironment: [String: String] = [:]
     ) throws -> (status: Int32, output: String) {
         let background = try Background(
-            arguments, environment: environment(state: state), output: scratch.appendingPathComponent(label + ".log"))
+            arguments, environment: environment(state: state).merging(extraEnvironment) { $1 },
+            output: scratch.appendingPathComponent(label + ".log"))
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline {
             if let status = background.poll() { return (status, background.text) }
@@ -358,6 +359,16 @@ struct MigrateLabTests {
             let learned = try String(
                 contentsOfFile: state + "-xdg/cwmigrate/learned-compat.yml", encoding: .utf8)
             #expect(learned.contains("lastRestoringVersion: 1.7.3"))
+            // The first plan installed nothing; the new one's images were made ready before its
+            // shutdown, under the kept fresh-backup step, not inside the window.
+            let before = try report(state)["beforeDowntime"] as? [String] ?? []
+            #expect(before.count == 1, "\(before)")
+            #expect(before.first?.contains("for the new plan: saved the images of Connectware 1.8.0") == true, "\(before)")
+            #expect(before.first?.contains("pulled the 6 images of Connectware 1.7.3") == true, "\(before)")
+            let saved = (journal(state)?["artifacts"] as? [[String: Any]] ?? []).filter {
+                $0["kind"] as? String == "saved-images"
+            }
+            #expect(saved.count == 1 && saved.first?["step"] as? Int == 0, "\(saved)")
         }
     }
 

@@ -66,8 +66,59 @@ extension MigrateLabTests {
             let found = try labVersion()
             #expect(found.version == "1.8.0" && found.allRunning)
             #expect(try certsDigest() == certs)
-            #expect(try imageTags().contains("\(registry)/cybus/postgresql:1.8.0"))
+            // No installer ran to prune what the run pulled: the rollback removed 1.7.3's tags itself.
+            let after = try imageTags()
+            #expect(after.contains("\(registry)/cybus/postgresql:1.8.0"))
+            #expect(after.filter { $0.hasSuffix(":1.7.3") }.isEmpty, "\(after.sorted())")
+            #expect(after.filter { $0.hasPrefix("cwmigrate-keep/") }.isEmpty, "\(after.sorted())")
             #expect(try report(state)["outcome"] as? String == "rolled-back")
+        }
+    }
+
+    @Test func theImagesAreSavedPulledAndKeptBeforeTheShutdownAndTheReportSaysWhatWasDoneBeforeTheDowntime()
+        async throws
+    {
+        try await scenario { stage in
+            try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
+            let state = try reset(stage)
+            // 1.7.3 is not on the host before the run: the run has to pull it.
+            for tag in try imageTags() where tag.hasSuffix(":1.7.3") { try TestSupport.shell("docker rmi \(tag)") }
+            let result = try cwmigrate(
+                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]), state: state)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            #expect(try check() == stage.oldCheck)
+            let recorded = journal(state)
+            let steps = recorded?["steps"] as? [[String: Any]] ?? []
+            let shutdown = steps.first(where: { $0["kind"] as? String == "shutdown" })
+            let shutdownBegan = try #require(shutdown?["startedAt"] as? String)
+            let fresh = try #require(steps.first(where: { $0["kind"] as? String == "fresh-backup" }))
+            // The images were saved by fresh-backup, which ended before the shutdown began.
+            let artifacts = recorded?["artifacts"] as? [[String: Any]] ?? []
+            let saved = try #require(artifacts.first(where: { $0["kind"] as? String == "saved-images" }))
+            #expect((saved["detail"] as? String ?? "").contains("\(registry)/cybus/postgresql:1.8.0"))
+            let freshEnded = try #require(fresh["endedAt"] as? String)
+            #expect(freshEnded <= shutdownBegan, "\(freshEnded) \(shutdownBegan)")
+            let message = fresh["message"] as? String ?? ""
+            #expect(message.contains("saved the images of Connectware 1.8.0"), "\(message)")
+            #expect(message.contains("pulled the 6 images of Connectware 1.7.3"), "\(message)")
+            #expect(message.contains("kept the 5 images of Connectware 1.8.0 from pruning"), "\(message)")
+            // The report and its JSON say what was done before the window.
+            let summary = try report(state)
+            let before = summary["beforeDowntime"] as? [String] ?? []
+            #expect(before.count == 1 && before[0].hasPrefix("fresh-backup: "), "\(before)")
+            #expect(before.first?.contains("pulled the 6 images of Connectware 1.7.3") == true, "\(before)")
+            #expect((summary["downtimeSeconds"] as? Double ?? 0) > 0)
+            let runs = state + "/runs"
+            let markdown = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.hasSuffix(".report.md") })
+            #expect(
+                try String(contentsOfFile: runs + "/" + markdown, encoding: .utf8).contains(
+                    "| Before the downtime | fresh-backup: "))
+            // Back at 1.8.0 the keep tags are gone; 1.8.0's own tags are there, 1.7.3's pruned by the upgrade.
+            let tags = try imageTags()
+            #expect(tags.filter { $0.hasPrefix("cwmigrate-keep/") }.isEmpty, "\(tags.sorted())")
+            #expect(tags.contains("\(registry)/cybus/postgresql:1.8.0"))
+            #expect(!tags.contains("\(registry)/cybus/postgresql:1.7.3"), "\(tags.sorted())")
         }
     }
 

@@ -137,6 +137,80 @@ struct ShapesLabTests {
         }
     }
 
+    /// The lab's registry host, `127.0.0.1:PORT` (`CWMIGRATE_LAB_REGISTRY`).
+    var registry: String { ProcessInfo.processInfo.environment["CWMIGRATE_LAB_REGISTRY"] ?? "" }
+
+    @Test func aDowngradeToAnOlderShapeWhoseExtraServiceIsMissingFromTheRegistryStopsInThePrechecks() async throws {
+        try await inTheLab {
+            try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
+            try leaveAsFound()
+            let backup = scratch.path + "/connectware-1.0.73-missing.tgz"
+            try lab.script(["make-backup", "1.0.73", backup])
+            let before = try lab.script(["check"]).stdout
+            let volumes = try TestSupport.shell(
+                "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
+            ).stdout
+            // doc-server is 1.0.91's own: the running 1.8.0 has none, so only its installer names it.
+            try lab.script(["registry", "drop", "doc-server:1.0.91"])
+            defer { _ = try? lab.script(["registry", "undrop"]) }
+            let state = scratch.path + "/state-missing"
+            let result = try cwmigrate(
+                try migrateArguments(backup),
+                environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
+            #expect(result.status == 69, "\(result.stdout)\n\(result.stderr)")
+            #expect(
+                result.stdout.split(separator: "\n").contains {
+                    $0.hasPrefix("FAIL  registry") && $0.contains("the registry has no \(registry)/cybus/doc-server:1.0.91")
+                }, "\(result.stdout)")
+            // Nothing destructive began: the same volumes, the same data, 1.8.0 running.
+            #expect(
+                try TestSupport.shell(
+                    "docker volume inspect connectware_postgresql connectware_service-manager --format '{{.CreatedAt}}'"
+                ).stdout == volumes)
+            #expect(try lab.script(["check"]).stdout == before)
+            #expect(try host()["version"] as? String == "1.8.0")
+        }
+    }
+
+    @Test func aServiceOnlyTheRunningVersionHasIsNotAskedForInTheRegistry() async throws {
+        try await inTheLab {
+            try #require(!registry.isEmpty, "the lab's env lines name its registry (CWMIGRATE_LAB_REGISTRY)")
+            try leaveAsFound()
+            let backup = scratch.path + "/connectware-1.0.73-newer.tgz"
+            try lab.script(["make-backup", "1.0.73", backup])
+            // A service that 1.8.0 has and no other version: in the running compose file, its
+            // image on the host, none of it in the registry.
+            let composeFile = lab.directory + "/connectware/docker-compose.yml"
+            let original = try String(contentsOfFile: composeFile, encoding: .utf8)
+            defer {
+                try? original.write(toFile: composeFile, atomically: true, encoding: .utf8)
+                _ = try? TestSupport.shell("docker rmi \(registry)/cybus/workbench:1.8.0")
+            }
+            try TestSupport.shell("docker tag \(registry)/cybus/admin-web-app:1.8.0 \(registry)/cybus/workbench:1.8.0")
+            let extra = """
+                  workbench:
+                    image: \(registry)/cybus/workbench:1.8.0
+                    labels:
+                      io.cybus.connectware: core
+                    network_mode: host
+                    restart: unless-stopped
+
+                """
+            try original.replacingOccurrences(of: "\nvolumes:\n", with: "\n" + extra + "volumes:\n")
+                .write(toFile: composeFile, atomically: true, encoding: .utf8)
+            #expect(try String(contentsOfFile: composeFile, encoding: .utf8).contains("cybus/workbench:1.8.0"))
+            let state = scratch.path + "/state-newer"
+            let result = try cwmigrate(
+                try migrateArguments(backup) + ["--precheck-only"],
+                environment: ["CWMIGRATE_STATE_DIR": state, "XDG_STATE_HOME": state + "-xdg"])
+            let line = result.stdout.split(separator: "\n").first { $0.dropFirst(6).hasPrefix("registry ") } ?? ""
+            // 1.0.91's seven images, then 1.8.0's five: workbench is in neither installer.
+            #expect(line.hasPrefix("pass  registry"), "\(result.stdout)\n\(result.stderr)")
+            #expect(line.contains("has the 12 images of 1.0.91, 1.8.0"), "\(line)")
+            #expect(!result.stdout.contains("workbench:1.0.91"), "\(result.stdout)")
+        }
+    }
+
     @Test func aRollbackAfterTheOldestShapeWasInstalledSetsAsideTheVolumeItMade() async throws {
         try await inTheLab {
             try leaveAsFound()

@@ -105,6 +105,19 @@ private let example = knowledge(barrier("1.8.0", before: "1.1.0", last: "1.7.3")
     #expect(result.refusal == refusal)
 }
 
+@Test func aRefusalNamingTheBackupsOwnVersionRestoresThereAndUpgradesBack() {
+    let refusal = RestoreRefusal(
+        statusMessage:
+            "Restore failed: the backup was created with Connectware 1.0.91, whose database structure is not supported by 1.8.0. The last version that can restore this backup is 1.0.91.",
+        backupVersion: v("1.0.91"), runningVersion: v("1.8.0"))
+    let result = decide(backup: v("1.0.91"), running: v("1.8.0"), knowledge: .empty, refusal: refusal)
+    #expect(result.decision == .downgradeRequired(restoreAt: v("1.0.91")))
+    #expect(result.reason.contains("named 1.0.91"), "\(result.reason)")
+    // What it teaches claims no more than was seen: 1.0.92 on refuses backups up to 1.0.91.
+    let learned = RestoreBarrier.learned(from: refusal, backup: v("1.0.91"), running: v("1.8.0"))
+    #expect(learned?.since == v("1.0.92") && learned?.lastRestoringVersion == v("1.0.91"))
+}
+
 @Test func aRefusalOverridesAFileThatPredictedADirectRestore() {
     let refusal = RestoreRefusal(statusMessage: "use 1.5.0", lastRestoringVersion: v("1.5.0"))
     #expect(

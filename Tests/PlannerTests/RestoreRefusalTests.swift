@@ -42,6 +42,32 @@ func namesNoVersionWhenTheMessageHasNone(message: String) {
     #expect(RestoreRefusal(statusMessage: message, backupVersion: v("1.0.73")).lastRestoringVersion == v("1.0.91"))
 }
 
+@Test func takesTheBackupsOwnVersionWhenTheRefusalNamesNoOtherAsTheLastThatRestoresIt() {
+    // cwsim's wording for a 1.0.91 backup behind the barrier whose last version is 1.0.91.
+    let message =
+        "Restore failed: the backup was created with Connectware 1.0.91, whose database structure is not supported by 1.8.0. The last version that can restore this backup is 1.0.91."
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.91"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == v("1.0.91"))
+    #expect(refusal.kind == .versionRefusal(lastRestoring: v("1.0.91")))
+}
+
+@Test(arguments: [
+    "backup version 1.0.91 is not compatible with this Connectware",
+    "Restore refused: backup 1.0.91 is too old",
+    "Restore refused: backups created 1.0.91 are not supported",
+])
+func doesNotTakeTheBackupsOwnVersionNamedOnlyAsTheBackups(message: String) {
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.0.91"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == nil)
+    #expect(refusal.kind == .refusalWithoutVersion)
+}
+
+@Test func neverTakesTheRunningVersionAsTheLastThatRestores() {
+    let message = "Restore refused. The last version that can restore this backup is 1.8.0."
+    let refusal = RestoreRefusal(statusMessage: message, backupVersion: v("1.8.0"), runningVersion: v("1.8.0"))
+    #expect(refusal.lastRestoringVersion == nil)
+}
+
 @Test func findsTheVersionWithoutKnowingTheBackupOrRunningVersion() {
     let message = "This backup (1.0.73) is not compatible. Please restore it on the last compatible version 1.7.3."
     #expect(RestoreRefusal(statusMessage: message).lastRestoringVersion == v("1.7.3"))

@@ -9,7 +9,8 @@
 #
 #   scripts/bench downtime [RUNS] [--script-only]
 #
-# RUNS (default 3) rounds, each: make-backup, the script, make-backup, cwmigrate. Best of RUNS.
+# RUNS (default 3) rounds, each: make-backup, the script, make-backup, cwmigrate; each round's
+# ratio (cwmigrate's downtime / the script's) in the table, then the best of RUNS.
 # Goals (issue 5): cwmigrate's downtime <= 1.05 x the script's; its own overhead < 2 s.
 # --script-only measures the script alone. cwmigrate: CWMIGRATE_BIN, else the release build
 # (built when missing). Needs root (the lab runs its own dockerd in its own directory).
@@ -30,7 +31,16 @@ done
 
 old_version=1.6.0
 running_version=1.8.0
-older="$("$root/scripts/lab" versions | sed -n 's/^barrier .*last=//p')"
+# The barrier that refuses the old backup on the running version (the oldest `before` in
+# between decides, as cwsim does): its `last` is the version the downgrade installs.
+older="$("$root/scripts/lab" versions | sed -n 's/^barrier before=\([^ ]*\) last=\(.*\)/\1 \2/p' \
+  | while read -r before last; do
+      first="$(printf '%s\n%s\n' "$old_version" "$before" | sort -V | head -n1)"
+      top="$(printf '%s\n%s\n' "$before" "$running_version" | sort -V | tail -n1)"
+      [ "$first" = "$old_version" ] && [ "$before" != "$old_version" ] && [ "$top" = "$running_version" ] \
+        && echo "$before $last" || true
+    done | sort -V | head -n1 | cut -d' ' -f2)"
+[ -n "$older" ] || { echo "error: no lab barrier refuses a $old_version backup on $running_version" >&2; exit 1; }
 
 bin="${CWMIGRATE_BIN:-$root/.build/release/cwmigrate}"
 if [ "$script_only" -eq 0 ] && [ ! -x "$bin" ]; then
@@ -116,10 +126,12 @@ done
 
 best() { printf '%s\n' "$@" | grep . | sort -n | head -n1; }
 echo "lab: Connectware $running_version refusing a $old_version backup (restore barrier: last $older); $runs runs"
-printf '%-4s %14s %12s %14s %12s %12s\n' run "script down" "script wall" "cwmigrate down" overhead "cw wall"
+printf '%-4s %14s %12s %14s %12s %12s %8s\n' run "script down" "script wall" "cwmigrate down" overhead "cw wall" ratio
 for i in $(seq 1 "$runs"); do
-  printf '%-4s %12s s %10s s %12s s %10s s %10s s\n' "$i" "${script_down[i]}" "${script_wall[i]}" \
-    "${cw_down[i]:--}" "${cw_over[i]:--}" "${cw_wall[i]:--}"
+  ratio_i="-"
+  [ -n "${cw_down[i]:-}" ] && ratio_i="$(awk -v a="${cw_down[i]}" -v b="${script_down[i]}" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%-4s %12s s %10s s %12s s %10s s %10s s %8s\n' "$i" "${script_down[i]}" "${script_wall[i]}" \
+    "${cw_down[i]:--}" "${cw_over[i]:--}" "${cw_wall[i]:--}" "$ratio_i"
 done
 best_script="$(best "${script_down[@]}")"
 echo "shell script (vendor's manual steps), downtime best of $runs: $best_script s"
