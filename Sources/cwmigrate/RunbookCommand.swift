@@ -122,6 +122,10 @@ struct RunbookCommand: ParsableCommand {
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: self.backup).standardizedFileURL.path
             try destination(reading: backup).check()
+            // The templates before the backup: a wrong --templates is said at once, not after a
+            // verify of the whole archive.
+            let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path
+            let templateSet = try RunbookTemplates(directory: templates ?? dataDirectory + "/runbook")
             let facts = try inspectBackup(
                 at: backup,
                 options: InspectOptions(
@@ -155,7 +159,6 @@ struct RunbookCommand: ParsableCommand {
                 names = resolved.names
                 return resolved.playbook
             }
-            let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path
             var subject = RunbookSubject(
                 instanceURL: instance, backupFile: backup, backupID: facts.backupID?.description,
                 backupSHA256: facts.sha256, generatedAt: Date(), names: names,
@@ -165,9 +168,7 @@ struct RunbookCommand: ParsableCommand {
                 // The exact knowledge files travel with the plan.
                 (subject.compatCopies, subject.learnedCopy) = try PlanSources.ansibleCopies(of: loaded)
             }
-            let directory = templates ?? dataDirectory + "/runbook"
-            let files = try renderRunbook(
-                plan, subject: subject, format: format, templates: RunbookTemplates(directory: directory))
+            let files = try renderRunbook(plan, subject: subject, format: format, templates: templateSet)
             try write(files, terminal)
             PlanCommand.notes(for: plan, terminal)
             let unknown = names.filter { $0.value == nil }

@@ -222,6 +222,20 @@ struct RunbookCLITests {
             result.stderr.hasPrefix("error: the runbook templates directory /nonexistent/templates does not exist\n"))
     }
 
+    @Test func aMissingTemplatesDirectoryIsSaidBeforeTheBackupIsRead() throws {
+        // A damaged archive would be an error of its own (exit 65): the templates come first.
+        let backup = try exampleBackup()
+        defer { try? FileManager.default.removeItem(at: backup.directory) }
+        try Data("not a gzip archive".utf8).write(to: backup.file)
+        let result = try runbook([
+            "--backup", backup.file.path, "--running", "1.8.0", "--templates", "/nonexistent/templates",
+        ])
+        #expect(result.status == 66)
+        #expect(
+            result.stderr == "error: the runbook templates directory /nonexistent/templates does not exist\n"
+                + "hint: --templates DIR must name a directory of *.mustache files and steps.yml\n")
+    }
+
     @Test func theKubernetesRunbookNamesWhatItWasGivenAndMarksTheRest() throws {
         let backup = try exampleBackup()
         defer { try? FileManager.default.removeItem(at: backup.directory) }
