@@ -12,15 +12,16 @@ let package = Package(
         .library(name: "ArchiveInspect", targets: ["ArchiveInspect"]),
         .library(name: "ConnectwareAPI", targets: ["ConnectwareAPI"]),
         .library(name: "Vocabulary", targets: ["Vocabulary"]),
+        .library(name: "YAML", targets: ["YAML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
-        // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CIsal, only HTTP imports CCurl.
+        // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CIsal, only HTTP imports CCurl,
+        // only YAML imports CYAML.
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
@@ -33,6 +34,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
         // glibc's posix_spawn extensions Swift's Glibc module hides; only DockerOps imports it.
         .systemLibrary(name: "CSpawn"),
 
@@ -41,24 +45,25 @@ let package = Package(
         // The ground floor: the shared vocabulary (Version, BackupID, Timestamp, installation kind),
         // progress reporting and byte formatting; every library may import it.
         .target(name: "Vocabulary"),
-        .target(name: "Planner", dependencies: ["Vocabulary", .product(name: "Yams", package: "Yams")]),
+        // YAML documents as written (libyaml's events into a small node tree); no Foundation.
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        .target(name: "Planner", dependencies: ["Vocabulary", "YAML"]),
         .target(
             name: "ArchiveInspect",
             dependencies: [
-                "CArchive", "CCrypto", "CIsal", "SafeFiles", "Vocabulary", .product(name: "Yams", package: "Yams"),
+                "CArchive", "CCrypto", "CIsal", "SafeFiles", "Vocabulary", "YAML",
             ]),
         .target(name: "HTTP", dependencies: ["CCurl", "SafeFiles", "Vocabulary"]),
         .target(name: "ConnectwareAPI", dependencies: ["HTTP", "Planner", "Vocabulary"]),
         .target(
             name: "DockerOps",
             dependencies: [
-                "CSpawn", "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary",
-                .product(name: "Yams", package: "Yams"),
+                "CSpawn", "HTTP", "ArchiveInspect", "Planner", "SafeFiles", "Vocabulary", "YAML",
             ]),
         .target(
             name: "Runbook",
             dependencies: [
-                "Planner", "SafeFiles", .product(name: "Mustache", package: "swift-mustache"), .product(name: "Yams", package: "Yams"),
+                "Planner", "SafeFiles", "YAML", .product(name: "Mustache", package: "swift-mustache"),
             ]),
         .target(
             name: "Migration",
@@ -91,6 +96,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles", "TestSupport"]),
         .testTarget(name: "VocabularyTests", dependencies: ["Vocabulary", "TestSupport"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "TestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "TestSupport"]),
         .testTarget(name: "ArchiveInspectTests", dependencies: ["ArchiveInspect", "Vocabulary", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"], exclude: ["Fixtures"]),

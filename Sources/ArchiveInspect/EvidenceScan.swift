@@ -4,7 +4,7 @@
     import Foundation
 #endif
 import Vocabulary
-import Yams
+import YAML
 
 /// Collects version evidence from entry names, metadata files, VERSION files and the
 /// archive's own file name; pure, so every rule is testable without an archive.
@@ -82,8 +82,8 @@ struct EvidenceScan {
             }
             fields = Self.fields(in: object)
         case .metadataYAML:
-            // compose, not load: only a few scalars are read, so aliases are never expanded.
-            guard let node = try? Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)), let mapping = node.mapping
+            // Only a few scalars are read; the reader's node budget bounds what aliases expand to.
+            guard let node = try? composeYAML(String(decoding: bytes, as: UTF8.self)), let mapping = node.mapping
             else {
                 warn("'\(path)' is not a YAML mapping; it was not used as evidence")
                 return
@@ -181,7 +181,7 @@ struct EvidenceScan {
         return result
     }
 
-    private static func fields(in mapping: Node.Mapping) -> [(key: String, value: String)] {
+    private static func fields(in mapping: YAMLNode.Mapping) -> [(key: String, value: String)] {
         var result: [(String, String)] = []
         for key in versionKeys + idKeys {
             if let value = mapping[key]?.scalar?.string { result.append((key, value)) }

@@ -386,7 +386,7 @@ public final class MaintenanceClient {
     /// characters replaced, at most 200 characters.
     static func printableLocation(_ location: String) -> String {
         var text = location
-        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
+        if let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@"),
             !text[scheme.upperBound..<at].contains("/")
         {
             text.removeSubrange(scheme.upperBound...at)

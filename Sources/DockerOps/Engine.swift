@@ -221,9 +221,9 @@ public final class Engine {
         if !queryItems.isEmpty { components.queryItems = queryItems }
         // URLComponents leaves JSON's braces and quotes alone; libcurl wants them encoded.
         components.percentEncodedQuery = components.percentEncodedQuery?
-            .replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")
-            .replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "[", with: "%5B")
-            .replacingOccurrences(of: "]", with: "%5D").replacingOccurrences(of: ":", with: "%3A")
+            .replacing("{", with: "%7B").replacing("}", with: "%7D")
+            .replacing("\"", with: "%22").replacing("[", with: "%5B")
+            .replacing("]", with: "%5D").replacing(":", with: "%3A")
         return components.string ?? "http://localhost\(path)"
     }
 

@@ -89,7 +89,7 @@ extension ConnectwareHost {
             } else {
                 for old in oldTags {
                     for form in [": \"\(old)\"", ": '\(old)'", ": \(old)", "=\(old)"] where trimmed.hasSuffix(form) {
-                        line = String(line.dropLast(form.count)) + form.replacingOccurrences(of: old, with: version)
+                        line = String(line.dropLast(form.count)) + form.replacing(old, with: version)
                     }
                 }
             }
@@ -194,7 +194,7 @@ extension ConnectwareHost {
             "username": .string(user), "password": .string(password), "serveraddress": .string(parsed.registry),
         ])
         let encoded = Data(auth.bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacing("+", with: "-").replacing("/", with: "_")
         let name = String(reference[..<(reference.lastIndex(of: ":") ?? reference.endIndex)])
         let answer = try engine.send(
             .post, "/images/create", query: ["fromImage": name, "tag": tag],

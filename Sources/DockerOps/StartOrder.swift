@@ -3,7 +3,7 @@
 #else
     import Foundation
 #endif
-import Yams
+import YAML
 
 /// The order in which compose starts an installation's services, read from the installation
 /// itself (versions differ: `doc-server` and `broker` come and go), never from a fixed list.
@@ -24,7 +24,7 @@ enum StartOrder {
     /// reverse it stops as late as it can (PostgreSQL last); ties by name. A dependency cycle
     /// or one on a service the file lacks does not stop the order. Nil without `services`.
     static func fromComposeFile(_ text: String) -> [String]? {
-        guard let root = try? Yams.compose(yaml: text), let services = root["services"]?.mapping else {
+        guard let root = try? composeYAML(text), let services = root["services"]?.mapping else {
             return nil
         }
         var dependants: [String: Set<String>] = [:]

@@ -44,7 +44,7 @@ public struct FleetReport: Sendable, Encodable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw .fleetReports(directory: directory, reason: "it cannot be read (\(error.localizedDescription))")
+            throw .fleetReports(directory: directory, reason: "it cannot be read (\(systemError()))")
         }
         var hosts: [Host] = []
         for name in names where !name.hasPrefix(".") {

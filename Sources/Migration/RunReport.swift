@@ -249,7 +249,7 @@ public struct RunReport: Sendable, Codable {
 
     /// Table cells stay cells: pipes and line breaks in server messages are escaped.
     static func tableCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        text.replacing("|", with: "\\|").replacing("\n", with: " ")
     }
 }
 

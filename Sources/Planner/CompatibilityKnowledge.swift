@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// Whose word a piece of compatibility knowledge is; a higher one outranks a lower one
 /// when they disagree: what a Connectware server said beats an operator's file, which
@@ -270,7 +270,7 @@ public struct CompatibilityKnowledge: Sendable, Equatable, Codable {
         self.init(barriers: barriers, upgradeStops: stops, upgradeStopSources: stopSources)
     }
 
-    private static func barrier(_ node: Node, reader: inout DataFileReader, authority: KnowledgeAuthority)
+    private static func barrier(_ node: YAMLNode, reader: inout DataFileReader, authority: KnowledgeAuthority)
         -> RestoreBarrier?
     {
         let keys = ["since", "refusesBackupsBefore", "lastRestoringVersion"]

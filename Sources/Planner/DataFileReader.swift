@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// Reads YAML nodes field by field, collecting every problem with its line, so an
 /// operator fixes a data file in one pass instead of one error per run.
@@ -11,41 +11,30 @@ struct DataFileReader {
     }
 
     /// The document's root node; nil for an empty document.
-    mutating func root(of text: String) -> Node? {
+    mutating func root(of text: String) -> YAMLNode? {
         do {
-            return try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                problems.append(.init(source: source, line: mark.line, message: "not valid YAML: \(problem)"))
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                problems.append(
-                    .init(
-                        source: source, line: context.mark.line,
-                        message: "duplicate key \(duplicates.joined(separator: ", "))"))
-            default:
-                problems.append(.init(source: source, line: nil, message: "not valid YAML: \(error)"))
-            }
+            return try composeYAML(text)
+        } catch .duplicateKeys(let keys, let mark) {
+            problems.append(.init(source: source, line: mark.line, message: "duplicate key \(keys.joined(separator: ", "))"))
         } catch {
-            problems.append(.init(source: source, line: nil, message: "not valid YAML: \(error)"))
+            problems.append(.init(source: source, line: error.mark.line, message: "not valid YAML: \(error.problem)"))
         }
         return nil
     }
 
-    mutating func report(_ message: String, at node: Node?) {
-        problems.append(.init(source: source, line: node?.mark?.line, message: message))
+    mutating func report(_ message: String, at node: YAMLNode?) {
+        problems.append(.init(source: source, line: node?.mark.line, message: message))
     }
 
     mutating func report(_ message: String, line: Int?) {
         problems.append(.init(source: source, line: line, message: message))
     }
 
-    func line(of node: Node?) -> Int? { node?.mark?.line }
+    func line(of node: YAMLNode?) -> Int? { node?.mark.line }
 
     /// The node as a mapping whose keys are all in `allowed`; unknown keys and missing
     /// `required` keys are reported.
-    mutating func mapping(_ node: Node, _ what: String, allowed: [String], required: [String] = []) -> Node.Mapping? {
+    mutating func mapping(_ node: YAMLNode, _ what: String, allowed: [String], required: [String] = []) -> YAMLNode.Mapping? {
         guard let mapping = node.mapping else {
             report("\(what) must be a mapping of keys to values", at: node)
             return nil
@@ -67,7 +56,7 @@ struct DataFileReader {
         return mapping
     }
 
-    mutating func sequence(_ node: Node, _ what: String) -> [Node]? {
+    mutating func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
         if isNull(node) { return [] }
         guard let sequence = node.sequence else {
             report("\(what) must be a list", at: node)
@@ -76,7 +65,7 @@ struct DataFileReader {
         return Array(sequence)
     }
 
-    mutating func string(_ node: Node?, _ what: String) -> String? {
+    mutating func string(_ node: YAMLNode?, _ what: String) -> String? {
         guard let node else { return nil }
         guard let scalar = node.scalar else {
             report("\(what) must be a single value", at: node)
@@ -85,7 +74,7 @@ struct DataFileReader {
         return scalar.string
     }
 
-    mutating func version(_ node: Node?, _ what: String) -> Version? {
+    mutating func version(_ node: YAMLNode?, _ what: String) -> Version? {
         guard let text = string(node, what) else { return nil }
         do {
             return try Version(parsing: text)
@@ -95,7 +84,7 @@ struct DataFileReader {
         }
     }
 
-    mutating func bool(_ node: Node?, _ what: String) -> Bool? {
+    mutating func bool(_ node: YAMLNode?, _ what: String) -> Bool? {
         guard let text = string(node, what) else { return nil }
         switch text.lowercased() {
         case "true", "yes": return true
@@ -106,12 +95,12 @@ struct DataFileReader {
         }
     }
 
-    mutating func strings(_ node: Node?, _ what: String) -> [String] {
+    mutating func strings(_ node: YAMLNode?, _ what: String) -> [String] {
         guard let node, let items = sequence(node, what) else { return [] }
         return items.compactMap { string($0, "an entry of \(what)") }
     }
 
-    func isNull(_ node: Node) -> Bool {
+    func isNull(_ node: YAMLNode) -> Bool {
         guard let scalar = node.scalar else { return false }
         return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }

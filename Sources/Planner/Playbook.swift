@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// A kind of step a plan can contain, named as playbooks, plans, journals and the JSON name it.
 public enum StepKind: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
@@ -185,7 +185,7 @@ public struct Playbook: Sendable, Equatable {
     }
 
     private static func template(
-        _ node: Node, id: String, placeholders known: Set<String>, reader: inout DataFileReader
+        _ node: YAMLNode, id: String, placeholders known: Set<String>, reader: inout DataFileReader
     ) -> StepTemplate? {
         let what = "step '\(id)'"
         guard
@@ -195,7 +195,7 @@ public struct Playbook: Sendable, Equatable {
         else {
             return nil
         }
-        func lines(_ key: String, in m: Node.Mapping, _ what: String) -> [String] {
+        func lines(_ key: String, in m: YAMLNode.Mapping, _ what: String) -> [String] {
             guard let list = m[key] else { return [] }
             let texts = reader.strings(list, "\(key) of \(what)")
             for (item, text) in zip(list.sequence.map(Array.init) ?? [], texts) {
