@@ -17,6 +17,7 @@ let package = Package(
         .executableTarget(name: "FuzzCompatFile", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
         .executableTarget(name: "FuzzPlaybook", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
         .executableTarget(name: "FuzzJSON", dependencies: ["CFuzzerDriver", .product(name: "Vocabulary", package: "cwmigrate")]),
+        .executableTarget(name: "FuzzYAML", dependencies: ["CFuzzerDriver", .product(name: "YAML", package: "cwmigrate")]),
         .executableTarget(name: "FuzzVersion", dependencies: ["CFuzzerDriver", .product(name: "Planner", package: "cwmigrate")]),
     ]
 )

@@ -47,6 +47,7 @@ packages_for() {
     libcrypto.so.*|libssl.so.*) echo "libssl3 (Ubuntu 24.04: libssl3t64)|openssl-libs" ;;
     libz.so.*) echo "zlib1g|zlib" ;;
     libisal.so.*) echo "libisal2|isa-l" ;;
+    libyaml-0.so.*) echo "libyaml-0-2|libyaml" ;;
     libstdc++.so.*) echo "libstdc++6|libstdc++" ;;
     libgcc_s.so.*) echo "libgcc-s1|libgcc" ;;
     libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|libutil.so.*|ld-linux*) echo "libc6|glibc" ;;

@@ -82,8 +82,10 @@ struct EvidenceScan {
             }
             fields = Self.fields(in: object)
         case .metadataYAML:
-            // Only a few scalars are read; the reader's node budget bounds what aliases expand to.
-            guard let node = try? composeYAML(String(decoding: bytes, as: UTF8.self)), let mapping = node.mapping
+            // Only a few top-level scalars are read and nothing walks the tree, so aliases, which
+            // share their anchor's node, cost nothing however far they would expand: no node budget.
+            guard let node = try? composeYAML(String(decoding: bytes, as: UTF8.self), nodeLimit: .max),
+                let mapping = node.mapping
             else {
                 warn("'\(path)' is not a YAML mapping; it was not used as evidence")
                 return

@@ -4,6 +4,9 @@ import CYAML
 /// without a document (empty, or only comments). A second document is refused, as are a
 /// mapping with a key twice, an alias to no anchor, more than `nodeLimit` nodes once
 /// aliases are counted at their full size, and collections nested deeper than `depthLimit`.
+/// An alias shares its anchor's node, so a caller that reads only a few known keys and never
+/// walks the tree may pass `nodeLimit: .max`; a mapping key that is a collection is still
+/// refused past 1,000 nodes, since comparing keys walks them.
 public func composeYAML(_ text: String, nodeLimit: Int = 100_000, depthLimit: Int = 256) throws(YAMLError)
     -> YAMLNode?
 {
@@ -158,7 +161,7 @@ private struct Composer {
             while next.kind != .sequenceEnd {
                 let item = try node(from: next)
                 items.append(item.node)
-                size += item.size
+                size = Self.sum(size, item.size)
                 next = try parser.next()
             }
             depth -= 1
@@ -172,8 +175,11 @@ private struct Composer {
             while next.kind != .mappingEnd {
                 let key = try node(from: next)
                 let value = try node(from: try parser.next())
+                if key.node.scalar == nil, key.size > Self.keyNodeLimit {
+                    throw .tooLarge(limit: Self.keyNodeLimit, mark: key.node.mark)
+                }
                 pairs.append((key.node, value.node))
-                size += key.size + value.size
+                size = Self.sum(size, Self.sum(key.size, value.size))
                 next = try parser.next()
             }
             depth -= 1
@@ -186,8 +192,16 @@ private struct Composer {
         return result
     }
 
+    static let keyNodeLimit = 1_000
+
+    /// Sizes saturate: with aliases, nine levels of nine make 9^10 nodes, ten of ten overflow.
+    private static func sum(_ a: Int, _ b: Int) -> Int {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : total
+    }
+
     private mutating func count(_ size: Int, at mark: YAMLMark) throws(YAMLError) {
-        nodes += size
+        nodes = Self.sum(nodes, size)
         if nodes > nodeLimit { throw .tooLarge(limit: nodeLimit, mark: mark) }
     }
 
