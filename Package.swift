@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ApplicationTests", dependencies: ["Application", "Migration", "Planner", "TestSupport"]),
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"]),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),
     ]
