@@ -17,7 +17,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CIsal, only HTTP imports CCurl,
@@ -63,7 +62,7 @@ let package = Package(
         .target(
             name: "Runbook",
             dependencies: [
-                "Planner", "SafeFiles", "YAML", .product(name: "Mustache", package: "swift-mustache"),
+                "Planner", "SafeFiles", "YAML",
             ]),
         .target(
             name: "Migration",

@@ -3,7 +3,6 @@
 #else
     import Foundation
 #endif
-import Mustache
 import Planner
 
 /// The forms a runbook comes in.
@@ -75,7 +74,7 @@ public struct RunbookSubject: Sendable {
 /// every `*.mustache` file by its name without the extension, and `steps.yml`.
 public struct RunbookTemplates: Sendable {
     public let directory: String
-    let library: MustacheLibrary
+    let renderer: MustacheRenderer
     let wordingText: String
     let names: Set<String>
 
@@ -85,19 +84,19 @@ public struct RunbookTemplates: Sendable {
         else { throw .templatesNotFound(directory: directory) }
         self.directory = directory
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        var library = MustacheLibrary()
+        var templates: [String: MustacheTemplate] = [:]
         var names: Set<String> = []
         for entry in entries where entry.hasSuffix(".mustache") {
             let path = directory + "/" + entry
             let text = try Self.read(path)
             do {
-                library.register(try MustacheTemplate(string: text), named: String(entry.dropLast(".mustache".count)))
+                templates[String(entry.dropLast(".mustache".count))] = try MustacheTemplate(text)
             } catch {
-                throw .invalidTemplate(path: path, problem: "\(error)")
+                throw .invalidTemplate(path: path, problem: error.description)
             }
             names.insert(String(entry.dropLast(".mustache".count)))
         }
-        self.library = library
+        self.renderer = MustacheRenderer(templates: templates)
         self.names = names
         self.wordingText = try Self.read(directory + "/steps.yml")
     }
@@ -116,7 +115,7 @@ public struct RunbookTemplates: Sendable {
     }
 
     func render(_ context: [String: Any], template name: String) throws(RunbookError) -> String {
-        guard names.contains(name), let text = library.render(context, withTemplate: name) else {
+        guard names.contains(name), let text = renderer.render(name, context: context) else {
             throw .templateMissing(name: name, directory: directory)
         }
         return text

@@ -222,6 +222,21 @@ struct RunbookCLITests {
             result.stderr.hasPrefix("error: the runbook templates directory /nonexistent/templates does not exist\n"))
     }
 
+    @Test func aBrokenTemplateIsOneErrorLineWithItsFileAndLine() throws {
+        let backup = try exampleBackup()
+        defer { try? FileManager.default.removeItem(at: backup.directory) }
+        let templates = backup.directory.appendingPathComponent("templates")
+        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
+        try "# Runbook\n\n{{#steps}}\n## {{title}}\n".write(
+            to: templates.appendingPathComponent("runbook.md.mustache"), atomically: true, encoding: .utf8)
+        try "steps: {}\n".write(to: templates.appendingPathComponent("steps.yml"), atomically: true, encoding: .utf8)
+        let result = try runbook(["--backup", backup.file.path, "--running", "1.8.0", "--templates", templates.path])
+        #expect(result.status == 65)
+        #expect(
+            result.stderr == "error: \(templates.path)/runbook.md.mustache is not a valid Mustache template: "
+                + "line 3: section `steps` is not closed with `{{/steps}}`\nhint: see README.md, section runbook\n")
+    }
+
     @Test func aMissingTemplatesDirectoryIsSaidBeforeTheBackupIsRead() throws {
         // A damaged archive would be an error of its own (exit 65): the templates come first.
         let backup = try exampleBackup()
