@@ -15,7 +15,8 @@ struct DataFileReader {
         do {
             return try composeYAML(text)
         } catch .duplicateKeys(let keys, let mark) {
-            problems.append(.init(source: source, line: mark.line, message: "duplicate key \(keys.joined(separator: ", "))"))
+            problems.append(
+                .init(source: source, line: mark.line, message: "duplicate key \(keys.joined(separator: ", "))"))
         } catch {
             problems.append(.init(source: source, line: error.mark.line, message: "not valid YAML: \(error.problem)"))
         }
@@ -34,7 +35,9 @@ struct DataFileReader {
 
     /// The node as a mapping whose keys are all in `allowed`; unknown keys and missing
     /// `required` keys are reported.
-    mutating func mapping(_ node: YAMLNode, _ what: String, allowed: [String], required: [String] = []) -> YAMLNode.Mapping? {
+    mutating func mapping(_ node: YAMLNode, _ what: String, allowed: [String], required: [String] = []) -> YAMLNode
+        .Mapping?
+    {
         guard let mapping = node.mapping else {
             report("\(what) must be a mapping of keys to values", at: node)
             return nil

@@ -101,12 +101,15 @@ struct MustacheTemplate: Sendable {
                 throw failure("\(what) `\(name)(…)`: transforms are not supported", at: opened)
             }
             guard skip(end) else {
-                throw failure("\(what) is not closed with `\(String(end))` or has a character a name cannot have", at: opened)
+                throw failure(
+                    "\(what) is not closed with `\(String(end))` or has a character a name cannot have", at: opened)
             }
             return name
         }
 
-        mutating func parse(section: String?, newLine startsLine: Bool, openedAt opened: Int) throws(ParseError) -> [Token] {
+        mutating func parse(section: String?, newLine startsLine: Bool, openedAt opened: Int) throws(ParseError)
+            -> [Token]
+        {
             var tokens: [Token] = []
             var newLine = startsLine
             var blanks = ""
@@ -144,10 +147,12 @@ struct MustacheTemplate: Sendable {
                     position += 1
                     let name = try self.name("the section end", opened: tag)
                     guard let section else {
-                        throw failure("`\(String(start))/\(name)\(String(end))` ends a section that was never opened", at: tag)
+                        throw failure(
+                            "`\(String(start))/\(name)\(String(end))` ends a section that was never opened", at: tag)
                     }
                     guard name == section else {
-                        throw failure("`\(String(start))/\(name)\(String(end))` where section `\(section)` ends", at: tag)
+                        throw failure(
+                            "`\(String(start))/\(name)\(String(end))` where section `\(section)` ends", at: tag)
                     }
                     if !(newLine && lineFinished()) { flushBlanks() }
                     return tokens
@@ -184,7 +189,8 @@ struct MustacheTemplate: Sendable {
                     let newEnd = Array(skip(while: { !$0.isWhitespace && $0 != "=" }))
                     skip(while: \.isWhitespace)
                     guard !newStart.isEmpty, !newEnd.isEmpty, skip(["="]), skip(end) else {
-                        throw failure("a delimiter change must read `\(String(start))=<start> <end>=\(String(end))`", at: tag)
+                        throw failure(
+                            "a delimiter change must read `\(String(start))=<start> <end>=\(String(end))`", at: tag)
                     }
                     start = newStart
                     end = newEnd
@@ -199,7 +205,9 @@ struct MustacheTemplate: Sendable {
                     let value = skip(while: { Self.nameCharacters.contains($0) })
                     skip(while: \.isWhitespace)
                     guard colon, skip(end), variable == "CONTENT_TYPE", value == "TEXT" || value == "HTML" else {
-                        throw failure("the only pragma is `\(String(start))% CONTENT_TYPE: TEXT\(String(end))` (or HTML)", at: tag)
+                        throw failure(
+                            "the only pragma is `\(String(start))% CONTENT_TYPE: TEXT\(String(end))` (or HTML)", at: tag
+                        )
                     }
                     tokens.append(.output(html: value == "HTML"))
                     standalone = newLine && lineFinished()
@@ -210,7 +218,8 @@ struct MustacheTemplate: Sendable {
                 newLine = standalone
             }
             if let section {
-                throw failure("section `\(section)` is not closed with `\(String(start))/\(section)\(String(end))`", at: opened)
+                throw failure(
+                    "section `\(section)` is not closed with `\(String(start))/\(section)\(String(end))`", at: opened)
             }
             return tokens
         }

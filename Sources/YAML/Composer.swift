@@ -17,7 +17,10 @@ public func composeYAML(_ text: String, nodeLimit: Int = 100_000, depthLimit: In
 
 /// One libyaml event, copied out of the C union.
 private struct Event {
-    enum Kind { case streamStart, streamEnd, documentStart, documentEnd, alias, scalar, sequenceStart, sequenceEnd, mappingStart, mappingEnd, none }
+    enum Kind {
+        case streamStart, streamEnd, documentStart, documentEnd, alias, scalar, sequenceStart, sequenceEnd,
+            mappingStart, mappingEnd, none
+    }
     var kind: Kind
     var mark: YAMLMark
     var anchor: String?
@@ -78,11 +81,13 @@ private final class EventParser {
                 quotedImplicit: s.quoted_implicit != 0)
         case YAML_SEQUENCE_START_EVENT:
             let s = raw.data.sequence_start
-            return Event(kind: .sequenceStart, mark: mark, anchor: string(s.anchor), tag: s.implicit != 0 ? nil : string(s.tag))
+            return Event(
+                kind: .sequenceStart, mark: mark, anchor: string(s.anchor), tag: s.implicit != 0 ? nil : string(s.tag))
         case YAML_SEQUENCE_END_EVENT: return Event(kind: .sequenceEnd, mark: mark)
         case YAML_MAPPING_START_EVENT:
             let m = raw.data.mapping_start
-            return Event(kind: .mappingStart, mark: mark, anchor: string(m.anchor), tag: m.implicit != 0 ? nil : string(m.tag))
+            return Event(
+                kind: .mappingStart, mark: mark, anchor: string(m.anchor), tag: m.implicit != 0 ? nil : string(m.tag))
         case YAML_MAPPING_END_EVENT: return Event(kind: .mappingEnd, mark: mark)
         default: return Event(kind: .none, mark: mark)
         }
@@ -226,7 +231,9 @@ private struct Composer {
         }
         guard !duplicates.isEmpty else { return }
         let named = duplicates.values.map { (name: $0.string ?? "<not a scalar>", node: $0) }
-            .sorted { ($0.name, $0.node.mark.line, $0.node.mark.column) < ($1.name, $1.node.mark.line, $1.node.mark.column) }
+            .sorted {
+                ($0.name, $0.node.mark.line, $0.node.mark.column) < ($1.name, $1.node.mark.line, $1.node.mark.column)
+            }
         throw .duplicateKeys(named.map(\.name), mark: named[0].node.mark)
     }
 }
@@ -240,9 +247,11 @@ private indirect enum KeyIdentity: Hashable {
     init(_ node: YAMLNode) {
         switch node {
         case .scalar(let scalar): self = .scalar(tag: scalar.resolvedTag, text: scalar.string)
-        case .sequence(let sequence): self = .sequence(tag: node.resolvedTag, items: sequence.items.map(KeyIdentity.init))
+        case .sequence(let sequence):
+            self = .sequence(tag: node.resolvedTag, items: sequence.items.map(KeyIdentity.init))
         case .mapping(let mapping):
-            self = .mapping(tag: node.resolvedTag, pairs: mapping.pairs.map { [KeyIdentity($0.key), KeyIdentity($0.value)] })
+            self = .mapping(
+                tag: node.resolvedTag, pairs: mapping.pairs.map { [KeyIdentity($0.key), KeyIdentity($0.value)] })
         }
     }
 }

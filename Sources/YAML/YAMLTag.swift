@@ -58,7 +58,7 @@ public enum YAMLTag {
     }
 
     private static func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-    private static func digitOr_(_ c: UInt8) -> Bool { digit(c) || c == UInt8(ascii: "_") }
+    private static func digitOrUnderscore(_ c: UInt8) -> Bool { digit(c) || c == UInt8(ascii: "_") }
 
     /// `(?::[0-5]?[0-9])+` at the cursor; consumes it and says whether there was one.
     private static func sexagesimalTail(_ c: inout Cursor) -> Bool {
@@ -87,18 +87,26 @@ public enum YAMLTag {
             return body(&c) && c.atEnd
         }
         // [-+]?0b[0-1_]+
-        if matches({ c in c.take(48) && c.take(UInt8(ascii: "b")) && c.skip(while: { $0 == 48 || $0 == 49 || $0 == 95 }) > 0 }) {
+        if matches({ c in
+            c.take(48) && c.take(UInt8(ascii: "b")) && c.skip(while: { $0 == 48 || $0 == 49 || $0 == 95 }) > 0
+        }) {
             return true
         }
         // [-+]?0o?[0-7_]+
         if matches({ c in
-            c.take(48) && { _ = c.take(UInt8(ascii: "o")); return true }()
+            c.take(48)
+                && {
+                    _ = c.take(UInt8(ascii: "o"))
+                    return true
+                }()
                 && c.skip(while: { ($0 >= 48 && $0 <= 55) || $0 == 95 }) > 0
         }) {
             return true
         }
         // [-+]?(?:0|[1-9][0-9_]*)
-        if matches({ c in c.take(48) || (c.take(where: { $0 >= 49 && $0 <= 57 }) && c.skip(while: digitOr_) >= 0) }) {
+        if matches({ c in
+            c.take(48) || (c.take(where: { $0 >= 49 && $0 <= 57 }) && c.skip(while: digitOrUnderscore) >= 0)
+        }) {
             return true
         }
         // [-+]?0x[0-9a-fA-F_]+
@@ -110,7 +118,7 @@ public enum YAMLTag {
         }
         // [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
         return matches({ c in
-            c.take(where: { $0 >= 49 && $0 <= 57 }) && c.skip(while: digitOr_) >= 0 && sexagesimalTail(&c)
+            c.take(where: { $0 >= 49 && $0 <= 57 }) && c.skip(while: digitOrUnderscore) >= 0 && sexagesimalTail(&c)
         })
     }
 
@@ -120,8 +128,8 @@ public enum YAMLTag {
             var c = Cursor(b: b)
             c.sign()
             if c.take(where: digit) {
-                _ = c.skip(while: digitOr_)
-                if c.take(UInt8(ascii: ".")) { _ = c.skip(while: digitOr_) }
+                _ = c.skip(while: digitOrUnderscore)
+                if c.take(UInt8(ascii: ".")) { _ = c.skip(while: digitOrUnderscore) }
                 var e = c
                 if e.take(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
                     e.sign()
@@ -133,7 +141,7 @@ public enum YAMLTag {
         // \.[0-9_]+(?:[eE][-+][0-9]+)?
         do {
             var c = Cursor(b: b)
-            if c.take(UInt8(ascii: ".")), c.skip(while: digitOr_) > 0 {
+            if c.take(UInt8(ascii: ".")), c.skip(while: digitOrUnderscore) > 0 {
                 var e = c
                 if e.take(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
                     e.take(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }), e.skip(while: digit) > 0
@@ -147,8 +155,10 @@ public enum YAMLTag {
         do {
             var c = Cursor(b: b)
             c.sign()
-            if c.take(where: digit), c.skip(while: digitOr_) >= 0, sexagesimalTail(&c), c.take(UInt8(ascii: ".")) {
-                _ = c.skip(while: digitOr_)
+            if c.take(where: digit), c.skip(while: digitOrUnderscore) >= 0, sexagesimalTail(&c),
+                c.take(UInt8(ascii: "."))
+            {
+                _ = c.skip(while: digitOrUnderscore)
                 if c.atEnd { return true }
             }
         }

@@ -5,7 +5,8 @@ import Testing
 // YAML reader that replaced it keeps every one: text stays text exactly as written, and
 // only the call site decides what a value means.
 
-private let barrierHead = "barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n"
+private let barrierHead =
+    "barriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n"
 
 private func barrier(with extra: String) throws -> RestoreBarrier {
     let knowledge = try CompatibilityKnowledge(yaml: barrierHead + extra, source: "c.yml")
@@ -36,14 +37,19 @@ private func problems(_ text: String) -> [DataFileProblem] {
         #expect(try barrier(with: "    note: >\n      one\n      two\n").note == "one two\n")
     }
 
-    @Test(arguments: [("yes", true), ("true", true), ("True", true), ("\"yes\"", true), ("no", false), ("FALSE", false)])
+    @Test(arguments: [
+        ("yes", true), ("true", true), ("True", true), ("\"yes\"", true), ("no", false), ("FALSE", false),
+    ])
     func aFlagReadsTrueOrFalseWords(written: String, read: Bool) throws {
         #expect(try barrier(with: "    example: \(written)\n").example == read)
     }
 
     @Test(arguments: ["on", "off", "1", "~", "y"])
     func aFlagRefusesOtherWords(written: String) {
-        #expect(problems(barrierHead + "    example: \(written)\n").map(\.message) == ["example must be true or false, not '\(written)'"])
+        #expect(
+            problems(barrierHead + "    example: \(written)\n").map(\.message) == [
+                "example must be true or false, not '\(written)'"
+            ])
     }
 
     @Test func aVersionWrittenAsANumberKeepsItsDigits() throws {
@@ -88,7 +94,8 @@ private func problems(_ text: String) -> [DataFileProblem] {
     }
 
     @Test func aMergeKeyIsNotAppliedButReportedAsAKey() {
-        let text = "barriers:\n  - &b\n    since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n  - <<: *b\n    note: again\n"
+        let text =
+            "barriers:\n  - &b\n    since: 1.8.0\n    refusesBackupsBefore: 1.1.0\n    lastRestoringVersion: 1.7.3\n  - <<: *b\n    note: again\n"
         #expect(problems(text).map(\.message).contains { $0.hasPrefix("unknown key '<<' in a barrier") })
     }
 
@@ -103,7 +110,8 @@ private func problems(_ text: String) -> [DataFileProblem] {
         ("1.10", "1.10"), ("yes", "yes"), ("~", "~"), ("0x1F", "0x1F"), ("'{{backupFile}}'", "{{backupFile}}"),
     ])
     func aSettingKeepsItsTextExactly(written: String, read: String) throws {
-        let text = playbookText().replacingOccurrences(of: "  project: connectware\n", with: "  project: connectware\n  site: \(written)\n")
+        let text = playbookText().replacingOccurrences(
+            of: "  project: connectware\n", with: "  project: connectware\n  site: \(written)\n")
         let playbook = try Playbook(yaml: text, source: "p.yml")
         #expect(playbook.settings["site"] == read)
     }

@@ -29,17 +29,20 @@ struct RenderCase: CustomStringConvertible, Sendable {
 let renderCases: [RenderCase] = [
     RenderCase(
         name: "downgrade-compose", backup: "1.7.3", running: "1.8.0", installation: .dockerCompose,
-        compat: "schema: 1\nbarriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.7.4\n    lastRestoringVersion: 1.7.3\n",
+        compat:
+            "schema: 1\nbarriers:\n  - since: 1.8.0\n    refusesBackupsBefore: 1.7.4\n    lastRestoringVersion: 1.7.3\n",
         backupFile: "/srv/backups/connectware-1.7.3.tgz", instance: "https://connectware.plant.example", given: [:],
         learned: true),
     RenderCase(
         name: "example-backup-kubernetes", backup: "1.0.73", running: "1.8.0", installation: .kubernetes,
-        compat: (try? String(contentsOf: root.appendingPathComponent("examples/compat-example.yml"), encoding: .utf8)) ?? "",
+        compat: (try? String(contentsOf: root.appendingPathComponent("examples/compat-example.yml"), encoding: .utf8))
+            ?? "",
         backupFile: root.appendingPathComponent("examples/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz").path,
         instance: nil, given: ["namespace": "plant <a&b> \"q\" 'x'"], learned: false),
     RenderCase(
         name: "direct-restore-odd-names", backup: "1.8.0", running: "1.8.0", installation: .dockerCompose,
-        compat: "", backupFile: "backups/odd \"{{ name }}\" <&> 'it''s'.tgz", instance: "http://10.0.0.1:8080/?a=1&b=<2>",
+        compat: "", backupFile: "backups/odd \"{{ name }}\" <&> 'it''s'.tgz",
+        instance: "http://10.0.0.1:8080/?a=1&b=<2>",
         given: ["project": "line`code`{{x}}"], learned: false),
     RenderCase(
         name: "upgrade-path-compose", backup: "1.0.73", running: "1.8.0", installation: .dockerCompose,
@@ -57,7 +60,8 @@ private func rendered(_ c: RenderCase, _ format: RunbookFormat) throws -> [Runbo
         knowledge: try CompatibilityKnowledge(yaml: c.compat, source: "compat.yml"), playbook: playbook,
         backupFile: c.backupFile)
     var subject = RunbookSubject(
-        instanceURL: c.instance, backupFile: c.backupFile, backupID: c.learned ? "\(c.backup)_2026-11-20T10:00:00.000Z" : nil,
+        instanceURL: c.instance, backupFile: c.backupFile,
+        backupID: c.learned ? "\(c.backup)_2026-11-20T10:00:00.000Z" : nil,
         backupSHA256: c.learned ? String(repeating: "ab", count: 32) : nil,
         generatedAt: Date(timeIntervalSince1970: 1_795_000_000), names: names,
         cwmigrateBinary: c.learned ? "/usr/local/bin/cwmigrate" : nil, generator: "cwmigrate 9.9.9",

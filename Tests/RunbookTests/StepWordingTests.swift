@@ -36,12 +36,15 @@ private func refusal(_ text: String) -> String? {
 
     @Test(arguments: ["yes", "on", "1.10", "~", "0x1F", "12", "2024-01-01", "null", "-.inf", ""])
     func aWordingFieldTheSchemaReadsAsNoTextIsRefused(written: String) {
-        #expect(refusal("steps:\n  restart:\n    purpose: \(written)\n")?.contains("`steps.restart.purpose` must be text") == true)
+        #expect(
+            refusal("steps:\n  restart:\n    purpose: \(written)\n")?.contains("`steps.restart.purpose` must be text")
+                == true)
     }
 
     @Test func aBlockScalarIsTextWithItsLines() throws {
         let wording = try loadStepWording(
-            yaml: "steps:\n  restart:\n    purpose: |\n      one\n      two\n", source: "steps.yml", installation: .dockerCompose)
+            yaml: "steps:\n  restart:\n    purpose: |\n      one\n      two\n", source: "steps.yml",
+            installation: .dockerCompose)
         #expect(wording["restart"]?.purpose == "one\ntwo\n")
     }
 
@@ -76,11 +79,13 @@ private func refusal(_ text: String) -> String? {
         #expect(refusal("steps: [\n")?.contains("not valid YAML") == true)
     }
 
-
     @Test func aKeyIsTakenAsItsTextWhateverTheSchemaReadsItAs() {
-        #expect(refusal("1: numbered\n")?.hasSuffix("unknown section `1`; known: steps, docker-compose, kubernetes") == true)
+        #expect(
+            refusal("1: numbered\n")?.hasSuffix("unknown section `1`; known: steps, docker-compose, kubernetes") == true
+        )
         #expect(refusal("yes: true\n")?.contains("unknown section `yes`") == true)
-        #expect(refusal("steps:\n  restart:\n    yes: x\n")?.contains("`steps.restart` has unknown field `yes`") == true)
+        #expect(
+            refusal("steps:\n  restart:\n    yes: x\n")?.contains("`steps.restart` has unknown field `yes`") == true)
         #expect(refusal("steps:\n  1: x\n")?.contains("`steps` names an unknown step `1`") == true)
     }
 }

@@ -50,7 +50,10 @@ private func problem(_ text: String) -> String? {
 
     @Test func anInvertedSectionShowsForFalseEmptyOrMissing() throws {
         let context: [String: Any] = ["off": false, "none": [Any](), "some": ["a"], "text": ""]
-        #expect(try render("{{^off}}1{{/off}}{{^none}}2{{/none}}{{^absent}}3{{/absent}}{{^some}}4{{/some}}{{^text}}5{{/text}}", context) == "123")
+        #expect(
+            try render(
+                "{{^off}}1{{/off}}{{^none}}2{{/none}}{{^absent}}3{{/absent}}{{^some}}4{{/some}}{{^text}}5{{/text}}",
+                context) == "123")
     }
 
     @Test func aLineHoldingOnlyASectionCommentOrDelimiterTagLeavesNoLine() throws {
@@ -62,7 +65,9 @@ private func problem(_ text: String) -> String? {
 
     @Test func aPartialRendersAnotherTemplateIndentedAsItsTag() throws {
         let text = "list:\n  {{> item}}\nend {{>item}}"
-        #expect(try render(text, ["v": "x"], partials: ["item": "- {{v}}\n- two\n"]) == "list:\n  - x\n  - two\nend - x\n- two\n")
+        #expect(
+            try render(text, ["v": "x"], partials: ["item": "- {{v}}\n- two\n"])
+                == "list:\n  - x\n  - two\nend - x\n- two\n")
         #expect(try render("{{>self}}", [:], partials: ["self": "a{{>self}}"]).count == 32)
     }
 

@@ -75,7 +75,8 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
 
     @Test(arguments: [
         ("yes", YAMLTag.bool), ("No", YAMLTag.bool), ("ON", YAMLTag.bool), ("off", YAMLTag.bool), ("y", YAMLTag.str),
-        ("0", YAMLTag.int), ("-12", YAMLTag.int), ("+1_000", YAMLTag.int), ("0x1F", YAMLTag.int), ("0b101", YAMLTag.int),
+        ("0", YAMLTag.int), ("-12", YAMLTag.int), ("+1_000", YAMLTag.int), ("0x1F", YAMLTag.int),
+        ("0b101", YAMLTag.int),
         ("012", YAMLTag.int), ("0o17", YAMLTag.int), ("190:20:30", YAMLTag.int), ("0x", YAMLTag.str),
         ("1.10", YAMLTag.float), ("1e3", YAMLTag.float), ("1.", YAMLTag.float), (".5", YAMLTag.float),
         ("-.inf", YAMLTag.float), (".NaN", YAMLTag.float), ("-.nan", YAMLTag.str), ("190:20:30.15", YAMLTag.float),
@@ -112,8 +113,11 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
 
     @Test func aKeyWrittenTwiceIsRefusedWithItsFirstPlace() {
         #expect(failure("a: 1\nb: 2\n\"a\": 3\n") == .duplicateKeys(["a"], mark: YAMLMark(line: 1, column: 1)))
-        #expect(failure("x:\n  b: 1\n  a: 2\n  b: 3\n  a: 4\n") == .duplicateKeys(["a", "b"], mark: YAMLMark(line: 3, column: 3)))
-        #expect(failure("{[1, 2]: a, [1, 2]: b}") == .duplicateKeys(["<not a scalar>"], mark: YAMLMark(line: 1, column: 2)))
+        #expect(
+            failure("x:\n  b: 1\n  a: 2\n  b: 3\n  a: 4\n")
+                == .duplicateKeys(["a", "b"], mark: YAMLMark(line: 3, column: 3)))
+        #expect(
+            failure("{[1, 2]: a, [1, 2]: b}") == .duplicateKeys(["<not a scalar>"], mark: YAMLMark(line: 1, column: 2)))
     }
 
     @Test func keysOfTheSameTextButAnotherMeaningAreDifferentKeys() throws {
@@ -122,11 +126,15 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
     }
 
     @Test func anAliasToNoAnchorIsRefusedWhereItStands() {
-        #expect(failure("a: 1\nb: *nowhere\n") == .syntax(problem: "found undefined alias", mark: YAMLMark(line: 2, column: 4)))
+        #expect(
+            failure("a: 1\nb: *nowhere\n")
+                == .syntax(problem: "found undefined alias", mark: YAMLMark(line: 2, column: 4)))
     }
 
     @Test func aSecondDocumentIsRefusedWhereItStarts() {
-        #expect(failure("a: 1\n---\nb: 2\n") == .syntax(problem: "but found another document", mark: YAMLMark(line: 2, column: 1)))
+        #expect(
+            failure("a: 1\n---\nb: 2\n")
+                == .syntax(problem: "but found another document", mark: YAMLMark(line: 2, column: 1)))
     }
 
     @Test(arguments: [
@@ -176,7 +184,9 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
     @Test func aDocumentWithinTheNodeBudgetIsRead() throws {
         // 16 nodes: the mapping, a, its list of 3, b, its list, and each alias at its full size of 4.
         #expect(failure("a: &a [1, 2, 3]\nb: [*a, *a]\n", nodeLimit: 16) == nil)
-        #expect(failure("a: &a [1, 2, 3]\nb: [*a, *a]\n", nodeLimit: 15) == .tooLarge(limit: 15, mark: YAMLMark(line: 2, column: 9)))
+        #expect(
+            failure("a: &a [1, 2, 3]\nb: [*a, *a]\n", nodeLimit: 15)
+                == .tooLarge(limit: 15, mark: YAMLMark(line: 2, column: 9)))
     }
 
     @Test func nestingDeeperThanTheLimitIsRefused() throws {
@@ -187,7 +197,8 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
     }
 
     @Test(arguments: [
-        "examples/compat-example.yml", "playbooks/compat.yml", "playbooks/docker-compose.yml", "playbooks/kubernetes.yml",
+        "examples/compat-example.yml", "playbooks/compat.yml", "playbooks/docker-compose.yml",
+        "playbooks/kubernetes.yml",
         "playbooks/runbook/steps.yml",
     ])
     func everyShippedYAMLFileIsRead(path: String) throws {
@@ -201,7 +212,9 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
         let script = TestSupport.packageRoot.appendingPathComponent("scripts/lab.d/compose.sh").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "source \"$0\" && lab_compose \"$1\" \"$2\" 127.0.0.1:5000 ''", script, version, shape]
+        process.arguments = [
+            "-c", "source \"$0\" && lab_compose \"$1\" \"$2\" 127.0.0.1:5000 ''", script, version, shape,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -218,7 +231,9 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
     @Test func withoutANodeBudgetABillionLaughsIsReadSharingItsNodes() throws {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...12 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         text += "version: 1.0.73\n"
         let top = try #require(try composeYAML(text, nodeLimit: .max))
@@ -228,7 +243,9 @@ private func failure(_ text: String, nodeLimit: Int = 100_000) -> YAMLError? {
     @Test func aCollectionKeyTooLargeToCompareIsRefusedEvenWithoutABudget() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...3 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            text +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+                + "]\n"
         }
         text += "? *a3\n: one\n? *a3\n: two\n"
         #expect(throws: YAMLError.tooLarge(limit: 1_000, mark: YAMLMark(line: 4, column: 5))) {

@@ -84,7 +84,9 @@ private func escaped(_ text: String) -> String {
 private func uri(_ tag: String) -> String {
     var out = ""
     for byte in tag.utf8 {
-        if (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || ":/.,-_!~".utf8.contains(byte) {
+        if (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+            || ":/.,-_!~".utf8.contains(byte)
+        {
             out.unicodeScalars.append(Unicode.Scalar(byte))
         } else {
             out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
