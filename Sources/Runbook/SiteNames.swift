@@ -101,6 +101,6 @@ func isPlaceholder(_ value: String) -> Bool { value.hasPrefix("<") && value.hasS
 /// Replaces `{{name}}` with `values[name]`; anything else stays.
 func substitute(_ text: String, _ values: [String: String]) -> String {
     var out = text
-    for (name, value) in values { out = out.replacingOccurrences(of: "{{\(name)}}", with: value) }
+    for (name, value) in values { out = out.replacing("{{\(name)}}", with: value) }
     return out
 }
