@@ -44,7 +44,13 @@ public struct FleetReport: Sendable, Encodable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw .fleetReports(directory: directory, reason: "it cannot be read (\(systemError()))")
+            // FileManager's error has no words without Foundation: the system's come from
+            // opening the directory again, where errno is surely the failing call's.
+            guard let stream = opendir(directory) else {
+                throw .fleetReports(directory: directory, reason: "it cannot be read (\(systemError()))")
+            }
+            closedir(stream)
+            throw .fleetReports(directory: directory, reason: "it cannot be read (\(error))")
         }
         var hosts: [Host] = []
         for name in names where !name.hasPrefix(".") {
