@@ -9,7 +9,7 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List migration runs, or end one with `runs abandon ID`.",
-        subcommands: [RunsList.self, RunsAbandon.self],
+        subcommands: [RunsList.self, RunsAbandon.self, RunsKeptImages.self],
         defaultSubcommand: RunsList.self)
 }
 
