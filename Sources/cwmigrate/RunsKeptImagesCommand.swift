@@ -55,3 +55,26 @@ struct RunsKeptImages: ParsableCommand {
         }
     }
 }
+
+extension RunsKeptImages {
+    /// After `runs abandon`: the keep tags no unfinished run needs any more are released, and
+    /// those another unfinished run may need are said. Nothing when Docker cannot be reached
+    /// (the abandon itself needs no Docker); `runs kept-images` says it later.
+    static func releaseAfterAbandon(_ store: JournalStore, _ terminal: Terminal) {
+        guard let host = try? ConnectwareHost(), let found = try? KeptImages.find(on: host, store: store),
+            !found.tags.isEmpty
+        else { return }
+        if found.mayBeNeeded {
+            terminal.out(found.summary.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? "")
+            return
+        }
+        do {
+            let released = try KeptImages.release(on: host, store: store, force: false)
+            terminal.out(
+                "Released the \(released.tags.count) keep tag\(released.tags.count == 1 ? "" : "s") of cwmigrate no unfinished run needs; \(formatBytes(released.bytesHeld)) freed in the Docker data root."
+            )
+        } catch {
+            terminal.warning("the keep tags of cwmigrate stay: \(error.description); `cwmigrate runs kept-images --release` releases them")
+        }
+    }
+}
