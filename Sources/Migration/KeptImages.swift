@@ -70,7 +70,8 @@ public struct KeptImages: Sendable, Equatable {
     public var summary: String? {
         guard !tags.isEmpty else { return nil }
         let versions = Set(tags.compactMap { $0.reference.split(separator: ":").last.map(String.init) }).sorted()
-        return "\(tags.count) keep tag\(tags.count == 1 ? "" : "s") of cwmigrate (\(ImagesBeforeShutdown.keepRepository)/…:\(versions.joined(separator: ", "))) hold \(formatBytes(bytesHeld)) in the Docker data root"
+        return
+            "\(tags.count) keep tag\(tags.count == 1 ? "" : "s") of cwmigrate (\(ImagesBeforeShutdown.keepRepository)/…:\(versions.joined(separator: ", "))) hold \(formatBytes(bytesHeld)) in the Docker data root"
             + (mayBeNeeded
                 ? " for the unfinished run\(unfinishedRuns.count == 1 ? "" : "s") \((unfinishedRuns + (unreadableRuns.isEmpty ? [] : ["(unreadable journals)"])).joined(separator: ", "))"
                 : "; no unfinished run needs them: `cwmigrate runs kept-images --release` frees them")

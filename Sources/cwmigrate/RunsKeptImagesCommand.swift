@@ -8,7 +8,8 @@ import Vocabulary
 struct RunsKeptImages: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kept-images",
-        abstract: "List cwmigrate's keep tags (cwmigrate-keep/<image>:<version>) and the disk they hold, or release them.",
+        abstract:
+            "List cwmigrate's keep tags (cwmigrate-keep/<image>:<version>) and the disk they hold, or release them.",
         discussion: """
             A run keeps the running version's images under tags of its own before an installer \
             prunes them, for its upgrade back and its rollback. A completed or rolled-back run \
@@ -74,7 +75,9 @@ extension RunsKeptImages {
                 "Released the \(released.tags.count) keep tag\(released.tags.count == 1 ? "" : "s") of cwmigrate no unfinished run needs; \(formatBytes(released.bytesHeld)) freed in the Docker data root."
             )
         } catch {
-            terminal.warning("the keep tags of cwmigrate stay: \(error.description); `cwmigrate runs kept-images --release` releases them")
+            terminal.warning(
+                "the keep tags of cwmigrate stay: \(error.description); `cwmigrate runs kept-images --release` releases them"
+            )
         }
     }
 }
