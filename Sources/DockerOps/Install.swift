@@ -109,18 +109,65 @@ extension ConnectwareHost {
         return images.isEmpty ? nil : images.sorted()
     }
 
-    /// The names of the version's images: with the installer strategy, the ones its installer
-    /// pulls (`installerImages`); else, or when the installer names none, the compose file's
-    /// images at that version.
-    public func wantedImages(_ request: InstallRequest) -> [String] {
-        if request.strategy == .installer, let installer = request.installer,
-            let images = Self.installerImages(installer, version: request.version)
+    /// The compose file the vendor's installer carries: the here-document it assigns to
+    /// `DOCKER_COMPOSE_FILE_CONTENT` (`read -d '' … <<'EOF'`, or `$(cat <<EOF …)`). Nil when the
+    /// script cannot be read or carries none.
+    public static func installerComposeFile(_ installer: String) -> String? {
+        guard let text = try? String(contentsOfFile: installer, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.contains("DOCKER_COMPOSE_FILE_CONTENT") && $0.contains("<<") }),
+            let marker = lines[start].ranges(of: "<<").first
+        else { return nil }
+        var rest = lines[start][marker.upperBound...]
+        let stripsTabs = rest.first == "-"
+        if stripsTabs { rest = rest.dropFirst() }
+        let delimiter = String(rest.drop { $0 == " " }.prefix { !" )\t;|&".contains($0) }.filter { $0 != "'" && $0 != "\"" })
+        guard !delimiter.isEmpty else { return nil }
+        var body: [Substring] = []
+        for line in lines[(start + 1)...] {
+            let content = stripsTabs ? line.drop { $0 == "\t" } : line
+            if content == delimiter { return body.joined(separator: "\n") + "\n" }
+            body.append(content)
+        }
+        return nil
+    }
+
+    /// The compose file of `request.version` an install without the vendor's installer writes,
+    /// and where it comes from, by the best source there is: the version's installer (its own
+    /// services and volumes: an older shape's `doc-server`, `brokerEtc`); else the compose file
+    /// that version had here before an earlier install replaced it (`.before-…-from-VERSION`);
+    /// else the current one with its tags set to the version (same services).
+    func composeFile(for request: InstallRequest, current text: String) -> (text: String, source: String) {
+        if let installer = request.installer, let embedded = Self.installerComposeFile(installer),
+            Self.composeImages(in: embedded).contains(where: { $0.tag == request.version })
         {
+            return (embedded, installer)
+        }
+        let suffix = "-from-\(request.version)"
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: request.directory) {
+            for name in names.sorted() where name.hasPrefix("docker-compose.yml.before-") && name.hasSuffix(suffix) {
+                let path = request.directory + "/" + name
+                if let earlier = try? String(contentsOfFile: path, encoding: .utf8),
+                    Self.composeImages(in: earlier).contains(where: { $0.tag == request.version })
+                {
+                    return (earlier, path)
+                }
+            }
+        }
+        return (Self.retargetCompose(text, to: request.version), request.directory + "/docker-compose.yml")
+    }
+
+    /// The names of the version's images: the ones its installer pulls (`installerImages`),
+    /// also for an offline install, whose compose file then comes from the installer; else the
+    /// images of the compose file an offline install writes (`composeFile(for:current:)`).
+    public func wantedImages(_ request: InstallRequest) -> [String] {
+        if let installer = request.installer, let images = Self.installerImages(installer, version: request.version) {
             return images
         }
         let composeFile = request.directory + "/docker-compose.yml"
         let text = (try? String(contentsOfFile: composeFile, encoding: .utf8)) ?? ""
-        return Array(Set(Self.composeImages(in: text).map { "\($0.repository):\(request.version)" })).sorted()
+        let written = request.strategy == .offlineImages ? self.composeFile(for: request, current: text).text : text
+        return Array(Set(Self.composeImages(in: written).map { "\($0.repository):\(request.version)" })).sorted()
     }
 
     public func imageExists(_ reference: String) -> Bool {
@@ -309,7 +356,7 @@ extension ConnectwareHost {
                     try OutputFile.write(Array(text.utf8), to: keep, mode: mode, replacing: false)
                 }
                 try OutputFile.write(
-                    Array(Self.retargetCompose(text, to: request.version).utf8), to: composeFile, mode: mode,
+                    Array(self.composeFile(for: request, current: text).text.utf8), to: composeFile, mode: mode,
                     replacing: true)
             } catch {
                 throw .programFailed(command: "writing \(error.path)", status: 1, output: error.reason)

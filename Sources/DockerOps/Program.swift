@@ -33,6 +33,17 @@ extension ConnectwareHost {
         _ arguments: [String], in directory: String?, extraEnvironment: [String: String] = [:],
         redacting secret: String? = nil, deadline: Int = programDeadlineSeconds
     ) throws(DockerOpsError) -> String {
+        try Self.runProgram(
+            arguments, in: directory, environment: environment, extraEnvironment: extraEnvironment, redacting: secret,
+            deadline: deadline)
+    }
+
+    /// `runProgram` with the given environment: running a program needs no Docker Engine.
+    @discardableResult
+    static func runProgram(
+        _ arguments: [String], in directory: String?, environment: [String: String],
+        extraEnvironment: [String: String] = [:], redacting secret: String? = nil, deadline: Int = programDeadlineSeconds
+    ) throws(DockerOpsError) -> String {
         // A child must not outlive a cwmigrate that was killed: a resumed run would otherwise
         // race an orphaned installer, or the docker and compose processes it started.
         let argv =

@@ -61,4 +61,32 @@ extension ConnectwareHost {
                 message: "\(archive) was loaded but does not hold \(still.joined(separator: ", "))")
         }
     }
+
+    /// Every tag starting with `prefix` (`cwmigrate-keep/`), with its image's ID, size and every
+    /// tag that image has (`GET /images/json`, as `docker images`).
+    public func imageTags(prefix: String) throws(DockerOpsError) -> [ImageTag] {
+        struct Image: Decodable {
+            var id: String
+            var repoTags: [String]?
+            var size: Int64?
+            enum CodingKeys: String, CodingKey { case id = "Id", repoTags = "RepoTags", size = "Size" }
+        }
+        let images = try engine.decode([Image].self, .get, "/images/json")
+        return images.flatMap { image in
+            let tags = (image.repoTags ?? []).filter { $0 != "<none>:<none>" }
+            return tags.filter { $0.hasPrefix(prefix) }.map {
+                ImageTag(reference: $0, imageID: image.id, bytes: image.size ?? 0, tagsOfImage: tags.sorted())
+            }
+        }.sorted { $0.reference < $1.reference }
+    }
+}
+
+/// One tag of an image on the host, with what the image is and holds.
+public struct ImageTag: Sendable, Equatable {
+    public var reference: String
+    public var imageID: String
+    /// The image's size as the Engine counts it (`Size`).
+    public var bytes: Int64
+    /// Every tag of the image, this one too.
+    public var tagsOfImage: [String]
 }

@@ -297,9 +297,24 @@ public enum Prechecks {
     /// way and back that are not on the host (`ImageSpace`), and, for volumes read through a
     /// helper container, their staged tars in the run's directory; when the data root and the
     /// state directory share a file system, one sum is held against its free space.
+    /// Also says what the keep tags of earlier runs hold in the Docker data root (`KeptImages`),
+    /// and how to free it when no unfinished run needs them.
     public static func freeDisk(
         _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64, backupCopied: Bool = false,
         host: ConnectwareHost? = nil, installerDirectory: String? = nil
+    ) -> CheckResult {
+        var result = roomNeeded(
+            store, plan: plan, installation: installation, backupBytes: backupBytes, backupCopied: backupCopied,
+            host: host, installerDirectory: installerDirectory)
+        if let host, let kept = (try? KeptImages.find(on: host, store: store))?.summary {
+            result.detail += "; " + kept
+        }
+        return result
+    }
+
+    static func roomNeeded(
+        _ store: JournalStore, plan: Plan, installation: Installation, backupBytes: Int64, backupCopied: Bool,
+        host: ConnectwareHost?, installerDirectory: String?
     ) -> CheckResult {
         var parts: [String] = []
         var needed: Int64 = 0

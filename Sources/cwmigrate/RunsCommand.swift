@@ -9,7 +9,7 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List migration runs, or end one with `runs abandon ID`.",
-        subcommands: [RunsList.self, RunsAbandon.self],
+        subcommands: [RunsList.self, RunsAbandon.self, RunsKeptImages.self],
         defaultSubcommand: RunsList.self)
 }
 
@@ -82,6 +82,7 @@ struct RunsAbandon: ParsableCommand {
             let store = state.store()
             let journal = try store.abandon(id, at: Date(), reason: reason)
             terminal.out("Run \(journal.id) abandoned; its journal stays at \(store.path(of: journal.id)).")
+            RunsKeptImages.releaseAfterAbandon(store, terminal)
             let stopped = journal.steps.last { $0.state != .pending }
             if let stopped {
                 terminal.out(

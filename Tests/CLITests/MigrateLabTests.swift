@@ -289,6 +289,13 @@ struct MigrateLabTests {
         #expect(Set(artifacts.compactMap { $0["detail"] as? String }).isSuperset(of: [
             "connectware_postgresql", "connectware_service-manager",
         ]))
+        try expectNoKeepTags()
+    }
+
+    /// A finished run (completed or rolled back) leaves none of cwmigrate's keep tags.
+    func expectNoKeepTags() throws {
+        let kept = try TestSupport.shell("docker images --format '{{.Repository}}:{{.Tag}}' | grep '^cwmigrate-keep/' || true").stdout
+        #expect(kept.isEmpty, "keep tags left by a finished run: \(kept)")
     }
 
     // MARK: - Scenarios
@@ -533,6 +540,7 @@ struct MigrateLabTests {
             #expect(found.version == "1.8.0" && found.allRunning)
             #expect(try certsDigest() == certs)
             #expect(try report(state)["outcome"] as? String == "rolled-back")
+            try expectNoKeepTags()
             let again = try cwmigrate(["rollback", "--yes"], state: state)
             #expect(again.status == 66 || again.status == 65, "\(again.stderr)")
         }

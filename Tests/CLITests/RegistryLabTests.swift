@@ -175,4 +175,69 @@ extension MigrateLabTests {
             }
         }
     }
+
+    @Test func theKeepTagsOfAStoppedRunAreShownRefusedToReleaseWhileItIsUnfinishedAndGoWhenItIsAbandoned() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let arguments = migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"])
+            // Killed once fresh-backup has kept 1.8.0's images, before the shutdown: Connectware runs on.
+            let stopped = try run(
+                arguments, state: state, label: "kept-images",
+                killWhen: { steps in steps.contains { $0.kind == "fresh-backup" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            let kept = try imageTags().filter { $0.hasPrefix("cwmigrate-keep/") }
+            #expect(kept.contains("cwmigrate-keep/postgresql:1.8.0"), "\(kept.sorted())")
+            let id = try #require(journal(state)?["id"] as? String)
+
+            let listed = try cwmigrate(["runs", "kept-images"], state: state)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("cwmigrate-keep/postgresql:1.8.0  "), "\(listed.stdout)")
+            #expect(listed.stdout.contains("for the unfinished run \(id)"), "\(listed.stdout)")
+            // The precheck of a new run says so too, beside the room the run's own saved images need.
+            let prechecked = try cwmigrate(arguments + ["--precheck-only"], state: state + "-other")
+            let freeDisk = prechecked.stdout.split(separator: "\n").first { $0.contains("free disk") } ?? ""
+            #expect(freeDisk.contains("\(kept.count) keep tags of cwmigrate"), "\(prechecked.stdout)")
+            #expect(freeDisk.contains("the saved images of 1.8.0 "), "\(freeDisk)")
+
+            // While the run can be resumed or rolled back, they are its way back.
+            let refused = try cwmigrate(["runs", "kept-images", "--release"], state: state)
+            #expect(refused.status == 75, "\(refused.stdout)\n\(refused.stderr)")
+            #expect(refused.stderr.contains("error: the \(kept.count) keep tags of cwmigrate"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("hint: finish the run first (`cwmigrate migrate --resume \(id)`"))
+            #expect(try imageTags().filter { $0.hasPrefix("cwmigrate-keep/") } == kept)
+
+            // Abandoned, the run is finished: no unfinished run is left to need them, and they go.
+            let abandoned = try cwmigrate(["runs", "abandon", id], state: state)
+            #expect(abandoned.status == 0, "\(abandoned.stderr)")
+            #expect(
+                abandoned.stdout.contains("Released the \(kept.count) keep tags of cwmigrate no unfinished run needs"),
+                "\(abandoned.stdout)")
+            let after = try imageTags()
+            #expect(after.filter { $0.hasPrefix("cwmigrate-keep/") }.isEmpty, "\(after.sorted())")
+            // 1.8.0's own tags stay: Connectware runs on them.
+            #expect(after.contains("\(registry)/cybus/postgresql:1.8.0"))
+            let found = try labVersion()
+            #expect(found.version == "1.8.0" && found.allRunning)
+            let none = try cwmigrate(["runs", "kept-images"], state: state)
+            #expect(none.stdout == "No keep tags of cwmigrate on this Docker host.\n", "\(none.stdout)")
+        }
+    }
+
+    @Test func theKeepTagsOfAnUnfinishedRunAreReleasedWithForce() async throws {
+        try await scenario { stage in
+            let state = try reset(stage)
+            let stopped = try run(
+                migrateArguments(stage.oldBackup, extra: ["--compat", stage.compat, "--no-example-data"]), state: state,
+                label: "kept-images-force",
+                killWhen: { steps in steps.contains { $0.kind == "fresh-backup" && $0.state == "done" } })
+            #expect(stopped.status == 137, "\(stopped.output)")
+            #expect(!(try imageTags().filter { $0.hasPrefix("cwmigrate-keep/") }.isEmpty))
+            let released = try cwmigrate(["runs", "kept-images", "--release", "--force"], state: state)
+            #expect(released.status == 0, "\(released.stdout)\n\(released.stderr)")
+            #expect(released.stdout.contains("Released the "), "\(released.stdout)")
+            #expect(try imageTags().filter { $0.hasPrefix("cwmigrate-keep/") }.isEmpty)
+            let id = try #require(journal(state)?["id"] as? String)
+            #expect(try cwmigrate(["runs", "abandon", id], state: state).status == 0)
+        }
+    }
 }

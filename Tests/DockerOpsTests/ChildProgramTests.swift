@@ -8,13 +8,16 @@ import Testing
 #endif
 
 /// The installer and compose run as children that never outlive cwmigrate, nor does
-/// anything they start; and they have a deadline. The lab's daemon is only asked its version.
+/// anything they start; and they have a deadline. Running a program never calls the Engine,
+/// so these tests need no Docker daemon (and no lab).
 @Suite("installer and compose children", .serialized)
 struct ChildProgramTests {
     static let markerVariable = "CWMIGRATE_TEST_GRANDCHILD_FILE"
 
-    static func host() throws -> ConnectwareHost {
-        try Lab.require().host()
+    /// `runProgram` as an install runs it, with this process's environment.
+    static func runProgram(_ arguments: [String], deadline: Int = ConnectwareHost.programDeadlineSeconds) throws {
+        try ConnectwareHost.runProgram(
+            arguments, in: nil, environment: ProcessInfo.processInfo.environment, deadline: deadline)
     }
 
     /// The child's part (only when the test below starts it): a program that starts a
@@ -25,7 +28,7 @@ struct ChildProgramTests {
             "the child process of the test below; it runs only when that test starts it"))
     func childRunsAProgramThatStartsAnother() throws {
         let file = try #require(ProcessInfo.processInfo.environment[Self.markerVariable])
-        try Self.host().runProgram(["sh", "-c", "sleep 300 & echo $! > '\(file)'; wait"], in: nil)
+        try Self.runProgram(["sh", "-c", "sleep 300 & echo $! > '\(file)'; wait"])
     }
 
     @Test func whenCwmigrateIsKilledTheProgramsGrandchildrenDieWithIt() throws {
@@ -75,7 +78,7 @@ struct ChildProgramTests {
     @Test func aProgramThatOutlivesItsDeadlineIsStoppedWithOneClearFailure() throws {
         let began = Date()
         #expect {
-            try Self.host().runProgram(["sleep", "60"], in: nil, deadline: 1)
+            try Self.runProgram(["sleep", "60"], deadline: 1)
         } throws: { error in
             guard case DockerOpsError.programFailed("sleep 60", 124, let output) = error else { return false }
             return output == "it did not finish within 1 s and was stopped, with every process it started"

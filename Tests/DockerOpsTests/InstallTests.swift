@@ -114,4 +114,51 @@ struct InstallTests {
             #expect(try Lab.treeDigest(lab.mountpoint("\(lab.project)_certs")) == certs)
         }
     }
+
+    /// The services of the running installation, by their compose label, with their image tags.
+    func services(_ host: ConnectwareHost) throws -> [String: String] {
+        Dictionary(try host.discover().containers.map { ($0.service, $0.imageVersion ?? "") }) { first, _ in first }
+    }
+
+    @Test func anOfflineDowngradeIntoAnOlderShapeStartsItsExtraServiceFromTheInstallersComposeFile() async throws {
+        let lab = try Lab.require()
+        try await lab.exclusively {
+            try lab.run(["seed"])
+            let before = try lab.run(["check"]).stdout
+            let host = try lab.host()
+            let running = try #require(try host.discover().version?.description)
+            try #require(running == "1.8.0", "the lab runs 1.8.0 between tests")
+            // 1.7.3 has doc-server, which 1.8.0 lacks (scripts/lab.d/README.md, "Compose shapes").
+            let older = "1.7.3"
+            let tags = "docker images --format '{{.Repository}}:{{.Tag}}' | grep ':\(older)$'"
+            let work = try TestSupport.temporaryDirectory("cwmigrate-offline-shape")
+            defer {
+                try? FileManager.default.removeItem(at: work)
+                // The lab's images as they were: the older version's tags go again.
+                _ = try? TestSupport.shell("\(tags) | xargs -r docker rmi >/dev/null")
+            }
+            try TestSupport.shell(
+                "cd '\(work.path)' && '\(lab.directory)/installers/\(older)/connectware-online-installer.sh' -s -P >/dev/null")
+            try TestSupport.shell("\(tags) | xargs -r docker rmi >/dev/null")
+            let archive = work.appendingPathComponent("connectware-\(older).tar").path
+
+            let down = request(older, .offlineImages, lab, archive: archive)
+            #expect(try host.checkInstall(down).imagesMissing.contains { $0.hasSuffix("/cybus/doc-server:\(older)") })
+            try host.install(down)
+            try lab.startAgain(host)
+            let moved = try services(host)
+            #expect(moved["doc-server"] == older, "\(moved)")
+            #expect(moved.values.allSatisfy { $0 == older }, "\(moved)")
+            #expect(try host.discover().containers.allSatisfy { $0.state == "running" })
+            #expect(try lab.run(["check"]).stdout == before)
+
+            // Back up: 1.8.0's own compose file again (its installer's), without doc-server.
+            try host.install(request(running, .offlineImages, lab))
+            try lab.startAgain(host)
+            let back = try services(host)
+            #expect(back["doc-server"] == nil, "\(back)")
+            #expect(back.values.allSatisfy { $0 == running }, "\(back)")
+            #expect(try lab.run(["check"]).stdout == before)
+        }
+    }
 }

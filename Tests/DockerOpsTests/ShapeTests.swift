@@ -85,4 +85,25 @@ struct ShapeTests {
         #expect(
             StartOrder.composeFile(workingDirectory: "/x", configFiles: "/y/compose.yml,/y/b.yml") == "/y/compose.yml")
     }
+
+    @Test func theComposeFileAnInstallerCarriesIsReadFromItsHereDocumentInEitherForm() throws {
+        let directory = NSTemporaryDirectory() + "/cwmigrate-installer-compose-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let compose = "version: \"2.0\"\nservices:\n  doc-server:\n    image: registry.cybus.io/cybus/doc-server:1.7.3\n"
+        let forms = [
+            "#!/bin/bash\nread -r -d '' DOCKER_COMPOSE_FILE_CONTENT <<'EOF' || true\n\(compose)EOF\necho done\n",
+            "#!/bin/bash\nDOCKER_COMPOSE_FILE_CONTENT=$(cat <<-END\n\(compose.split(separator: "\n").map { "\t" + $0 }.joined(separator: "\n"))\n\tEND\n)\n",
+        ]
+        for (index, form) in forms.enumerated() {
+            let path = directory + "/installer-\(index).sh"
+            try form.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(ConnectwareHost.installerComposeFile(path) == compose, "form \(index)")
+        }
+        let without = directory + "/fetches.sh"
+        try "#!/bin/bash\ncurl -o docker-compose.yml https://example.invalid/compose\n".write(
+            toFile: without, atomically: true, encoding: .utf8)
+        #expect(ConnectwareHost.installerComposeFile(without) == nil)
+        #expect(ConnectwareHost.installerComposeFile(directory + "/absent.sh") == nil)
+    }
 }

@@ -186,7 +186,10 @@ extension TestSupport {
         let asked = Date()
         flock(fd, LOCK_EX)
         let got = Date()
+        let images = LabImages(labDirectory: labDirectory)
+        let found = images?.tags()
         defer {
+            if let images, let found { images.restore(found, after: Test.current?.name ?? "?") }
             flock(fd, LOCK_UN)
             // The lab's tests take turns, so their time adds up: each says what it cost.
             func seconds(_ interval: TimeInterval) -> String { "\((interval * 10).rounded() / 10)" }
@@ -227,5 +230,51 @@ final class BlockingThreads: TaskExecutor, @unchecked Sendable {
         let thread = Thread { job.runSynchronously(on: executor) }
         thread.name = "cwmigrate-test-blocking"
         thread.start()
+    }
+}
+
+/// The image tags of a lab's Docker daemon, which every lab test leaves as it found them: an
+/// install pulls a version's images and the lab installer prunes like the vendor's, which never
+/// prunes admin-web-app and doc-server, so an older version's tags of those stay behind after
+/// the lab is back at its version (`admin-web-app:1.0.91`), and would change what the next test
+/// finds (the installer's "deletes the images of every other version", the precheck's disk).
+struct LabImages {
+    let dockerHost: String
+    let labDirectory: String
+
+    /// Only the daemon of this process's lab (DOCKER_HOST in the lab's directory); nil for another.
+    init?(labDirectory: String) {
+        guard let host = ProcessInfo.processInfo.environment["DOCKER_HOST"], host.hasPrefix("unix://" + labDirectory + "/")
+        else { return nil }
+        dockerHost = host
+        self.labDirectory = labDirectory
+    }
+
+    func docker(_ script: String) -> ProgramResult? {
+        try? TestSupport.run(
+            URL(fileURLWithPath: "/bin/bash"), ["-c", script],
+            environment: ["DOCKER_HOST": dockerHost, "DOCKER_CONFIG": labDirectory + "/docker-config"])
+    }
+
+    /// `repository:tag` of every tagged image.
+    func tags() -> Set<String>? {
+        guard let result = docker("docker images --format '{{.Repository}}:{{.Tag}}'"), result.status == 0 else { return nil }
+        return Set(result.stdout.split(separator: "\n").map(String.init).filter { !$0.contains("<none>") })
+    }
+
+    /// Removes the tags that came since `found` and pulls back from the lab's registry the ones
+    /// that went, saying which test changed them (`scripts/test`'s log names the culprit).
+    func restore(_ found: Set<String>, after test: String) {
+        guard let now = tags() else { return }
+        let added = now.subtracting(found).sorted()
+        let gone = found.subtracting(now).sorted()
+        for tag in added {
+            let removed = docker("docker rmi '\(tag)' >/dev/null")?.status == 0
+            print("lab images: \(test) left \(tag)\(removed ? "; removed" : "; cannot remove it (in use?)")")
+        }
+        for tag in gone {
+            let pulled = docker("docker pull -q '\(tag)' >/dev/null")?.status == 0
+            print("lab images: \(test) removed \(tag)\(pulled ? "; pulled again" : "; cannot pull it again")")
+        }
     }
 }
