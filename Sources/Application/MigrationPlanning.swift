@@ -1,8 +1,13 @@
 import ArchiveInspect
 import DockerOps
-import Foundation
 import Migration
 import Planner
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How `migrate` plans for the installation found on this host: the operator's knowledge
 /// files, the playbook and installer directory, or a saved plan to carry out as reviewed.
