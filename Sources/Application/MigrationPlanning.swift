@@ -40,6 +40,12 @@ public struct MigrationPlanning: Sendable {
     /// The saved plan (`--plan`), read afresh; nil without one.
     public func savedPlan() throws -> Plan? { try savedPlanPath.map(LocalKnowledge.savedPlan(at:)) }
 
+    /// The backup to restore: `given` (`--backup`), else the one the saved plan names; empty
+    /// when neither is known (resuming a run, which has its own).
+    public func backupPath(given: String?) -> String {
+        given ?? (try? savedPlan())?.flatMap { $0.basis?.backupFile } ?? ""
+    }
+
     /// What the plan is made from: the knowledge (a saved plan's own operator files unless
     /// `--compat` names others, copies on another host) and the playbook with this installation's settings.
     public func basis(project: String, directory: String?) throws -> (LoadedKnowledge, Playbook, ignoringExamples: Bool) {

@@ -56,26 +56,17 @@ extension ParsableCommand {
             CallLog.bootstrap { line in StandardIO().write(line + "\n", to: .errors) }
         }
         let code: Int32
-        defer { console.finish() }
         do {
             code = try body(console)
             console.finish()
-        } catch let failure as Failure {
-            console.finish()
-            console.report(failure)
-            code = failure.exitCode
-        } catch let error as any OperatorFacing {
-            console.finish()
-            console.report(error.failure)
-            code = error.failure.exitCode
         } catch let exit as ExitCode {
+            console.finish()
             throw exit
         } catch {
-            console.report(
-                Failure(
-                    message: "unexpected: \(error)", hint: "this is a bug in cwmigrate; please report it",
-                    exitCode: ExitStatus.software))
-            code = ExitStatus.software
+            console.finish()
+            let failure = Failure(describing: error)
+            console.report(failure)
+            code = failure.exitCode
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -102,25 +102,12 @@ struct MigrateCommand: ParsableCommand {
         }
     }
 
-    var dockerEnvironment: [String: String] { dockerHost.environment }
-
-    var assumed: Version? {
-        get throws { try assumption.version() }
-    }
-
-    /// The backup path: --backup, else the one the saved plan names (validate() makes sure
-    /// there is one unless resuming).
-    var backupPath: String {
-        if let backup = archive.backup { return backup }
-        if let plan = try? planning.savedPlan(), let file = plan.basis?.backupFile {
-            return file
-        }
-        return ""
-    }
+    /// --backup, else the backup the saved plan names (validate() makes sure there is one unless resuming).
+    var backupPath: String { planning.backupPath(given: archive.backup) }
 
     private func planOnly(_ console: Console) throws -> Int32 {
         let (plan, installation, running) = try planning.planHere(
-            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
             project: docker.project)
         if json.requested {
             console.out(plan.renderJSON())
@@ -143,7 +130,7 @@ struct MigrateCommand: ParsableCommand {
 
     private func precheck(_ console: Console) throws -> Int32 {
         let suite = PrecheckSuite(
-            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
             project: docker.project, store: state.store(), planning: planning, unattended: consent.yes,
             acceptingExampleData: exampleData.accepted)
         let (checks, plan) = suite.run(
@@ -179,7 +166,7 @@ struct MigrateCommand: ParsableCommand {
                 message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
                 hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
         let settings = MigrationSettings(
-            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumed,
+            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumption.version(),
             unattended: consent.yes, acceptingExampleData: exampleData.accepted, stopTimeout: stopTimeout,
             healthySeconds: healthy.healthyTimeout,
             waits: ServerWaits(
@@ -187,7 +174,7 @@ struct MigrateCommand: ParsableCommand {
                 settings: connection.waitSettings(console)),
             progress: connection.progress.reporter(console))
         let execution = MigrationExecution(
-            store: state.store(), planning: planning, dockerEnvironment: dockerEnvironment)
+            store: state.store(), planning: planning, dockerEnvironment: dockerHost.environment)
         let outcome = try execution.run(
             settings, connect: { try connection.connect(console) }, credentials: credentials,
             console: ConsoleRunReporter(console: console))

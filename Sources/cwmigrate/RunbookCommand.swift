@@ -125,7 +125,11 @@ struct RunbookCommand: ParsableCommand {
                 options: InspectOptions(
                     verify: !reading.quick, assumedVersion: try assumption.version()),
                 progress: connection.progress.reporter(console))
-            let (running, instance) = try runningVersion(console)
+            let (running, instance, note) = try PlanSources.runningVersion(
+                given: try runningOption.version(),
+                instance: connection.url ?? processEnvironment["CWMIGRATE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ) { try connection.client(console) }
+            if let note { console.note(note) }
             var names: [SiteName] = []
             let planSources = PlanSources(
                 compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
@@ -154,25 +158,6 @@ struct RunbookCommand: ParsableCommand {
             if let note = RunbookSite.placeholderNote(names), form.format != .ansible { console.note(note) }
             return ExitStatus.ok
         }
-    }
-
-    /// `--running`, else the version in the id of Connectware's last backup (with the address used).
-    private func runningVersion(_ console: Console) throws -> (Version, String?) {
-        let environmentURL = processEnvironment["CWMIGRATE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        let instance = connection.url ?? environmentURL
-        if let running = try runningOption.version() { return (running, instance) }
-        guard instance != nil else {
-            throw Failure(
-                message: "the running version is not known",
-                hint: "give --running VERSION, or Connectware's address (--url or CWMIGRATE_URL) to read it there",
-                exitCode: ExitStatus.usage)
-        }
-        let client = try connection.client(console)
-        let id = try PlanSources.runningVersion(from: client)
-        console.note(
-            "running version \(id.version) taken from the id of Connectware's last backup (\(id)); give --running if it was upgraded since"
-        )
-        return (id.version, client.baseURL)
     }
 
     private func destination(reading backup: String) -> RunbookOutput {
