@@ -103,7 +103,9 @@ let package = Package(
             name: "ConnectwareAPITests", dependencies: ["ConnectwareAPI", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DockerOpsTests", dependencies: ["DockerOps", "TestSupport"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ApplicationTests", dependencies: ["Application", "Migration", "Planner", "TestSupport"]),
+        .testTarget(
+            name: "ApplicationTests",
+            dependencies: ["Application", "ArchiveInspect", "ConnectwareAPI", "DockerOps", "Migration", "Planner", "TestSupport"]),
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "Planner", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SimulatorTests", dependencies: ["TestSupport"]),

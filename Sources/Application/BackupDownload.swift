@@ -1,8 +1,13 @@
 import ArchiveInspect
 import ConnectwareAPI
-import Foundation
 import SafeFiles
 import Vocabulary
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,11 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where cwmigrate finds its bundled data (`playbooks/`) and keeps what it learns.
 public enum DataFiles {
@@ -63,13 +70,31 @@ public enum DataFiles {
     /// The executable as invoked (a symlink in a bin directory) and as it really is.
     private static func executableLocations() -> [URL] {
         var locations: [URL] = []
-        if let invoked = Bundle.main.executableURL { locations.append(invoked.standardizedFileURL) }
-        let real = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        if real.path != "/proc/self/exe" {
-            locations.append(real)
+        if let invoked = invokedExecutable() { locations.append(URL(fileURLWithPath: invoked).standardizedFileURL) }
+        if let real = ownExecutable() {
+            locations.append(URL(fileURLWithPath: real))
         } else if let invoked = locations.first {
             locations.append(invoked.resolvingSymlinksInPath())
         }
         return locations
+    }
+
+    /// The executable now running, its symbolic links resolved (`/proc/self/exe`); nil when unknown.
+    public static func ownExecutable() -> String? {
+        let real = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        return real == "/proc/self/exe" ? nil : real
+    }
+
+    /// The program's path as it was started: `argv[0]` when it names a path, else the first
+    /// executable of that name on `PATH` (a shell found it there); nil when neither is known.
+    private static func invokedExecutable() -> String? {
+        guard let name = CommandLine.arguments.first, !name.isEmpty else { return nil }
+        if name.contains("/") { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = directory + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 }

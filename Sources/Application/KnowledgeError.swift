@@ -1,5 +1,3 @@
-import Foundation
-
 /// Reading compatibility knowledge, playbooks and saved plans, or keeping what a refusal
 /// taught, failed. The CLI words each case once (`Errors+Application.swift`).
 public enum KnowledgeError: Error, Equatable, Sendable {

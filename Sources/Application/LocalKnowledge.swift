@@ -1,10 +1,14 @@
 import ArchiveInspect
 import DockerOps
-import Foundation
 import Planner
 import SafeFiles
 import Vocabulary
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -163,20 +167,11 @@ public enum LocalKnowledge {
     private static func systemError(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     public static func readText(_ path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw KnowledgeError.fileMissing(path: path)
-        }
-        guard !isDirectory.boolValue else {
-            throw KnowledgeError.isDirectory(path: path)
-        }
-        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            throw KnowledgeError.unreadable(path: path)
-        }
-        try? handle.close()
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw KnowledgeError.notText(path: path)
-        }
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw KnowledgeError.fileMissing(path: path) }
+        guard status.st_mode & S_IFMT != S_IFDIR else { throw KnowledgeError.isDirectory(path: path) }
+        guard let bytes = readFile(path, upTo: Int.max) else { throw KnowledgeError.unreadable(path: path) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw KnowledgeError.notText(path: path) }
         return text
     }
 }

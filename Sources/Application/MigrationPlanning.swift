@@ -1,8 +1,13 @@
 import ArchiveInspect
 import DockerOps
-import Foundation
 import Migration
 import Planner
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How `migrate` plans for the installation found on this host: the operator's knowledge
 /// files, the playbook and installer directory, or a saved plan to carry out as reviewed.
@@ -34,6 +39,12 @@ public struct MigrationPlanning: Sendable {
 
     /// The saved plan (`--plan`), read afresh; nil without one.
     public func savedPlan() throws -> Plan? { try savedPlanPath.map(LocalKnowledge.savedPlan(at:)) }
+
+    /// The backup to restore: `given` (`--backup`), else the one the saved plan names; empty
+    /// when neither is known (resuming a run, which has its own).
+    public func backupPath(given: String?) -> String {
+        given ?? (try? savedPlan())?.flatMap { $0.basis?.backupFile } ?? ""
+    }
 
     /// What the plan is made from: the knowledge (a saved plan's own operator files unless
     /// `--compat` names others, copies on another host) and the playbook with this installation's settings.

@@ -72,6 +72,26 @@ public struct PlanSources: Sendable {
         }
         return id
     }
+
+    /// `runbook`'s running version: `given` (`--running`), else the one in the id of the last
+    /// backup of the Connectware at `instance`, with a note that says where it came from; and
+    /// the address the runbook names.
+    public static func runningVersion(
+        given: Version?, instance: String?, connect: () throws -> MaintenanceClient
+    ) throws -> (version: Version, instance: String?, note: String?) {
+        if let given { return (given, instance, nil) }
+        guard instance != nil else {
+            throw Failure(
+                message: "the running version is not known",
+                hint: "give --running VERSION, or Connectware's address (--url or CWMIGRATE_URL) to read it there",
+                exitCode: ExitStatus.usage)
+        }
+        let client = try connect()
+        let id = try runningVersion(from: client)
+        let note =
+            "running version \(id.version) taken from the id of Connectware's last backup (\(id)); give --running if it was upgraded since"
+        return (id.version, client.baseURL, note)
+    }
 }
 
 extension RestoreRefusal {

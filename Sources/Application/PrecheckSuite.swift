@@ -1,9 +1,14 @@
 import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
-import Foundation
 import Migration
 import Planner
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Every check a migration needs that changes nothing, as `migrate --precheck-only` runs
 /// them: the backup, Docker, the installation, the plan, the API and credentials, the

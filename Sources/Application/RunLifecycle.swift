@@ -1,10 +1,14 @@
 import ArchiveInspect
 import DockerOps
-import Foundation
 import Migration
 import Planner
 import Vocabulary
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -131,7 +135,7 @@ public struct RunLifecycle {
         if let free = Prechecks.freeBytes(near: store.directory)?.1, free < size + size / 10 {
             throw RunLifecycleError.tooLittleSpace(directory: store.directory, free: free, needed: size)
         }
-        let copy = try store.copyIntoRun(path, id: id, as: "backup-" + (path as NSString).lastPathComponent)
+        let copy = try store.copyIntoRun(path, id: id, as: "backup-" + lastPathComponent(path))
         let facts: ArchiveFacts
         let plan: Plan
         do {

@@ -1,6 +1,8 @@
 import Application
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import Planner
 
 @main
 struct CWMigrate: ParsableCommand {
@@ -21,8 +23,8 @@ struct CWMigrate: ParsableCommand {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let failure = CommandLineCheck(root: self).helpRequestFailure(arguments) {
-            Terminal().report(failure)
-            Foundation.exit(failure.exitCode)
+            Console(environment: processEnvironment).report(failure)
+            Glibc.exit(failure.exitCode)
         }
         var command: ParsableCommand
         do {
@@ -31,13 +33,41 @@ struct CWMigrate: ParsableCommand {
             guard exitCode(for: error) != .success else { exit(withError: error) }
             let failure = CommandLineCheck(root: self).failure(
                 for: message(for: error), exitCode: exitCode(for: error).rawValue, arguments: arguments)
-            Terminal().report(failure)
-            Foundation.exit(failure.exitCode)
+            Console(environment: processEnvironment).report(failure)
+            Glibc.exit(failure.exitCode)
         }
         do {
             try command.run()
         } catch {
             exit(withError: error)
         }
+    }
+}
+
+/// The environment cwmigrate was started with.
+var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+
+extension ParsableCommand {
+    /// Runs a command body, turning every error into one `error:` line (plus a `hint:`)
+    /// and its documented exit code; a body's own non-zero result is its exit code.
+    func guarded(_ global: GlobalOptions, _ body: (Console) throws -> Int32) throws {
+        let console = Console(verbosity: global.verbosity, environment: processEnvironment)
+        if console.verbosity == .verbose {
+            CallLog.bootstrap { line in StandardIO().write(line + "\n", to: .errors) }
+        }
+        let code: Int32
+        do {
+            code = try body(console)
+            console.finish()
+        } catch let exit as ExitCode {
+            console.finish()
+            throw exit
+        } catch {
+            console.finish()
+            let failure = Failure(describing: error)
+            console.report(failure)
+            code = failure.exitCode
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 }

@@ -30,7 +30,7 @@ struct CommandLineCheck {
         for argument in arguments.prefix(while: { $0 != "--" }) where argument.hasPrefix("-") && argument != "-" {
             let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
             guard !known.contains(name), !isShortFlagCluster(name, known: known) else { continue }
-            let hint = closest(to: name, among: known).map { "did you mean '\($0)'? (\(help))" } ?? help
+            let hint = closestName(to: name, among: known).map { "did you mean '\($0)'? (\(help))" } ?? help
             return Failure(message: "unknown option '\(name)'", hint: hint, exitCode: ExitStatus.usage)
         }
         if let word = firstUnknownWord, !command.configuration.subcommands.isEmpty {
@@ -45,7 +45,7 @@ struct CommandLineCheck {
         let names = command.configuration.subcommands.map { $0._commandName }
         let where_ = path.joined(separator: " ")
         let hint =
-            closest(to: name, among: names).map { "did you mean '\(where_) \($0)'?" }
+            closestName(to: name, among: names).map { "did you mean '\(where_) \($0)'?" }
             ?? "see '\(where_) --help' for the commands"
         return Failure(message: "'\(name)' is not a command of \(where_)", hint: hint, exitCode: ExitStatus.usage)
     }
@@ -91,17 +91,6 @@ struct CommandLineCheck {
         return name.dropFirst().allSatisfy { known.contains("-\($0)") }
     }
 
-    private func closest(to word: String, among candidates: some Sequence<String>) -> String? {
-        guard word.count > 3 else { return nil }  // `-v` is as near to `-h` as to anything
-        let limit = max(1, min(3, word.count / 3))
-        var best: (name: String, distance: Int)?
-        for candidate in candidates.sorted() {
-            let distance = editDistance(word, candidate)
-            if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
-        }
-        return best?.name
-    }
-
     private func lowercasedFirst(_ text: String) -> String {
         guard let first = text.first else { return text }
         return first.lowercased() + text.dropFirst()
@@ -111,20 +100,4 @@ struct CommandLineCheck {
 /// Stands for ArgumentParser's built-in `help` command while walking a command line.
 private struct HelpCommandMarker: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "help")
-}
-
-/// Levenshtein distance, over characters; command lines are short.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    if a.isEmpty { return b.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in stride(from: 1, through: b.count, by: 1) {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
 }

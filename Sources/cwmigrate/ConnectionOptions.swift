@@ -1,7 +1,6 @@
 import ArgumentParser
 import Application
 import ConnectwareAPI
-import Foundation
 import HTTP
 import Migration
 
@@ -10,12 +9,12 @@ extension ProgressFormat: ExpressibleByArgument {}
 /// `--progress`: how transfers and long local work (verifying an archive, snapshotting or
 /// restoring a volume) show how far they are, on stderr.
 struct ProgressOption: ParsableArguments {
-    @Option(help: "Progress display: auto, bar, plain, json or none.")
-    var progress: ProgressFormat = .auto
+    @Option(name: .customLong("progress"), help: "Progress display: auto, bar, plain, json or none.")
+    var format: ProgressFormat = .auto
 
     /// The reporter `--progress` asks for; none under `--quiet`.
-    func reporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
-        terminal.quiet ? nil : progress.reporter(fileDescriptor: STDERR_FILENO)
+    func reporter(_ console: Console) -> (any TransferProgressReporter)? {
+        console.quiet ? nil : format.reporter()
     }
 }
 
@@ -44,8 +43,7 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Do not verify Connectware's TLS certificate (a warning is printed).")
     var insecure = false
 
-    @OptionGroup var progressOption: ProgressOption
-    var progress: ProgressFormat { progressOption.progress }
+    @OptionGroup var progress: ProgressOption
 
     @Option(help: "Seconds to wait for a backup or restore to finish on the server.")
     var timeout: Int = 3600
@@ -64,13 +62,13 @@ struct ConnectionOptions: ParsableArguments {
 
     /// How waits for the server report on stderr: a line (or, with `--progress json`, a JSON
     /// line) every 30 s while an operation runs and once a silence has lasted 30 s.
-    func waitSettings(_ terminal: Terminal) -> WaitSettings {
-        let format = progress
+    func waitSettings(_ console: Console) -> WaitSettings {
+        let format = progress.format
         return WaitSettings(unansweredLimit: .seconds(unansweredTimeout)) { update in
             switch format {
             case .none: return
-            case .json: terminal.err(update.json)
-            default: terminal.err(update.line)
+            case .json: console.err(update.json)
+            default: console.err(update.line)
             }
         }
     }
@@ -83,16 +81,12 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A client for the Connectware these options name, logged in when `--login` asks for it.
-    func client(_ terminal: Terminal) throws -> MaintenanceClient { try connect(terminal).client }
+    func client(_ console: Console) throws -> MaintenanceClient { try connect(console).client }
 
     /// The client and who it is; a password is asked for on the console when none is given.
-    func connect(_ terminal: Terminal) throws -> Connection {
+    func connect(_ console: Console) throws -> Connection {
         try request.connect(
-            environment: ProcessInfo.processInfo.environment, askSecret: terminal.askSecret, warn: terminal.warning)
-    }
-
-    func progressReporter(_ terminal: Terminal) -> (any TransferProgressReporter)? {
-        progressOption.reporter(terminal)
+            environment: processEnvironment, askSecret: console.askSecret, warn: console.warning)
     }
 }
 

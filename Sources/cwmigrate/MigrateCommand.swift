@@ -2,7 +2,6 @@ import Application
 import ArchiveInspect
 import ArgumentParser
 import DockerOps
-import Foundation
 import Migration
 import Planner
 
@@ -14,11 +13,9 @@ struct MigrateCommand: ParsableCommand {
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
         discussion: Help.migrate)
 
-    @Option(help: "The backup archive (.tgz) to restore (not needed with --resume).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
-    var backup: String?
+    @OptionGroup var archive: BackupOption
 
     @OptionGroup var consent: ConsentFlag
-    var yes: Bool { consent.yes }
 
     @Option(
         name: .customLong("resume"),
@@ -35,16 +32,13 @@ struct MigrateCommand: ParsableCommand {
     var stopTimeout: Int = 30
 
     @OptionGroup var waiting: WaitRunningOption
-    var waitRunning: Int { waiting.waitRunning ?? 1800 }
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
 
-    @OptionGroup var precheckFlag: PrecheckOnlyFlag
-    var precheckOnly: Bool { precheckFlag.precheckOnly }
+    @OptionGroup var mode: PrecheckOnlyFlag
 
-    @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
+    @OptionGroup var json: JSONFlag
 
     @OptionGroup var state: StateDirectoryOption
 
@@ -79,11 +73,11 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var assumption: AssumedVersionOption
 
     func validate() throws {
-        if dryRun && precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
-        if resume != nil && (dryRun || precheckOnly) {
+        if dryRun && mode.precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
+        if resume != nil && (dryRun || mode.precheckOnly) {
             throw ValidationError("--resume carries a run on; it does not go with --dry-run or --precheck-only")
         }
-        if resume == nil && backup == nil && savedPlan == nil {
+        if resume == nil && archive.backup == nil && savedPlan == nil {
             throw ValidationError("give the backup to restore with --backup FILE")
         }
         if resume != nil && savedPlan != nil {
@@ -99,44 +93,31 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        try guarded(global) { terminal in
+        try guarded(global) { console in
             // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
             _ = try planning.savedPlan()
-            if dryRun { return try planOnly(terminal) }
-            if precheckOnly { return try precheck(terminal) }
-            return try execute(terminal)
+            if dryRun { return try planOnly(console) }
+            if mode.precheckOnly { return try precheck(console) }
+            return try execute(console)
         }
     }
 
-    var dockerEnvironment: [String: String] { dockerHost.environment }
+    /// --backup, else the backup the saved plan names (validate() makes sure there is one unless resuming).
+    var backupPath: String { planning.backupPath(given: archive.backup) }
 
-    var assumed: Version? {
-        get throws { try assumption.version() }
-    }
-
-    /// The backup path: --backup, else the one the saved plan names (validate() makes sure
-    /// there is one unless resuming).
-    var backupPath: String {
-        if let backup { return backup }
-        if let plan = try? planning.savedPlan(), let file = plan.basis?.backupFile {
-            return file
-        }
-        return ""
-    }
-
-    private func planOnly(_ terminal: Terminal) throws -> Int32 {
+    private func planOnly(_ console: Console) throws -> Int32 {
         let (plan, installation, running) = try planning.planHere(
-            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
+            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
             project: docker.project)
-        if json {
-            terminal.out(plan.renderJSON())
+        if json.requested {
+            console.out(plan.renderJSON())
         } else {
-            terminal.out(
+            console.out(
                 "Installation: project \(installation.project) in \(installation.workingDirectory ?? "an unknown directory"), Connectware \(running) (Docker Engine \(installation.engineVersion))"
             )
-            terminal.out(plan.renderText(color: terminal.colorOnStdout))
+            console.out(plan.renderText(color: console.colorOnStdout))
         }
-        notes(for: plan, terminal)
+        for note in plan.notes { console.note(note) }
         return PlanCommand.exitCode(for: plan)
     }
 
@@ -147,14 +128,14 @@ struct MigrateCommand: ParsableCommand {
             dataDirectory: data.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
     }
 
-    private func precheck(_ terminal: Terminal) throws -> Int32 {
+    private func precheck(_ console: Console) throws -> Int32 {
         let suite = PrecheckSuite(
-            backupPath: backupPath, assumedVersion: try assumed, dockerEnvironment: dockerEnvironment,
-            project: docker.project, store: state.store(), planning: planning, unattended: yes,
+            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
+            project: docker.project, store: state.store(), planning: planning, unattended: consent.yes,
             acceptingExampleData: exampleData.accepted)
         let (checks, plan) = suite.run(
             connect: {
-                let connected = try connection.connect(terminal)
+                let connected = try connection.connect(console)
                 return (connected.client, { directory in credentials(connected, directory: directory) })
             },
             describe: { error in
@@ -163,30 +144,10 @@ struct MigrateCommand: ParsableCommand {
             })
 
         let passed = checks.allSatisfy { $0.status == .pass }
-        if json {
-            terminal.out(try PrecheckSuite.json(checks))
-        } else {
-            printChecks(checks, terminal)
-            let failed = checks.filter { $0.status != .pass }.count
-            terminal.out(
-                passed ? "All \(checks.count) checks passed." : "\(failed) of \(checks.count) checks did not pass.")
-        }
-        if let plan { notes(for: plan, terminal) }
+        let text = CheckResult.lines(checks, color: console.colorOnStdout) + [CheckResult.verdict(checks)]
+        console.out(lines: json.requested ? [try PrecheckSuite.json(checks)] : text)
+        for note in plan?.notes ?? [] { console.note(note) }
         return passed ? ExitStatus.ok : ExitStatus.unavailable
-    }
-
-    /// One line per check: pass, FAIL or skip, its name, what was found.
-    func printChecks(_ checks: [CheckResult], _ terminal: Terminal) {
-        let width = (checks.map(\.name.count).max() ?? 0) + 2
-        for check in checks {
-            let word: String
-            switch check.status {
-            case .pass: word = terminal.paint("pass", .green, terminal.colorOnStdout)
-            case .fail: word = terminal.paint("FAIL", .red, terminal.colorOnStdout)
-            case .skip: word = terminal.paint("skip", .yellow, terminal.colorOnStdout)
-            }
-            terminal.out(word + "  " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
-        }
     }
 
     /// The passwords the run needs, from the options, the environment and the installation's `.env`.
@@ -194,135 +155,47 @@ struct MigrateCommand: ParsableCommand {
         connected.runCredentials(
             initialPasswordFile: initialPassword.initialPasswordFile,
             backupPasswordFile: backupPassword.backupPasswordFile, directory: directory,
-            environment: ProcessInfo.processInfo.environment)
-    }
-
-    func notes(for plan: Plan, _ terminal: Terminal) {
-        PlanCommand.notes(for: plan, terminal)
+            environment: processEnvironment)
     }
 
     /// Carries the migration out (Application's `MigrationExecution`) and says how it ended.
-    private func execute(_ terminal: Terminal) throws -> Int32 {
-        try terminal.requirePerson(
-            unless: yes,
+    private func execute(_ console: Console) throws -> Int32 {
+        try console.requirePerson(
+            unless: consent.yes,
             offTerminal: Failure(
                 message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
                 hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
         let settings = MigrationSettings(
-            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumed,
-            unattended: yes, acceptingExampleData: exampleData.accepted, stopTimeout: stopTimeout,
+            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumption.version(),
+            unattended: consent.yes, acceptingExampleData: exampleData.accepted, stopTimeout: stopTimeout,
             healthySeconds: healthy.healthyTimeout,
             waits: ServerWaits(
-                operation: .seconds(connection.timeout), forRunning: .seconds(waitRunning),
-                settings: connection.waitSettings(terminal)),
-            progress: connection.progressReporter(terminal))
+                operation: .seconds(connection.timeout), forRunning: .seconds(waiting.waitRunning ?? 1800),
+                settings: connection.waitSettings(console)),
+            progress: connection.progress.reporter(console))
         let execution = MigrationExecution(
-            store: state.store(), planning: planning, dockerEnvironment: dockerEnvironment)
+            store: state.store(), planning: planning, dockerEnvironment: dockerHost.environment)
         let outcome = try execution.run(
-            settings, connect: { try connection.connect(terminal) }, credentials: credentials,
-            console: RunConsole(terminal: terminal, command: self))
+            settings, connect: { try connection.connect(console) }, credentials: credentials,
+            console: ConsoleRunReporter(console: console))
         switch outcome {
         case .completed(let finished, let report):
-            let summary = RunReport(finished)
-            if let downtime = summary.downtimeSeconds {
-                terminal.out(
-                    cFormat("Downtime: %.1f s", downtime)
-                        + " (from the shutdown to Connectware \(finished.plan.runningVersion) healthy again)")
-            }
-            for artifact in finished.artifacts {
-                terminal.out("\(artifact.kind.rawValue): \(artifact.path) (SHA-256 \(artifact.sha256))")
-            }
-            terminal.out("report: \(report)")
+            console.out(lines: finished.completedLines(report: report))
             return ExitStatus.ok
         case .stopped(let journal, let error, let report, let followingPlan):
             let failure = error.failure(stopping: journal)
             if case .restoreRefused(_, _, let version, _) = error {
-                terminal.report(Failure(message: failure.message, exitCode: 0))
+                console.report(Failure(message: failure.message, exitCode: 0))
                 if let followingPlan {
-                    terminal.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
-                    terminal.out(followingPlan.renderText(color: terminal.colorOnStdout))
+                    console.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
+                    console.out(followingPlan.renderText(color: console.colorOnStdout))
                 }
-                if let report { terminal.out("report: \(report)") }
-                if let hint = failure.hint { terminal.err("hint: " + hint) }
+                if let report { console.out("report: \(report)") }
+                if let hint = failure.hint { console.err("hint: " + hint) }
                 return failure.exitCode
             }
-            if let report { terminal.out("report: \(report)") }
+            if let report { console.out("report: \(report)") }
             throw failure
         }
-    }
-}
-
-/// What a run says on the console as it goes, and the question before each changing step.
-private struct RunConsole: MigrationConsole {
-    let terminal: Terminal
-    let command: MigrateCommand
-
-    func began(_ journal: Journal, resumed: Bool) {
-        if resumed {
-            terminal.out("Resuming run \(journal.id) for \(journal.installation)\(where: journal)")
-        } else {
-            terminal.out("Run \(journal.id) for \(journal.installation): \(journal.plan.decision)")
-            terminal.out(journal.plan.renderText(color: terminal.colorOnStdout))
-            command.notes(for: journal.plan, terminal)
-        }
-    }
-
-    func removedLeftover(_ name: String) { terminal.note("removed \(name), left by a cwmigrate that no longer runs") }
-
-    func prechecks(_ checks: [CheckResult]) {
-        terminal.out("Prechecks before anything is changed:")
-        command.printChecks(checks, terminal)
-    }
-
-    /// Guided mode: what the step will do, and a yes from the operator.
-    func confirm(_ journal: Journal, position: Int, intent: String) -> Bool {
-        let step = journal.plan.steps[position]
-        terminal.err("")
-        terminal.err(
-            terminal.paint("Step \(position + 1) of \(journal.steps.count): \(step.title)", .yellow, terminal.colorOnStderr))
-        terminal.err("  This will " + intent)
-        return terminal.confirm("  Go ahead? Anything but yes pauses the run.")
-    }
-
-    func learned(_ file: URL) { terminal.note("recorded this barrier in \(file.path) for later plans") }
-
-    func event(_ event: RunEvent, total: Int) {
-        func label(_ position: Int, _ kind: StepKind) -> String { "[\(position + 1)/\(total)] \(kind)" }
-        func painted(_ word: String, _ color: Terminal.Color) -> String {
-            terminal.paint(word, color, terminal.colorOnStdout)
-        }
-        switch event {
-        case .started(let position, let kind, let title):
-            terminal.out("\(label(position, kind)): \(title)")
-        case .done(let position, let kind, let message):
-            terminal.out("\(label(position, kind)) " + painted("done", .green) + ": \(message)")
-        case .foundDone(let position, let kind, let message):
-            terminal.out(
-                "\(label(position, kind)) " + painted("found done", .green)
-                    + " (the run was interrupted after it acted): \(message)")
-        case .repeating(let position, let kind, let reason):
-            terminal.out("\(label(position, kind)) was interrupted and is done again (\(reason))")
-        case .failed(let position, let kind, let error):
-            if case .restoreRefused = error { return }
-            if case .credentialsRefused = error {
-                terminal.out("\(label(position, kind)) " + painted("PAUSED", .yellow))
-                return
-            }
-            terminal.out("\(label(position, kind)) " + painted("FAILED", .red))
-        case .replanned(let refusal, let plan):
-            terminal.out("Connectware \(plan.runningVersion) refused the restore: \(refusal.statusMessage)")
-            terminal.out("The run carries on with the plan this refusal gives:")
-            terminal.out(plan.renderText(color: terminal.colorOnStdout))
-        case .completed:
-            terminal.out(painted("Migration completed.", .green))
-        }
-    }
-}
-
-extension String.StringInterpolation {
-    /// ` at step 4 remove-volumes (failed)`, or nothing when every step is settled.
-    fileprivate mutating func appendInterpolation(where journal: Journal) {
-        guard let step = journal.currentStep else { return }
-        appendLiteral(" at step \(step.position + 1) \(step.kind) (\(step.state.rawValue))")
     }
 }

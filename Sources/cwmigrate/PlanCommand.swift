@@ -1,7 +1,6 @@
 import Application
 import ArchiveInspect
 import ArgumentParser
-import Foundation
 import HTTP
 import Planner
 import SafeFiles
@@ -15,8 +14,7 @@ struct PlanCommand: ParsableCommand {
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
         discussion: Help.plan)
 
-    @Option(help: "The backup archive (.tgz) to restore.", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
-    var backup: String?
+    @OptionGroup var archive: BackupOption
 
     @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
     var backupVersionText: String?
@@ -25,8 +23,7 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var runningOption: RunningVersionOption
 
-    @OptionGroup var installationOption: InstallationKindOption
-    var installation: InstallationKind? { installationOption.installation }
+    @OptionGroup var kind: InstallationKindOption
 
     @OptionGroup var sources: KnowledgeOptions
 
@@ -34,28 +31,21 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @OptionGroup var refusalOption: RefusalOption
-    var refusal: String? { refusalOption.refusal }
+    @OptionGroup var refused: RefusalOption
 
-    @OptionGroup var jsonFlag: JSONFlag
-    var json: Bool { jsonFlag.json }
+    @OptionGroup var json: JSONFlag
 
     @OptionGroup var progress: ProgressOption
 
-    @OptionGroup var outputOption: OutputOption
-    var output: String? { outputOption.output }
+    @OptionGroup var destination: OutputOption
 
-    @OptionGroup var forceFlag: ForceFlag
-    var force: Bool { forceFlag.force }
+    @OptionGroup var replace: ForceFlag
 
-    @OptionGroup var quickFlag: QuickFlag
-    var quick: Bool { quickFlag.quick }
+    @OptionGroup var reading: QuickFlag
 
     @OptionGroup var docker: DockerOptions
-    var project: String? { docker.project }
 
-    @OptionGroup var directoryOption: DirectoryOption
-    var directory: String? { directoryOption.directory }
+    @OptionGroup var site: DirectoryOption
 
     func validate() throws {
         guard try runningOption.version() != nil else {
@@ -63,57 +53,61 @@ struct PlanCommand: ParsableCommand {
         }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
         _ = try assumption.version()
-        switch (backup, backupVersionText) {
+        switch (archive.backup, backupVersionText) {
         case (nil, nil):
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
         case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
         default: break
         }
-        if quick && backup == nil { throw ValidationError("--quick goes with --backup FILE") }
-        if output != nil && !json { throw ValidationError("--output saves the plan as JSON: give --json too") }
+        if reading.quick && archive.backup == nil { throw ValidationError("--quick goes with --backup FILE") }
+        if destination.output != nil && !json.requested {
+            throw ValidationError("--output saves the plan as JSON: give --json too")
+        }
     }
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        try guarded(global) { terminal in
+        try guarded(global) { console in
             guard let running = try runningOption.version() else { return ExitStatus.usage }
             // The output is checked before the backup (which may be large) is read.
-            let inputs = (backup.map { [$0] } ?? []) + sources.compatFiles
-            if let output { try OutputFile.check(output, replacing: force, inputs: inputs, standardOutputRefusal: nil) }
+            let inputs = (archive.backup.map { [$0] } ?? []) + sources.compatFiles
+            if let output = destination.output {
+                try OutputFile.check(output, replacing: replace.force, inputs: inputs, standardOutputRefusal: nil)
+            }
             let backupVersion: Version
             var digest: String?
-            let backupPath = backup.map(absolutePath)
+            let backupPath = archive.backup.map(absolutePath)
             if let backupPath {
                 let assumed = try assumption.version()
                 let facts = try inspectBackup(
-                    at: backupPath, options: InspectOptions(verify: !quick, assumedVersion: assumed),
-                    progress: progress.reporter(terminal))
+                    at: backupPath, options: InspectOptions(verify: !reading.quick, assumedVersion: assumed),
+                    progress: progress.reporter(console))
                 backupVersion = facts.version
                 digest = facts.sha256
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
             let (plan, _) = try planSources.plan(
-                backup: backupVersion, running: running, refusal: refusal, backupFile: backup,
-                partialRead: quick && backup != nil, basisFile: backupPath, sha256: digest, project: project,
-                directory: directory
+                backup: backupVersion, running: running, refusal: refused.refusal, backupFile: archive.backup,
+                partialRead: reading.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
+                project: docker.project, directory: site.directory
             ) { playbook in
                 var chosen = playbook
-                if let project { chosen.settings["project"] = project }
-                if let directory { chosen.settings["directory"] = directory }
+                if let project = docker.project { chosen.settings["project"] = project }
+                if let directory = site.directory { chosen.settings["directory"] = directory }
                 return chosen
             }
-            let text = json ? plan.renderJSON() : plan.renderText(color: terminal.colorOnStdout)
-            if let output, output != "-" {
+            let text = json.requested ? plan.renderJSON() : plan.renderText(color: console.colorOnStdout)
+            if let output = destination.output, output != "-" {
                 // A plan holds no secret: 0644, as an editor would save it.
                 try OutputFile.write(
-                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: force, inputs: inputs)
-                terminal.note("wrote the plan to \(output)")
+                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: replace.force, inputs: inputs)
+                console.note("wrote the plan to \(output)")
             } else {
-                terminal.out(text)
+                console.out(text)
             }
-            Self.notes(for: plan, terminal)
+            for note in plan.notes { console.note(note) }
             return Self.exitCode(for: plan)
         }
     }
@@ -122,20 +116,7 @@ struct PlanCommand: ParsableCommand {
     var planSources: PlanSources {
         PlanSources(
             compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
-            playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: installation)
-    }
-
-    /// The notes every command that shows a plan adds on stderr.
-    static func notes(for plan: Plan, _ terminal: Terminal) {
-        if plan.exampleData {
-            terminal.note(Plan.exampleDataNote + " (--no-example-data ignores it)")
-        }
-        if plan.partialRead {
-            terminal.note("the plan was made on a partial read of the backup (--quick); the archive was not verified")
-        }
-        if !plan.disagreements.isEmpty {
-            terminal.note("the sources of this plan disagree; see Disagreements")
-        }
+            playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: kind.installation)
     }
 
     static func exitCode(for plan: Plan) -> Int32 { ExitStatus.of(plan.decision) }

@@ -1,6 +1,5 @@
 import Application
 import ArgumentParser
-import Foundation
 import Migration
 
 /// `cwmigrate rollback [RUN]`: the installation back where the run found it.
@@ -14,7 +13,6 @@ struct RollbackCommand: ParsableCommand {
     var id: String?
 
     @OptionGroup var consent: ConsentFlag
-    var yes: Bool { consent.yes }
 
     @OptionGroup var state: StateDirectoryOption
 
@@ -37,9 +35,9 @@ struct RollbackCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        try guarded(global) { terminal in
-            try terminal.requirePerson(
-                unless: yes,
+        try guarded(global) { console in
+            try console.requirePerson(
+                unless: consent.yes,
                 offTerminal: Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",
                     hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
@@ -50,44 +48,18 @@ struct RollbackCommand: ParsableCommand {
                 operationTimeout: .seconds(connection.timeout))
             guard
                 let done = try execution.run(
-                    id, connect: { try connection.connect(terminal) },
+                    id, connect: { try connection.connect(console) },
                     backupPasswordFile: backupPassword.backupPasswordFile,
-                    environment: ProcessInfo.processInfo.environment,
-                    console: RollbackQuestions(terminal: terminal, unattended: yes))
+                    environment: processEnvironment,
+                    console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
             else {
-                terminal.out("Nothing was changed.")
+                console.out("Nothing was changed.")
                 return ExitStatus.paused
             }
-            terminal.out(
+            console.out(
                 "Run \(done.id) rolled back: Connectware \(done.plan.runningVersion) runs with the data the run found.")
-            terminal.out("report: \(store.reportPath(of: done.id, extension: "md"))")
+            console.out("report: \(store.reportPath(of: done.id, extension: "md"))")
             return ExitStatus.ok
         }
     }
-}
-
-/// What a rollback will do, said before the question (none with --yes), and what it does.
-private struct RollbackQuestions: RollbackConsole {
-    let terminal: Terminal
-    let unattended: Bool
-
-    func mayRollBack(_ journal: Journal) -> Bool {
-        let version = journal.plan.runningVersion
-        terminal.out("Rolling back run \(journal.id) for \(journal.installation):")
-        if Rollback.touchedVolumes(journal) {
-            let names = journal.artifacts.filter { $0.kind == .volumeSnapshot }.compactMap(\.detail)
-            terminal.out(
-                "  the volumes \(names.joined(separator: ", ")) are put back from the run's snapshots where they changed;"
-                    + " volumes the run's installs made are removed (what they hold is kept beside the run's files)")
-        }
-        terminal.out("  Connectware \(version) is installed (if needed) and started")
-        if Rollback.touchedDataInPlace(journal) {
-            terminal.out("  the run's fresh backup is restored (the run restored at \(version))")
-        }
-        return unattended || terminal.confirm("Go ahead?")
-    }
-
-    func removedLeftover(_ name: String) { terminal.note("removed \(name), left by a cwmigrate that no longer runs") }
-
-    func action(_ line: String) { terminal.out("  " + line) }
 }

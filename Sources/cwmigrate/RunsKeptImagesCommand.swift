@@ -33,7 +33,7 @@ struct RunsKeptImages: ParsableCommand {
     }
 
     func run() throws {
-        try guarded(global) { terminal in
+        try guarded(global) { console in
             let store = state.store()
             let host = try ConnectwareHost()
             let kept =
@@ -41,16 +41,16 @@ struct RunsKeptImages: ParsableCommand {
                 ? try KeptImages.release(on: host, store: store, force: force)
                 : try KeptImages.find(on: host, store: store)
             guard let summary = kept.summary else {
-                terminal.out("No keep tags of cwmigrate on this Docker host.")
+                console.out("No keep tags of cwmigrate on this Docker host.")
                 return ExitStatus.ok
             }
-            for tag in kept.tags { terminal.out("\(tag.reference)  \(formatBytes(tag.bytes))") }
+            for tag in kept.tags { console.out("\(tag.reference)  \(formatBytes(tag.bytes))") }
             if release {
-                terminal.out(
+                console.out(
                     "Released the \(kept.tags.count) keep tag\(kept.tags.count == 1 ? "" : "s"); \(formatBytes(kept.bytesHeld)) freed in the Docker data root."
                 )
             } else {
-                terminal.out(summary.prefix(1).uppercased() + summary.dropFirst() + ".")
+                console.out(summary.prefix(1).uppercased() + summary.dropFirst() + ".")
             }
             return ExitStatus.ok
         }
@@ -61,21 +61,21 @@ extension RunsKeptImages {
     /// After `runs abandon`: the keep tags no unfinished run needs any more are released, and
     /// those another unfinished run may need are said. Nothing when Docker cannot be reached
     /// (the abandon itself needs no Docker); `runs kept-images` says it later.
-    static func releaseAfterAbandon(_ store: JournalStore, _ terminal: Terminal) {
+    static func releaseAfterAbandon(_ store: JournalStore, _ console: Console) {
         guard let host = try? ConnectwareHost(), let found = try? KeptImages.find(on: host, store: store),
             !found.tags.isEmpty
         else { return }
         if found.mayBeNeeded {
-            terminal.out(found.summary.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? "")
+            console.out(found.summary.map { $0.prefix(1).uppercased() + $0.dropFirst() + "." } ?? "")
             return
         }
         do {
             let released = try KeptImages.release(on: host, store: store, force: false)
-            terminal.out(
+            console.out(
                 "Released the \(released.tags.count) keep tag\(released.tags.count == 1 ? "" : "s") of cwmigrate no unfinished run needs; \(formatBytes(released.bytesHeld)) freed in the Docker data root."
             )
         } catch {
-            terminal.warning(
+            console.warning(
                 "the keep tags of cwmigrate stay: \(error.description); `cwmigrate runs kept-images --release` releases them"
             )
         }

@@ -1,5 +1,6 @@
+import Application
 import ArgumentParser
-import Foundation
+import DockerOps
 import Migration
 import Planner
 
@@ -66,7 +67,7 @@ struct StateDirectoryOption: ParsableArguments {
             valueName: "dir"))
     var stateDirectory: String?
 
-    func store(environment: [String: String] = ProcessInfo.processInfo.environment) -> JournalStore {
+    func store(environment: [String: String] = processEnvironment) -> JournalStore {
         let chosen = stateDirectory ?? environment["CWMIGRATE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         return JournalStore(directory: chosen ?? JournalStore.defaultDirectory)
     }
@@ -134,7 +135,7 @@ struct DockerHostOption: ParsableArguments {
 
     /// The process's environment with `DOCKER_HOST` set from `--docker-host` when given.
     var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = processEnvironment
         if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
         return environment
     }
@@ -151,8 +152,8 @@ func versionOption(_ text: String, _ option: String) throws -> Version {
 
 /// `--json`: the command's result as JSON on stdout.
 struct JSONFlag: ParsableArguments {
-    @Flag(help: "Print the result as JSON on stdout.")
-    var json = false
+    @Flag(name: .customLong("json"), help: "Print the result as JSON on stdout.")
+    var requested = false
 }
 
 /// `--yes`: the commands that change something ask first on a terminal; off one, only this lets them go on.
@@ -239,4 +240,39 @@ struct InstallationKindOption: ParsableArguments {
     @Option(
         help: "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose).")
     var installation: InstallationKind?
+}
+
+/// `--backup`: the backup archive a command restores: plan (or `--backup-version`), runbook
+/// (required) and migrate (not needed with `--resume` or `--plan`).
+struct BackupOption: ParsableArguments {
+    @Option(
+        help: "The backup archive (.tgz) to restore (migrate: not needed with --resume or --plan).",
+        completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+    var backup: String?
+}
+
+/// `--access`: how a volume's files are reached: volumes snapshot and restore.
+struct VolumeAccessOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "How the volume's files are read or written: automatic, mountpoint or helper-container.",
+            valueName: "how"))
+    var access: VolumeAccess = .automatic
+}
+
+/// A form a command writes a document in: `--format` names its cases, the first is the default.
+protocol DocumentFormat: ExpressibleByArgument, CaseIterable, RawRepresentable<String> {}
+
+extension DocumentFormat {
+    /// `markdown, html or ansible.`
+    static var choices: String {
+        let names = allCases.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "") + "."
+    }
+}
+
+/// `--format`: the form of the document: runbook and report.
+struct FormatOption<Format: DocumentFormat>: ParsableArguments {
+    @Option(help: ArgumentHelp(Format.choices))
+    var format: Format = Format.allCases.first!
 }

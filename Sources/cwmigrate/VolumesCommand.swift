@@ -1,8 +1,6 @@
 import Application
 import ArgumentParser
 import DockerOps
-import Foundation
-import HTTP
 
 struct VolumesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,27 +14,14 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var docker: DockerOptions
 
-        @OptionGroup var jsonFlag: JSONFlag
-        var json: Bool { jsonFlag.json }
+        @OptionGroup var json: JSONFlag
 
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try guarded(global) { terminal in
+            try guarded(global) { console in
                 let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    terminal.out(String(decoding: try encoder.encode(installation.volumes), as: UTF8.self))
-                    return ExitStatus.ok
-                }
-                for volume in installation.volumes {
-                    let size = volume.sizeBytes.map(formatBytes) ?? "?"
-                    let users = volume.usedBy.isEmpty ? "unused" : "used by " + volume.usedBy.joined(separator: ", ")
-                    terminal.out(
-                        volume.name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                            + size.padding(toLength: 12, withPad: " ", startingAt: 0) + users)
-                }
+                console.out(lines: json.requested ? [try sortedJSON(installation.volumes)] : installation.volumeLines())
                 return ExitStatus.ok
             }
         }
@@ -52,14 +37,12 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @OptionGroup var outputOption: OutputOption
-        var output: String { outputOption.output ?? "" }
+        @OptionGroup var destination: OutputOption
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
         var level = 1
 
-        @Option(help: ArgumentHelp("How the volume's files are read: automatic, mountpoint or helper-container.", valueName: "how"))
-        var access: VolumeAccess = .automatic
+        @OptionGroup var access: VolumeAccessOption
 
         @OptionGroup var progress: ProgressOption
 
@@ -70,34 +53,31 @@ struct VolumesCommand: ParsableCommand {
         var connectwareVersion: String?
 
         func validate() throws {
-            guard outputOption.output != nil else { throw ValidationError("missing expected argument '--output <output>'") }
+            guard destination.output != nil else {
+                throw ValidationError("missing expected argument '--output <output>'")
+            }
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
         }
 
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try guarded(global) { terminal in
+            try guarded(global) { console in
+                let output = destination.output ?? ""
                 let manifest: SnapshotManifest
                 if let directory {
                     // For benchmarks and tests: any directory, without Docker.
                     manifest = try ConnectwareHost.snapshotDirectory(
                         directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level,
-                        progress: progress.reporter(terminal))
+                        progress: progress.reporter(console))
                 } else {
-                    let host = try ConnectwareHost()
-                    let target = try host.findVolume(volume, project: docker.project)
-                    let version =
-                        connectwareVersion ?? (try? host.discover(project: docker.project))?.version?.description
-                    if version == nil {
-                        terminal.warning("the running Connectware version is unknown; the snapshot will not name one")
-                    }
-                    manifest = try host.snapshotVolume(
-                        target.name, to: output, connectwareVersion: version, level: level, access: access,
-                        progress: progress.reporter(terminal))
+                    manifest = try ConnectwareHost().snapshotProjectVolume(
+                        volume, project: docker.project, to: output, connectwareVersion: connectwareVersion, level: level,
+                        access: access.access, progress: progress.reporter(console)
+                    ) { console.warning("the running Connectware version is unknown; the snapshot will not name one") }
                 }
-                for line in manifest.summaryLines(file: output) { terminal.out(line) }
-                for path in manifest.skipped { terminal.warning("left out \(path): tar cannot hold a socket") }
+                console.out(lines: manifest.summaryLines(file: output))
+                for path in manifest.skipped { console.warning("left out \(path): tar cannot hold a socket") }
                 return ExitStatus.ok
             }
         }
@@ -116,25 +96,22 @@ struct VolumesCommand: ParsableCommand {
         @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"), completion: .file())
         var snapshot: String
 
-        @Option(help: ArgumentHelp("How the volume's files are written: automatic, mountpoint or helper-container.", valueName: "how"))
-        var access: VolumeAccess = .automatic
+        @OptionGroup var access: VolumeAccessOption
 
         @OptionGroup var consent: ConsentFlag
-        var yes: Bool { consent.yes }
 
         @OptionGroup var progress: ProgressOption
 
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try guarded(global) { terminal in
+            try guarded(global) { console in
                 let host = try ConnectwareHost()
                 let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
-                try confirm("Restore volume \(name) from \(snapshot)?", yes: yes, terminal: terminal)
+                try console.requireConsent("Restore volume \(name) from \(snapshot)?", yes: consent.yes)
                 let manifest = try host.restoreVolume(
-                    volume, from: snapshot, project: docker.project, access: access, progress: progress.reporter(terminal))
-                terminal.out("restored:  \(manifest.volume) from \(snapshot)")
-                terminal.out("files:     \(manifest.files), \(manifest.bytes) bytes, \(manifest.entries) entries")
+                    volume, from: snapshot, project: docker.project, access: access.access, progress: progress.reporter(console))
+                console.out(lines: manifest.restoredLines(from: snapshot))
                 return ExitStatus.ok
             }
         }
@@ -158,57 +135,24 @@ struct VolumesCommand: ParsableCommand {
         var removable = "postgresql,service-manager"
 
         @OptionGroup var consent: ConsentFlag
-        var yes: Bool { consent.yes }
 
-        @OptionGroup var forceFlag: ForceFlag
-        var force: Bool { forceFlag.force }
+        @OptionGroup var replace: ForceFlag
 
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            try guarded(global) { terminal in
+            try guarded(global) { console in
                 let host = try ConnectwareHost()
                 let target = try host.findVolume(volume, project: docker.project)
-                try confirm("Remove volume \(target.name)?", yes: yes, terminal: terminal)
+                try console.requireConsent("Remove volume \(target.name)?", yes: consent.yes)
                 let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
                 try host.removeVolume(
-                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
-                terminal.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
+                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: replace.force)
+                console.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
                 return ExitStatus.ok
             }
         }
     }
 }
 
-/// Asks on a terminal; off a terminal, only `--yes` lets a destructive step go ahead.
-private func confirm(_ question: String, yes: Bool, terminal: Terminal) throws {
-    try terminal.requireConsent(
-        question, yes: yes,
-        offTerminal: Failure(
-            message: "not on a terminal, so nobody can confirm: \(question)", hint: "pass --yes to go ahead",
-            exitCode: ExitStatus.usage),
-        declined: Failure(message: "cancelled", exitCode: ExitStatus.usage))
-}
-
 extension VolumeAccess: ExpressibleByArgument {}
-
-extension SnapshotManifest {
-    func summaryLines(file: String) -> [String] {
-        func row(_ label: String, _ value: String) -> String {
-            label.padding(toLength: 11, withPad: " ", startingAt: 0) + value
-        }
-        var lines = [row("snapshot:", file), row("volume:", volume)]
-        lines.append(row("version:", connectwareVersion ?? "unknown"))
-        lines.append(
-            row(
-                "files:",
-                "\(files) files, \(directories) directories, \(symlinks) symlinks, \(bytes) bytes (\(formatBytes(bytes)))"
-            ))
-        if let archiveBytes {
-            lines.append(row("archive:", "\(archiveBytes) bytes (\(formatBytes(archiveBytes))), zstd"))
-        }
-        lines.append(row("verified:", "yes, read back to the end"))
-        if let archiveSHA256 { lines.append(row("sha256:", archiveSHA256)) }
-        return lines
-    }
-}

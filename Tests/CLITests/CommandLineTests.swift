@@ -209,6 +209,25 @@ struct CommandLineTests {
         let restore = try run(["restore", "--help"]).stdout
         let line = "The version of the running Connectware, e.g. 1.8.0."
         #expect(plan.contains(line) && runbook.contains(line) && restore.contains(line))
+        // Help wraps long texts: compared with the blanks and line breaks made one.
+        func flat(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let migrate = try run(["migrate", "--help"]).stdout
+        let backup = "The backup archive (.tgz) to restore (migrate: not needed with --resume or --plan)."
+        #expect(flat(plan).contains(backup) && flat(runbook).contains(backup) && flat(migrate).contains(backup))
+        let snapshot = try run(["volumes", "snapshot", "--help"]).stdout
+        let restoreVolume = try run(["volumes", "restore", "--help"]).stdout
+        let access = "How the volume's files are read or written: automatic, mountpoint or helper-container."
+        #expect(flat(snapshot).contains(access) && flat(restoreVolume).contains(access))
+        #expect(runbook.contains("markdown, html or ansible."))
+        #expect(try run(["report", "--help"]).stdout.contains("html, markdown or json."))
+    }
+
+    @Test("runbook without --backup names the missing option, exit 64")
+    func runbookNeedsItsBackup() throws {
+        let result = try run(["runbook", "--running", "1.8.0"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: missing expected argument '--backup <backup>'\n"))
+        #expect(result.stderr.contains("hint: see 'cwmigrate runbook --help'"))
     }
 
 }

@@ -49,3 +49,19 @@ public struct Failure: Error, Sendable {
 public protocol OperatorFacing: Error {
     var failure: Failure { get }
 }
+
+extension Failure {
+    /// What the operator is told about `error`: its own failure when it is one or words one
+    /// (`OperatorFacing`), else an unexpected error, which is a bug (exit 70).
+    public init(describing error: any Error) {
+        if let failure = error as? Failure {
+            self = failure
+        } else if let facing = error as? any OperatorFacing {
+            self = facing.failure
+        } else {
+            self.init(
+                message: "unexpected: \(error)", hint: "this is a bug in cwmigrate; please report it",
+                exitCode: ExitStatus.software)
+        }
+    }
+}
