@@ -233,14 +233,16 @@ struct ConnectwareCLITests {
         defer { sim.stop() }
         let pid = try #require(sim.processIdentifier)
         let env = ["CWMIGRATE_URL": sim.url, "CWMIGRATE_PASSWORD": sim.password, "CWMIGRATE_TOKEN": ""]
-        // Killed once the client has had an answer about the backup it started (a status poll
-        // after the POST), not a fixed time after the POST: on a loaded machine the first poll
-        // can come later than that, and the client's last answer would not be the backup's.
+        // Killed once the client has had an answer about the backup it started, not a fixed
+        // time after the POST: on a loaded machine the first poll can come later than that. The
+        // server logs a request before its answer reaches the client, so one logged poll is not
+        // yet an answer the client holds; the client polls one request at a time, so a second
+        // logged poll proves it had the first's answer.
         @Sendable func polledAfterTheStart() -> Bool {
             let lines = sim.log.split(separator: "\n")
             guard let posted = lines.firstIndex(where: { $0.hasSuffix("POST /api/maintenance/db/backup 202") })
             else { return false }
-            return lines[(posted + 1)...].contains { $0.hasSuffix("GET /api/maintenance/db 200") }
+            return lines[(posted + 1)...].filter { $0.hasSuffix("GET /api/maintenance/db 200") }.count >= 2
         }
         let killer = Thread {
             for _ in 0..<3000 {
