@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Runbook",
             dependencies: [
-                "Planner", "SafeFiles", "YAML",
+                "Planner", "SafeFiles", "Vocabulary", "YAML",
             ]),
         .target(
             name: "Migration",

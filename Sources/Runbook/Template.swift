@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A Mustache template, parsed as swift-mustache 2.1.1 parsed the runbook templates (so every
 /// shipped template renders byte for byte as before): variables (`{{x}}` escaped for HTML
 /// unless a `{{% CONTENT_TYPE: TEXT}}` pragma says the output is text, `{{{x}}}` and `{{& x}}`
@@ -246,7 +248,7 @@ struct MustacheRenderer {
             case .variable(let name, let escaped):
                 guard let value = lookUp(name, in: stack) else { continue }
                 let text = String(describing: value)
-                out += escaped && html ? Self.htmlEscaped(text) : text
+                out += escaped && html ? htmlEscaped(text) : text
             case .section(let name, let inverted, let body):
                 let value = lookUp(name, in: stack)
                 if inverted {
@@ -313,22 +315,6 @@ struct MustacheRenderer {
             if atLineStart { out += indentation }
             out.append(c)
             atLineStart = c.isNewline
-        }
-        return out
-    }
-
-    static func htmlEscaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text {
-            switch c {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
         }
         return out
     }
