@@ -24,8 +24,9 @@ extension ConnectwareHost {
         withoutActuallyEscaping(work) { work in
             let shared = Unchecked((work: work, outcomes: outcomes))
             DispatchQueue.concurrentPerform(iterations: count) { index in
-                do throws(DockerOpsError) { shared.value.outcomes[index] = .success(try shared.value.work(index)) } catch {
-                    shared.value.outcomes[index] = .failure(error)
+                let (work, outcomes) = shared.value
+                do throws(DockerOpsError) { outcomes[index] = .success(try work(index)) } catch {
+                    outcomes[index] = .failure(error)
                 }
             }
         }

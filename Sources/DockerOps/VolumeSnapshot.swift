@@ -137,8 +137,10 @@ extension ConnectwareHost {
             }
         }
         for index in prepared.indices where !prepared[index].atMountpoint && failures.isEmpty {
-            do { manifests[index] = try writeSnapshot(prepared[index], connectwareVersion: connectwareVersion, level: level) }
-            catch { failures.append((index, error)) }
+            do {
+                manifests[index] = try writeSnapshot(
+                    prepared[index], connectwareVersion: connectwareVersion, level: level)
+            } catch { failures.append((index, error)) }
         }
         if let first = failures.min(by: { $0.0 < $1.0 }) { throw first.1 }
         return manifests.compactMap { $0 }

@@ -777,9 +777,9 @@ public struct RestartStep: StepRunner {
         do {
             try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
             try host.start(project: target.project, directory: target.directory)
-            try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll) {
-                client.answers() || client.refused != nil
-            }
+            try host.waitUntilHealthy(
+                project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll
+            ) { client.answers() || client.refused != nil }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }

@@ -79,7 +79,8 @@ struct SnapshotTests {
             let source = root.appendingPathComponent(name).path
             try TestSupport.shell("mkdir -p '\(source)' && head -c 200000 /dev/urandom > '\(source)/data'")
             let file = root.appendingPathComponent("\(name).tar.zst").path
-            _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_\(name)", to: file, connectwareVersion: "1.8.0")
+            _ = try ConnectwareHost.snapshotDirectory(
+                source, volume: "lab_\(name)", to: file, connectwareVersion: "1.8.0")
             files.append(file)
         }
         // One byte of the second snapshot flipped after it was made.
