@@ -210,19 +210,25 @@ public final class ConnectwareHost {
         return stopped
     }
 
-    /// Removes the core containers (never their volumes); they must be stopped first.
+    /// Removes the core containers (never their volumes); they must be stopped first. They
+    /// are removed at the same time, as `docker rm A B C` does: on a storage driver that
+    /// copies each container's files (vfs) every removal is a tree deleted by the daemon, and
+    /// one after another they added up to most of a second of downtime. On a failure the
+    /// first error in stop order is thrown, after every removal was tried.
     @discardableResult
     public func removeContainers(_ installation: Installation) throws(DockerOpsError) -> [String] {
-        var removed: [String] = []
-        for container in Self.stopOrder(installation) {
-            do {
-                try engine.send(.delete, "/containers/\(container.id)", query: ["v": "0"])
-            } catch .engine(_, 404, _) {
-                // Already gone.
+        let containers = Self.stopOrder(installation)
+        let engines = containers.indices.map { $0 == 0 ? engine : engine.sibling() }
+        let outcomes = Self.concurrently(containers.count) { (i: Int) throws(DockerOpsError) in
+            do throws(DockerOpsError) {
+                try engines[i].send(.delete, "/containers/\(containers[i].id)", query: ["v": "0"])
+            } catch {
+                // 404: already gone.
+                guard case .engine(_, 404, _) = error else { throw error }
             }
-            removed.append(container.name)
         }
-        return removed
+        for outcome in outcomes { if case .failure(let error) = outcome { throw error } }
+        return containers.map(\.name)
     }
 
     /// Removes, per service, the containers that do not run when another container of the
@@ -320,7 +326,14 @@ public final class ConnectwareHost {
     }
 
     /// Waits until every core container runs (and is healthy where it has a health check)
-    /// and, when given, `maintenanceAnswers` says the maintenance API answers.
+    /// and, when given, `maintenanceAnswers` says the maintenance API answers. The API is
+    /// asked first on each poll (one request, answered by the ingress or refused at once while
+    /// Connectware starts) and the containers looked at only once it answers, so a short
+    /// `interval` costs the Engine nothing while Connectware is still starting.
+    /// How often a run asks whether Connectware is up: every wait that ends the downtime loses
+    /// half of it on average, and a poll while Connectware starts is one refused or 502 request.
+    public static let healthPoll = 0.1
+
     @discardableResult
     public func waitUntilHealthy(
         project: String? = nil, within seconds: Int, pollEvery interval: Double = 1,
@@ -328,21 +341,29 @@ public final class ConnectwareHost {
     ) throws(DockerOpsError) -> Installation {
         let start = Date()
         var last: [String] = []
-        while true {
-            if let installation = try? discover(project: project) {
-                let unhealthy = installation.containers.filter {
-                    !$0.isRunning || ($0.health ?? "healthy") != "healthy"
-                }
-                last = unhealthy.map { "\($0.service) \($0.state)" + ($0.health.map { " (\($0))" } ?? "") }
-                if installation.containers.isEmpty { last = ["no core containers"] }
-                if unhealthy.isEmpty, !installation.containers.isEmpty {
-                    if maintenanceAnswers?() ?? true { return installation }
-                    last = ["the maintenance API does not answer yet"]
-                }
-            } else {
+        func states() -> Installation? {
+            guard let installation = try? discover(project: project) else {
                 last = ["no core containers"]
+                return nil
+            }
+            let unhealthy = installation.containers.filter {
+                !$0.isRunning || ($0.health ?? "healthy") != "healthy"
+            }
+            last = unhealthy.map { "\($0.service) \($0.state)" + ($0.health.map { " (\($0))" } ?? "") }
+            if installation.containers.isEmpty { last = ["no core containers"] }
+            return unhealthy.isEmpty && !installation.containers.isEmpty ? installation : nil
+        }
+        while true {
+            if maintenanceAnswers?() ?? true {
+                if let installation = states() { return installation }
+            } else {
+                last = ["the maintenance API does not answer yet"]
             }
             if Date().timeIntervalSince(start) >= Double(seconds) {
+                // The API never answered: what the containers do tells the operator more, unless
+                // every one of them runs, and then the API is what is missing.
+                let apiSilent = ["the maintenance API does not answer yet"]
+                if last == apiSilent, states() != nil { last = apiSilent }
                 throw .notHealthy(afterSeconds: seconds, states: last)
             }
             pause(.milliseconds(Int64(interval * 1000)))

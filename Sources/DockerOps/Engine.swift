@@ -80,12 +80,7 @@ public final class Engine {
     public init(host: DockerHost, deadlines: EngineDeadlines = .standard) throws(DockerOpsError) {
         self.host = host
         self.deadlines = deadlines
-        // Stopping a container answers only after its timeout: slow answers are normal here.
-        client = HTTPClient(
-            options: TransportOptions(
-                unixSocketPath: host.socketPath, connectTimeout: .seconds(10), lowSpeedLimit: 0,
-                lowSpeedTime: .seconds(3600), retry: .never, userAgent: "cwmigrate",
-                maximumResponseBytes: 64 << 20))
+        client = Self.client(host)
         apiVersion = Self.newestSupportedAPI
         engineVersion = "unknown"
         if access(host.socketPath, F_OK) == 0, access(host.socketPath, R_OK | W_OK) != 0 {
@@ -97,6 +92,29 @@ public final class Engine {
         else { throw .unexpectedAnswer(call: "GET /version", message: "no ApiVersion") }
         engineVersion = object?["Version"]?.string ?? "unknown"
         apiVersion = Self.older(server, Self.newestSupportedAPI)
+    }
+
+    private init(host: DockerHost, deadlines: EngineDeadlines, apiVersion: String, engineVersion: String) {
+        self.host = host
+        self.deadlines = deadlines
+        self.apiVersion = apiVersion
+        self.engineVersion = engineVersion
+        client = Self.client(host)
+    }
+
+    private static func client(_ host: DockerHost) -> HTTPClient {
+        // Stopping a container answers only after its timeout: slow answers are normal here.
+        HTTPClient(
+            options: TransportOptions(
+                unixSocketPath: host.socketPath, connectTimeout: .seconds(10), lowSpeedLimit: 0,
+                lowSpeedTime: .seconds(3600), retry: .never, userAgent: "cwmigrate",
+                maximumResponseBytes: 64 << 20))
+    }
+
+    /// Another connection to the same daemon with the API version already agreed, for a
+    /// thread of its own: one Engine is one curl handle, which serves one thread at a time.
+    func sibling() -> Engine {
+        Engine(host: host, deadlines: deadlines, apiVersion: apiVersion, engineVersion: engineVersion)
     }
 
     /// The daemon's own ID (`/info` → `ID`): it names this Docker host across restarts.

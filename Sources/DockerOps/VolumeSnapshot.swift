@@ -96,21 +96,93 @@ extension ConnectwareHost {
         _ name: String, to output: String, connectwareVersion: String?, level: Int = 1,
         access mode: VolumeAccess = .automatic, progress: (any TransferProgressReporter)? = nil
     ) throws(DockerOpsError) -> SnapshotManifest {
+        let prepared = try prepareSnapshot(name, to: output, access: mode)
+        return try writeSnapshot(prepared, connectwareVersion: connectwareVersion, level: level, progress: progress)
+    }
+
+    /// One volume to snapshot, and the file its snapshot goes to.
+    public struct SnapshotRequest: Sendable, Equatable {
+        public var volume: String
+        public var output: String
+
+        public init(volume: String, output: String) {
+            self.volume = volume
+            self.output = output
+        }
+    }
+
+    /// Snapshots several volumes, as `snapshotVolume` does each: every volume is checked
+    /// first (it exists, no running container uses it, its output is free), in turn; then the
+    /// volumes read at their mount points are written and read back at the same time, one
+    /// thread each (they share nothing but the disk), and those read through a helper
+    /// container after them, one by one. The manifests come back in the order asked. On a
+    /// failure the first error in that order is thrown; a snapshot that did complete stays in
+    /// place, whole and verified (a repeat keeps it), and none is ever left half-written.
+    @discardableResult
+    public func snapshotVolumes(
+        _ requests: [SnapshotRequest], connectwareVersion: String?, level: Int = 1
+    ) throws(DockerOpsError) -> [SnapshotManifest] {
+        var prepared: [PreparedSnapshot] = []
+        for request in requests { prepared.append(try prepareSnapshot(request.volume, to: request.output)) }
+        let direct = prepared.indices.filter { prepared[$0].atMountpoint }
+        var manifests = [SnapshotManifest?](repeating: nil, count: prepared.count)
+        let written = Self.concurrently(direct.count) { (i: Int) throws(DockerOpsError) -> SnapshotManifest in
+            try Self.writeAtMountpoint(prepared[direct[i]], connectwareVersion: connectwareVersion, level: level)
+        }
+        var failures: [(Int, DockerOpsError)] = []
+        for (i, result) in written.enumerated() {
+            switch result {
+            case .success(let manifest): manifests[direct[i]] = manifest
+            case .failure(let error): failures.append((direct[i], error))
+            }
+        }
+        for index in prepared.indices where !prepared[index].atMountpoint && failures.isEmpty {
+            do {
+                manifests[index] = try writeSnapshot(
+                    prepared[index], connectwareVersion: connectwareVersion, level: level)
+            } catch { failures.append((index, error)) }
+        }
+        if let first = failures.min(by: { $0.0 < $1.0 }) { throw first.1 }
+        return manifests.compactMap { $0 }
+    }
+
+    /// A volume checked and ready to be copied: what a snapshot records of it, when its
+    /// reading may begin (`startedAt`), and whether it is read at its mount point.
+    struct PreparedSnapshot: Sendable {
+        var volume: ProjectVolume
+        var output: String
+        var startedAt: ChangeTime
+        var atMountpoint: Bool
+    }
+
+    /// The checks before a snapshot: the output is free, the volume exists and no running
+    /// container uses it. The change clock is read here, before any file is: every change
+    /// from now on is one the snapshot may miss, and `checkSnapshotHolds` looks for them.
+    func prepareSnapshot(_ name: String, to output: String, access mode: VolumeAccess = .automatic)
+        throws(DockerOpsError) -> PreparedSnapshot
+    {
         try Self.checkSnapshotOutput(output)
         guard let volume = try volume(name) else { throw .noSuchVolume(name) }
         let running = try runningUsers(of: volume)
         guard running.isEmpty else { throw .volumeInUse(volume: name, containers: running) }
         let startedAt = Self.changeClockTick()
-        if try Self.readsAtMountpoint(volume, mode, writing: false) {
-            return try Self.writeSnapshot(
-                volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
-                startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level,
-                contentTotal: progress == nil ? nil : ArchiveWriter.treeContentBytes(at: volume.mountpoint),
-                progress: progress
-            ) { writer throws(ArchiveWriter.WriteError) in
-                try writer.addTree(at: volume.mountpoint, as: SnapshotManifest.dataPrefix)
-            }
+        return PreparedSnapshot(
+            volume: volume, output: output, startedAt: startedAt,
+            atMountpoint: try Self.readsAtMountpoint(volume, mode, writing: false))
+    }
+
+    /// Writes a prepared snapshot: at the mount point (no Engine call, so threads may do
+    /// several at once) or through a helper container.
+    func writeSnapshot(
+        _ prepared: PreparedSnapshot, connectwareVersion: String?, level: Int,
+        progress: (any TransferProgressReporter)? = nil
+    ) throws(DockerOpsError) -> SnapshotManifest {
+        if prepared.atMountpoint {
+            return try Self.writeAtMountpoint(
+                prepared, connectwareVersion: connectwareVersion, level: level, progress: progress)
         }
+        let volume = prepared.volume
+        let output = prepared.output
         let helper = try HelperContainer.create(for: volume.name, readOnly: true, engine: engine)
         defer { helper.remove() }
         let raw = stagedTar("snapshot", in: stagingDirectory, beside: output)
@@ -118,11 +190,36 @@ extension ConnectwareHost {
         try helper.download(to: raw)
         return try Self.writeSnapshot(
             volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
-            startedAt: startedAt, to: output, connectwareVersion: connectwareVersion, level: level, contentTotal: nil,
-            progress: progress
+            startedAt: prepared.startedAt, to: output, connectwareVersion: connectwareVersion, level: level,
+            contentTotal: nil, progress: progress
         ) { writer throws(ArchiveWriter.WriteError) in
             try writer.addEntries(
                 fromArchive: raw, renaming: String(HelperContainer.path.dropFirst()), to: SnapshotManifest.dataPrefix)
+        }
+    }
+
+    static func writeAtMountpoint(
+        _ prepared: PreparedSnapshot, connectwareVersion: String?, level: Int,
+        progress: (any TransferProgressReporter)? = nil
+    ) throws(DockerOpsError) -> SnapshotManifest {
+        let volume = prepared.volume
+        return try writeSnapshot(
+            volume: volume.name, driver: volume.driver, options: volume.options, labels: volume.labels,
+            startedAt: prepared.startedAt, to: prepared.output, connectwareVersion: connectwareVersion, level: level,
+            contentTotal: progress == nil ? nil : ArchiveWriter.treeContentBytes(at: volume.mountpoint),
+            progress: progress
+        ) { writer throws(ArchiveWriter.WriteError) in
+            try writer.addTree(at: volume.mountpoint, as: SnapshotManifest.dataPrefix)
+        }
+    }
+
+    /// Verifies several snapshots as `verifySnapshot` does each, at the same time (one
+    /// thread each: reading back is decompressing and hashing). Each outcome in the order asked.
+    public static func verifySnapshots(_ snapshots: [(path: String, volume: String?)])
+        -> [Result<SnapshotManifest, DockerOpsError>]
+    {
+        concurrently(snapshots.count) { (i: Int) throws(DockerOpsError) -> SnapshotManifest in
+            try verifySnapshot(at: snapshots[i].path, volume: snapshots[i].volume)
         }
     }
 

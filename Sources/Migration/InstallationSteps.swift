@@ -362,6 +362,7 @@ public struct SnapshotVolumesStep: StepRunner {
         do { volumes = try volumesToCopy(context) } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
+        var requests: [ConnectwareHost.SnapshotRequest] = []
         for (volume, name) in volumes {
             let path = snapshotPath(context, volume: volume)
             if access(path, F_OK) == 0 {
@@ -371,11 +372,16 @@ public struct SnapshotVolumesStep: StepRunner {
             }
             do {
                 guard try host.volumeExists(name) else { continue }
-                try host.snapshotVolume(
-                    name, to: path, connectwareVersion: context.journal.plan.runningVersion.description)
             } catch {
                 throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
             }
+            requests.append(.init(volume: name, output: path))
+        }
+        // All at once: the downtime waits for the slowest volume, not for the sum of them.
+        do {
+            try host.snapshotVolumes(requests, connectwareVersion: context.journal.plan.runningVersion.description)
+        } catch {
+            throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }
     }
 
@@ -384,16 +390,23 @@ public struct SnapshotVolumesStep: StepRunner {
         var parts: [String] = []
         let volumes: [(short: String, name: String)]
         do { volumes = try volumesToCopy(context) } catch { return .doesNotHold(reason: error.description) }
+        var copied: [(name: String, path: String)?] = []
         for (volume, name) in volumes {
             let path = snapshotPath(context, volume: volume)
             let present: Bool
             do { present = try host.volumeExists(name) } catch { return .doesNotHold(reason: error.description) }
-            if !present && access(path, F_OK) != 0 {
+            copied.append(!present && access(path, F_OK) != 0 ? nil : (name, path))
+        }
+        // Each snapshot is read back whole again, all at the same time.
+        var verified = ConnectwareHost.verifySnapshots(copied.compactMap { $0.map { ($0.path, $0.name) } })
+            .makeIterator()
+        for (index, (_, name)) in volumes.enumerated() {
+            guard let path = copied[index]?.path, let outcome = verified.next() else {
                 parts.append("\(name) does not exist (nothing to copy)")
                 continue
             }
             let manifest: SnapshotManifest
-            do { manifest = try ConnectwareHost.verifySnapshot(at: path, volume: name) } catch {
+            do { manifest = try outcome.get() } catch {
                 return .doesNotHold(reason: "the snapshot of \(name) does not verify: \(error.description)")
             }
             artifacts.append(
@@ -645,7 +658,7 @@ public struct InstallStep: StepRunner {
                 if target.strategy == .installer { _ = try kept.restoreKept(version) }
                 try host.install(target.installRequest(version))
                 try host.waitUntilHealthy(
-                    project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                    project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll
                 ) { client.answers() || client.refused != nil }
             } catch {
                 throw .stepFailed(
@@ -764,9 +777,9 @@ public struct RestartStep: StepRunner {
         do {
             try host.stop(try host.discover(project: target.project), timeout: target.stopTimeout)
             try host.start(project: target.project, directory: target.directory)
-            try host.waitUntilHealthy(project: target.project, within: target.healthySeconds, pollEvery: 0.25) {
-                client.answers() || client.refused != nil
-            }
+            try host.waitUntilHealthy(
+                project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll
+            ) { client.answers() || client.refused != nil }
         } catch {
             throw .stepFailed(position: context.position, kind: context.step.id, reason: error.description)
         }

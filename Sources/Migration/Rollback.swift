@@ -114,7 +114,7 @@ public struct Rollback {
                 do {
                     try host.start(project: target.project, directory: target.directory)
                     _ = try host.waitUntilHealthy(
-                        project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                        project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll
                     ) { client.answers() || client.refused != nil }
                 } catch {
                     throw failure(error, run: journal.id)
@@ -336,7 +336,7 @@ public struct Rollback {
                 try note("installed Connectware \(original) again and started it", &journal)
             }
             _ = try host.waitUntilHealthy(
-                project: target.project, within: target.healthySeconds, pollEvery: 0.25
+                project: target.project, within: target.healthySeconds, pollEvery: ConnectwareHost.healthPoll
             ) { client.answers() || client.refused != nil }
         } catch {
             throw failure(error, run: journal.id)

@@ -319,7 +319,7 @@ public struct WaitHealthyStep: StepRunner {
             } else if let directory, (try? host.discover(project: project))?.containers.isEmpty ?? true {
                 try host.start(project: project, directory: directory)
             }
-            try host.waitUntilHealthy(project: project, within: seconds, pollEvery: 0.25) {
+            try host.waitUntilHealthy(project: project, within: seconds, pollEvery: ConnectwareHost.healthPoll) {
                 client.answers() || client.refused != nil
             }
         } catch {

@@ -1,3 +1,4 @@
+import Dispatch
 import ArchiveInspect
 import Foundation
 import TestSupport
@@ -69,5 +70,52 @@ struct SnapshotTests {
         #expect(result.contains("CYBUS_ADMIN_WEB_APP_DISPLAY_VERSION: \"1.7.3\""))
         #expect(result.contains("OTHER: 1.8.10"))
         #expect(result.contains("image: example.org/tool:1.8.1"))
+    }
+    @Test func snapshotsVerifiedTogetherComeBackInTheOrderAskedAndNameTheOneThatWasChanged() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var files: [String] = []
+        for name in ["first", "second", "third"] {
+            let source = root.appendingPathComponent(name).path
+            try TestSupport.shell("mkdir -p '\(source)' && head -c 200000 /dev/urandom > '\(source)/data'")
+            let file = root.appendingPathComponent("\(name).tar.zst").path
+            _ = try ConnectwareHost.snapshotDirectory(
+                source, volume: "lab_\(name)", to: file, connectwareVersion: "1.8.0")
+            files.append(file)
+        }
+        // One byte of the second snapshot flipped after it was made.
+        try TestSupport.shell("printf 'X' | dd of='\(files[1])' bs=1 seek=100 conv=notrunc status=none")
+
+        let outcomes = ConnectwareHost.verifySnapshots([
+            (files[0], "lab_first"), (files[1], "lab_second"), (files[2], "lab_third"),
+        ])
+        #expect(outcomes.count == 3)
+        #expect((try? outcomes[0].get())?.volume == "lab_first")
+        #expect((try? outcomes[2].get())?.volume == "lab_third")
+        guard case .failure(.snapshotNotVerified(let volume, let path, _)) = outcomes[1] else {
+            Issue.record("the changed snapshot verified: \(outcomes[1])")
+            return
+        }
+        #expect(volume == "lab_second")
+        #expect(path == files[1])
+    }
+
+    @Test func workDoneAtTheSameTimeComesBackInTheOrderOfItsIndicesWithEachFailureInItsPlace() {
+        // Index 0 finishes only once index 1 has begun: one after another, it would wait in vain.
+        let second = DispatchSemaphore(value: 0)
+        let outcomes = ConnectwareHost.concurrently(4) { (index: Int) throws(DockerOpsError) -> Int in
+            if index == 0, second.wait(timeout: .now() + 20) == .timedOut { return -1 }
+            if index == 1 { second.signal() }
+            if index == 2 { throw .noSuchVolume("volume-\(index)") }
+            return index * 10
+        }
+        #expect(outcomes.count == 4)
+        #expect((try? outcomes[0].get()) == 0)
+        #expect((try? outcomes[1].get()) == 10)
+        #expect((try? outcomes[3].get()) == 30)
+        guard case .failure(.noSuchVolume("volume-2")) = outcomes[2] else {
+            Issue.record("index 2 did not fail in its place: \(outcomes[2])")
+            return
+        }
     }
 }

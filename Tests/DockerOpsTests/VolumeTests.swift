@@ -72,6 +72,43 @@ struct VolumeTests {
         }
     }
 
+    @Test func volumesSnapshottedTogetherEachHoldEveryByteAndAnOccupiedOutputStopsAllBeforeAnyIsWritten()
+        async throws
+    {
+        let lab = try Lab.require()
+        try await lab.exclusively {
+            let host = try lab.host()
+            let installation = try host.discover()
+            try host.stop(installation, timeout: 10)
+            try host.removeContainers(installation)
+            defer { try? lab.startAgain(host) }
+            let directory = try TestSupport.temporaryDirectory("cwmigrate-together")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let names = ["postgresql", "service-manager"].map { "\(lab.project)_\($0)" }
+            let files = names.map { directory.appendingPathComponent("\($0).tar.zst").path }
+
+            // The second output is taken: nothing is written, not even the first snapshot.
+            _ = FileManager.default.createFile(atPath: files[1], contents: Data("taken".utf8))
+            #expect(throws: DockerOpsError.self) {
+                try host.snapshotVolumes(
+                    zip(names, files).map { .init(volume: $0, output: $1) }, connectwareVersion: "1.8.0")
+            }
+            #expect(FileManager.default.fileExists(atPath: files[0]) == false)
+            try FileManager.default.removeItem(atPath: files[1])
+
+            let manifests = try host.snapshotVolumes(
+                zip(names, files).map { .init(volume: $0, output: $1) }, connectwareVersion: "1.8.0")
+            #expect(manifests.map(\.volume) == names)
+            for (name, file) in zip(names, files) {
+                try ConnectwareHost.verifySnapshot(at: file, volume: name)
+                let copy = directory.appendingPathComponent(name + "-copy")
+                try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+                _ = try extractTree(from: file, prefix: SnapshotManifest.dataPrefix, into: copy.path)
+                #expect(try Lab.treeDigest(copy.path) == Lab.treeDigest(lab.mountpoint(name)))
+            }
+        }
+    }
+
     @Test func aVolumeUsedByAStoppedContainerIsNotRemovedEvenWithAVerifiedSnapshot() async throws {
         let lab = try Lab.require()
         try await lab.exclusively {
