@@ -31,6 +31,7 @@ public struct RunbookSite: Sendable {
         switch setting {
         case "postgresqlClaim": "postgresql-claim"
         case "serviceManagerClaim": "service-manager-claim"
+        case "copyImage": "copy-image"
         default: setting
         }
     }

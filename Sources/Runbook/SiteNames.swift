@@ -65,6 +65,12 @@ struct SiteNameSpec: Sendable {
                     setting: "serviceManagerClaim", label: "service-manager persistent volume claim",
                     placeholder: "<SERVICE-MANAGER-CLAIM>",
                     finder: "kubectl get pvc,sts -n {{namespace}} -l app.kubernetes.io/instance={{release}}"),
+                // The copy pods' image: one the cluster already holds, so nothing is pulled from
+                // a registry a plant's cluster may not reach (the PostgreSQL StatefulSet's has tar).
+                SiteNameSpec(
+                    setting: "copyImage", label: "Image for the copy pods (the PostgreSQL StatefulSet's)",
+                    placeholder: "<COPY-IMAGE>",
+                    finder: "kubectl get sts -n {{namespace}} -l app.kubernetes.io/instance={{release}} -o wide"),
             ]
         }
     }

@@ -75,13 +75,18 @@ struct RunbookCommand: ParsableCommand {
         help: ArgumentHelp("The service-manager persistent volume claim (kubernetes).", valueName: "name"))
     var serviceManagerClaim: String?
 
+    @Option(
+        name: .customLong("copy-image"),
+        help: ArgumentHelp("An image the cluster has, for the copy pods (kubernetes).", valueName: "image"))
+    var copyImage: String?
+
     /// The site's names and directories as given.
     var siteNames: RunbookSite {
         RunbookSite(
             compose: ["project": docker.project, "directory": site.directory],
             kubernetes: [
                 "namespace": namespace, "release": release, "chart": chart, "postgresqlClaim": postgresqlClaim,
-                "serviceManagerClaim": serviceManagerClaim,
+                "serviceManagerClaim": serviceManagerClaim, "copyImage": copyImage,
             ], installerDirectory: installers.installerDirectory, snapshotDirectory: snapshotDirectory)
     }
 

@@ -256,14 +256,15 @@ struct RunbookCLITests {
         defer { try? FileManager.default.removeItem(at: backup.directory) }
         let result = try runbook([
             "--backup", backup.file.path, "--running", "1.8.0", "--installation", "kubernetes", "--namespace", "iot",
-            "--release", "cw", "--chart", "cybus/connectware", "--postgresql-claim", "pg-data", "--compat",
-            TestSupport.exampleCompat,
+            "--release", "cw", "--chart", "cybus/connectware", "--postgresql-claim", "pg-data", "--copy-image",
+            "mirror.plant:5000/cybus/postgresql:1.8.0", "--compat", TestSupport.exampleCompat,
         ])
         #expect(result.status == 0)
         #expect(
             result.stdout.contains("kubectl -n iot scale sts,deploy -l app.kubernetes.io/instance=cw --replicas=0\n"))
         #expect(result.stdout.contains("kubectl -n iot delete pvc pg-data <SERVICE-MANAGER-CLAIM>\n"))
         #expect(result.stdout.contains("helm upgrade cw cybus/connectware --version 1.7.3 -n iot --reuse-values\n"))
+        #expect(result.stdout.contains("--image=mirror.plant:5000/cybus/postgresql:1.8.0 "))
         #expect(result.stderr.contains("give --service-manager-claim to fill them in"))
     }
 

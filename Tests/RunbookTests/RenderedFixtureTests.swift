@@ -6,7 +6,9 @@ import Testing
 
 // Every shipped template rendered for a spread of plans, compared byte for byte with the
 // files in Fixtures/rendered, which were written by swift-mustache 2.1.1 before the
-// renderer changed (CWMIGRATE_RECORD_RUNBOOK_FIXTURES=1 writes them anew instead of comparing).
+// renderer changed (CWMIGRATE_RECORD_RUNBOOK_FIXTURES=1 writes them anew instead of comparing);
+// since then re-recorded only where a playbook's commands changed, the diff read line by line
+// (the Kubernetes copy pods' image, no longer busybox).
 // The checkout's directory, where a relative backup path is made absolute, stands as /srv in
 // them, so the comparison does not depend on where the checkout lives.
 

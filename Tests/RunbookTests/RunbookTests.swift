@@ -145,7 +145,7 @@ struct RunbookRenderingTests {
         let given = [
             "namespace": "iot", "release": "cw", "chart": "cybus/connectware",
             "postgresqlClaim": "data-cw-postgresql-0",
-            "serviceManagerClaim": "data-cw-service-manager-0",
+            "serviceManagerClaim": "data-cw-service-manager-0", "copyImage": "registry.cybus.io/cybus/postgresql:1.8.0",
         ]
         let (plan, files) = try render(.markdown, installation: .kubernetes, given: given)
         let markdown = files[0].text
@@ -155,6 +155,13 @@ struct RunbookRenderingTests {
         #expect(markdown.contains("kubectl -n iot scale sts,deploy -l app.kubernetes.io/instance=cw --replicas=0\n"))
         #expect(markdown.contains("\"claimName\":\"data-cw-postgresql-0\""))
         #expect(markdown.contains("kubectl -n iot delete pvc data-cw-postgresql-0 data-cw-service-manager-0\n"))
+        // The copy pods run the image given, one the cluster has; nothing from the internet.
+        #expect(
+            markdown.contains(
+                "run cwmigrate-copy-postgresql --image=registry.cybus.io/cybus/postgresql:1.8.0 --image-pull-policy=IfNotPresent "
+            ))
+        #expect(markdown.contains(#""image":"registry.cybus.io/cybus/postgresql:1.8.0","imagePullPolicy":"IfNotPresent""#))
+        #expect(!markdown.contains("busybox"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.7.3 -n iot --reuse-values\n"))
         #expect(markdown.contains("helm upgrade cw cybus/connectware --version 1.8.0 -n iot --reuse-values\n"))
         #expect(
@@ -189,6 +196,12 @@ struct RunbookRenderingTests {
         #expect(
             markdown.contains("- **Helm release:** `<RELEASE>` ⚠ **PLACEHOLDER** — find it with `helm list -n iot`"))
         #expect(markdown.contains("find it with `kubectl get pvc,sts -n iot -l app.kubernetes.io/instance=<RELEASE>`"))
+        #expect(markdown.contains("--image=<COPY-IMAGE> "))
+        #expect(
+            markdown.contains(
+                "- **Image for the copy pods (the PostgreSQL StatefulSet's):** `<COPY-IMAGE>` ⚠ **PLACEHOLDER** — find it with `kubectl get sts -n iot -l app.kubernetes.io/instance=<RELEASE> -o wide`"
+            ), "\(markdown)")
+        #expect(!markdown.contains("busybox"), "no image a plant's cluster would have to pull from the internet")
         #expect(!markdown.contains(" connectware "), "no release or namespace named after the vendor default")
     }
 
