@@ -1,5 +1,6 @@
 import Planner
 import Runbook
+import Vocabulary
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -36,20 +37,43 @@ public struct RunbookSite: Sendable {
         }
     }
 
-    /// `playbook` with the site's names and directories, and the names its runbook shows; a
-    /// name of the other kind of installation is a usage error. The playbook's own values are
-    /// trusted only when the operator gave the playbook (`trustPlaybookValues`).
+    /// The names given, each checked: one not in its kind's syntax (the commands carry it
+    /// unquoted) and, once the installation is known, a name of the other kind of installation
+    /// are usage errors. Called before the backup is read, so a typo costs no verify of the
+    /// whole archive; returns the names `installation`'s runbook uses.
+    @discardableResult
+    public func check(installation: InstallationKind?) throws -> [String: String] {
+        let given: [(InstallationKind, [String: String])] = [
+            (.dockerCompose, compose.compactMapValues { $0 }), (.kubernetes, kubernetes.compactMapValues { $0 }),
+        ]
+        for (kind, names) in given {
+            for (setting, value) in names.sorted(by: { $0.key < $1.key }) {
+                if let problem = siteNameProblem(setting, value, installation: kind) {
+                    throw Failure(
+                        message: "--\(Self.optionName(setting)) \(shellQuoted(value)): \(problem)",
+                        hint: "the runbook writes it into its commands as given; leave it out to show a placeholder with the command that finds it",
+                        exitCode: ExitStatus.usage)
+                }
+            }
+        }
+        guard let installation else { return [:] }
+        let other = given.first { $0.0 != installation }?.1 ?? [:]
+        if let name = other.keys.sorted().first {
+            throw Failure(
+                message: "--\(Self.optionName(name)) is for \(installation == .kubernetes ? "docker-compose" : "kubernetes") installations",
+                exitCode: ExitStatus.usage)
+        }
+        return given.first { $0.0 == installation }?.1 ?? [:]
+    }
+
+    /// `playbook` with the site's names and directories, and the names its runbook shows (each
+    /// checked as `check` does). The playbook's own values are trusted only when the operator
+    /// gave the playbook (`trustPlaybookValues`).
     public func apply(to playbook: Playbook, trustPlaybookValues: Bool) throws -> (Playbook, [SiteName]) {
         var chosen = playbook
         if let installerDirectory { chosen.settings["installerDir"] = installerDirectory }
         if let snapshotDirectory { chosen.settings["snapshotDir"] = snapshotDirectory }
-        let kubernetes = chosen.installation == .kubernetes
-        if let name = (kubernetes ? compose : self.kubernetes).filter({ $0.value != nil }).keys.sorted().first {
-            throw Failure(
-                message: "--\(Self.optionName(name)) is for \(kubernetes ? "docker-compose" : "kubernetes") installations",
-                exitCode: ExitStatus.usage)
-        }
-        let given = (kubernetes ? self.kubernetes : compose).compactMapValues { $0 }
+        let given = try check(installation: chosen.installation)
         let resolved = resolveSiteNames(chosen, given: given, trustPlaybookValues: trustPlaybookValues)
         return (resolved.playbook, resolved.names)
     }

@@ -30,6 +30,8 @@ struct SiteNameSpec: Sendable {
     let placeholder: String
     /// A command template: `{{setting}}` is replaced with the shown value of that name.
     let finder: String
+    /// What a value must look like; the commands use it as written, unquoted.
+    let syntax: SiteNameSyntax
 
     static func catalog(for installation: InstallationKind) -> [SiteNameSpec] {
         switch installation {
@@ -38,42 +40,100 @@ struct SiteNameSpec: Sendable {
                 SiteNameSpec(
                     setting: "project", label: "Compose project", placeholder: "<PROJECT>",
                     finder:
-                        "docker ps --filter label=io.cybus.connectware=core --format '{{.Label \"com.docker.compose.project\"}}' | sort -u"
+                        "docker ps --filter label=io.cybus.connectware=core --format '{{.Label \"com.docker.compose.project\"}}' | sort -u", syntax: .composeProject
                 ),
                 SiteNameSpec(
                     setting: "directory", label: "Installation directory", placeholder: "<DIRECTORY>",
                     finder:
-                        "docker ps --filter label=io.cybus.connectware=core --format '{{.Label \"com.docker.compose.project.working_dir\"}}' | sort -u"
+                        "docker ps --filter label=io.cybus.connectware=core --format '{{.Label \"com.docker.compose.project.working_dir\"}}' | sort -u", syntax: .path
                 ),
             ]
         case .kubernetes:
             [
                 SiteNameSpec(
                     setting: "namespace", label: "Kubernetes namespace", placeholder: "<NAMESPACE>",
-                    finder: "helm list --all-namespaces"),
+                    finder: "helm list --all-namespaces", syntax: .dnsLabel(maximum: 63)),
                 SiteNameSpec(
                     setting: "release", label: "Helm release", placeholder: "<RELEASE>",
-                    finder: "helm list -n {{namespace}}"),
+                    finder: "helm list -n {{namespace}}", syntax: .dnsLabel(maximum: 53)),
                 SiteNameSpec(
                     setting: "chart", label: "Helm chart (repo/name)", placeholder: "<CHART>",
-                    finder: "helm list -n {{namespace}} --filter '^{{release}}$' && helm repo list"),
+                    finder: "helm list -n {{namespace}} --filter '^{{release}}$' && helm repo list", syntax: .reference),
                 SiteNameSpec(
                     setting: "postgresqlClaim", label: "PostgreSQL persistent volume claim",
                     placeholder: "<POSTGRESQL-CLAIM>",
-                    finder: "kubectl get pvc,sts -n {{namespace}} -l app.kubernetes.io/instance={{release}}"),
+                    finder: "kubectl get pvc,sts -n {{namespace}} -l app.kubernetes.io/instance={{release}}", syntax: .dnsSubdomain),
                 SiteNameSpec(
                     setting: "serviceManagerClaim", label: "service-manager persistent volume claim",
                     placeholder: "<SERVICE-MANAGER-CLAIM>",
-                    finder: "kubectl get pvc,sts -n {{namespace}} -l app.kubernetes.io/instance={{release}}"),
+                    finder: "kubectl get pvc,sts -n {{namespace}} -l app.kubernetes.io/instance={{release}}", syntax: .dnsSubdomain),
                 // The copy pods' image: one the cluster already holds, so nothing is pulled from
                 // a registry a plant's cluster may not reach (the PostgreSQL StatefulSet's has tar).
                 SiteNameSpec(
                     setting: "copyImage", label: "Image for the copy pods (the PostgreSQL StatefulSet's)",
                     placeholder: "<COPY-IMAGE>",
-                    finder: "kubectl get sts -n {{namespace}} -l app.kubernetes.io/instance={{release}} -o wide"),
+                    finder: "kubectl get sts -n {{namespace}} -l app.kubernetes.io/instance={{release}} -o wide", syntax: .reference),
             ]
         }
     }
+}
+
+/// What a site name must look like to be written into a shell command unquoted: each kind's
+/// own rule (Kubernetes and Compose refuse other names anyway), so a mistyped name is refused
+/// when the runbook is made, not met as a broken command in the middle of the procedure.
+enum SiteNameSyntax: Sendable {
+    /// Compose's project names: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
+    case composeProject
+    /// An absolute path without characters a shell splits on or expands.
+    case path
+    /// An RFC 1123 label (namespaces, Helm releases) of at most `maximum` characters.
+    case dnsLabel(maximum: Int)
+    /// An RFC 1123 subdomain (persistent volume claims): labels joined by dots, at most 253.
+    case dnsSubdomain
+    /// A chart or image reference: letters, digits and `. _ / : @ + -`.
+    case reference
+
+    /// Why `value` is not a name of this kind, or nil when it is one.
+    func problem(_ value: String) -> String? {
+        let lowerOrDigit: (Character) -> Bool = { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        switch self {
+        case .composeProject:
+            guard let first = value.first, lowerOrDigit(first),
+                value.allSatisfy({ lowerOrDigit($0) || $0 == "-" || $0 == "_" })
+            else { return "a Compose project name has lowercase letters, digits, - and _ only, and starts with a letter or digit" }
+        case .path:
+            guard value.hasPrefix("/") else { return "the installation directory must be an absolute path" }
+            let unsafe = Set(" \t'\"\\`$&|;<>()*?[]{}#~!")
+            if let bad = value.first(where: { unsafe.contains($0) }) {
+                return "the commands use the directory unquoted, and it holds \(bad == " " ? "a space" : "`\(bad)`")"
+            }
+        case .dnsLabel(let maximum):
+            guard value.count <= maximum, let first = value.first, let last = value.last, lowerOrDigit(first),
+                lowerOrDigit(last), value.allSatisfy({ lowerOrDigit($0) || $0 == "-" })
+            else {
+                return "it must be at most \(maximum) lowercase letters, digits and -, starting and ending with a letter or digit"
+            }
+        case .dnsSubdomain:
+            let labels = value.split(separator: ".", omittingEmptySubsequences: false)
+            guard value.count <= 253,
+                labels.allSatisfy({ SiteNameSyntax.dnsLabel(maximum: 63).problem(String($0)) == nil })
+            else {
+                return "it must be at most 253 characters of lowercase letters, digits, - and ., each part starting and ending with a letter or digit"
+            }
+        case .reference:
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@+-")
+            guard !value.isEmpty, value.allSatisfy({ allowed.contains($0) }) else {
+                return "it may hold letters, digits and . _ / : @ + - only"
+            }
+        }
+        return nil
+    }
+}
+
+/// Why `value` cannot be the site name `setting` of `installation`'s runbooks, or nil when it can
+/// (a setting that is no site name has no rule here).
+public func siteNameProblem(_ setting: String, _ value: String, installation: InstallationKind) -> String? {
+    SiteNameSpec.catalog(for: installation).first { $0.setting == setting }?.syntax.problem(value)
 }
 
 /// The site names of `playbook`'s installation, filled from `given` (setting → value); the

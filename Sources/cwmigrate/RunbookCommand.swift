@@ -121,6 +121,7 @@ struct RunbookCommand: ParsableCommand {
             // Absolute, so the runbook's commands work from any directory the operator is in.
             let backup = URL(fileURLWithPath: archive.backup ?? "").standardizedFileURL.path
             try destination(reading: backup).check()
+            try siteNames.check(installation: kind.installation)
             // The templates before the backup: a wrong --templates is said at once, not after a
             // verify of the whole archive.
             let dataDirectory = try DataFiles.playbooksDirectory(explicit: data.playbooks).path

@@ -206,6 +206,18 @@ struct RunbookCLITests {
         #expect(release.stderr.contains("--release is for kubernetes installations"))
         let project = try runbook(base + ["--installation", "kubernetes", "--project", "x"])
         #expect(project.status == 64)
+        // A name the commands would carry broken is refused before the backup is read.
+        let spaced = try runbook(["--backup", "/nonexistent/backup.tgz", "--running", "1.8.0", "--directory", "/opt/my plant"])
+        #expect(spaced.status == 64)
+        #expect(
+            spaced.stderr
+                == "error: --directory '/opt/my plant': the commands use the directory unquoted, and it holds a space\n"
+                + "hint: the runbook writes it into its commands as given; leave it out to show a placeholder with the command that finds it\n"
+        )
+        let namespace = try runbook(base + ["--installation", "kubernetes", "--namespace", "Plant 7"])
+        #expect(namespace.status == 64)
+        #expect(namespace.stderr.hasPrefix("error: --namespace 'Plant 7': it must be at most 63 lowercase letters"))
+        #expect(namespace.stdout.isEmpty)
         let neither = try runbook(["--backup", backup.file.path], environment: ["CWMIGRATE_URL": ""])
         #expect(neither.status == 64)
         #expect(neither.stderr.contains("--running VERSION"))

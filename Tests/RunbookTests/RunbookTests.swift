@@ -205,6 +205,44 @@ struct RunbookRenderingTests {
         #expect(!markdown.contains(" connectware "), "no release or namespace named after the vendor default")
     }
 
+    @Test(arguments: [
+        // (setting, installation, value, accepted)
+        ("project", InstallationKind.dockerCompose, "connectware", true),
+        ("project", .dockerCompose, "plant_7-a", true),
+        ("project", .dockerCompose, "Connectware", false),
+        ("project", .dockerCompose, "-x", false),
+        ("project", .dockerCompose, "line`code`", false),
+        ("directory", .dockerCompose, "/opt/connectware", true),
+        ("directory", .dockerCompose, "/opt/my plant", false),
+        ("directory", .dockerCompose, "opt/connectware", false),
+        ("directory", .dockerCompose, "/opt/$(rm -rf ~)", false),
+        ("namespace", .kubernetes, "iot", true),
+        ("namespace", .kubernetes, "plant-7", true),
+        ("namespace", .kubernetes, "plant-", false),
+        ("namespace", .kubernetes, "Plant", false),
+        ("namespace", .kubernetes, String(repeating: "a", count: 63), true),
+        ("namespace", .kubernetes, String(repeating: "a", count: 64), false),
+        ("release", .kubernetes, String(repeating: "a", count: 53), true),
+        ("release", .kubernetes, String(repeating: "a", count: 54), false),
+        ("postgresqlClaim", .kubernetes, "data-cw-postgresql-0", true),
+        ("postgresqlClaim", .kubernetes, "a.b-c.d", true),
+        ("postgresqlClaim", .kubernetes, "a..b", false),
+        ("postgresqlClaim", .kubernetes, "pg data", false),
+        ("chart", .kubernetes, "cybus/connectware", true),
+        ("chart", .kubernetes, "oci://registry.plant:5000/charts/connectware", true),
+        ("chart", .kubernetes, "cybus/connectware;reboot", false),
+        ("copyImage", .kubernetes, "registry.cybus.io/cybus/postgresql:1.8.0", true),
+        ("copyImage", .kubernetes, "mirror:5000/pg@sha256:abc", true),
+        ("copyImage", .kubernetes, "pg' --privileged '", false),
+        ("anyOtherSetting", .kubernetes, "any thing; at all", true),
+    ])
+    func aSiteNameIsTakenOnlyInItsKindsSyntax(
+        setting: String, installation: InstallationKind, value: String, accepted: Bool
+    ) {
+        let problem = siteNameProblem(setting, value, installation: installation)
+        #expect((problem == nil) == accepted, "\(setting) \(value): \(problem ?? "accepted")")
+    }
+
     @Test func aHostileProjectNameIsEscapedInTheHTML() throws {
         let hostile = "<script>alert('x')</script>&"
         let html = try render(.html, given: ["project": hostile, "directory": "/srv/a\"b"]).files[0].text
