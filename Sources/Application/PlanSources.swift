@@ -34,6 +34,11 @@ public struct PlanSources: Sendable {
         basisFile: String?, sha256: String?, project: String?, directory: String?,
         prepare: (Playbook) throws -> Playbook
     ) throws -> (Plan, LoadedKnowledge) {
+        // The plan's commands carry the project and the directory unquoted, as a runbook's do.
+        try RunbookSite(
+            compose: ["project": project, "directory": directory], kubernetes: [:], installerDirectory: nil,
+            snapshotDirectory: nil
+        ).check(installation: nil)
         let loaded = try LocalKnowledge.loadWithFiles(
             compatFiles: compatFiles, ignoringExamples: ignoringExamples, playbooks: dataDirectory)
         let chosen = try prepare(

@@ -60,6 +60,20 @@ private func write(_ text: String, to name: String, in dir: URL) throws -> URL {
     #expect(result.stdout.contains("--refusal"))
 }
 
+@Test func aProjectOrDirectoryTheCommandsCannotCarryIsAUsageError() throws {
+    let project = try plan(["--backup-version", "1.7.3", "--running", "1.8.0", "--project", "Plant 7"])
+    #expect(project.status == 64)
+    #expect(project.stderr.hasPrefix("error: --project 'Plant 7': a Compose project name has lowercase letters"))
+    #expect(project.stdout.isEmpty)
+    let directory = try plan(["--backup-version", "1.7.3", "--running", "1.8.0", "--directory", "/opt/cw;reboot"])
+    #expect(directory.status == 64)
+    #expect(
+        directory.stderr.hasPrefix("error: --directory '/opt/cw;reboot': the commands use the directory unquoted, and it holds `;`\n"))
+    let fine = try plan(["--backup-version", "1.7.3", "--running", "1.8.0", "--project", "plant7", "--directory", "/opt/cw"])
+    #expect(fine.status == 4)
+    #expect(fine.stdout.contains("cd /opt/cw && "))
+}
+
 @Test func aRefusalNamingNoVersionIsAUsageError() throws {
     let result = try plan(["--backup-version", "1.2.0", "--running", "1.8.0", "--refusal", "incompatible database schema"])
     #expect(result.status == 64)
