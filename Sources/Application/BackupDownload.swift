@@ -57,16 +57,17 @@ public struct BackupDownload {
         }
     }
 
-    public func take(
-        deadline: Duration, waitForRunning: Duration?, wait: WaitSettings,
-        onPoll: (MaintenanceStatus) -> Void, finished: () -> Void, progress: (any TransferProgressReporter)?
-    ) throws -> TakenBackup {
+    /// Takes the backup on the server, waiting as `waiting` says (and for one already running
+    /// up to `waitForRunning`) and saying so on `console`, then downloads and verifies it.
+    public func take(waiting: ServerWaiting, waitForRunning: Duration?, console: Console) throws -> TakenBackup {
+        let reporter = waiting.waitingReporter(console, what: "backup")
         let record = try client.runBackup(
-            deadline: deadline, waitForRunning: waitForRunning, wait: wait, onPoll: onPoll)
-        finished()
+            deadline: waiting.operation, waitForRunning: waitForRunning, wait: waiting.settings(console),
+            onPoll: reporter.poll)
+        reporter.done()
         let path = output ?? Self.defaultFileName(for: record)
         try OutputFile.check(path, replacing: replacing, inputs: inputs, standardOutputRefusal: "a backup archive")
-        _ = try client.downloadBackup(to: path, replacing: replacing, progress: progress)
+        _ = try client.downloadBackup(to: path, replacing: replacing, progress: waiting.reporter(console))
         let facts: ArchiveFacts
         do {
             facts = try inspectBackup(at: path, options: InspectOptions(verify: true))
@@ -80,6 +81,9 @@ public struct BackupDownload {
                 renameFailure: renamed ? nil : String(cString: strerror(errno)), reason: "\(error)")
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+        if let id = record.backupID, id.version != facts.version {
+            console.warning("the backup id names \(id.version) but the archive says \(facts.version)")
+        }
         return TakenBackup(file: path, record: record, facts: facts, bytes: bytes ?? 0)
     }
 

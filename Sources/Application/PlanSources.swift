@@ -54,6 +54,22 @@ public struct PlanSources: Sendable {
         return (plan, loaded)
     }
 
+    /// `plan`'s plan: as above, with `project` and `directory`, when given, as the playbook's settings.
+    public func plan(
+        backup: Version, running: Version, refusal message: String?, backupFile: String?, partialRead: Bool,
+        basisFile: String?, sha256: String?, project: String?, directory: String?
+    ) throws -> Plan {
+        try plan(
+            backup: backup, running: running, refusal: message, backupFile: backupFile, partialRead: partialRead,
+            basisFile: basisFile, sha256: sha256, project: project, directory: directory
+        ) { playbook in
+            var chosen = playbook
+            if let project { chosen.settings["project"] = project }
+            if let directory { chosen.settings["directory"] = directory }
+            return chosen
+        }.0
+    }
+
     /// The copies of the operator's knowledge files (numbered, so two files of the same name
     /// stay apart) and of the learned one that travel with an Ansible runbook's plan.
     public static func ansibleCopies(of loaded: LoadedKnowledge) throws -> (compat: [RunbookFile], learned: RunbookFile?) {

@@ -39,14 +39,12 @@ public struct PrecheckSuite {
         self.acceptingExampleData = acceptingExampleData
     }
 
-    /// The API connection and the run's credentials for the installation's directory.
-    public typealias Connect = () throws -> (client: MaintenanceClient, credentials: (String?) -> RunCredentials)
-
-    /// Runs every check, in order; `describe` words an error as the operator reads it (its
-    /// message and hint). Returns the checks and the plan, when one could be made.
-    public func run(connect: Connect, describe: (any Error) -> (message: String, hint: String?))
-        -> (checks: [CheckResult], plan: Plan?)
-    {
+    /// Runs every check, in order: `connect` gives the API connection, `credentials` the run's
+    /// credentials for the installation's directory. Returns the checks and the plan, when one
+    /// could be made.
+    public func run(
+        connect: () throws -> Connection, credentials: (Connection, _ directory: String?) -> RunCredentials
+    ) -> (checks: [CheckResult], plan: Plan?) {
         var checks: [CheckResult] = []
         let (backupCheck, facts) = Prechecks.backupFile(backupPath, assumedVersion: assumedVersion)
         checks.append(backupCheck)
@@ -64,7 +62,7 @@ public struct PrecheckSuite {
                 plan = made
                 checks.append(CheckResult("plan", made.hasSteps ? .pass : .fail, "\(made.decision): \(made.reason)"))
             } catch {
-                checks.append(CheckResult("plan", .fail, describe(error).message))
+                checks.append(CheckResult("plan", .fail, Self.describe(error).message))
             }
         } else {
             checks.append(CheckResult("plan", .skip, "needs the backup file and the installation"))
@@ -73,9 +71,9 @@ public struct PrecheckSuite {
         do {
             let connected = try connect()
             checks.append(Prechecks.api(connected.client))
-            if let plan { checks.append(connected.credentials(installation?.workingDirectory).check(plan)) }
+            if let plan { checks.append(credentials(connected, installation?.workingDirectory).check(plan)) }
         } catch {
-            let (message, hint) = describe(error)
+            let (message, hint) = Self.describe(error)
             checks.append(CheckResult("connectware api", .fail, message + (hint.map { " (\($0))" } ?? "")))
         }
 
@@ -121,6 +119,21 @@ public func absolutePath(_ path: String) -> String {
 }
 
 extension PrecheckSuite {
+    /// An error as a check shows it: its operator's message and hint, else what it says of itself.
+    static func describe(_ error: any Error) -> (message: String, hint: String?) {
+        let failure = (error as? Failure) ?? (error as? any OperatorFacing)?.failure
+        return (failure?.message ?? "\(error)", failure?.hint)
+    }
+
+    /// `migrate --precheck-only`: the checks said (aligned lines and a verdict, or `json`) and
+    /// the plan's notes; returns 0 when every check passed, else 69.
+    public static func say(_ checks: [CheckResult], plan: Plan?, json: Bool, on console: Console) throws -> Int32 {
+        let text = CheckResult.lines(checks, color: console.colorOnStdout) + [CheckResult.verdict(checks)]
+        console.out(lines: json ? [try Self.json(checks)] : text)
+        for note in plan?.notes ?? [] { console.note(note) }
+        return checks.allSatisfy { $0.status == .pass } ? ExitStatus.ok : ExitStatus.unavailable
+    }
+
     /// `migrate --precheck-only --json`: whether every check passed, and the checks; keys sorted.
     public static func json(_ checks: [CheckResult]) throws -> String {
         struct Report: Encodable {

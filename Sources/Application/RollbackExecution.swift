@@ -72,3 +72,17 @@ public struct RollbackExecution {
         return try rollback.run(try store.load(journal.id))
     }
 }
+
+extension RollbackExecution {
+    /// Says how the rollback ended and returns its exit code: `done`, the run rolled back, and
+    /// its report (0); nil, nothing was changed (10: paused).
+    public func say(_ done: Journal?, on console: Console) -> Int32 {
+        guard let done else {
+            console.out("Nothing was changed.")
+            return ExitStatus.paused
+        }
+        console.out("Run \(done.id) rolled back: Connectware \(done.plan.runningVersion) runs with the data the run found.")
+        console.out("report: \(store.reportPath(of: done.id, extension: "md"))")
+        return ExitStatus.ok
+    }
+}

@@ -89,4 +89,11 @@ public struct ImageTag: Sendable, Equatable {
     public var bytes: Int64
     /// Every tag of the image, this one too.
     public var tagsOfImage: [String]
+
+    public init(reference: String, imageID: String, bytes: Int64, tagsOfImage: [String]) {
+        self.reference = reference
+        self.imageID = imageID
+        self.bytes = bytes
+        self.tagsOfImage = tagsOfImage
+    }
 }

@@ -15,6 +15,12 @@ public struct KeptImages: Sendable, Equatable {
     /// Journals that cannot be read: each may be an unfinished run.
     public var unreadableRuns: [String]
 
+    public init(tags: [ImageTag], unfinishedRuns: [String], unreadableRuns: [String]) {
+        self.tags = tags
+        self.unfinishedRuns = unfinishedRuns
+        self.unreadableRuns = unreadableRuns
+    }
+
     /// The bytes releasing the tags frees: the images that only keep tags name (the others
     /// stay under their own names).
     public var bytesHeld: Int64 {

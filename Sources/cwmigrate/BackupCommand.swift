@@ -13,9 +13,7 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @OptionGroup var destination: OutputOption
-
-    @OptionGroup var replace: ForceFlag
+    @OptionGroup var destination: OutputOptions
 
     @OptionGroup var json: JSONFlag
 
@@ -27,18 +25,12 @@ struct BackupCommand: ParsableCommand {
         try guarded(global) { console in
             // Checked before the server is asked for a backup, which may take long.
             let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
-            try BackupDownload.checkOutput(destination.output, replacing: replace.force, inputs: inputs)
+            try BackupDownload.checkOutput(destination.output, replacing: destination.force, inputs: inputs)
             let download = BackupDownload(
-                client: try connection.client(console), output: destination.output, replacing: replace.force,
+                client: try connection.client(console), output: destination.output, replacing: destination.force,
                 inputs: inputs)
-            let reporter = WaitingReporter(console: console, what: "backup", enabled: connection.progress.format != .none)
             let taken = try download.take(
-                deadline: .seconds(connection.timeout), waitForRunning: waiting.waitRunning.map { .seconds($0) },
-                wait: connection.waitSettings(console), onPoll: reporter.poll, finished: reporter.done,
-                progress: connection.progress.reporter(console))
-            if let id = taken.record.backupID, id.version != taken.facts.version {
-                console.warning("the backup id names \(id.version) but the archive says \(taken.facts.version)")
-            }
+                waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) }, console: console)
             let result = BackupResult(taken)
             console.out(lines: json.requested ? [result.json()] : result.lines)
             return ExitStatus.ok

@@ -13,9 +13,7 @@ struct ProgressOption: ParsableArguments {
     var format: ProgressFormat = .auto
 
     /// The reporter `--progress` asks for; none under `--quiet`.
-    func reporter(_ console: Console) -> (any TransferProgressReporter)? {
-        console.quiet ? nil : format.reporter()
-    }
+    func reporter(_ console: Console) -> (any TransferProgressReporter)? { format.reporter(on: console) }
 }
 
 /// How to reach a Connectware and who to be there; shared by status, backup and restore.
@@ -60,17 +58,10 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    /// How waits for the server report on stderr: a line (or, with `--progress json`, a JSON
-    /// line) every 30 s while an operation runs and once a silence has lasted 30 s.
-    func waitSettings(_ console: Console) -> WaitSettings {
-        let format = progress.format
-        return WaitSettings(unansweredLimit: .seconds(unansweredTimeout)) { update in
-            switch format {
-            case .none: return
-            case .json: console.err(update.json)
-            default: console.err(update.line)
-            }
-        }
+    /// How this command waits for Connectware and shows it.
+    var waiting: ServerWaiting {
+        ServerWaiting(
+            operation: .seconds(timeout), unanswered: .seconds(unansweredTimeout), progress: progress.format)
     }
 
     /// The request these options make, for Application to connect with.
@@ -88,25 +79,4 @@ struct ConnectionOptions: ParsableArguments {
         try request.connect(
             environment: processEnvironment, askSecret: console.askSecret, warn: console.warning)
     }
-}
-
-/// `--initial-password-file`: the initial admin's password of a fresh install of the older
-/// version, which only migrate needs. Never in argv.
-struct InitialPasswordOption: ParsableArguments {
-    @Option(
-        name: .customLong("initial-password-file"),
-        help: ArgumentHelp(
-            "The initial admin's password (first line, plain text) of the fresh install of the older version (default: $CWMIGRATE_INITIAL_PASSWORD, else CYBUS_INITIAL_ADMIN_USER_PASSWORD of the installation's .env).",
-            valueName: "file"))
-    var initialPasswordFile: String?
-}
-
-/// `--backup-password-file`: the backup's admin password, valid after a restore: migrate and rollback.
-struct BackupPasswordOption: ParsableArguments {
-    @Option(
-        name: .customLong("backup-password-file"),
-        help: ArgumentHelp(
-            "The admin password valid when the backup was made, used after the restore (default: $CWMIGRATE_BACKUP_PASSWORD, else the production password).",
-            valueName: "file"))
-    var backupPasswordFile: String?
 }

@@ -24,8 +24,6 @@ struct MigrateCommand: ParsableCommand {
             valueName: "run"))
     var resume: String?
 
-    @OptionGroup var healthy: HealthyTimeoutOption
-
     @Option(
         name: .customLong("stop-timeout"),
         help: "Seconds each container gets to stop before it is killed.")
@@ -36,7 +34,7 @@ struct MigrateCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan for this installation and stop.")
     var dryRun = false
 
-    @OptionGroup var mode: PrecheckOnlyFlag
+    @OptionGroup var checks: RestoreCheckOptions
 
     @OptionGroup var json: JSONFlag
 
@@ -44,23 +42,21 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @OptionGroup var initialPassword: InitialPasswordOption
+    /// Never in argv: a file, else the environment or the installation's .env.
+    @Option(
+        name: .customLong("initial-password-file"),
+        help: ArgumentHelp(
+            "The initial admin's password (first line, plain text) of the fresh install of the older version (default: $CWMIGRATE_INITIAL_PASSWORD, else CYBUS_INITIAL_ADMIN_USER_PASSWORD of the installation's .env).",
+            valueName: "file"))
+    var initialPasswordFile: String?
 
-    @OptionGroup var backupPassword: BackupPasswordOption
+    @OptionGroup var runOptions: RunOptions
 
     @OptionGroup var docker: DockerOptions
 
-    @OptionGroup var dockerHost: DockerHostOption
-
     @OptionGroup var installers: InstallerDirectoryOption
 
-    @OptionGroup var sources: KnowledgeOptions
-
-    @OptionGroup var exampleData: ExampleDataAcceptance
-
-    @OptionGroup var playbook: PlaybookOption
-
-    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var sources: PlanningOptions
 
     @Option(
         name: .customLong("plan"),
@@ -70,11 +66,9 @@ struct MigrateCommand: ParsableCommand {
         completion: .file(extensions: ["json"]))
     var savedPlan: String?
 
-    @OptionGroup var assumption: AssumedVersionOption
-
     func validate() throws {
-        if dryRun && mode.precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
-        if resume != nil && (dryRun || mode.precheckOnly) {
+        if dryRun && checks.precheckOnly { throw ValidationError("give --dry-run or --precheck-only, not both") }
+        if resume != nil && (dryRun || checks.precheckOnly) {
             throw ValidationError("--resume carries a run on; it does not go with --dry-run or --precheck-only")
         }
         if resume == nil && archive.backup == nil && savedPlan == nil {
@@ -87,7 +81,7 @@ struct MigrateCommand: ParsableCommand {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
         guard stopTimeout > 0 else { throw ValidationError("--stop-timeout must be a positive number of seconds") }
-        _ = try assumption.version()
+        _ = try sources.assumption.version()
     }
 
     @OptionGroup var global: GlobalOptions
@@ -97,7 +91,7 @@ struct MigrateCommand: ParsableCommand {
             // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
             _ = try planning.savedPlan()
             if dryRun { return try planOnly(console) }
-            if mode.precheckOnly { return try precheck(console) }
+            if checks.precheckOnly { return try precheck(console) }
             return try execute(console)
         }
     }
@@ -107,54 +101,32 @@ struct MigrateCommand: ParsableCommand {
 
     private func planOnly(_ console: Console) throws -> Int32 {
         let (plan, installation, running) = try planning.planHere(
-            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
+            backupPath: backupPath, assumedVersion: try sources.assumption.version(), dockerEnvironment: runOptions.dockerEnvironment,
             project: docker.project)
-        if json.requested {
-            console.out(plan.renderJSON())
-        } else {
-            console.out(
-                "Installation: project \(installation.project) in \(installation.workingDirectory ?? "an unknown directory"), Connectware \(running) (Docker Engine \(installation.engineVersion))"
-            )
-            console.out(plan.renderText(color: console.colorOnStdout))
-        }
-        for note in plan.notes { console.note(note) }
-        return PlanCommand.exitCode(for: plan)
+        return plan.say(json: json.requested, heading: installation.planHeading(running: running), on: console)
     }
 
     /// How this command plans: its knowledge, playbook and saved-plan options.
     var planning: MigrationPlanning {
         MigrationPlanning(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData, playbookPath: playbook.playbook,
-            dataDirectory: data.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
+            compatFiles: sources.knowledge.compatFiles, ignoringExamples: sources.knowledge.noExampleData,
+            playbookPath: sources.playbook, dataDirectory: sources.knowledge.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
     }
 
     private func precheck(_ console: Console) throws -> Int32 {
         let suite = PrecheckSuite(
-            backupPath: backupPath, assumedVersion: try assumption.version(), dockerEnvironment: dockerHost.environment,
+            backupPath: backupPath, assumedVersion: try sources.assumption.version(), dockerEnvironment: runOptions.dockerEnvironment,
             project: docker.project, store: state.store(), planning: planning, unattended: consent.yes,
-            acceptingExampleData: exampleData.accepted)
-        let (checks, plan) = suite.run(
-            connect: {
-                let connected = try connection.connect(console)
-                return (connected.client, { directory in credentials(connected, directory: directory) })
-            },
-            describe: { error in
-                let failure = (error as? Failure) ?? (error as? any OperatorFacing)?.failure
-                return (failure?.message ?? "\(error)", failure?.hint)
-            })
-
-        let passed = checks.allSatisfy { $0.status == .pass }
-        let text = CheckResult.lines(checks, color: console.colorOnStdout) + [CheckResult.verdict(checks)]
-        console.out(lines: json.requested ? [try PrecheckSuite.json(checks)] : text)
-        for note in plan?.notes ?? [] { console.note(note) }
-        return passed ? ExitStatus.ok : ExitStatus.unavailable
+            acceptingExampleData: checks.acceptExampleData)
+        let (checks, plan) = suite.run(connect: { try connection.connect(console) }, credentials: credentials)
+        return try PrecheckSuite.say(checks, plan: plan, json: json.requested, on: console)
     }
 
     /// The passwords the run needs, from the options, the environment and the installation's `.env`.
     func credentials(_ connected: Connection, directory: String?) -> RunCredentials {
         connected.runCredentials(
-            initialPasswordFile: initialPassword.initialPasswordFile,
-            backupPasswordFile: backupPassword.backupPasswordFile, directory: directory,
+            initialPasswordFile: initialPasswordFile,
+            backupPasswordFile: runOptions.backupPasswordFile, directory: directory,
             environment: processEnvironment)
     }
 
@@ -166,36 +138,16 @@ struct MigrateCommand: ParsableCommand {
                 message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
                 hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
         let settings = MigrationSettings(
-            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try assumption.version(),
-            unattended: consent.yes, acceptingExampleData: exampleData.accepted, stopTimeout: stopTimeout,
-            healthySeconds: healthy.healthyTimeout,
-            waits: ServerWaits(
-                operation: .seconds(connection.timeout), forRunning: .seconds(waiting.waitRunning ?? 1800),
-                settings: connection.waitSettings(console)),
+            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try sources.assumption.version(),
+            unattended: consent.yes, acceptingExampleData: checks.acceptExampleData, stopTimeout: stopTimeout,
+            healthySeconds: runOptions.healthyTimeout,
+            waits: connection.waiting.serverWaits(forRunning: .seconds(waiting.waitRunning ?? 1800), console),
             progress: connection.progress.reporter(console))
         let execution = MigrationExecution(
-            store: state.store(), planning: planning, dockerEnvironment: dockerHost.environment)
+            store: state.store(), planning: planning, dockerEnvironment: runOptions.dockerEnvironment)
         let outcome = try execution.run(
             settings, connect: { try connection.connect(console) }, credentials: credentials,
             console: ConsoleRunReporter(console: console))
-        switch outcome {
-        case .completed(let finished, let report):
-            console.out(lines: finished.completedLines(report: report))
-            return ExitStatus.ok
-        case .stopped(let journal, let error, let report, let followingPlan):
-            let failure = error.failure(stopping: journal)
-            if case .restoreRefused(_, _, let version, _) = error {
-                console.report(Failure(message: failure.message, exitCode: 0))
-                if let followingPlan {
-                    console.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
-                    console.out(followingPlan.renderText(color: console.colorOnStdout))
-                }
-                if let report { console.out("report: \(report)") }
-                if let hint = failure.hint { console.err("hint: " + hint) }
-                return failure.exitCode
-            }
-            if let report { console.out("report: \(report)") }
-            throw failure
-        }
+        return try outcome.say(on: console)
     }
 }

@@ -19,47 +19,33 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("backup-version"), help: "Plan for a backup of this version, without a file.")
     var backupVersionText: String?
 
-    @OptionGroup var assumption: AssumedVersionOption
-
     @OptionGroup var runningOption: RunningVersionOption
 
-    @OptionGroup var kind: InstallationKindOption
+    @OptionGroup var given: PlanInputOptions
 
-    @OptionGroup var sources: KnowledgeOptions
-
-    @OptionGroup var playbook: PlaybookOption
-
-    @OptionGroup var data: DataDirectoryOption
-
-    @OptionGroup var refused: RefusalOption
+    @OptionGroup var sources: PlanningOptions
 
     @OptionGroup var json: JSONFlag
 
     @OptionGroup var progress: ProgressOption
 
-    @OptionGroup var destination: OutputOption
-
-    @OptionGroup var replace: ForceFlag
-
-    @OptionGroup var reading: QuickFlag
+    @OptionGroup var destination: OutputOptions
 
     @OptionGroup var docker: DockerOptions
-
-    @OptionGroup var site: DirectoryOption
 
     func validate() throws {
         guard try runningOption.version() != nil else {
             throw ValidationError("missing expected argument '--running <running>'")
         }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
-        _ = try assumption.version()
+        _ = try sources.assumption.version()
         switch (archive.backup, backupVersionText) {
         case (nil, nil):
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
         case (_?, _?): throw ValidationError("give either --backup or --backup-version, not both")
         default: break
         }
-        if reading.quick && archive.backup == nil { throw ValidationError("--quick goes with --backup FILE") }
+        if given.quick && archive.backup == nil { throw ValidationError("--quick goes with --backup FILE") }
         if destination.output != nil && !json.requested {
             throw ValidationError("--output saves the plan as JSON: give --json too")
         }
@@ -71,53 +57,38 @@ struct PlanCommand: ParsableCommand {
         try guarded(global) { console in
             guard let running = try runningOption.version() else { return ExitStatus.usage }
             // The output is checked before the backup (which may be large) is read.
-            let inputs = (archive.backup.map { [$0] } ?? []) + sources.compatFiles
+            let inputs = (archive.backup.map { [$0] } ?? []) + sources.knowledge.compatFiles
             if let output = destination.output {
-                try OutputFile.check(output, replacing: replace.force, inputs: inputs, standardOutputRefusal: nil)
+                try OutputFile.check(output, replacing: destination.force, inputs: inputs, standardOutputRefusal: nil)
             }
             let backupVersion: Version
             var digest: String?
             let backupPath = archive.backup.map(absolutePath)
             if let backupPath {
-                let assumed = try assumption.version()
+                let assumed = try sources.assumption.version()
                 let facts = try inspectBackup(
-                    at: backupPath, options: InspectOptions(verify: !reading.quick, assumedVersion: assumed),
+                    at: backupPath, options: InspectOptions(verify: !given.quick, assumedVersion: assumed),
                     progress: progress.reporter(console))
                 backupVersion = facts.version
                 digest = facts.sha256
             } else {
                 backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
             }
-            let (plan, _) = try planSources.plan(
-                backup: backupVersion, running: running, refusal: refused.refusal, backupFile: archive.backup,
-                partialRead: reading.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
-                project: docker.project, directory: site.directory
-            ) { playbook in
-                var chosen = playbook
-                if let project = docker.project { chosen.settings["project"] = project }
-                if let directory = site.directory { chosen.settings["directory"] = directory }
-                return chosen
-            }
+            let plan = try sources.planSources(installation: given.installation).plan(
+                backup: backupVersion, running: running, refusal: given.refusal, backupFile: archive.backup,
+                partialRead: given.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
+                project: docker.project, directory: given.directory)
             let text = json.requested ? plan.renderJSON() : plan.renderText(color: console.colorOnStdout)
             if let output = destination.output, output != "-" {
                 // A plan holds no secret: 0644, as an editor would save it.
                 try OutputFile.write(
-                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: replace.force, inputs: inputs)
+                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: destination.force, inputs: inputs)
                 console.note("wrote the plan to \(output)")
             } else {
                 console.out(text)
             }
             for note in plan.notes { console.note(note) }
-            return Self.exitCode(for: plan)
+            return ExitStatus.of(plan.decision)
         }
     }
-
-    /// What this command plans from: the knowledge, the playbook and the installation kind.
-    var planSources: PlanSources {
-        PlanSources(
-            compatFiles: sources.compatFiles, ignoringExamples: sources.noExampleData,
-            playbookPath: playbook.playbook, dataDirectory: data.playbooks, installation: kind.installation)
-    }
-
-    static func exitCode(for plan: Plan) -> Int32 { ExitStatus.of(plan.decision) }
 }

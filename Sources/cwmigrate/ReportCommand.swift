@@ -17,9 +17,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var form: FormatOption<ReportFormat>
 
-    @OptionGroup var destination: OutputOption
-
-    @OptionGroup var replace: ForceFlag
+    @OptionGroup var destination: OutputOptions
 
     @Option(
         help: ArgumentHelp(
@@ -39,7 +37,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try guarded(global) { console in
             if let output = destination.output {
-                try OutputFile.check(output, replacing: replace.force, standardOutputRefusal: nil)
+                try OutputFile.check(output, replacing: destination.force, standardOutputRefusal: nil)
             }
             let document =
                 try fleet.map { try ReportDocument.fleet($0, format: form.format) }
@@ -50,7 +48,7 @@ struct ReportCommand: ParsableCommand {
             }
             // A report holds no secret: 0644, as the runbooks are.
             try OutputFile.write(
-                Array(document.text.utf8), to: output, mode: 0o644, replacing: replace.force, inputs: document.inputs)
+                Array(document.text.utf8), to: output, mode: 0o644, replacing: destination.force, inputs: document.inputs)
             console.note("wrote \(output): \(document.what)")
             return ExitStatus.ok
         }

@@ -18,13 +18,9 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @OptionGroup var dockerHost: DockerHostOption
-
-    @OptionGroup var backupPassword: BackupPasswordOption
+    @OptionGroup var runOptions: RunOptions
 
     @OptionGroup var installers: InstallerDirectoryOption
-
-    @OptionGroup var healthy: HealthyTimeoutOption
 
     func validate() throws {
         if let id, !Journal.isValidID(id) {
@@ -41,25 +37,14 @@ struct RollbackCommand: ParsableCommand {
                 offTerminal: Failure(
                     message: "rollback asks before it changes the installation, and stdin is not a terminal",
                     hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
-            let store = state.store()
             let execution = RollbackExecution(
-                store: store, dockerEnvironment: dockerHost.environment,
-                installerDirectory: installers.installerDirectory, healthySeconds: healthy.healthyTimeout,
+                store: state.store(), dockerEnvironment: runOptions.dockerEnvironment,
+                installerDirectory: installers.installerDirectory, healthySeconds: runOptions.healthyTimeout,
                 operationTimeout: .seconds(connection.timeout))
-            guard
-                let done = try execution.run(
-                    id, connect: { try connection.connect(console) },
-                    backupPasswordFile: backupPassword.backupPasswordFile,
-                    environment: processEnvironment,
-                    console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
-            else {
-                console.out("Nothing was changed.")
-                return ExitStatus.paused
-            }
-            console.out(
-                "Run \(done.id) rolled back: Connectware \(done.plan.runningVersion) runs with the data the run found.")
-            console.out("report: \(store.reportPath(of: done.id, extension: "md"))")
-            return ExitStatus.ok
+            let done = try execution.run(
+                id, connect: { try connection.connect(console) }, backupPasswordFile: runOptions.backupPasswordFile,
+                environment: processEnvironment, console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
+            return execution.say(done, on: console)
         }
     }
 }

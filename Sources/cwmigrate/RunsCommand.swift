@@ -1,6 +1,7 @@
 import Application
 import ArgumentParser
 import FoundationEssentials
+import DockerOps
 import Migration
 
 /// `cwmigrate runs`: the migration runs in the state directory, and ending one.
@@ -61,7 +62,7 @@ struct RunsAbandon: ParsableCommand {
             let journal = try store.abandon(id, at: Date(), reason: reason)
             let lines = journal.abandonedLines(journalPath: store.path(of: journal.id))
             console.out(lines[0])
-            RunsKeptImages.releaseAfterAbandon(store, console)
+            console.say(KeptImages.releaseAfterAbandon(store: store, host: try? ConnectwareHost()))
             console.out(lines: Array(lines.dropFirst()))
             return ExitStatus.ok
         }

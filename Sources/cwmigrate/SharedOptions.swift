@@ -23,8 +23,8 @@ struct GlobalOptions: ParsableArguments {
     var verbosity: Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
 }
 
-/// Where compatibility knowledge comes from besides the bundled compat.yml: plan, restore,
-/// migrate and runbook.
+/// Where compatibility knowledge comes from: the bundled compat.yml (and where it is) and the
+/// operator's files; plan, restore, migrate and runbook.
 struct KnowledgeOptions: ParsableArguments {
     @Option(
         name: .customLong("compat"), help: "An operator's compat file, added to the bundled one (repeatable).",
@@ -35,15 +35,31 @@ struct KnowledgeOptions: ParsableArguments {
         name: .customLong("no-example-data"),
         help: "Ignore barriers marked as example data (as in examples/compat-example.yml).")
     var noExampleData = false
+
+    @Option(
+        help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
+        completion: .directory)
+    var playbooks: String?
 }
 
-/// Whether example data (an `example: true` barrier) may decide what an unattended command
-/// (`--yes`) does: migrate and restore.
-struct ExampleDataAcceptance: ParsableArguments {
-    @Flag(
-        name: .customLong("accept-example-data"),
-        help: "Let a decision an example barrier made be acted on unattended (--yes): the example data is meant.")
-    var accepted = false
+/// What plan, runbook and migrate plan from: the knowledge, a playbook of the operator's, and
+/// the backup's version when its evidence fails.
+struct PlanningOptions: ParsableArguments {
+    @OptionGroup var knowledge: KnowledgeOptions
+
+    @Option(
+        help: "A playbook file to use instead of the bundled one for the installation; its names count as known.",
+        completion: .file(extensions: ["yml", "yaml"]))
+    var playbook: String?
+
+    @OptionGroup var assumption: AssumedVersionOption
+
+    /// What plan and runbook plan from, for `installation`.
+    func planSources(installation: InstallationKind?) -> PlanSources {
+        PlanSources(
+            compatFiles: knowledge.compatFiles, ignoringExamples: knowledge.noExampleData, playbookPath: playbook,
+            dataDirectory: knowledge.playbooks, installation: installation)
+    }
 }
 
 /// The backup's version when its evidence is missing or disagrees: inspect, plan, migrate and runbook.
@@ -83,22 +99,6 @@ struct DockerOptions: ParsableArguments {
     var project: String?
 }
 
-/// A playbook file instead of the bundled one: plan, runbook and migrate.
-struct PlaybookOption: ParsableArguments {
-    @Option(
-        help: "A playbook file to use instead of the bundled one for the installation; its names count as known.",
-        completion: .file(extensions: ["yml", "yaml"]))
-    var playbook: String?
-}
-
-/// Where the bundled compat.yml and playbooks are: plan, restore, runbook and migrate.
-struct DataDirectoryOption: ParsableArguments {
-    @Option(
-        help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
-        completion: .directory)
-    var playbooks: String?
-}
-
 /// Where the installers of other versions are: migrate, rollback and runbook.
 struct InstallerDirectoryOption: ParsableArguments {
     @Option(
@@ -110,31 +110,33 @@ struct InstallerDirectoryOption: ParsableArguments {
     var installerDirectory: String?
 }
 
-/// How long Connectware gets to come up after a start or an install: migrate and rollback.
-struct HealthyTimeoutOption: ParsableArguments {
-    @Option(name: .customLong("healthy-timeout"), help: "Seconds Connectware gets to come up after a start or install.")
-    var healthyTimeout: Int = 600
-
-    func validate() throws {
-        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number of seconds") }
-    }
-}
-
-/// The Docker Engine's socket: migrate and rollback.
-struct DockerHostOption: ParsableArguments {
+/// How migrate and rollback reach the installation and bring it back up: the Docker Engine's
+/// socket, the time Connectware gets to come up, and the backup's admin password.
+struct RunOptions: ParsableArguments {
     @Option(
         name: .customLong("docker-host"),
         help: ArgumentHelp("The Docker Engine's socket, unix:///path (default: $DOCKER_HOST).", valueName: "url"))
     var dockerHost: String?
 
+    @Option(name: .customLong("healthy-timeout"), help: "Seconds Connectware gets to come up after a start or install.")
+    var healthyTimeout: Int = 600
+
+    @Option(
+        name: .customLong("backup-password-file"),
+        help: ArgumentHelp(
+            "The admin password valid when the backup was made, used after the restore (default: $CWMIGRATE_BACKUP_PASSWORD, else the production password).",
+            valueName: "file"))
+    var backupPasswordFile: String?
+
     func validate() throws {
         if let dockerHost, !dockerHost.hasPrefix("unix://") {
             throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
         }
+        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number of seconds") }
     }
 
     /// The process's environment with `DOCKER_HOST` set from `--docker-host` when given.
-    var environment: [String: String] {
+    var dockerEnvironment: [String: String] {
         var environment = processEnvironment
         if let dockerHost { environment["DOCKER_HOST"] = dockerHost }
         return environment
@@ -164,17 +166,15 @@ struct ConsentFlag: ParsableArguments {
     var yes = false
 }
 
-/// `--output`: where a command writes its result instead of stdout ('-' is stdout where a command prints).
-struct OutputOption: ParsableArguments {
+/// `--output` and `--force`: where backup, plan, runbook and report write their result instead
+/// of stdout ('-' is stdout where a command prints), and whether a file there is replaced.
+struct OutputOptions: ParsableArguments {
     @Option(
         name: .shortAndLong, help: ArgumentHelp("Write the result to this path; '-' is stdout.", valueName: "path"),
         completion: .file())
     var output: String?
-}
 
-/// `--force`: go ahead where cwmigrate would refuse to lose something.
-struct ForceFlag: ParsableArguments {
-    @Flag(help: "Replace an existing file at --output (volumes remove: remove a volume changed since its snapshot).")
+    @Flag(help: "Replace an existing file at --output.")
     var force = false
 }
 
@@ -203,43 +203,42 @@ struct WaitRunningOption: ParsableArguments {
     }
 }
 
-/// `--precheck-only`: check everything, change nothing: migrate and restore.
-struct PrecheckOnlyFlag: ParsableArguments {
+/// What restore and migrate check before they change anything: `--precheck-only` checks
+/// everything and changes nothing; `--accept-example-data` lets a decision an example barrier
+/// (`example: true`) made be acted on unattended (`--yes`).
+struct RestoreCheckOptions: ParsableArguments {
     @Flag(name: .customLong("precheck-only"), help: "Check everything, change nothing; print pass or fail for each.")
     var precheckOnly = false
+
+    @Flag(
+        name: .customLong("accept-example-data"),
+        help: "Let a decision an example barrier made be acted on unattended (--yes): the example data is meant.")
+    var acceptExampleData = false
 }
 
-/// `--directory`: the installation directory the plan's commands use: plan and runbook.
-struct DirectoryOption: ParsableArguments {
+/// What plan and runbook are told about the installation instead of finding it: how
+/// Connectware is installed, its directory, a refused restore's message; and `--quick`.
+struct PlanInputOptions: ParsableArguments {
+    @Option(
+        help: "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose).")
+    var installation: InstallationKind?
+
     @Option(
         help: ArgumentHelp("Installation directory the plan's commands use (docker-compose).", valueName: "dir"),
         completion: .directory)
     var directory: String?
-}
 
-/// `--quick`: read the backup only up to its metadata: plan and runbook.
-struct QuickFlag: ParsableArguments {
-    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
-    var quick = false
-}
-
-/// `--refusal`: a refused restore's status message, to plan from: plan and runbook.
-struct RefusalOption: ParsableArguments {
     @Option(help: "The status message of a refused restore; the version it names decides the plan.")
     var refusal: String?
+
+    @Flag(help: "Read the backup only up to its metadata (no verification); the plan says so.")
+    var quick = false
 
     func validate() throws {
         if let refusal, refusal.allSatisfy(\.isWhitespace) {
             throw ValidationError("--refusal needs the restore's status message")
         }
     }
-}
-
-/// `--installation`: how Connectware is installed: plan and runbook.
-struct InstallationKindOption: ParsableArguments {
-    @Option(
-        help: "How Connectware is installed: docker-compose or kubernetes (default: the playbook's, else docker-compose).")
-    var installation: InstallationKind?
 }
 
 /// `--backup`: the backup archive a command restores: plan (or `--backup-version`), runbook

@@ -37,7 +37,10 @@ struct VolumesCommand: ParsableCommand {
         @Argument(help: "The volume (connectware_postgresql or postgresql).")
         var volume: String
 
-        @OptionGroup var destination: OutputOption
+        @Option(
+            name: .shortAndLong, help: ArgumentHelp("The snapshot file to write (not '-').", valueName: "path"),
+            completion: .file())
+        var output: String
 
         @Option(help: ArgumentHelp("zstd level, 1 (fast) to 19.", valueName: "n"))
         var level = 1
@@ -53,9 +56,6 @@ struct VolumesCommand: ParsableCommand {
         var connectwareVersion: String?
 
         func validate() throws {
-            guard destination.output != nil else {
-                throw ValidationError("missing expected argument '--output <output>'")
-            }
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19") }
         }
 
@@ -63,7 +63,6 @@ struct VolumesCommand: ParsableCommand {
 
         func run() throws {
             try guarded(global) { console in
-                let output = destination.output ?? ""
                 let manifest: SnapshotManifest
                 if let directory {
                     // For benchmarks and tests: any directory, without Docker.
@@ -136,7 +135,8 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var consent: ConsentFlag
 
-        @OptionGroup var replace: ForceFlag
+        @Flag(help: "Remove the volume even when something in it changed since its snapshot began.")
+        var force = false
 
         @OptionGroup var global: GlobalOptions
 
@@ -147,7 +147,7 @@ struct VolumesCommand: ParsableCommand {
                 try console.requireConsent("Remove volume \(target.name)?", yes: consent.yes)
                 let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
                 try host.removeVolume(
-                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: replace.force)
+                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
                 console.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
                 return ExitStatus.ok
             }

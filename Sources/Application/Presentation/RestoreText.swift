@@ -1,11 +1,12 @@
 import Planner
 import Vocabulary
 
-/// A line for one of the console's streams: a result on stdout or a note on stderr, kept in
-/// the order they are said.
+/// A line for one of the console's streams: a result on stdout, a note or a warning on
+/// stderr, kept in the order they are said.
 public enum ConsoleLine: Sendable, Equatable {
     case out(String)
     case note(String)
+    case warning(String)
 }
 
 extension Console {
@@ -15,6 +16,7 @@ extension Console {
             switch line {
             case .out(let text): out(text)
             case .note(let text): note(text)
+            case .warning(let text): warning(text)
             }
         }
     }

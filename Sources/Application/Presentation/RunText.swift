@@ -208,3 +208,30 @@ public struct ConsoleRollbackReporter: RollbackConsole {
 
     public func action(_ line: String) { console.out("  " + line) }
 }
+
+extension MigrationOutcome {
+    /// Says how the run ended and returns its exit code: a completed run's files and report; a
+    /// restore refused at the older version too, the error, the plan that refusal gives, the
+    /// report and the hint. Any other stop is thrown as its failure, once the report is said.
+    public func say(on console: Console) throws -> Int32 {
+        switch self {
+        case .completed(let finished, let report):
+            console.out(lines: finished.completedLines(report: report))
+            return ExitStatus.ok
+        case .stopped(let journal, let error, let report, let followingPlan):
+            let failure = error.failure(stopping: journal)
+            guard case .restoreRefused(_, _, let version, _) = error else {
+                if let report { console.out("report: \(report)") }
+                throw failure
+            }
+            console.report(Failure(message: failure.message, exitCode: 0))
+            if let followingPlan {
+                console.out("The plan this refusal gives, from Connectware \(version) as it runs now:")
+                console.out(followingPlan.renderText(color: console.colorOnStdout))
+            }
+            if let report { console.out("report: \(report)") }
+            if let hint = failure.hint { console.err("hint: " + hint) }
+            return failure.exitCode
+        }
+    }
+}

@@ -2,6 +2,7 @@ import ArchiveInspect
 import ConnectwareAPI
 import DockerOps
 import HTTP
+import Planner
 import Vocabulary
 
 #if canImport(FoundationEssentials)
@@ -84,6 +85,11 @@ extension Installation {
             lines.append(row(index == 0 ? "volumes:" : "", line))
         }
         return lines
+    }
+
+    /// `migrate --dry-run`: the installation the plan is made for, before the plan.
+    public func planHeading(running: Version) -> String {
+        "Installation: project \(project) in \(workingDirectory ?? "an unknown directory"), Connectware \(running) (Docker Engine \(engineVersion))"
     }
 
     /// `volumes list` (and the volumes of `host`): name, size, and the services using each.
@@ -230,5 +236,15 @@ public enum StatusReport {
             "restore": operation(status.restore, .restore),
         ]
         return object.text
+    }
+}
+
+extension Plan {
+    /// `plan` and `migrate --dry-run`: the plan as JSON, or as text after `heading`, on stdout and
+    /// its notes on stderr; returns the exit code of its decision.
+    public func say(json: Bool, heading: String? = nil, on console: Console) -> Int32 {
+        console.out(lines: json ? [renderJSON()] : (heading.map { [$0] } ?? []) + [renderText(color: console.colorOnStdout)])
+        for note in notes { console.note(note) }
+        return ExitStatus.of(decision)
     }
 }
