@@ -25,6 +25,11 @@ public struct PlanSources: Sendable {
         self.installation = installation
     }
 
+    /// The compatibility knowledge: the bundled, learned and operator's files.
+    public func knowledge() throws -> CompatibilityKnowledge {
+        try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: ignoringExamples, playbooks: dataDirectory)
+    }
+
     /// The plan for a `backup` restore at `running`. `prepare` sets the installation's names in
     /// the playbook before the plan is made; the plan's basis records the backup file (`basisFile`,
     /// its SHA-256 when read to the end), `project`, `directory` and the knowledge files. Also

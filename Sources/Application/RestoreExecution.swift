@@ -12,10 +12,8 @@ public struct RestoreExecution {
     public var file: String
     /// `--running`; nil: Connectware decides.
     public var running: Version?
-    /// `--compat`, `--no-example-data` and `--playbooks`.
-    public var compatFiles: [String]
-    public var ignoringExamples: Bool
-    public var dataDirectory: String?
+    /// `--compat`, `--no-example-data` and `--playbooks`: the knowledge the Planner decides with.
+    public var sources: PlanSources
     /// `--yes`: nobody is asked, and example data does not decide unless it is accepted.
     public var unattended: Bool
     public var acceptingExampleData: Bool
@@ -26,15 +24,12 @@ public struct RestoreExecution {
     public var waitForRunning: Duration?
 
     public init(
-        file: String, running: Version?, compatFiles: [String], ignoringExamples: Bool, dataDirectory: String?,
-        unattended: Bool, acceptingExampleData: Bool, precheckOnly: Bool, waiting: ServerWaiting,
+        file: String, running: Version?, sources: PlanSources, unattended: Bool, acceptingExampleData: Bool, precheckOnly: Bool, waiting: ServerWaiting,
         waitForRunning: Duration?
     ) {
         self.file = file
         self.running = running
-        self.compatFiles = compatFiles
-        self.ignoringExamples = ignoringExamples
-        self.dataDirectory = dataDirectory
+        self.sources = sources
         self.unattended = unattended
         self.acceptingExampleData = acceptingExampleData
         self.precheckOnly = precheckOnly
@@ -49,7 +44,7 @@ public struct RestoreExecution {
         let facts = try inspectBackup(at: file, options: InspectOptions(verify: true))
         console.err("backup \(file): Connectware \(facts.version), verified, sha256 \(facts.sha256 ?? "-")")
         let advice = RestoreAdvice(file: file, backup: facts.version)
-        let knowledge = try self.knowledge()
+        let knowledge = try sources.knowledge()
         if let running {
             let assessment = try RestorePrediction.assess(
                 backup: facts.version, running: running, knowledge: knowledge, unattended: unattended,
@@ -102,7 +97,7 @@ public struct RestoreExecution {
     /// returns the decision's exit code; a failure that is not about the backup's version is
     /// thrown (exit 12), with nothing learned.
     public func refused(_ refusal: RestoreRefusal, advice: RestoreAdvice, console: Console) throws -> Int32 {
-        let verdict = try refusal.verdict(backup: advice.backup, running: running) { try knowledge() }
+        let verdict = try refusal.verdict(backup: advice.backup, running: running) { try sources.knowledge() }
         if case .notAboutVersion = verdict {
             throw Failure(
                 message: "the restore failed on Connectware: \(refusal.statusMessage)",
@@ -114,9 +109,5 @@ public struct RestoreExecution {
         let (lines, exitCode) = advice.refused(verdict, refusal: refusal, running: running)
         console.say(lines)
         return exitCode
-    }
-
-    private func knowledge() throws -> CompatibilityKnowledge {
-        try LocalKnowledge.load(compatFiles: compatFiles, ignoringExamples: ignoringExamples, playbooks: dataDirectory)
     }
 }

@@ -31,8 +31,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         try guarded(global) { console in
             let restore = RestoreExecution(
-                file: file, running: try runningOption.version(), compatFiles: sources.compatFiles,
-                ignoringExamples: sources.noExampleData, dataDirectory: sources.playbooks, unattended: consent.yes,
+                file: file, running: try runningOption.version(), sources: sources.sources(), unattended: consent.yes,
                 acceptingExampleData: checks.acceptExampleData, precheckOnly: checks.precheckOnly,
                 waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) })
             return try restore.run(

@@ -40,6 +40,13 @@ struct KnowledgeOptions: ParsableArguments {
         help: ArgumentHelp("The directory holding the bundled compat.yml and playbooks.", valueName: "dir"),
         completion: .directory)
     var playbooks: String?
+
+    /// What these options plan from, with `playbook` and `installation` when a command has them.
+    func sources(playbook: String? = nil, installation: InstallationKind? = nil) -> PlanSources {
+        PlanSources(
+            compatFiles: compatFiles, ignoringExamples: noExampleData, playbookPath: playbook,
+            dataDirectory: playbooks, installation: installation)
+    }
 }
 
 /// What plan, runbook and migrate plan from: the knowledge, a playbook of the operator's, and
@@ -56,9 +63,7 @@ struct PlanningOptions: ParsableArguments {
 
     /// What plan and runbook plan from, for `installation`.
     func planSources(installation: InstallationKind?) -> PlanSources {
-        PlanSources(
-            compatFiles: knowledge.compatFiles, ignoringExamples: knowledge.noExampleData, playbookPath: playbook,
-            dataDirectory: knowledge.playbooks, installation: installation)
+        knowledge.sources(playbook: playbook, installation: installation)
     }
 }
 

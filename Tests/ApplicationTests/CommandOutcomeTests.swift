@@ -23,6 +23,11 @@ private func downgradePlan() throws -> Plan {
     return makePlan(backup: version("1.0.73"), running: version("1.8.0"), knowledge: knowledge, playbook: playbook)
 }
 
+private func sources(_ compatFiles: [String]) -> PlanSources {
+    PlanSources(
+        compatFiles: compatFiles, ignoringExamples: false, playbookPath: nil, dataDirectory: nil, installation: nil)
+}
+
 private func journal(_ plan: Plan) -> Journal {
     let date = Date(timeIntervalSince1970: 1_795_000_000)
     return Journal(
@@ -52,8 +57,7 @@ private func journal(_ plan: Plan) -> Journal {
 @Test func aRestoreThatFailedForAnotherReasonIsAnErrorWithExitTwelveAndSaysNothingElse() throws {
     let io = ScriptedIO()
     let restore = RestoreExecution(
-        file: "b.tgz", running: nil, compatFiles: ["/nonexistent/compat.yml"], ignoringExamples: false,
-        dataDirectory: nil, unattended: true, acceptingExampleData: false, precheckOnly: false,
+        file: "b.tgz", running: nil, sources: sources(["/nonexistent/compat.yml"]), unattended: true, acceptingExampleData: false, precheckOnly: false,
         waiting: ServerWaiting(operation: .seconds(1), unanswered: .seconds(1), progress: .none), waitForRunning: nil)
     let failure = #expect(throws: Failure.self) {
         try restore.refused(
@@ -68,8 +72,7 @@ private func journal(_ plan: Plan) -> Journal {
 @Test func aRefusalNamingAVersionWithoutTheRunningVersionSaysTheDowngradeAndThePlanCommand() throws {
     let io = ScriptedIO()
     let restore = RestoreExecution(
-        file: "my backup.tgz", running: nil, compatFiles: [], ignoringExamples: false, dataDirectory: nil,
-        unattended: true, acceptingExampleData: false, precheckOnly: false,
+        file: "my backup.tgz", running: nil, sources: sources([]), unattended: true, acceptingExampleData: false, precheckOnly: false,
         waiting: ServerWaiting(operation: .seconds(1), unanswered: .seconds(1), progress: .none), waitForRunning: nil)
     let message = "Latest version able to restore: 1.0.91 (backup version 1.0.73)"
     let code = try restore.refused(
@@ -100,7 +103,7 @@ private func journal(_ plan: Plan) -> Journal {
     let io = ScriptedIO(personPresent: false)
     let restore = RestoreExecution(
         file: work.appendingPathComponent("backup.tgz").path, running: version("1.8.0"),
-        compatFiles: [TestSupport.exampleCompat], ignoringExamples: false, dataDirectory: nil, unattended: false,
+        sources: sources([TestSupport.exampleCompat]), unattended: false,
         acceptingExampleData: false, precheckOnly: false,
         waiting: ServerWaiting(operation: .seconds(1), unanswered: .seconds(1), progress: .none), waitForRunning: nil)
     let code = try restore.run(
