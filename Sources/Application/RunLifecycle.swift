@@ -203,3 +203,11 @@ extension Installation {
         return parts.isEmpty ? "unknown" : parts.joined(separator: "; ")
     }
 }
+
+extension JournalStore {
+    /// The state directory: `given` (`--state-dir`), else `CWMIGRATE_STATE_DIR` when set and not
+    /// empty, else the default.
+    public init(given: String?, environment: [String: String]) {
+        self.init(directory: given ?? environment.nonEmpty("CWMIGRATE_STATE_DIR") ?? JournalStore.defaultDirectory)
+    }
+}

@@ -52,10 +52,8 @@ struct ConnectionOptions: ParsableArguments {
     var unansweredTimeout: Int = WaitSettings.defaultUnansweredSeconds
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
-        guard unansweredTimeout > 0 else {
-            throw ValidationError("--unanswered-timeout must be a positive number of seconds")
-        }
+        try requirePositiveSeconds(timeout, "--timeout")
+        try requirePositiveSeconds(unansweredTimeout, "--unanswered-timeout")
     }
 
     /// How this command waits for Connectware and shows it.

@@ -80,7 +80,7 @@ struct MigrateCommand: ParsableCommand {
         if let resume, resume != "last", !Journal.isValidID(resume) {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
-        guard stopTimeout > 0 else { throw ValidationError("--stop-timeout must be a positive number of seconds") }
+        try requirePositiveSeconds(stopTimeout, "--stop-timeout")
         _ = try sources.assumption.version()
     }
 

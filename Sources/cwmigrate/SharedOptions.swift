@@ -88,10 +88,7 @@ struct StateDirectoryOption: ParsableArguments {
             valueName: "dir"))
     var stateDirectory: String?
 
-    func store(environment: [String: String] = processEnvironment) -> JournalStore {
-        let chosen = stateDirectory ?? environment["CWMIGRATE_STATE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-        return JournalStore(directory: chosen ?? JournalStore.defaultDirectory)
-    }
+    func store() -> JournalStore { JournalStore(given: stateDirectory, environment: processEnvironment) }
 }
 
 /// Which compose project: the one on the Docker host (host, volumes and migrate), or the name
@@ -137,7 +134,7 @@ struct RunOptions: ParsableArguments {
         if let dockerHost, !dockerHost.hasPrefix("unix://") {
             throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
         }
-        guard healthyTimeout > 0 else { throw ValidationError("--healthy-timeout must be a positive number of seconds") }
+        try requirePositiveSeconds(healthyTimeout, "--healthy-timeout")
     }
 
     /// The process's environment with `DOCKER_HOST` set from `--docker-host` when given.
@@ -155,6 +152,11 @@ func versionOption(_ text: String, _ option: String) throws -> Version {
     } catch {
         throw ValidationError("\(option): \(error.description)")
     }
+}
+
+/// A number of seconds given on the command line must be positive (nil: not given).
+func requirePositiveSeconds(_ seconds: Int?, _ option: String) throws {
+    if let seconds, seconds <= 0 { throw ValidationError("\(option) must be a positive number of seconds") }
 }
 
 /// `--json`: the command's result as JSON on stdout.
@@ -201,11 +203,7 @@ struct WaitRunningOption: ParsableArguments {
             valueName: "seconds"))
     var waitRunning: Int?
 
-    func validate() throws {
-        if let waitRunning, waitRunning <= 0 {
-            throw ValidationError("--wait-running must be a positive number of seconds")
-        }
-    }
+    func validate() throws { try requirePositiveSeconds(waitRunning, "--wait-running") }
 }
 
 /// What restore and migrate check before they change anything: `--precheck-only` checks

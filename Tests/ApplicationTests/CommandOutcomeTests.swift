@@ -234,3 +234,11 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
     #expect(rollback.say(nil, on: Console(environment: [:], io: declined)) == ExitStatus.paused)
     #expect(declined.output == "Nothing was changed.\n")
 }
+
+@Test func theStateDirectoryIsTheOneGivenElseTheEnvironmentsWhenNotEmptyElseTheDefault() {
+    let environment = ["CWMIGRATE_STATE_DIR": "/env/state"]
+    #expect(JournalStore(given: "/given", environment: environment).directory == "/given")
+    #expect(JournalStore(given: nil, environment: environment).directory == "/env/state")
+    #expect(JournalStore(given: nil, environment: ["CWMIGRATE_STATE_DIR": ""]).directory == JournalStore.defaultDirectory)
+    #expect(JournalStore(given: nil, environment: [:]).directory == JournalStore.defaultDirectory)
+}
