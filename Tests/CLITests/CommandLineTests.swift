@@ -230,4 +230,26 @@ struct CommandLineTests {
         #expect(result.stderr.contains("hint: see 'cwmigrate runbook --help'"))
     }
 
+    @Test("a number of seconds that is not positive is named with its option, exit 64, nothing asked")
+    func secondsMustBePositive() throws {
+        let cases: [([String], String)] = [
+            (["backup", "--timeout", "0"], "--timeout"),
+            (["restore", "b.tgz", "--unanswered-timeout", "0"], "--unanswered-timeout"),
+            (["migrate", "--backup", "b.tgz", "--stop-timeout", "0"], "--stop-timeout"),
+            (["rollback", "--healthy-timeout", "0"], "--healthy-timeout"),
+            (["backup", "--wait-running", "0"], "--wait-running"),
+        ]
+        for (arguments, option) in cases {
+            let result = try run(arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.hasPrefix("error: \(option) must be a positive number of seconds\n"), "\(arguments)")
+        }
+    }
+
+    @Test("volumes snapshot without --output names the missing option, exit 64")
+    func snapshotNeedsItsOutput() throws {
+        let result = try run(["volumes", "snapshot", "postgresql"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("error: missing expected argument '--output <path>'\n"))
+    }
 }
