@@ -24,8 +24,8 @@ public struct RestoreExecution {
     public var waitForRunning: Duration?
 
     public init(
-        file: String, running: Version?, sources: PlanSources, unattended: Bool, acceptingExampleData: Bool, precheckOnly: Bool, waiting: ServerWaiting,
-        waitForRunning: Duration?
+        file: String, running: Version?, sources: PlanSources, unattended: Bool, acceptingExampleData: Bool,
+        precheckOnly: Bool, waiting: ServerWaiting, waitForRunning: Duration?
     ) {
         self.file = file
         self.running = running

@@ -81,7 +81,8 @@ extension RollbackExecution {
             console.out("Nothing was changed.")
             return ExitStatus.paused
         }
-        console.out("Run \(done.id) rolled back: Connectware \(done.plan.runningVersion) runs with the data the run found.")
+        console.out(
+            "Run \(done.id) rolled back: Connectware \(done.plan.runningVersion) runs with the data the run found.")
         console.out("report: \(store.reportPath(of: done.id, extension: "md"))")
         return ExitStatus.ok
     }

@@ -101,6 +101,7 @@ extension RunbookOutput {
         let written = try write(files)
         console.note(
             format == .ansible
-                ? "wrote \(written.joined(separator: ", "))" : "wrote \(written.first ?? ""): the \(format.rawValue) runbook")
+                ? "wrote \(written.joined(separator: ", "))"
+                : "wrote \(written.first ?? ""): the \(format.rawValue) runbook")
     }
 }

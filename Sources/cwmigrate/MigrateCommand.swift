@@ -101,8 +101,8 @@ struct MigrateCommand: ParsableCommand {
 
     private func planOnly(_ console: Console) throws -> Int32 {
         let (plan, installation, running) = try planning.planHere(
-            backupPath: backupPath, assumedVersion: try sources.assumption.version(), dockerEnvironment: runOptions.dockerEnvironment,
-            project: docker.project)
+            backupPath: backupPath, assumedVersion: try sources.assumption.version(),
+            dockerEnvironment: runOptions.dockerEnvironment, project: docker.project)
         return plan.say(json: json.requested, heading: installation.planHeading(running: running), on: console)
     }
 
@@ -110,14 +110,15 @@ struct MigrateCommand: ParsableCommand {
     var planning: MigrationPlanning {
         MigrationPlanning(
             compatFiles: sources.knowledge.compatFiles, ignoringExamples: sources.knowledge.noExampleData,
-            playbookPath: sources.playbook, dataDirectory: sources.knowledge.playbooks, installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
+            playbookPath: sources.playbook, dataDirectory: sources.knowledge.playbooks,
+            installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
     }
 
     private func precheck(_ console: Console) throws -> Int32 {
         let suite = PrecheckSuite(
-            backupPath: backupPath, assumedVersion: try sources.assumption.version(), dockerEnvironment: runOptions.dockerEnvironment,
-            project: docker.project, store: state.store(), planning: planning, unattended: consent.yes,
-            acceptingExampleData: checks.acceptExampleData)
+            backupPath: backupPath, assumedVersion: try sources.assumption.version(),
+            dockerEnvironment: runOptions.dockerEnvironment, project: docker.project, store: state.store(),
+            planning: planning, unattended: consent.yes, acceptingExampleData: checks.acceptExampleData)
         let (checks, plan) = suite.run(connect: { try connection.connect(console) }, credentials: credentials)
         return try PrecheckSuite.say(checks, plan: plan, json: json.requested, on: console)
     }
@@ -138,8 +139,9 @@ struct MigrateCommand: ParsableCommand {
                 message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
                 hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
         let settings = MigrationSettings(
-            resume: resume, backupPath: backupPath, project: docker.project, assumedVersion: try sources.assumption.version(),
-            unattended: consent.yes, acceptingExampleData: checks.acceptExampleData, stopTimeout: stopTimeout,
+            resume: resume, backupPath: backupPath, project: docker.project,
+            assumedVersion: try sources.assumption.version(), unattended: consent.yes,
+            acceptingExampleData: checks.acceptExampleData, stopTimeout: stopTimeout,
             healthySeconds: runOptions.healthyTimeout,
             waits: connection.waiting.serverWaits(forRunning: .seconds(waiting.waitRunning ?? 1800), console),
             progress: connection.progress.reporter(console))

@@ -48,7 +48,8 @@ struct ReportCommand: ParsableCommand {
             }
             // A report holds no secret: 0644, as the runbooks are.
             try OutputFile.write(
-                Array(document.text.utf8), to: output, mode: 0o644, replacing: destination.force, inputs: document.inputs)
+                Array(document.text.utf8), to: output, mode: 0o644, replacing: destination.force,
+                inputs: document.inputs)
             console.note("wrote \(output): \(document.what)")
             return ExitStatus.ok
         }

@@ -43,7 +43,8 @@ struct RollbackCommand: ParsableCommand {
                 operationTimeout: .seconds(connection.timeout))
             let done = try execution.run(
                 id, connect: { try connection.connect(console) }, backupPasswordFile: runOptions.backupPasswordFile,
-                environment: processEnvironment, console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
+                environment: processEnvironment,
+                console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
             return execution.say(done, on: console)
         }
     }

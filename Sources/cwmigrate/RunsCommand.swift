@@ -1,7 +1,7 @@
 import Application
 import ArgumentParser
-import FoundationEssentials
 import DockerOps
+import FoundationEssentials
 import Migration
 
 /// `cwmigrate runs`: the migration runs in the state directory, and ending one.

@@ -57,7 +57,8 @@ private func journal(_ plan: Plan) -> Journal {
 @Test func aRestoreThatFailedForAnotherReasonIsAnErrorWithExitTwelveAndSaysNothingElse() throws {
     let io = ScriptedIO()
     let restore = RestoreExecution(
-        file: "b.tgz", running: nil, sources: sources(["/nonexistent/compat.yml"]), unattended: true, acceptingExampleData: false, precheckOnly: false,
+        file: "b.tgz", running: nil, sources: sources(["/nonexistent/compat.yml"]), unattended: true,
+        acceptingExampleData: false, precheckOnly: false,
         waiting: ServerWaiting(operation: .seconds(1), unanswered: .seconds(1), progress: .none), waitForRunning: nil)
     let failure = #expect(throws: Failure.self) {
         try restore.refused(
@@ -65,14 +66,17 @@ private func journal(_ plan: Plan) -> Journal {
             advice: RestoreAdvice(file: "b.tgz", backup: version("1.0.73")), console: Console(environment: [:], io: io))
     }
     #expect(failure?.exitCode == ExitStatus.restoreFailed)
-    #expect(failure?.message == "the restore failed on Connectware: pg_restore: could not write to file: No space left on device")
+    #expect(
+        failure?.message
+            == "the restore failed on Connectware: pg_restore: could not write to file: No space left on device")
     #expect(io.output.isEmpty && io.errors.isEmpty)
 }
 
 @Test func aRefusalNamingAVersionWithoutTheRunningVersionSaysTheDowngradeAndThePlanCommand() throws {
     let io = ScriptedIO()
     let restore = RestoreExecution(
-        file: "my backup.tgz", running: nil, sources: sources([]), unattended: true, acceptingExampleData: false, precheckOnly: false,
+        file: "my backup.tgz", running: nil, sources: sources([]), unattended: true, acceptingExampleData: false,
+        precheckOnly: false,
         waiting: ServerWaiting(operation: .seconds(1), unanswered: .seconds(1), progress: .none), waitForRunning: nil)
     let message = "Latest version able to restore: 1.0.91 (backup version 1.0.73)"
     let code = try restore.refused(
@@ -134,7 +138,8 @@ private func journal(_ plan: Plan) -> Journal {
     let errors = io.errors.split(separator: "\n").map(String.init)
     #expect(errors.count == 2)
     #expect(errors.first?.hasPrefix("error: ") == true)
-    #expect(errors.last?.hasPrefix("hint: go back to Connectware 1.8.0 with `cwmigrate rollback \(stopped.id)`") == true)
+    #expect(
+        errors.last?.hasPrefix("hint: go back to Connectware 1.8.0 with `cwmigrate rollback \(stopped.id)`") == true)
 }
 
 @Test func aRunStoppedOtherwiseSaysItsReportAndThrowsItsFailure() throws {
@@ -163,10 +168,12 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
             "cwmigrate-keep/cybus/postgresql:1.7.3  2.0 MiB", "cwmigrate-keep/cybus/postgresql:1.8.0  1.0 MiB",
             "Released the 2 keep tags; 3.0 MiB freed in the Docker data root.",
         ])
-    #expect(kept.lines(released: false).last?.hasPrefix("2 keep tags of cwmigrate (cwmigrate-keep/…:1.7.3, 1.8.0)") == true)
-    #expect(KeptImages(tags: [], unfinishedRuns: [], unreadableRuns: []).lines(released: false) == [
-        "No keep tags of cwmigrate on this Docker host."
-    ])
+    #expect(
+        kept.lines(released: false).last?.hasPrefix("2 keep tags of cwmigrate (cwmigrate-keep/…:1.7.3, 1.8.0)") == true)
+    #expect(
+        KeptImages(tags: [], unfinishedRuns: [], unreadableRuns: []).lines(released: false) == [
+            "No keep tags of cwmigrate on this Docker host."
+        ])
 }
 
 @Test func afterAnAbandonKeepTagsAnotherRunMayNeedAreOnlySaidAndTheOthersAreReleased() {
@@ -176,13 +183,20 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
         Issue.record("what another run may need is not released")
         return needed
     }
-    #expect(said == .out("1 keep tag of cwmigrate (cwmigrate-keep/…:1.7.3) hold 1.0 MiB in the Docker data root for the unfinished run 20261130-100000-abcd."))
+    #expect(
+        said
+            == .out(
+                "1 keep tag of cwmigrate (cwmigrate-keep/…:1.7.3) hold 1.0 MiB in the Docker data root for the unfinished run 20261130-100000-abcd."
+            ))
 
     let free = KeptImages(tags: [tag], unfinishedRuns: [], unreadableRuns: [])
     #expect(
         KeptImages.afterAbandon(free) { free }
-            == .out("Released the 1 keep tag of cwmigrate no unfinished run needs; 1.0 MiB freed in the Docker data root."))
-    let refused = KeptImages.afterAbandon(free) { throw KeptImagesError.docker(.unreachable(socket: "/run/docker.sock", message: "connection refused")) }
+            == .out(
+                "Released the 1 keep tag of cwmigrate no unfinished run needs; 1.0 MiB freed in the Docker data root."))
+    let refused = KeptImages.afterAbandon(free) {
+        throw KeptImagesError.docker(.unreachable(socket: "/run/docker.sock", message: "connection refused"))
+    }
     guard case .warning(let text) = refused else {
         Issue.record("expected a warning, got \(String(describing: refused))")
         return
@@ -197,11 +211,15 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
     let io = ScriptedIO()
     let console = Console(environment: [:], io: io)
     #expect(try PrecheckSuite.say(passing, plan: nil, json: false, on: console) == ExitStatus.ok)
-    #expect(io.output == (CheckResult.lines(passing, color: false) + [CheckResult.verdict(passing)]).joined(separator: "\n") + "\n")
+    #expect(
+        io.output == (CheckResult.lines(passing, color: false) + [CheckResult.verdict(passing)]).joined(separator: "\n")
+            + "\n")
 
     let failing = passing + [CheckResult("lock", .fail, "held by pid 7")]
     let json = ScriptedIO()
-    #expect(try PrecheckSuite.say(failing, plan: nil, json: true, on: Console(environment: [:], io: json)) == ExitStatus.unavailable)
+    #expect(
+        try PrecheckSuite.say(failing, plan: nil, json: true, on: Console(environment: [:], io: json))
+            == ExitStatus.unavailable)
     #expect(json.output == (try PrecheckSuite.json(failing)) + "\n")
     #expect(json.output.hasPrefix(#"{"checks":"#) && json.output.contains(#""passed":false"#))
 }
@@ -209,7 +227,8 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
 @Test func aDryRunSaysTheInstallationThenThePlanAndExitsWithTheDecisionsCode() throws {
     let plan = try downgradePlan()
     let io = ScriptedIO()
-    let code = plan.say(json: false, heading: "Installation: project connectware", on: Console(environment: [:], io: io))
+    let code = plan.say(
+        json: false, heading: "Installation: project connectware", on: Console(environment: [:], io: io))
     #expect(code == ExitStatus.downgradeRequired)
     #expect(io.output == "Installation: project connectware\n" + plan.renderText(color: false) + "\n")
     let json = ScriptedIO()
@@ -239,6 +258,7 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
     let environment = ["CWMIGRATE_STATE_DIR": "/env/state"]
     #expect(JournalStore(given: "/given", environment: environment).directory == "/given")
     #expect(JournalStore(given: nil, environment: environment).directory == "/env/state")
-    #expect(JournalStore(given: nil, environment: ["CWMIGRATE_STATE_DIR": ""]).directory == JournalStore.defaultDirectory)
+    #expect(
+        JournalStore(given: nil, environment: ["CWMIGRATE_STATE_DIR": ""]).directory == JournalStore.defaultDirectory)
     #expect(JournalStore(given: nil, environment: [:]).directory == JournalStore.defaultDirectory)
 }

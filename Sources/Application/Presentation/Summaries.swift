@@ -243,7 +243,8 @@ extension Plan {
     /// `plan` and `migrate --dry-run`: the plan as JSON, or as text after `heading`, on stdout and
     /// its notes on stderr; returns the exit code of its decision.
     public func say(json: Bool, heading: String? = nil, on console: Console) -> Int32 {
-        console.out(lines: json ? [renderJSON()] : (heading.map { [$0] } ?? []) + [renderText(color: console.colorOnStdout)])
+        let text = (heading.map { [$0] } ?? []) + [renderText(color: console.colorOnStdout)]
+        console.out(lines: json ? [renderJSON()] : text)
         for note in notes { console.note(note) }
         return ExitStatus.of(decision)
     }
