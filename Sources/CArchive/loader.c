@@ -81,7 +81,7 @@ static const char *cwm_archive_failure;
 static char cwm_archive_failure_text[512];
 
 static void cwm_archive_open(void) {
-    void *library = dlopen(CWM_LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *library = dlopen(CWM_LIBARCHIVE_SONAME, RTLD_LAZY | RTLD_LOCAL);
     if (library == NULL) {
         const char *reason = dlerror();
         snprintf(cwm_archive_failure_text, sizeof cwm_archive_failure_text, "%s",
