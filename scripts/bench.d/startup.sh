@@ -52,7 +52,7 @@ load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; $(uname -sr)"
 echo "artifact: $(basename "$artifact") $(stat -c %s "$artifact") bytes ($(du -h "$artifact" | cut -f1))"
-echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies)"
+echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies); opens on first use: $(tr '\n' ' ' < "$top/share/cwmigrate/opened-libraries" 2>/dev/null)"
 echo "load average: $load_before before, $load_after after"
 printf '%-44s %s\n' "command (median of 21, middle half)" "wall ms"
 printf '%-44s %s   (goal <= 1.1x curl --version)\n' "cwmigrate --version" "$version_ms"
