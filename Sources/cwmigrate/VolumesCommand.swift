@@ -10,7 +10,8 @@ struct VolumesCommand: ParsableCommand {
         subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the compose project's volumes.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the compose project's volumes.")
 
         @OptionGroup var docker: DockerOptions
 
@@ -29,6 +30,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "snapshot",
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
             discussion: Help.volumesSnapshot)
 
@@ -85,6 +87,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore a volume from its snapshot.",
             discussion: Help.volumesRestore)
 
@@ -119,6 +122,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a volume that has a verified snapshot.",
             discussion: Help.volumesRemove)
 
