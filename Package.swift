@@ -21,9 +21,9 @@ let package = Package(
     targets: [
         // C at the edge: only ArchiveInspect imports CArchive, CCrypto and CIsal, only HTTP imports CCurl,
         // only YAML imports CYAML.
-        .systemLibrary(
-            name: "CArchive", pkgConfig: "libarchive",
-            providers: [.apt(["libarchive-dev"])]),
+        // libarchive's headers (Debian `libarchive-dev`) and a loader that opens the library on
+        // first use, so start-up does not load it and the libxml2, ICU and libstdc++ it brings.
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),

@@ -74,7 +74,31 @@ list_libraries() {
   return 0
 }
 
-libraries="$(list_libraries || true)"
+# Libraries cwmigrate opens itself when a command first needs them (libarchive): ldd does not
+# list them, so each is looked for where the loader looks, and what it loads is listed in turn.
+find_library() {
+  if command -v ldconfig >/dev/null 2>&1; then
+    found="$(ldconfig -p 2>/dev/null | awk -v s="$1" '$1 == s { print $NF; exit }')"
+    [ -n "$found" ] && { echo "$found"; return 0; }
+  fi
+  for dir in /lib /lib64 /usr/lib /usr/lib64 /lib/*-linux-gnu /usr/lib/*-linux-gnu /usr/local/lib; do
+    [ -e "$dir/$1" ] && { echo "$dir/$1"; return 0; }
+  done
+  return 1
+}
+list_opened_libraries() {
+  [ -f "$here/share/cwmigrate/opened-libraries" ] || return 0
+  while read -r soname; do
+    if path="$(find_library "$soname")"; then
+      echo "$soname => $path"
+      if command -v ldd >/dev/null 2>&1; then ldd "$path" 2>&1 || true; fi
+    else
+      echo "$soname => not found"
+    fi
+  done < "$here/share/cwmigrate/opened-libraries"
+}
+
+libraries="$(list_libraries || true; list_opened_libraries || true)"
 # ldd says "libX.so.1 => not found"; the loader stops at the first with "error while loading
 # shared libraries: libX.so.1: cannot open shared object file".
 missing="$(printf '%s\n' "$libraries" | sed -n \

@@ -17,6 +17,8 @@ public enum ArchiveInspectError: Error, Sendable, Equatable {
     case conflictingEvidence(String, [VersionEvidence])
     case noEvidence(String, lookedFor: [String])
     case badAssumedVersion(String, reason: String)
+    /// libarchive, opened on first use, cannot be loaded on this host (dlopen's reason).
+    case libraryUnavailable(reason: String)
 
     static func opening(_ path: String, errno code: Int32) -> ArchiveInspectError {
         code == ENOENT || code == ENOTDIR
@@ -41,6 +43,7 @@ extension ArchiveInspectError: CustomStringConvertible {
         case .noEvidence(let path, let lookedFor):
             "\(path): no evidence of the Connectware version; looked for " + lookedFor.joined(separator: "; ")
         case .badAssumedVersion(_, let reason): "--assume-version: \(reason)"
+        case .libraryUnavailable(let reason): "libarchive cannot be loaded: \(reason)"
         }
     }
 }

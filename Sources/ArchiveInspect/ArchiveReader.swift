@@ -30,7 +30,7 @@ final class ArchiveReader {
     private var entry: OpaquePointer?
 
     init(feed: FileFeed) throws(ReadFailure) {
-        guard let archive = archive_read_new() else { throw ReadFailure(message: "libarchive could not allocate a reader") }
+        guard let archive = archive_read_new() else { throw ReadFailure(message: ArchiveLibrary.creationFailure("a reader")) }
         self.archive = archive
         self.feed = feed
         // A backup is a tar file: other formats (zip, cpio, mtree, ...) are refused, so a

@@ -209,14 +209,18 @@ public func extractTree(from archive: String, prefix: String, into directory: St
     free(resolved)
     let prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
 
-    guard let reader = archive_read_new() else { throw .cannotOpen(path: archive, message: "out of memory") }
+    guard let reader = archive_read_new() else {
+        throw .cannotOpen(path: archive, message: ArchiveLibrary.creationFailure("a reader"))
+    }
     defer { archive_read_free(reader) }
     archive_read_support_filter_all(reader)
     archive_read_support_format_all(reader)
     guard archive_read_open_filename(reader, archive, 1 << 20) == ARCHIVE_OK else {
         throw .cannotOpen(path: archive, message: extractionMessage(reader))
     }
-    guard let writer = archive_write_disk_new() else { throw .cannotOpen(path: archive, message: "out of memory") }
+    guard let writer = archive_write_disk_new() else {
+        throw .cannotOpen(path: archive, message: ArchiveLibrary.creationFailure("a disk writer"))
+    }
     defer { archive_write_free(writer) }
     let flags =
         ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT
@@ -335,7 +339,7 @@ extension ArchiveWriter {
     {
         let archive = try openHandle()
         guard let reader = archive_read_new() else {
-            throw .cannotReadSource(path: source, message: "libarchive could not allocate a reader")
+            throw .cannotReadSource(path: source, message: ArchiveLibrary.creationFailure("a reader"))
         }
         defer { archive_read_free(reader) }
         archive_read_support_filter_all(reader)
@@ -425,7 +429,9 @@ public struct ArchiveScan: Sendable, Equatable {
 /// extracting anything. `lookingFor` is a name (bytes compared, `./` ignored) whose
 /// presence as a regular file is reported.
 public func scanArchive(_ archive: String, lookingFor: String? = nil) throws(ExtractionError) -> ArchiveScan {
-    guard let reader = archive_read_new() else { throw .cannotOpen(path: archive, message: "out of memory") }
+    guard let reader = archive_read_new() else {
+        throw .cannotOpen(path: archive, message: ArchiveLibrary.creationFailure("a reader"))
+    }
     defer { archive_read_free(reader) }
     archive_read_support_filter_all(reader)
     archive_read_support_format_all(reader)

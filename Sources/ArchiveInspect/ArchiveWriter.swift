@@ -95,7 +95,7 @@ public final class ArchiveWriter {
     {
         self.path = path
         guard let archive = archive_write_new() else {
-            throw .cannotOpen(path: path, message: "libarchive could not allocate a writer")
+            throw .cannotOpen(path: path, message: ArchiveLibrary.creationFailure("a writer"))
         }
         var status = archive_write_set_format_pax_restricted(archive)
         // Names are written as the bytes they are (with `hdrcharset=BINARY` where pax needs

@@ -38,6 +38,7 @@ public func inspectBackup(
             direction: options.verify ? .verify : .read, total: size, reporter: progress,
             silentWhenQuick: !options.verify)
     }
+    if let reason = ArchiveLibrary.unavailable { throw ArchiveInspectError.libraryUnavailable(reason: reason) }
     let reader: ArchiveReader
     do {
         reader = try ArchiveReader(feed: feed)

@@ -26,6 +26,9 @@ public struct ArchiveLibraryInfo: Sendable, Equatable, Codable {
     public let compressions: [Compression]
 
     public static func current() -> ArchiveLibraryInfo {
+        if let reason = ArchiveLibrary.unavailable {
+            return ArchiveLibraryInfo(version: "not loaded", details: reason, compressions: [])
+        }
         let details = String(cString: archive_version_details())
         return ArchiveLibraryInfo(
             version: String(String(cString: archive_version_string()).split(separator: " ").last ?? "unknown"),

@@ -5,6 +5,7 @@ import Planner
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Find out which Connectware version a backup archive came from.",
         discussion: Help.inspect)
 

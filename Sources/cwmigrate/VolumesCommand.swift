@@ -10,7 +10,8 @@ struct VolumesCommand: ParsableCommand {
         subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the compose project's volumes.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the compose project's volumes.")
 
         @OptionGroup var docker: DockerOptions
 
@@ -29,6 +30,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Snapshot: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "snapshot",
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
             discussion: Help.volumesSnapshot)
 
@@ -84,6 +86,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Restore: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore a volume from its snapshot.",
             discussion: Help.volumesRestore)
 
@@ -118,6 +121,7 @@ struct VolumesCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a volume that has a verified snapshot.",
             discussion: Help.volumesRemove)
 

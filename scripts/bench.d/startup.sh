@@ -52,7 +52,7 @@ load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; $(uname -sr)"
 echo "artifact: $(basename "$artifact") $(stat -c %s "$artifact") bytes ($(du -h "$artifact" | cut -f1))"
-echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies)"
+echo "binary:   $(stat -c %s "$bin") bytes installed; loads $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')($(ldd "$bin" | grep -c '=>') libraries with their own dependencies); opens on first use: $(tr '\n' ' ' < "$top/share/cwmigrate/opened-libraries" 2>/dev/null)"
 echo "load average: $load_before before, $load_after after"
 printf '%-44s %s\n' "command (median of 21, middle half)" "wall ms"
 printf '%-44s %s   (goal <= 1.1x curl --version)\n' "cwmigrate --version" "$version_ms"
@@ -62,3 +62,9 @@ printf '%-44s %s   (anchor: C, same libcurl)\n' "curl --version" "$curl_ms"
 printf '%-44s %s   (anchor: fork+exec)\n' "/bin/true" "$true_ms"
 ratio=$(awk -v v="${version_ms%% *}" -v c="${curl_ms%% *}" 'BEGIN { printf "%.2f", v / c }')
 awk -v r="$ratio" 'BEGIN { print "cwmigrate --version / curl --version: " r "x (goal <= 1.1x): " (r <= 1.1 ? "met" : "missed") }'
+# The same pairs round by round: each round's --version over that round's curl --version, whose
+# median is less moved by load that comes and goes during the 21 rounds than a ratio of medians.
+paired=$(paste -d' ' <(tr ' ' '\n' <<< "${samples[${commands[0]}]}" | grep .) \
+    <(tr ' ' '\n' <<< "${samples[${commands[3]}]}" | grep .) \
+  | awk '{ print $1 / $2 }' | sort -n | awk '{ r[NR] = $1 } END { printf "%.2f (%.2f-%.2f)", r[11], r[6], r[16] }')
+echo "round by round, median (middle half): $paired"

@@ -93,6 +93,14 @@ lab_image_rootfs() {
       mkdir -p "$root/usr/local/bin"
       cp "$LAB_CWSIM" "$root/usr/local/bin/cwsim"
       _lab_copy_libraries "$root" "$LAB_CWSIM"
+      # cwsim writes its backups with libarchive, which it opens on first use (dlopen), so
+      # ldd does not list it: the soname CArchive opens, and what that library loads.
+      local archive_soname archive_path
+      archive_soname="$(sed -n 's/.*define CWM_LIBARCHIVE_SONAME "\(.*\)"/\1/p' \
+        "$here/../../Sources/CArchive/include/CArchive.h")"
+      archive_path="$(ldconfig -p | awk -v s="$archive_soname" '$1 == s { print $NF; exit }')"
+      [ -n "$archive_path" ] || { echo "error: $archive_soname, which cwsim opens, is not installed" >&2; return 1; }
+      _lab_copy_with_libraries "$root" "$archive_path"
       ;;
     ingress)
       _lab_copy_with_libraries "$root" /usr/sbin/nginx /usr/bin/openssl

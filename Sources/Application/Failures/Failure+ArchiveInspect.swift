@@ -22,6 +22,11 @@ extension ArchiveInspectError: OperatorFacing {
                 exitCode: ExitStatus.dataError)
         case .badAssumedVersion:
             Failure(message: description, exitCode: ExitStatus.usage)
+        case .libraryUnavailable:
+            Failure(
+                message: description,
+                hint: "install libarchive13 (Ubuntu 24.04: libarchive13t64) on Debian/Ubuntu, libarchive on RHEL",
+                exitCode: ExitStatus.unavailable)
         }
     }
 }
