@@ -14,6 +14,8 @@
 #
 # Downloads go to BENCH_OUT (default /dev/shm, a tmpfs) so both tools are measured on the
 # network path, not on the disk: cwbench fsyncs its file as a download must, curl does not.
+# BENCH_OUT=/var/tmp measures downloads to a disk, cwbench's fsync included and curl's
+# missing; each run then starts after a sync, so none pays for the previous one's writes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -79,6 +81,7 @@ done
 once() {
   local start end
   rm -f "$out_dir/f"
+  sync
   start=$(date +%s%N)
   /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" > /dev/null
   end=$(date +%s%N)
