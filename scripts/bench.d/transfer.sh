@@ -149,14 +149,16 @@ for mib in $sizes_mib; do
     read -ra noise_ratios <<< "$(ratios curl_times again_times)"
     curl_med=$(median "${curl_times[@]}") cw_med=$(median "${cw_times[@]}")
     ratio=$(awk -v c="$curl_med" -v w="$cw_med" 'BEGIN { printf "%.2f", c / w }')
+    curl_cpu_med=$(median "${curl_cpu[@]}") cw_cpu_med=$(median "${cw_cpu[@]}")
     printf '%-9s %4s M %8.3f %9.3f %5sx %-10s %-10s %8.2f %8.2f %8.1f %11.1f %s\n' "$direction" "$mib" "$curl_med" "$cw_med" \
-      "$ratio" "$(spread "${round_ratios[@]}")" "$(spread "${noise_ratios[@]}")" "$(median "${curl_cpu[@]}")" \
-      "$(median "${cw_cpu[@]}")" "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" \
+      "$ratio" "$(spread "${round_ratios[@]}")" "$(spread "${noise_ratios[@]}")" "$curl_cpu_med" "$cw_cpu_med" "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" \
       "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')" "$load_before/$(loadavg); ${round_ratios[*]} | ${noise_ratios[*]}"
     peak[$direction-$mib]=$cw_kib
     lo=$(lowest "${round_ratios[@]}") noise_lo=$(lowest "${noise_ratios[@]}")
     worst_ratio=$(awk -v a="${worst_ratio:-$lo}" -v b="$lo" 'BEGIN { print (b < a ? b : a) }')
     worst_noise=$(awk -v a="${worst_noise:-$noise_lo}" -v b="$noise_lo" 'BEGIN { print (b < a ? b : a) }')
+    cpu_ratio=$(awk -v c="$curl_cpu_med" -v w="$cw_cpu_med" 'BEGIN { printf "%.2f", (w > 0 ? c / w : 0) }')
+    worst_cpu=$(awk -v a="${worst_cpu:-$cpu_ratio}" -v b="$cpu_ratio" 'BEGIN { print (b < a ? b : a) }')
     max_kib=$(( cw_kib > ${max_kib:-0} ? cw_kib : ${max_kib:-0} ))
   done
   rm -f "$work/www/file-$mib"
@@ -172,4 +174,5 @@ done
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 echo "throughput: worst round ${worst_ratio}x curl (goal 0.95x in every round): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
 echo "noise floor: worst round of curl against itself ${worst_noise}x"
+echo "cpu: worst row ${worst_cpu}x curl's (curl's median CPU seconds over cwbench's; above 1: cwbench used less)"
 echo "memory: highest peak $(awk -v k="$max_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (goal under 40): $(verdict $(( max_kib < 40 * 1024 )))"
