@@ -119,6 +119,8 @@ ratios() {
 }
 spread() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd- -; }
 lowest() { printf '%s\n' "$@" | sort -g | head -1; }
+# below LIMIT WORDS...: how many of the numbers are below LIMIT
+below() { local limit=$1; shift; printf '%s\n' "$@" | awk -v l="$limit" '$1 < l { n++ } END { print n + 0 }'; }
 
 echo "rounds per row: $runs (curl, cwbench and curl again back to back in each, rotating which goes first)"
 echo "ratio: curl s / cwbench s; curl/curl: curl s / the same round's second curl s (the noise floor)"
@@ -155,6 +157,9 @@ for mib in $sizes_mib; do
       "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')" "$load_before/$(loadavg); ${round_ratios[*]} | ${noise_ratios[*]}"
     peak[$direction-$mib]=$cw_kib
     lo=$(lowest "${round_ratios[@]}") noise_lo=$(lowest "${noise_ratios[@]}")
+    rounds_total=$(( ${rounds_total:-0} + runs ))
+    rounds_low=$(( ${rounds_low:-0} + $(below 0.95 "${round_ratios[@]}") ))
+    noise_low=$(( ${noise_low:-0} + $(below 0.95 "${noise_ratios[@]}") ))
     worst_ratio=$(awk -v a="${worst_ratio:-$lo}" -v b="$lo" 'BEGIN { print (b < a ? b : a) }')
     worst_noise=$(awk -v a="${worst_noise:-$noise_lo}" -v b="$noise_lo" 'BEGIN { print (b < a ? b : a) }')
     cpu_ratio=$(awk -v c="$curl_cpu_med" -v w="$cw_cpu_med" 'BEGIN { printf "%.2f", (w > 0 ? c / w : 0) }')
@@ -173,6 +178,7 @@ for direction in download upload; do
 done
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 echo "throughput: worst round ${worst_ratio}x curl (goal 0.95x in every round): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
-echo "noise floor: worst round of curl against itself ${worst_noise}x"
+echo "noise floor: worst round of curl against itself ${worst_noise}x;" \
+  "below 0.95x: cwbench in $rounds_low of $rounds_total rounds, curl against itself in $noise_low"
 echo "cpu: worst row ${worst_cpu}x curl's (curl's median CPU seconds over cwbench's; above 1: cwbench used less)"
 echo "memory: highest peak $(awk -v k="$max_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (goal under 40): $(verdict $(( max_kib < 40 * 1024 )))"
