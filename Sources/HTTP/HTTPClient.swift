@@ -9,7 +9,7 @@ import Vocabulary
 #endif
 
 /// Bytes libcurl reads from an upload's file and hands to send(2) at a time.
-let uploadBufferSize = 1 << 20
+let uploadBufferSize = 256 << 10
 
 /// curl_global_init is not thread-safe; a global's lazy initialiser runs exactly once.
 private let curlGlobalInit: Int = Int(curl_global_init(cw_global_all()).rawValue)
@@ -246,9 +246,11 @@ public final class HTTPClient {
         // buffer is already this size, so a retry goes on without it.
         let sized = cw_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 << 10)
         if sized != CURLE_BAD_FUNCTION_ARGUMENT { try check(sized) }
-        // Uploads are sent from a 1 MiB buffer instead of libcurl's (and the curl CLI's) 64 KiB:
-        // a 1 GiB upload takes 1,024 reads and sends instead of 16,384 sends and 32,768 reads,
-        // which halves the client's CPU time (0.6 s to 0.3 s) on the core it shares with the server.
+        // Uploads are sent from a 256 KiB buffer instead of libcurl's (and the curl CLI's) 64 KiB:
+        // a 1 GiB upload takes 4,096 sends instead of 16,384, for less CPU on the core it shares
+        // with the server. A 1 MiB buffer cost as little CPU but, on an idle machine, left the
+        // server waiting between the large sends: 0.90x curl's pace at 1 GiB and 0.86x at 4 GiB,
+        // where 256 KiB kept 0.99x and 0.98x (BENCHMARKS.md, Transfers, branch xfer).
         // libcurl allocates it only for a request with a body to send.
         try set(CURLOPT_UPLOAD_BUFFERSIZE, uploadBufferSize)
         if let path = options.caCertificatePath { try set(CURLOPT_CAINFO, path) }

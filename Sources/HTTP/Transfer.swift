@@ -95,9 +95,24 @@ final class Transfer {
                 }
                 offset += n
             }
+            let handedOver = bytesWritten / writebackWindow * writebackWindow
             bytesWritten += Int64(buffer.count)
+            if bytesWritten - handedOver >= writebackWindow {
+                startWriteback(fd: fd, from: handedOver, to: bytesWritten / writebackWindow * writebackWindow)
+            }
         }
         return buffer.count
+    }
+
+    /// Hands the disk the windows of the file that just filled, without waiting for them. The
+    /// download ends with an fsync, which would otherwise find the whole file dirty in memory and
+    /// write all of it then (0.5-0.7 s for 1 GiB here, after the last byte arrived); written a
+    /// window at a time while the rest still comes in, the fsync finds little left to do. The
+    /// pages stay cached for whoever reads the download next (a verify). Nothing to do on tmpfs,
+    /// where the kernel returns at once.
+    private func startWriteback(fd: Int32, from start: Int64, to end: Int64) {
+        guard let syncFileRange else { return }
+        _ = syncFileRange(fd, off_t(start), off_t(end - start), syncFileRangeWrite)
     }
 
     func receiveHeader(_ buffer: UnsafeRawBufferPointer) {
@@ -149,6 +164,23 @@ let reportProgress: curl_xferinfo_callback = { context, downloadTotal, downloade
         uploaded: Int64(uploaded))
     return 0
 }
+
+/// Bytes of a download written before they are handed to the disk (see `startWriteback`).
+let writebackWindow: Int64 = 8 << 20
+
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the range, waits for nothing and
+/// drops nothing from the page cache. A GNU extension that Swift's Glibc module does not import,
+/// hence looked up by name; nil where the C library has none (not Linux), and then the fsync
+/// at the end does all the writing, as before.
+private let syncFileRange: (@convention(c) (Int32, off_t, off_t, UInt32) -> Int32)? = {
+    #if canImport(Glibc)
+        guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, off_t, off_t, UInt32) -> Int32).self)
+    #else
+        return nil
+    #endif
+}()
+private let syncFileRangeWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE in <fcntl.h>
 
 func errnoMessage(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))

@@ -22,6 +22,24 @@ import Testing
         #expect(!exists(path + ".part"))
     }
 
+    /// The file is handed to the disk 8 MiB at a time while the body still arrives; what is
+    /// saved must be the body, whole, at every window's edge and past the last one.
+    @Test func aDownloadSpanningSeveralWriteBackWindowsIsSavedExactly() throws {
+        let server = try TestServer()
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("backup.tgz").path
+        let size = 3 * (8 << 20) + 4097
+        let result = try HTTPClient().download(HTTPRequest(.get, server.url("/bytes/\(size)")), to: path)
+        guard case .saved(let file) = result else {
+            Issue.record("expected a saved file, got \(result)")
+            return
+        }
+        #expect(file.bytes == Int64(size))
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == pattern(size))
+        #expect(!exists(path + ".part"))
+    }
+
     @Test func aBodyWithoutContentLengthIsSavedWhole() throws {
         let server = try TestServer()
         let directory = try TestSupport.temporaryDirectory()

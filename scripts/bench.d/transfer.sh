@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Download and upload of 1 GiB and 4 GiB files over loopback: HTTPClient (through the
 # cwbench executable) against the curl CLI, both talking to the same nginx in the same run.
-# BENCH_RUNS (5) rounds per size and direction; each round runs curl and cwbench back to
-# back (which goes first alternates), so a burst of load from elsewhere hits both alike.
-# A row gives the median wall time of each, the ratio of the medians, every round's ratio
-# and their spread, and the load average before and after. Peak memory is the highest of
-# the rounds. Goals: throughput >= 0.95x curl in every round; peak memory < 40 MiB,
-# 4 GiB <= 1 GiB + 5 MiB.
+# BENCH_RUNS (5) rounds per size and direction. Each round runs curl, cwbench and curl again
+# back to back (which of the three goes first rotates), so a burst of load from elsewhere
+# hits all alike, and the two curl runs show how far one tool differs from itself in the
+# same round: the noise floor that cwbench's ratio is read against.
+# A row gives the median wall time of curl (its first run of each round) and of cwbench,
+# the ratio of the medians, every round's ratio and their spread, the same for curl against
+# its second run, the median CPU seconds (user + system) of each client, which load changes
+# far less than wall time, and the load average before and after. Peak memory is the
+# highest of the rounds. Goals: throughput >= 0.95x curl in every round; peak memory
+# < 40 MiB, 4 GiB <= 1 GiB + 5 MiB.
 #
 # Downloads go to BENCH_OUT (default /dev/shm, a tmpfs) so both tools are measured on the
 # network path, not on the disk: cwbench fsyncs its file as a download must, curl does not.
+# BENCH_OUT=/var/tmp measures downloads to a disk, cwbench's fsync included and curl's
+# missing; each run then starts after a sync, so none pays for the previous one's writes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -71,14 +77,16 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-# once COMMAND...: runs it once; prints "seconds peak_kib"
+# once COMMAND...: runs it once; prints "seconds peak_kib cpu_seconds"
 once() {
   local start end
   rm -f "$out_dir/f"
+  sync
   start=$(date +%s%N)
-  /usr/bin/time -f %M -o "$work/time.out" "$@" > /dev/null
+  /usr/bin/time -f '%M %U %S' -o "$work/time.out" "$@" > /dev/null
   end=$(date +%s%N)
-  echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }') $(tail -1 "$work/time.out")"
+  echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')" \
+    "$(tail -1 "$work/time.out" | awk '{ printf "%d %.2f", $1, $2 + $3 }')"
 }
 
 uploaded_bytes() { tail -1 "$work/access.log" | awk '{ print $(NF-1) }'; }
@@ -87,7 +95,7 @@ uploaded_bytes() { tail -1 "$work/access.log" | awk '{ print $(NF-1) }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
-# run_tool curl|cwbench DIRECTION MIB: one transfer by that tool; prints "seconds peak_kib"
+# run_tool curl|cwbench DIRECTION MIB: one transfer by that tool; prints "seconds peak_kib cpu_seconds"
 run_tool() {
   local tool="$1" direction="$2" mib="$3" file="$work/www/file-$3" url="http://127.0.0.1:$port/file-$3" result
   if [ "$direction" = download ]; then
@@ -103,32 +111,59 @@ run_tool() {
   fi
 }
 
-echo "rounds per row: $runs (curl and cwbench back to back in each, alternating which goes first)"
-printf '%-9s %6s %8s %9s %6s %-11s %9s %11s %s\n' transfer size "curl s" "cwbench s" ratio "spread" "curl MiB" "cwbench MiB" "load before/after; ratio of each round (curl s / cwbench s)"
+# ratios A... / B...: each A over the B at the same place, two decimals
+ratios() {
+  local -n a=$1 b=$2
+  local i
+  for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.2f ", x / y }'; done
+}
+spread() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+lowest() { printf '%s\n' "$@" | sort -g | head -1; }
+# below LIMIT WORDS...: how many of the numbers are below LIMIT
+below() { local limit=$1; shift; printf '%s\n' "$@" | awk -v l="$limit" '$1 < l { n++ } END { print n + 0 }'; }
+
+echo "rounds per row: $runs (curl, cwbench and curl again back to back in each, rotating which goes first)"
+echo "ratio: curl s / cwbench s; curl/curl: curl s / the same round's second curl s (the noise floor)"
+printf '%-9s %6s %8s %9s %6s %-10s %-10s %8s %8s %8s %11s %s\n' transfer size "curl s" "cwbench s" ratio "spread" \
+  "curl/curl" "curl cpu" "cw cpu" "curl MiB" "cwbench MiB" "load before/after; each round's ratio | curl/curl"
 declare -A peak
 for mib in $sizes_mib; do
   truncate -s "${mib}M" "$work/www/file-$mib"
   for direction in download upload; do
-    curl_times=() cw_times=() ratios=() curl_kib=0 cw_kib=0 load_before=$(loadavg)
+    curl_times=() again_times=() cw_times=() curl_cpu=() cw_cpu=() curl_kib=0 cw_kib=0 load_before=$(loadavg)
     for round in $(seq "$runs"); do
-      if [ $((round % 2)) -eq 1 ]; then order="curl cwbench"; else order="cwbench curl"; fi
+      case $((round % 3)) in
+        1) order="curl cwbench again" ;;
+        2) order="cwbench again curl" ;;
+        0) order="again curl cwbench" ;;
+      esac
       for tool in $order; do
-        result=$(run_tool "$tool" "$direction" "$mib")
-        read -r seconds kib <<< "$result"
-        if [ "$tool" = curl ]; then curl_s=$seconds; curl_kib=$(( kib > curl_kib ? kib : curl_kib ))
-        else cw_s=$seconds; cw_kib=$(( kib > cw_kib ? kib : cw_kib )); fi
+        result=$(run_tool "${tool/again/curl}" "$direction" "$mib")
+        read -r seconds kib cpu <<< "$result"
+        case $tool in
+          curl) curl_times+=("$seconds") curl_cpu+=("$cpu") curl_kib=$((kib > curl_kib ? kib : curl_kib)) ;;
+          again) again_times+=("$seconds") curl_kib=$((kib > curl_kib ? kib : curl_kib)) ;;
+          cwbench) cw_times+=("$seconds") cw_cpu+=("$cpu") cw_kib=$((kib > cw_kib ? kib : cw_kib)) ;;
+        esac
       done
-      curl_times+=("$curl_s") cw_times+=("$cw_s")
-      ratios+=("$(awk -v c="$curl_s" -v w="$cw_s" 'BEGIN { printf "%.2f", c / w }')")
     done
+    read -ra round_ratios <<< "$(ratios curl_times cw_times)"
+    read -ra noise_ratios <<< "$(ratios curl_times again_times)"
     curl_med=$(median "${curl_times[@]}") cw_med=$(median "${cw_times[@]}")
     ratio=$(awk -v c="$curl_med" -v w="$cw_med" 'BEGIN { printf "%.2f", c / w }')
-    lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1) hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
-    printf '%-9s %4s M %8.3f %9.3f %5sx %-11s %9.1f %11.1f %s\n' "$direction" "$mib" "$curl_med" "$cw_med" "$ratio" \
-      "$lo-$hi" "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')" \
-      "$load_before/$(loadavg); ${ratios[*]}"
+    curl_cpu_med=$(median "${curl_cpu[@]}") cw_cpu_med=$(median "${cw_cpu[@]}")
+    printf '%-9s %4s M %8.3f %9.3f %5sx %-10s %-10s %8.2f %8.2f %8.1f %11.1f %s\n' "$direction" "$mib" "$curl_med" "$cw_med" \
+      "$ratio" "$(spread "${round_ratios[@]}")" "$(spread "${noise_ratios[@]}")" "$curl_cpu_med" "$cw_cpu_med" "$(awk -v k="$curl_kib" 'BEGIN { print k / 1024 }')" \
+      "$(awk -v k="$cw_kib" 'BEGIN { print k / 1024 }')" "$load_before/$(loadavg); ${round_ratios[*]} | ${noise_ratios[*]}"
     peak[$direction-$mib]=$cw_kib
+    lo=$(lowest "${round_ratios[@]}") noise_lo=$(lowest "${noise_ratios[@]}")
+    rounds_total=$(( ${rounds_total:-0} + runs ))
+    rounds_low=$(( ${rounds_low:-0} + $(below 0.95 "${round_ratios[@]}") ))
+    noise_low=$(( ${noise_low:-0} + $(below 0.95 "${noise_ratios[@]}") ))
     worst_ratio=$(awk -v a="${worst_ratio:-$lo}" -v b="$lo" 'BEGIN { print (b < a ? b : a) }')
+    worst_noise=$(awk -v a="${worst_noise:-$noise_lo}" -v b="$noise_lo" 'BEGIN { print (b < a ? b : a) }')
+    cpu_ratio=$(awk -v c="$curl_cpu_med" -v w="$cw_cpu_med" 'BEGIN { printf "%.2f", (w > 0 ? c / w : 0) }')
+    worst_cpu=$(awk -v a="${worst_cpu:-$cpu_ratio}" -v b="$cpu_ratio" 'BEGIN { print (b < a ? b : a) }')
     max_kib=$(( cw_kib > ${max_kib:-0} ? cw_kib : ${max_kib:-0} ))
   done
   rm -f "$work/www/file-$mib"
@@ -143,4 +178,7 @@ for direction in download upload; do
 done
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 echo "throughput: worst round ${worst_ratio}x curl (goal 0.95x in every round): $(verdict "$(awk -v r="$worst_ratio" 'BEGIN { print (r >= 0.95) }')")"
+echo "noise floor: worst round of curl against itself ${worst_noise}x;" \
+  "below 0.95x: cwbench in $rounds_low of $rounds_total rounds, curl against itself in $noise_low"
+echo "cpu: worst row ${worst_cpu}x curl's (curl's median CPU seconds over cwbench's; above 1: cwbench used less)"
 echo "memory: highest peak $(awk -v k="$max_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB (goal under 40): $(verdict $(( max_kib < 40 * 1024 )))"
