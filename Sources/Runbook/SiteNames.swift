@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import Planner
+import Vocabulary
 
 /// A name that belongs to one site (compose project, Helm release, claim…): either
 /// known (given by the operator) or shown as a marked placeholder with the command that finds it.
@@ -84,13 +85,13 @@ struct SiteNameSpec: Sendable {
 enum SiteNameSyntax: Sendable {
     /// Compose's project names: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
     case composeProject
-    /// An absolute path without characters a shell splits on or expands.
+    /// An absolute path of characters that mean only themselves to a shell (`isShellPlain`).
     case path
     /// An RFC 1123 label (namespaces, Helm releases) of at most `maximum` characters.
     case dnsLabel(maximum: Int)
     /// An RFC 1123 subdomain (persistent volume claims): labels joined by dots, at most 253.
     case dnsSubdomain
-    /// A chart or image reference: letters, digits and `. _ / : @ + -`.
+    /// A chart or image reference, of characters that mean only themselves to a shell.
     case reference
 
     /// Why `value` is not a name of this kind, or nil when it is one.
@@ -103,8 +104,7 @@ enum SiteNameSyntax: Sendable {
             else { return "a Compose project name has lowercase letters, digits, - and _ only, and starts with a letter or digit" }
         case .path:
             guard value.hasPrefix("/") else { return "the installation directory must be an absolute path" }
-            let unsafe = Set(" \t'\"\\`$&|;<>()*?[]{}#~!")
-            if let bad = value.first(where: { unsafe.contains($0) }) {
+            if let bad = value.first(where: { !isShellPlain($0) }) {
                 return "the commands use the directory unquoted, and it holds \(bad == " " ? "a space" : "`\(bad)`")"
             }
         case .dnsLabel(let maximum):
@@ -121,9 +121,8 @@ enum SiteNameSyntax: Sendable {
                 return "it must be at most 253 characters of lowercase letters, digits, - and ., each part starting and ending with a letter or digit"
             }
         case .reference:
-            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@+-")
-            guard !value.isEmpty, value.allSatisfy({ allowed.contains($0) }) else {
-                return "it may hold letters, digits and . _ / : @ + - only"
+            guard !value.isEmpty, value.allSatisfy(isShellPlain) else {
+                return "it may hold letters, digits and / . _ - : + = @ % , only"
             }
         }
         return nil

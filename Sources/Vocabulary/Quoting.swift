@@ -1,7 +1,13 @@
-/// A word as a POSIX shell reads it back: unchanged when it is plain ASCII letters, digits and
-/// `/._-:+=@%,`, else single-quoted with each `'` written as `'\''`. The empty word is `''`.
+/// Whether `character` means only itself to a POSIX shell, in any position of a word: ASCII
+/// letters, digits and `/._-:+=@%,`.
+public func isShellPlain(_ character: Character) -> Bool {
+    character.isASCIILetter || character.isASCIIDigit || "/._-:+=@%,".contains(character)
+}
+
+/// A word as a POSIX shell reads it back: unchanged when every character is plain
+/// (`isShellPlain`), else single-quoted with each `'` written as `'\''`. The empty word is `''`.
 public func shellQuoted(_ word: String) -> String {
-    let plain = !word.isEmpty && word.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "/._-:+=@%,".contains($0) }
+    let plain = !word.isEmpty && word.allSatisfy(isShellPlain)
     return plain ? word : "'" + word.replacingAll("'", with: "'\\''") + "'"
 }
 
