@@ -91,11 +91,6 @@ struct RunbookCommand: ParsableCommand {
                 )
             }
         }
-        for (name, value) in siteNames.compose.merging(siteNames.kubernetes, uniquingKeysWith: { a, _ in a }) {
-            if let value, value.isEmpty || value.contains(where: \.isNewline) {
-                throw ValidationError("--\(RunbookSite.optionName(name)) needs a name on one line")
-            }
-        }
     }
 
     @OptionGroup var global: GlobalOptions

@@ -234,6 +234,12 @@ struct RunbookRenderingTests {
         ("copyImage", .kubernetes, "registry.cybus.io/cybus/postgresql:1.8.0", true),
         ("copyImage", .kubernetes, "mirror:5000/pg@sha256:abc", true),
         ("copyImage", .kubernetes, "pg' --privileged '", false),
+        ("project", .dockerCompose, "", false),
+        ("directory", .dockerCompose, "", false),
+        ("directory", .dockerCompose, "/opt/cw\nrm -rf /", false),
+        ("namespace", .kubernetes, "", false),
+        ("release", .kubernetes, "cw\n", false),
+        ("chart", .kubernetes, "", false),
         ("anyOtherSetting", .kubernetes, "any thing; at all", true),
     ])
     func aSiteNameIsTakenOnlyInItsKindsSyntax(
