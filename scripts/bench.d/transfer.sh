@@ -91,22 +91,39 @@ once() {
 
 uploaded_bytes() { tail -1 "$work/access.log" | awk '{ print $(NF-1) }'; }
 
+# nginx keeps an upload's body in an unlinked file on BENCH_OUT and frees it when it closes that
+# file, after the client has its answer: for 4 GiB on tmpfs that takes the single worker about
+# 0.5 s, during which the next run's connection waits. settle_upload USED_KIB: waits until the
+# file system is back to USED_KIB (its use before the upload, 1 MiB of slack), so no run pays
+# for the one before it.
+used_kib() { df --output=used -k "$out_dir" | tail -1 | tr -d ' '; }
+settle_upload() {
+  local target=$(( $1 + 1024 )) waited=0
+  while [ "$(used_kib)" -gt "$target" ]; do
+    waited=$((waited + 1))
+    [ "$waited" -le 3000 ] || { echo "transfer: nginx did not free an upload's body within 30 s" >&2; exit 1; }
+    sleep 0.01
+  done
+}
+
 # median WORDS...: the median of the numbers given
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # run_tool curl|cwbench DIRECTION MIB: one transfer by that tool; prints "seconds peak_kib cpu_seconds"
 run_tool() {
-  local tool="$1" direction="$2" mib="$3" file="$work/www/file-$3" url="http://127.0.0.1:$port/file-$3" result
+  local tool="$1" direction="$2" mib="$3" file="$work/www/file-$3" url="http://127.0.0.1:$port/file-$3" result used_before
   if [ "$direction" = download ]; then
     if [ "$tool" = curl ]; then once curl -sf -o "$out_dir/f" "$url"; else once "$bin" download "$url" "$out_dir/f"; fi
   else
+    used_before=$(used_kib)
     if [ "$tool" = curl ]; then
       result=$(once curl -sf -o /dev/null -F "file=@$file" "http://127.0.0.1:$port/upload")
     else
       result=$(once "$bin" upload "http://127.0.0.1:$port/upload" "$file")
     fi
     [ "$(uploaded_bytes)" -gt $((mib << 20)) ] || { echo "transfer: nginx did not receive $tool's whole upload" >&2; exit 1; }
+    settle_upload "$used_before"
     echo "$result"
   fi
 }
