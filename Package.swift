@@ -30,9 +30,10 @@ let package = Package(
         .systemLibrary(
             name: "CIsal", pkgConfig: "libisal",
             providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers (Debian `libcurl4-openssl-dev`) and a loader that opens the library on
+        // first use, so a command that sends no request does not load it and the TLS, HTTP/2,
+        // IDN, SSH, Kerberos and LDAP libraries it brings.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),

@@ -1,3 +1,4 @@
+import HTTP
 import Planner
 
 /// What can go wrong talking to Connectware's maintenance API, with what the operator
@@ -34,6 +35,17 @@ public enum ConnectwareAPIError: Error, Sendable, Equatable {
     case invalidURL(String)
     /// Writing or reading a local file failed.
     case file(path: String, reason: String)
+    /// libcurl cannot be loaded on this host, so no request can be sent at all.
+    case libraryUnavailable(reason: String)
+
+    /// A transfer that got no HTTP answer, kept apart when the host lacks libcurl itself.
+    init(_ error: HTTPError) {
+        if case .libraryUnavailable(let reason) = error {
+            self = .libraryUnavailable(reason: reason)
+        } else {
+            self = .transport(error.description)
+        }
+    }
 }
 
 extension ConnectwareAPIError: CustomStringConvertible {
@@ -61,6 +73,7 @@ extension ConnectwareAPIError: CustomStringConvertible {
         case .operationFailed(let operation, let message): "the \(operation) failed on Connectware: \(message)"
         case .restoreRefused(let refusal): "Connectware refused the restore: \(refusal.statusMessage)"
         case .file(let path, let reason): "\(path): \(reason)"
+        case .libraryUnavailable(let reason): HTTPError.libraryUnavailable(reason: reason).description
         }
     }
 }

@@ -98,7 +98,7 @@ public final class MaintenanceClient {
                 HTTPRequest(.get, baseURL + "/api/maintenance/db/backup"), to: path, replacing: replacing,
                 progress: progress)
         } catch {
-            throw .transport(error.description)
+            throw ConnectwareAPIError(error)
         }
         switch result {
         case .saved(let file): return file
@@ -119,7 +119,7 @@ public final class MaintenanceClient {
             body: .multipartFile(field: "file", path: path, fileName: name, contentType: "application/gzip"))
         try prepareTransfer()
         let response: HTTPResponse
-        do { response = try http.upload(request, progress: progress) } catch { throw .transport(error.description) }
+        do { response = try http.upload(request, progress: progress) } catch { throw ConnectwareAPIError(error) }
         noteTransferAnswer(response.status)
         try expect(202, response)
     }
@@ -284,7 +284,8 @@ public final class MaintenanceClient {
                 }
             } catch {
                 switch error {
-                case .unauthorized, .notFound, .notJSON, .malformedStatus, .operationFailed: throw error
+                case .unauthorized, .notFound, .notJSON, .malformedStatus, .operationFailed, .libraryUnavailable:
+                    throw error
                 default: lastFailure = error
                 }
             }
@@ -378,7 +379,7 @@ public final class MaintenanceClient {
     }
 
     private func rawSend(_ request: HTTPRequest) throws(ConnectwareAPIError) -> HTTPResponse {
-        do { return try http.send(request) } catch { throw .transport(error.description) }
+        do { return try http.send(request) } catch { throw ConnectwareAPIError(error) }
     }
 
     /// Maps every answer but the expected one (or another 2xx) to the error an operator can act on.

@@ -7,6 +7,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupportedHost(String)
     /// The Engine API did not answer on the socket.
     case unreachable(socket: String, message: String)
+    /// libcurl, through which every Engine call goes, cannot be loaded on this host.
+    case libraryUnavailable(reason: String)
     /// The Engine accepted the call but did not answer it completely within its deadline.
     case engineTimedOut(call: String, socket: String, seconds: Int)
     /// The socket exists but this user may not use it.
@@ -58,6 +60,8 @@ public enum DockerOpsError: Error, Equatable, Sendable, CustomStringConvertible 
             "DOCKER_HOST=\(host) is not supported yet: only unix:// sockets are"
         case .unreachable(let socket, let message):
             "the Docker Engine does not answer on \(socket): \(message)"
+        case .libraryUnavailable(let reason):
+            HTTPError.libraryUnavailable(reason: reason).description
         case .engineTimedOut(let call, let socket, let seconds):
             "the Docker Engine on \(socket) did not answer \(call) within \(seconds) s"
         case .permissionDenied(let socket):

@@ -246,6 +246,7 @@ public final class Engine {
     }
 
     private func failure(_ error: HTTPError, call: String) -> DockerOpsError {
+        if case .libraryUnavailable(let reason) = error { return .libraryUnavailable(reason: reason) }
         if case .deadlineExceeded(_, let limit) = error {
             return .engineTimedOut(call: call, socket: host.socketPath, seconds: Int(limit.components.seconds))
         }

@@ -11,9 +11,6 @@ import Vocabulary
 /// Bytes libcurl reads from an upload's file and hands to send(2) at a time.
 let uploadBufferSize = 256 << 10
 
-/// curl_global_init is not thread-safe; a global's lazy initialiser runs exactly once.
-private let curlGlobalInit: Int = Int(curl_global_init(cw_global_all()).rawValue)
-
 /// An HTTP(S) client owning one libcurl easy handle, reused between requests so the
 /// connection is kept alive. One request at a time; not for sharing between threads.
 public final class HTTPClient {
@@ -21,13 +18,19 @@ public final class HTTPClient {
     /// Sent with every request; set a bearer token here after logging in.
     public var authentication: Authentication
 
-    private let handle: UnsafeMutableRawPointer
+    /// The easy handle, or why there is none: libcurl is opened here, on first use (CCurl's
+    /// loader), and a host without it learns so from the first request, not from a crash.
+    private let easy: Result<UnsafeMutableRawPointer, HTTPError>
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     public init(options: TransportOptions = TransportOptions(), authentication: Authentication = .none) {
-        precondition(curlGlobalInit == 0, "libcurl could not be initialised")
-        guard let handle = curl_easy_init() else { fatalError("libcurl could not allocate an easy handle") }
-        self.handle = handle
+        if let reason = CurlLibrary.unavailable {
+            easy = .failure(.libraryUnavailable(reason: reason))
+        } else if let handle = curl_easy_init() {
+            easy = .success(handle)
+        } else {
+            easy = .failure(.libraryUnavailable(reason: "curl_easy_init could not allocate a handle (out of memory)"))
+        }
         self.options = options
         self.authentication = authentication
         self.errorBuffer = .allocate(capacity: Int(cw_error_size()))
@@ -35,7 +38,7 @@ public final class HTTPClient {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        if case .success(let handle) = easy { curl_easy_cleanup(handle) }
         errorBuffer.deallocate()
     }
 
@@ -104,12 +107,21 @@ public final class HTTPClient {
             DownloadedFile(path: path, bytes: transfer.bytesWritten, status: status, headers: transfer.headers))
     }
 
+    /// Only reached after `perform` found a handle: every request starts there.
+    private var handle: UnsafeMutableRawPointer {
+        switch easy {
+        case .success(let handle): handle
+        case .failure: preconditionFailure("libcurl was used without an easy handle")
+        }
+    }
+
     // MARK: - Running a request
 
     private func perform(
         _ request: HTTPRequest, sink: Transfer.Sink, direction: TransferDirection,
         progress: (any TransferProgressReporter)?
     ) throws(HTTPError) -> Transfer {
+        if case .failure(let error) = easy { throw error }
         try checkFiles(of: request)
         let transfer = Transfer(
             url: redactedURL(request.url), sink: sink, direction: direction, reporter: progress, handle: handle)

@@ -14,6 +14,8 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
     case partialTransfer(url: String, received: Int64, expected: Int64?)
     case file(path: String, message: String)
     case responseTooLarge(url: String, limit: Int)
+    /// libcurl, which every request goes through, cannot be loaded on this host (or set up).
+    case libraryUnavailable(reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(path): \(message)"
         case .responseTooLarge(let url, let limit):
             "the answer from \(url) is larger than \(limit) bytes"
+        case .libraryUnavailable(let reason):
+            "libcurl cannot be loaded: \(reason)"
         }
     }
 
@@ -51,7 +55,7 @@ public enum HTTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .couldNotResolve, .couldNotConnect, .partialTransfer: true
         case .timedOut(_, let what): what.hasPrefix("connecting")
         case .transferFailed: true
-        case .invalidURL, .tlsFailure, .file, .responseTooLarge, .deadlineExceeded: false
+        case .invalidURL, .tlsFailure, .file, .responseTooLarge, .deadlineExceeded, .libraryUnavailable: false
         }
     }
 }

@@ -7,8 +7,21 @@ public struct CurlLibraryInfo: Sendable, Equatable, Codable {
     public let tls: String?
     public let zlib: String?
     public let protocols: [String]
+    /// Why libcurl cannot be loaded on this host; nil (and absent from JSON) when it is.
+    public let unavailable: String?
+
+    public init(version: String, tls: String?, zlib: String?, protocols: [String], unavailable: String? = nil) {
+        self.version = version
+        self.tls = tls
+        self.zlib = zlib
+        self.protocols = protocols
+        self.unavailable = unavailable
+    }
 
     public static func current() -> CurlLibraryInfo {
+        if let reason = CurlLibrary.unavailable {
+            return CurlLibraryInfo(version: "not loaded", tls: nil, zlib: nil, protocols: [], unavailable: reason)
+        }
         // CURLVERSION_NOW is a macro Swift does not import; it is always the member before _LAST.
         let now = CURLversion(rawValue: CURLVERSION_LAST.rawValue - 1)
         guard let info = curl_version_info(now)?.pointee else {

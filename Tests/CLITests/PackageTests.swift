@@ -108,12 +108,13 @@ struct PackageTests {
         let libraries = try TestSupport.shell("ldd bin/cwmigrate", in: top).stdout
         #expect(!libraries.contains("libswift"))
         #expect(!libraries.contains("libFoundation"))
-        // libarchive is opened on first use, not at start-up; the artifact names it for install.sh.
+        // libarchive and libcurl are opened on first use, not at start-up; the artifact names them
+        // for install.sh.
         #expect(!libraries.contains("libarchive.so"))
-        #expect(libraries.contains("libcurl.so"))
+        #expect(!libraries.contains("libcurl.so"))
         let opened = try String(
             contentsOf: top.appendingPathComponent("share/cwmigrate/opened-libraries"), encoding: .utf8)
-        #expect(opened == "libarchive.so.13\n")
+        #expect(opened == "libarchive.so.13\nlibcurl.so.4\n")
         let man = try String(contentsOf: top.appendingPathComponent("share/man/man1/cwmigrate.1"), encoding: .utf8)
         for subcommand in ["inspect", "plan", "status", "backup", "restore", "version"] {
             #expect(man.contains(subcommand), "the man page does not mention \(subcommand)")
@@ -210,6 +211,31 @@ struct PackageTests {
         #expect(lines.first?.contains("libarchive cannot be loaded: libarchive.so.13") == true, "\(inspect.stderr)")
         #expect(lines.count == 2 && lines.last?.hasPrefix("hint: install libarchive13") == true)
         #expect(!inspect.stderr.contains("internal error"))
+    }
+
+    @Test func withoutLibcurlInspectRunsAndAConnectwareCommandSaysWhatIsMissing() throws {
+        let (dir, top) = try unpacked()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = try makeRoot(artifactTop: top, leavingOut: "libcurl.so")
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        let install = try inRoot(root, "/tmp/artifact/install.sh --prefix /opt/cw")
+        #expect(install.status == 69)
+        #expect(install.stderr.contains("libcurl.so.4"))
+        #expect(install.stderr.contains("apt-get install libcurl4"))
+
+        let inspect = try inRoot(
+            root, "/tmp/artifact/bin/cwmigrate inspect /tmp/connectware-1.0.73_2022-02-16T15-37-19.242Z.tgz")
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("version:   1.0.73"))
+
+        let status = try inRoot(
+            root, "CWMIGRATE_PASSWORD=unused /tmp/artifact/bin/cwmigrate status --url https://127.0.0.1:9")
+        #expect(status.status == 69, "\(status.stderr)")
+        let lines = status.stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("error: libcurl cannot be loaded: libcurl.so.4") == true, "\(status.stderr)")
+        #expect(lines.count == 2 && lines.last?.hasPrefix("hint: install libcurl4") == true)
+        #expect(!status.stderr.contains("internal error"))
     }
 
     @Test func installShRefusesFilesThatDoNotMatchTheirChecksums() throws {

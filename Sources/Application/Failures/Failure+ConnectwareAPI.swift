@@ -53,6 +53,8 @@ extension ConnectwareAPIError: OperatorFacing {
             Failure(message: description, exitCode: ExitStatus.compatibilityUnknown)
         case .file:
             Failure(message: description, exitCode: ExitStatus.cantCreate)
+        case .libraryUnavailable:
+            Failure(message: description, hint: Failure.installLibcurlHint, exitCode: ExitStatus.unavailable)
         }
     }
 }

@@ -14,6 +14,8 @@ extension DockerOpsError: OperatorFacing {
                 hint:
                     "is dockerd running? set DOCKER_HOST=unix:///path/to/docker.sock if it listens elsewhere than \(socket)",
                 exitCode: ExitStatus.unavailable)
+        case .libraryUnavailable:
+            return Failure(message: description, hint: Failure.installLibcurlHint, exitCode: ExitStatus.unavailable)
         case .engineTimedOut:
             return Failure(
                 message: description,

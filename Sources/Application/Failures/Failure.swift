@@ -65,3 +65,9 @@ extension Failure {
         }
     }
 }
+
+extension Failure {
+    /// The hint for a host without libcurl, which cwmigrate opens at its first request to
+    /// Connectware, the Docker Engine or a registry.
+    static let installLibcurlHint = "install libcurl4 (Ubuntu 24.04: libcurl4t64) on Debian/Ubuntu, libcurl on RHEL"
+}

@@ -161,7 +161,9 @@ public struct VersionReport: Codable {
     }
 
     public var lines: [String] {
-        let curl = [libcurl.version, libcurl.tls, libcurl.zlib.map { "zlib/\($0)" }].compactMap(\.self)
+        let curl =
+            libcurl.unavailable.map { ["\(libcurl.version) (\($0))"] }
+            ?? [libcurl.version, libcurl.tls, libcurl.zlib.map { "zlib/\($0)" }].compactMap(\.self)
         var lines = [
             row("cwmigrate", "\(version) (\(commit))", width: 12),
             row("libcurl", curl.joined(separator: ", "), width: 12),

@@ -1,7 +1,20 @@
-#ifndef CWMIGRATE_CCURL_SHIM_H
-#define CWMIGRATE_CCURL_SHIM_H
+// libcurl's API as cwmigrate calls it. The library itself is not linked: it is opened with
+// dlopen on first use (see loader.c), so commands that send no HTTP request (inspect, plan,
+// runbook, --version) do not load it, nor the TLS, HTTP/2, IDN, SSH, LDAP and Kerberos
+// libraries it brings along.
+#ifndef CWMIGRATE_CCURL_H
+#define CWMIGRATE_CCURL_H
 
 #include <curl/curl.h>
+
+/// The file name dlopen is given: the soname of the libcurl the headers describe.
+#define CWM_LIBCURL_SONAME "libcurl.so.4"
+
+/// Loads libcurl once per process (later calls return the first call's result).
+/// Returns NULL when it is loaded, else why it could not be (dlerror's words).
+/// CWMIGRATE_LIBCURL, when set, names the file to open instead of the soname: for the
+/// tests of a host without libcurl, which point it at a file that does not exist.
+const char *cwm_curl_load(void);
 
 // curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call.
 // One typed wrapper per argument kind keeps the type of each option explicit.
