@@ -3,7 +3,7 @@ import ArchiveInspect
 import ArgumentParser
 import Planner
 
-struct Inspect: ParsableCommand {
+struct Inspect: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Find out which Connectware version a backup archive came from.",
@@ -23,18 +23,16 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            var options = InspectOptions(verify: verify)
-            if let text = assumption.assumeVersion {
-                do { options.assumedVersion = try Version(parsing: text) } catch {
-                    throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
-                }
+    func run(on console: Console) throws -> Int32 {
+        var options = InspectOptions(verify: verify)
+        if let text = assumption.assumeVersion {
+            do { options.assumedVersion = try Version(parsing: text) } catch {
+                throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
             }
-            let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(console))
-            console.out(lines: json.requested ? [try sortedJSON(facts)] : facts.summaryLines)
-            for warning in facts.warnings { console.warning(warning) }
-            return ExitStatus.ok
         }
+        let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(console))
+        console.out(lines: json.requested ? [try sortedJSON(facts)] : facts.summaryLines)
+        for warning in facts.warnings { console.warning(warning) }
+        return ExitStatus.ok
     }
 }

@@ -7,7 +7,7 @@ import Planner
 
 /// `cwmigrate migrate`: plan, check, or carry out a migration against the installation
 /// found on this Docker host, journaled and resumable (Application's `MigrationExecution`).
-struct MigrateCommand: ParsableCommand {
+struct MigrateCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
@@ -86,14 +86,12 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
-            _ = try planning.savedPlan()
-            if dryRun { return try planOnly(console) }
-            if checks.precheckOnly { return try precheck(console) }
-            return try execute(console)
-        }
+    func run(on console: Console) throws -> Int32 {
+        // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
+        _ = try planning.savedPlan()
+        if dryRun { return try planOnly(console) }
+        if checks.precheckOnly { return try precheck(console) }
+        return try execute(console)
     }
 
     /// --backup, else the backup the saved plan names (validate() makes sure there is one unless resuming).

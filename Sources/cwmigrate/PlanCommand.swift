@@ -8,7 +8,7 @@ import SafeFiles
 extension InstallationKind: ExpressibleByArgument {}
 
 /// `cwmigrate plan`: decide and print the steps, without touching anything.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
@@ -53,42 +53,40 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            guard let running = try runningOption.version() else { return ExitStatus.usage }
-            // The output is checked before the backup (which may be large) is read.
-            let inputs = (archive.backup.map { [$0] } ?? []) + sources.knowledge.compatFiles
-            if let output = destination.output {
-                try OutputFile.check(output, replacing: destination.force, inputs: inputs, standardOutputRefusal: nil)
-            }
-            let backupVersion: Version
-            var digest: String?
-            let backupPath = archive.backup.map(absolutePath)
-            if let backupPath {
-                let assumed = try sources.assumption.version()
-                let facts = try inspectBackup(
-                    at: backupPath, options: InspectOptions(verify: !given.quick, assumedVersion: assumed),
-                    progress: progress.reporter(console))
-                backupVersion = facts.version
-                digest = facts.sha256
-            } else {
-                backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
-            }
-            let plan = try sources.planSources(installation: given.installation).plan(
-                backup: backupVersion, running: running, refusal: given.refusal, backupFile: archive.backup,
-                partialRead: given.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
-                project: docker.project, directory: given.directory)
-            let text = json.requested ? plan.renderJSON() : plan.renderText(color: console.colorOnStdout)
-            if let output = destination.output, output != "-" {
-                // A plan holds no secret: 0644, as an editor would save it.
-                try OutputFile.write(
-                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: destination.force, inputs: inputs)
-                console.note("wrote the plan to \(output)")
-            } else {
-                console.out(text)
-            }
-            for note in plan.notes { console.note(note) }
-            return ExitStatus.of(plan.decision)
+    func run(on console: Console) throws -> Int32 {
+        guard let running = try runningOption.version() else { return ExitStatus.usage }
+        // The output is checked before the backup (which may be large) is read.
+        let inputs = (archive.backup.map { [$0] } ?? []) + sources.knowledge.compatFiles
+        if let output = destination.output {
+            try OutputFile.check(output, replacing: destination.force, inputs: inputs, standardOutputRefusal: nil)
         }
+        let backupVersion: Version
+        var digest: String?
+        let backupPath = archive.backup.map(absolutePath)
+        if let backupPath {
+            let assumed = try sources.assumption.version()
+            let facts = try inspectBackup(
+                at: backupPath, options: InspectOptions(verify: !given.quick, assumedVersion: assumed),
+                progress: progress.reporter(console))
+            backupVersion = facts.version
+            digest = facts.sha256
+        } else {
+            backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
+        }
+        let plan = try sources.planSources(installation: given.installation).plan(
+            backup: backupVersion, running: running, refusal: given.refusal, backupFile: archive.backup,
+            partialRead: given.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
+            project: docker.project, directory: given.directory)
+        let text = json.requested ? plan.renderJSON() : plan.renderText(color: console.colorOnStdout)
+        if let output = destination.output, output != "-" {
+            // A plan holds no secret: 0644, as an editor would save it.
+            try OutputFile.write(
+                Array((text + "\n").utf8), to: output, mode: 0o644, replacing: destination.force, inputs: inputs)
+            console.note("wrote the plan to \(output)")
+        } else {
+            console.out(text)
+        }
+        for note in plan.notes { console.note(note) }
+        return ExitStatus.of(plan.decision)
     }
 }
