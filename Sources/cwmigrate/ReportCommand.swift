@@ -1,7 +1,6 @@
 import Application
 import ArgumentParser
 import Migration
-import SafeFiles
 
 extension ReportFormat: DocumentFormat {}
 
@@ -35,21 +34,16 @@ struct ReportCommand: ConsoleCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(on console: Console) throws -> Int32 {
-        if let output = destination.output {
-            try OutputFile.check(output, replacing: destination.force, standardOutputRefusal: nil)
-        }
+        let output = DocumentOutput(path: destination.output, replacing: destination.force)
+        try output.check()
         let document =
             try fleet.map { try ReportDocument.fleet($0, format: form.format) }
             ?? ReportDocument.run(id ?? "last", in: state.store(), format: form.format)
-        guard let output = destination.output, output != "-" else {
+        if let written = try output.write(document.text, inputs: document.inputs) {
+            console.note("wrote \(written): \(document.what)")
+        } else {
             console.document(document.text)
-            return ExitStatus.ok
         }
-        // A report holds no secret: 0644, as the runbooks are.
-        try OutputFile.write(
-            Array(document.text.utf8), to: output, mode: 0o644, replacing: destination.force,
-            inputs: document.inputs)
-        console.note("wrote \(output): \(document.what)")
         return ExitStatus.ok
     }
 }

@@ -262,3 +262,37 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
         JournalStore(given: nil, environment: ["CWMIGRATE_STATE_DIR": ""]).directory == JournalStore.defaultDirectory)
     #expect(JournalStore(given: nil, environment: [:]).directory == JournalStore.defaultDirectory)
 }
+
+@Test func aPlanIsSavedWhereOutputSaysOnlyAfterTheOutputIsCheckedAndElseSaidOnStdout() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-plan")
+    defer { TestSupport.remove(work) }
+    let saved = work.appendingPathComponent("plan.json").path
+    let composition = PlanComposition(
+        backup: .version(version("1.0.73")), sources: sources([TestSupport.exampleCompat]), running: version("1.8.0"),
+        refusal: nil, project: nil, directory: nil)
+    let plan = try composition.plan()
+    let io = ScriptedIO()
+    let code = try composition.say(
+        json: true, output: DocumentOutput(path: saved, replacing: false), progress: nil,
+        on: Console(environment: [:], io: io))
+    #expect(code == ExitStatus.downgradeRequired)
+    #expect(try String(contentsOfFile: saved, encoding: .utf8) == plan.renderJSON() + "\n")
+    #expect(io.output.isEmpty)
+    #expect(io.errors.hasPrefix("note: wrote the plan to \(saved)\n"))
+
+    // The file exists and --force is not given: refused before the (missing) backup is read.
+    var fromFile = composition
+    fromFile.backup = .file(work.appendingPathComponent("missing.tgz").path, quick: false, assumedVersion: nil)
+    let refused = #expect(throws: (any Error).self) {
+        try fromFile.say(
+            json: true, output: DocumentOutput(path: saved, replacing: false), progress: nil,
+            on: Console(environment: [:], io: ScriptedIO()))
+    }
+    #expect(refused.map { Failure(describing: $0).exitCode } == ExitStatus.cantCreate)
+
+    let printed = ScriptedIO()
+    _ = try composition.say(
+        json: false, output: DocumentOutput(path: "-", replacing: false), progress: nil,
+        on: Console(environment: [:], io: printed))
+    #expect(printed.output == plan.renderText(color: false) + "\n")
+}
