@@ -78,18 +78,10 @@ struct RunbookCommand: ConsoleCommand {
         guard archive.backup != nil else { throw ValidationError("missing expected argument '--backup <backup>'") }
         _ = try runningOption.version()
         _ = try sources.assumption.version()
-        if form.format == .ansible {
-            guard destination.output != nil else {
-                throw ValidationError("--format ansible writes several files: give --output DIR")
-            }
-            if given.installation == .kubernetes {
-                throw ValidationError("--format ansible migrates Docker Compose hosts; it has no Kubernetes form")
-            }
-            if given.quick {
-                throw ValidationError(
-                    "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick"
-                )
-            }
+        do {
+            try form.format.check(output: destination.output, installation: given.installation, quick: given.quick)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
