@@ -24,12 +24,7 @@ struct Inspect: ConsoleCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(on console: Console) throws -> Int32 {
-        var options = InspectOptions(verify: verify)
-        if let text = assumption.assumeVersion {
-            do { options.assumedVersion = try Version(parsing: text) } catch {
-                throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
-            }
-        }
+        let options = try InspectOptions(verify: verify, assumedVersionText: assumption.assumeVersion)
         let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(console))
         console.out(lines: json.requested ? [try sortedJSON(facts)] : facts.summaryLines)
         for warning in facts.warnings { console.warning(warning) }
