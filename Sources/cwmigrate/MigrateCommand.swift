@@ -131,11 +131,7 @@ struct MigrateCommand: ConsoleCommand {
 
     /// Carries the migration out (Application's `MigrationExecution`) and says how it ended.
     private func execute(_ console: Console) throws -> Int32 {
-        try console.requirePerson(
-            unless: consent.yes,
-            offTerminal: Failure(
-                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
-                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
+        let reporter = try ConsoleRunReporter(console: console, unattended: consent.yes)
         let settings = MigrationSettings(
             resume: resume, backupPath: backupPath, project: docker.project,
             assumedVersion: try sources.assumption.version(), unattended: consent.yes,
@@ -147,7 +143,7 @@ struct MigrateCommand: ConsoleCommand {
             store: state.store(), planning: planning, dockerEnvironment: runOptions.dockerEnvironment)
         let outcome = try execution.run(
             settings, connect: { try connection.connect(console) }, credentials: credentials,
-            console: ConsoleRunReporter(console: console))
+            console: reporter)
         return try outcome.say(on: console)
     }
 }

@@ -31,11 +31,7 @@ struct RollbackCommand: ConsoleCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(on console: Console) throws -> Int32 {
-        try console.requirePerson(
-            unless: consent.yes,
-            offTerminal: Failure(
-                message: "rollback asks before it changes the installation, and stdin is not a terminal",
-                hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
+        let reporter = try ConsoleRollbackReporter(console: console, unattended: consent.yes)
         let execution = RollbackExecution(
             store: state.store(), dockerEnvironment: runOptions.dockerEnvironment,
             installerDirectory: installers.installerDirectory, healthySeconds: runOptions.healthyTimeout,
@@ -43,7 +39,7 @@ struct RollbackCommand: ConsoleCommand {
         let done = try execution.run(
             id, connect: { try connection.connect(console) }, backupPasswordFile: runOptions.backupPasswordFile,
             environment: processEnvironment,
-            console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
+            console: reporter)
         return execution.say(done, on: console)
     }
 }

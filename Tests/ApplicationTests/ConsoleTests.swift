@@ -95,3 +95,19 @@ final class ScriptedIO: ConsoleIO {
     Console(environment: [:], io: io).report(Failure(message: "m", exitCode: 1))
     #expect(io.errors == "\u{1B}[31merror:\u{1B}[0m m\n")
 }
+
+@Test func aRunOrRollbackOffATerminalIsRefusedWithExitSixtyFourUnlessUnattended() throws {
+    let nobody = Console(environment: [:], io: ScriptedIO(personPresent: false))
+    let run = #expect(throws: Failure.self) { try ConsoleRunReporter(console: nobody, unattended: false) }
+    #expect(run?.message == "migrate asks before each step that changes the installation, and stdin is not a terminal")
+    #expect(run?.hint == "run it on a terminal, or pass --yes to run unattended")
+    #expect(run?.exitCode == 64)
+    let rollback = #expect(throws: Failure.self) { try ConsoleRollbackReporter(console: nobody, unattended: false) }
+    #expect(rollback?.message == "rollback asks before it changes the installation, and stdin is not a terminal")
+    #expect(rollback?.exitCode == 64)
+    _ = try ConsoleRunReporter(console: nobody, unattended: true)
+    _ = try ConsoleRollbackReporter(console: nobody, unattended: true)
+    let person = Console(environment: [:], io: ScriptedIO(personPresent: true))
+    _ = try ConsoleRunReporter(console: person, unattended: false)
+    _ = try ConsoleRollbackReporter(console: person, unattended: false)
+}

@@ -155,7 +155,15 @@ extension RunEvent {
 public struct ConsoleRunReporter: MigrationConsole {
     let console: Console
 
-    public init(console: Console) { self.console = console }
+    /// Off a terminal nobody can answer the questions: refused (exit 64) unless `unattended` (`--yes`).
+    public init(console: Console, unattended: Bool) throws {
+        try console.requirePerson(
+            unless: unattended,
+            offTerminal: Failure(
+                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
+        self.console = console
+    }
 
     public func began(_ journal: Journal, resumed: Bool) {
         console.out(lines: journal.beginningLines(resumed: resumed, color: console.colorOnStdout))
@@ -192,7 +200,13 @@ public struct ConsoleRollbackReporter: RollbackConsole {
     let console: Console
     let unattended: Bool
 
-    public init(console: Console, unattended: Bool) {
+    /// Off a terminal nobody can answer the question: refused (exit 64) unless `unattended` (`--yes`).
+    public init(console: Console, unattended: Bool) throws {
+        try console.requirePerson(
+            unless: unattended,
+            offTerminal: Failure(
+                message: "rollback asks before it changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
         self.console = console
         self.unattended = unattended
     }
