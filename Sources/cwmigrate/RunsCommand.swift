@@ -28,11 +28,9 @@ struct RunsList: ConsoleCommand {
     func run(on console: Console) throws -> Int32 {
         let store = state.store()
         let list = try store.list()
-        if json.requested {
-            console.out(try RunRow.json(list.runs, store: store))
-        } else {
-            console.out(lines: list.runs.isEmpty ? ["No runs in \(store.directory)."] : Journal.table(list.runs))
-        }
+        console.out(
+            lines: json.requested
+                ? [try RunRow.json(list.runs, store: store)] : Journal.table(list.runs, stateDirectory: store.directory))
         for problem in list.unreadable { console.warning(problem.description) }
         return ExitStatus.ok
     }
@@ -55,12 +53,8 @@ struct RunsAbandon: ConsoleCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(on console: Console) throws -> Int32 {
-        let store = state.store()
-        let journal = try store.abandon(id, at: Date(), reason: reason)
-        let lines = journal.abandonedLines(journalPath: store.path(of: journal.id))
-        console.out(lines[0])
-        console.say(KeptImages.releaseAfterAbandon(store: store, host: try? ConnectwareHost()))
-        console.out(lines: Array(lines.dropFirst()))
+        try RunLifecycle(store: state.store()).abandon(
+            id, reason: reason, at: Date(), host: try? ConnectwareHost(), on: console)
         return ExitStatus.ok
     }
 }

@@ -296,3 +296,32 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
         on: Console(environment: [:], io: printed))
     #expect(printed.output == plan.renderText(color: false) + "\n")
 }
+
+@Test func theRunsTableHasAHeaderAndARowPerRunOrSaysThereAreNoneInTheStateDirectory() throws {
+    #expect(Journal.table([], stateDirectory: "/state") == ["No runs in /state."])
+    let run = journal(try downgradePlan())
+    let table = Journal.table([run], stateDirectory: "/state")
+    #expect(table.count == 2)
+    #expect(table[0].hasPrefix("ID"))
+    #expect(table[0].hasSuffix("STEP"))
+    #expect(table[1].hasPrefix(run.id + "  "))
+    #expect(table[1].contains("downgrade-required"))
+}
+
+@Test func anAbandonedRunIsEndedInItsJournalAndSaidWithWhereTheJournalStays() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-abandon")
+    defer { TestSupport.remove(work) }
+    let store = JournalStore(directory: work.path)
+    let run = journal(try downgradePlan())
+    try store.save(run)
+    let io = ScriptedIO()
+    try RunLifecycle(store: store).abandon(
+        run.id, reason: "restored by hand", at: Date(timeIntervalSince1970: 1_795_000_100), host: nil,
+        on: Console(environment: [:], io: io))
+    #expect(io.output.hasPrefix("Run \(run.id) abandoned; its journal stays at \(store.path(of: run.id)).\n"))
+    #expect(try store.load(run.id).outcome.isFinal)
+    #expect(throws: (any Error).self) {
+        try RunLifecycle(store: store).abandon(
+            run.id, reason: "again", at: Date(), host: nil, on: Console(environment: [:], io: ScriptedIO()))
+    }
+}

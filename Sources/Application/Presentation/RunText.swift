@@ -53,8 +53,10 @@ extension Journal {
         return "\(step.position + 1)/\(steps.count) \(step.kind) (\(step.state.rawValue))"
     }
 
-    /// `runs`: a table of the runs with a header, columns two blanks apart.
-    public static func table(_ runs: [Journal]) -> [String] {
+    /// `runs`: a table of the runs with a header, columns two blanks apart; without runs, a line
+    /// that says so and names the state directory.
+    public static func table(_ runs: [Journal], stateDirectory: String) -> [String] {
+        guard !runs.isEmpty else { return ["No runs in \(stateDirectory)."] }
         let rows =
             [["ID", "INSTALLATION", "DECISION", "OUTCOME", "STEP"]]
             + runs.map { [$0.id, $0.installation.description, $0.plan.decision.rawValue, $0.outcome.rawValue, $0.stepText] }
