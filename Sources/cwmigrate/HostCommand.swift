@@ -17,9 +17,7 @@ struct HostCommand: ConsoleCommand {
     func run(on console: Console) throws -> Int32 {
         let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
         console.out(lines: json.requested ? [try installation.hostJSON()] : installation.summaryLines)
-        if installation.hasMixedVersions {
-            console.warning("the services run different versions: " + installation.versionText)
-        }
+        if let warning = installation.mixedVersionsWarning { console.warning(warning) }
         return ExitStatus.ok
     }
 }

@@ -32,6 +32,12 @@ import Testing
         ])
     #expect(installation.volumeLines() == ["connectware_postgresql                  1.5 MiB     used by postgresql"])
     #expect(try installation.hostJSON().contains(#""version":"1.8.0""#))
+    #expect(installation.mixedVersionsWarning == nil)
+    var mixed = installation
+    mixed.imageVersions["1.7.3"] = ["connectware"]
+    #expect(
+        mixed.mixedVersionsWarning
+            == "the services run different versions: 1.7.3 (connectware); 1.8.0 (postgresql)")
 }
 
 @Test func inspectShowsTheFactsOfAPartlyReadArchiveAndSaysSo() {

@@ -87,6 +87,12 @@ extension Installation {
         return lines
     }
 
+    /// `host`: the warning that the services run different versions, with those versions; nil
+    /// when they agree.
+    public var mixedVersionsWarning: String? {
+        hasMixedVersions ? "the services run different versions: " + versionText : nil
+    }
+
     /// `migrate --dry-run`: the installation the plan is made for, before the plan.
     public func planHeading(running: Version) -> String {
         "Installation: project \(project) in \(workingDirectory ?? "an unknown directory"), Connectware \(running) (Docker Engine \(engineVersion))"
