@@ -28,9 +28,8 @@ struct RunsList: ConsoleCommand {
     func run(on console: Console) throws -> Int32 {
         let store = state.store()
         let list = try store.list()
-        console.out(
-            lines: json.requested
-                ? [try RunRow.json(list.runs, store: store)] : Journal.table(list.runs, stateDirectory: store.directory))
+        let table = Journal.table(list.runs, stateDirectory: store.directory)
+        console.out(lines: json.requested ? [try RunRow.json(list.runs, store: store)] : table)
         for problem in list.unreadable { console.warning(problem.description) }
         return ExitStatus.ok
     }

@@ -253,6 +253,14 @@ struct BackupOption: ParsableArguments {
     var backup: String?
 }
 
+/// The volume `volumes snapshot`, `restore` and `remove` work on, in the compose project.
+struct VolumeArgument: ParsableArguments {
+    @OptionGroup var docker: DockerOptions
+
+    @Argument(help: "The volume (connectware_postgresql or postgresql).")
+    var volume: String
+}
+
 /// `--access`: how a volume's files are reached: volumes snapshot and restore.
 struct VolumeAccessOption: ParsableArguments {
     @Option(

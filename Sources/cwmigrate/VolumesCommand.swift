@@ -32,10 +32,7 @@ struct VolumesCommand: ParsableCommand {
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
             discussion: Help.volumesSnapshot)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(
             name: .shortAndLong, help: ArgumentHelp("The snapshot file to write (not '-').", valueName: "path"),
@@ -66,11 +63,12 @@ struct VolumesCommand: ParsableCommand {
             if let directory {
                 // For benchmarks and tests: any directory, without Docker.
                 manifest = try ConnectwareHost.snapshotDirectory(
-                    directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level,
+                    directory, volume: target.volume, to: output, connectwareVersion: connectwareVersion, level: level,
                     progress: progress.reporter(console))
             } else {
                 manifest = try ConnectwareHost().snapshotProjectVolume(
-                    volume, project: docker.project, to: output, connectwareVersion: connectwareVersion, level: level,
+                    target.volume, project: target.docker.project, to: output, connectwareVersion: connectwareVersion,
+                    level: level,
                     access: access.access, progress: progress.reporter(console)
                 ) { console.warning("the running Connectware version is unknown; the snapshot will not name one") }
             }
@@ -86,10 +84,7 @@ struct VolumesCommand: ParsableCommand {
             abstract: "Restore a volume from its snapshot.",
             discussion: Help.volumesRestore)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"), completion: .file())
         var snapshot: String
@@ -104,10 +99,11 @@ struct VolumesCommand: ParsableCommand {
 
         func run(on console: Console) throws -> Int32 {
             let host = try ConnectwareHost()
-            let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
+            let name = (try? host.findVolume(target.volume, project: target.docker.project).name) ?? target.volume
             try console.requireConsent("Restore volume \(name) from \(snapshot)?", yes: consent.yes)
             let manifest = try host.restoreVolume(
-                volume, from: snapshot, project: docker.project, access: access.access, progress: progress.reporter(console))
+                target.volume, from: snapshot, project: target.docker.project, access: access.access,
+                progress: progress.reporter(console))
             console.out(lines: manifest.restoredLines(from: snapshot))
             return ExitStatus.ok
         }
@@ -119,10 +115,7 @@ struct VolumesCommand: ParsableCommand {
             abstract: "Remove a volume that has a verified snapshot.",
             discussion: Help.volumesRemove)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(help: ArgumentHelp("The verified snapshot of this volume.", valueName: "file"),
             completion: .file())
@@ -140,12 +133,12 @@ struct VolumesCommand: ParsableCommand {
 
         func run(on console: Console) throws -> Int32 {
             let host = try ConnectwareHost()
-            let target = try host.findVolume(volume, project: docker.project)
-            try console.requireConsent("Remove volume \(target.name)?", yes: consent.yes)
+            let found = try host.findVolume(target.volume, project: target.docker.project)
+            try console.requireConsent("Remove volume \(found.name)?", yes: consent.yes)
             let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
             try host.removeVolume(
-                target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
-            console.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
+                found.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
+            console.out("removed:   \(found.name) (snapshot \(snapshot) verified)")
             return ExitStatus.ok
         }
     }
