@@ -23,7 +23,7 @@ struct BackupCommand: ConsoleCommand {
 
     func run(on console: Console) throws -> Int32 {
         // Checked before the server is asked for a backup, which may take long.
-        let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
+        let inputs = connection.request.secretFiles
         try BackupDownload.checkOutput(destination.output, replacing: destination.force, inputs: inputs)
         let download = BackupDownload(
             client: try connection.client(console), output: destination.output, replacing: destination.force,

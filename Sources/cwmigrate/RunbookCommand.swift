@@ -90,24 +90,16 @@ struct RunbookCommand: ConsoleCommand {
     func run(on console: Console) throws -> Int32 {
         // Absolute, so the runbook's commands work from any directory the operator is in.
         let backup = URL(fileURLWithPath: archive.backup ?? "").standardizedFileURL.path
-        let output = RunbookOutput(
-            path: destination.output, format: form.format, replacing: destination.force,
-            inputs: RunbookSite.inputs(
-                [backup] + sources.knowledge.compatFiles
-                    + [sources.playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 },
-                templates: templates))
-        try output.check()
         let composition = RunbookComposition(
             backup: backup, sources: sources.planSources(installation: given.installation), site: siteNames,
             running: try runningOption.version(), address: connection.request.address(processEnvironment),
             refusal: given.refusal, quick: given.quick, assumedVersion: try sources.assumption.version(),
             project: docker.project, directory: given.directory, templates: templates, format: form.format,
             generator: "cwmigrate \(BuildInfo.version)")
-        let (files, notes) = try composition.files(
+        try composition.write(
+            to: destination.output, replacing: destination.force, alsoReading: connection.request.secretFiles,
             connect: { try connection.client(console) }, progress: connection.progress.reporter(console),
             console: console)
-        try output.deliver(files, console: console)
-        for note in notes { console.note(note) }
         return ExitStatus.ok
     }
 }

@@ -325,3 +325,29 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
             run.id, reason: "again", at: Date(), host: nil, on: Console(environment: [:], io: ScriptedIO()))
     }
 }
+
+@Test func aRunbookIsNeverWrittenOverAFileItReadsAndThatIsRefusedBeforeTheBackupIsRead() throws {
+    let templates = TestSupport.packageRoot.appendingPathComponent("playbooks/runbook").path
+    let playbook = TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml").path
+    var planSources = sources([TestSupport.exampleCompat])
+    planSources.playbookPath = playbook
+    let composition = RunbookComposition(
+        backup: "/nonexistent/backup.tgz", sources: planSources,
+        site: RunbookSite(compose: [:], kubernetes: [:], installerDirectory: nil, snapshotDirectory: nil),
+        running: version("1.8.0"), address: nil, refusal: nil, quick: false, assumedVersion: nil, project: nil,
+        directory: nil, templates: templates, format: .markdown, generator: "cwmigrate test")
+    let inputs = composition.output(path: nil, replacing: false, alsoReading: ["/run/pw"]).inputs
+    #expect(Array(inputs.prefix(4)) == ["/nonexistent/backup.tgz", TestSupport.exampleCompat, playbook, "/run/pw"])
+    #expect(inputs.contains(templates + "/steps.yml"))
+    let refused = #expect(throws: (any Error).self) {
+        try composition.write(
+            to: TestSupport.exampleCompat, replacing: true, alsoReading: [],
+            connect: {
+                Issue.record("a refused output connects to nothing")
+                throw Failure(message: "connected", exitCode: 1)
+            }, progress: nil, console: Console(environment: [:], io: ScriptedIO()))
+    }
+    #expect(
+        refused.map { Failure(describing: $0).message }
+            == "\(TestSupport.exampleCompat) is also an input of this command; it would be destroyed")
+}
