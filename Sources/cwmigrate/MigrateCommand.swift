@@ -107,9 +107,8 @@ struct MigrateCommand: ConsoleCommand {
     /// How this command plans: its knowledge, playbook and saved-plan options.
     var planning: MigrationPlanning {
         MigrationPlanning(
-            compatFiles: sources.knowledge.compatFiles, ignoringExamples: sources.knowledge.noExampleData,
-            playbookPath: sources.playbook, dataDirectory: sources.knowledge.playbooks,
-            installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
+            sources: sources.planSources(installation: nil), installerDirectory: installers.installerDirectory,
+            savedPlanPath: savedPlan)
     }
 
     private func precheck(_ console: Console) throws -> Int32 {
