@@ -24,8 +24,6 @@ struct RestoreCommand: ConsoleCommand {
 
     @OptionGroup var waiting: WaitRunningOption
 
-    func validate() throws { _ = try runningOption.version() }
-
     @OptionGroup var global: GlobalOptions
 
     func run(on console: Console) throws -> Int32 {

@@ -190,6 +190,8 @@ struct RunningVersionOption: ParsableArguments {
     @Option(help: "The version of the running Connectware, e.g. 1.8.0.")
     var running: String?
 
+    func validate() throws { _ = try version() }
+
     /// The version, or a usage error that shows the bad value.
     func version() throws -> Version? { try running.map { try versionOption($0, "--running") } }
 }
