@@ -68,12 +68,10 @@ struct VolumesCommand: ParsableCommand {
             } else {
                 manifest = try ConnectwareHost().snapshotProjectVolume(
                     target.volume, project: target.docker.project, to: output, connectwareVersion: connectwareVersion,
-                    level: level,
-                    access: access.access, progress: progress.reporter(console)
-                ) { console.warning("the running Connectware version is unknown; the snapshot will not name one") }
+                    level: level, access: access.access, progress: progress.reporter(console), console: console)
             }
             console.out(lines: manifest.summaryLines(file: output))
-            for path in manifest.skipped { console.warning("left out \(path): tar cannot hold a socket") }
+            for warning in manifest.skippedWarnings { console.warning(warning) }
             return ExitStatus.ok
         }
     }
@@ -138,7 +136,7 @@ struct VolumesCommand: ParsableCommand {
             let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
             try host.removeVolume(
                 found.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
-            console.out("removed:   \(found.name) (snapshot \(snapshot) verified)")
+            console.out(found.removedLine(snapshot: snapshot))
             return ExitStatus.ok
         }
     }

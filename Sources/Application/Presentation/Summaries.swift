@@ -141,10 +141,18 @@ extension SnapshotManifest {
         return lines
     }
 
+    /// `volumes snapshot`: a warning for each file the snapshot could not hold.
+    public var skippedWarnings: [String] { skipped.map { "left out \($0): tar cannot hold a socket" } }
+
     /// `volumes restore`: what was put back from `snapshot`.
     public func restoredLines(from snapshot: String) -> [String] {
         ["restored:  \(volume) from \(snapshot)", "files:     \(files), \(bytes) bytes, \(entries) entries"]
     }
+}
+
+extension ProjectVolume {
+    /// `volumes remove`: the volume removed, and the snapshot of it that verified.
+    public func removedLine(snapshot: String) -> String { row("removed:", "\(name) (snapshot \(snapshot) verified)") }
 }
 
 /// `cwmigrate version`: the build and the C libraries this host lends it, for a support ticket.
