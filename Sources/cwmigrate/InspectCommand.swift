@@ -9,7 +9,7 @@ struct Inspect: ConsoleCommand {
         abstract: "Find out which Connectware version a backup archive came from.",
         discussion: Help.inspect)
 
-    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .backupArchive)
     var file: String
 
     @Flag(help: "Read the whole archive to the end and compute its SHA-256.")

@@ -9,7 +9,7 @@ struct RestoreCommand: ConsoleCommand {
         abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
         discussion: Help.restore)
 
-    @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+    @Argument(help: "The backup file (.tgz).", completion: .backupArchive)
     var file: String
 
     @OptionGroup var connection: ConnectionOptions

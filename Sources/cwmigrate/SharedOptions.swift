@@ -251,7 +251,7 @@ struct PlanInputOptions: ParsableArguments {
 struct BackupOption: ParsableArguments {
     @Option(
         help: "The backup archive (.tgz) to restore (migrate: not needed with --resume or --plan).",
-        completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+        completion: .backupArchive)
     var backup: String?
 }
 
@@ -261,6 +261,11 @@ struct VolumeArgument: ParsableArguments {
 
     @Argument(help: "The volume (connectware_postgresql or postgresql).")
     var volume: String
+}
+
+extension CompletionKind {
+    /// A backup archive, by the endings backups come in (inspect, restore and `--backup`).
+    static let backupArchive = CompletionKind.file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"])
 }
 
 /// `--access`: how a volume's files are reached: volumes snapshot and restore.
