@@ -81,7 +81,6 @@ struct MigrateCommand: ConsoleCommand {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
         try requirePositiveSeconds(stopTimeout, "--stop-timeout")
-        _ = try sources.assumption.version()
     }
 
     @OptionGroup var global: GlobalOptions

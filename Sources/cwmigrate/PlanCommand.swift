@@ -35,7 +35,6 @@ struct PlanCommand: ConsoleCommand {
             throw ValidationError("missing expected argument '--running <running>'")
         }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
-        _ = try sources.assumption.version()
         switch (archive.backup, backupVersionText) {
         case (nil, nil):
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")

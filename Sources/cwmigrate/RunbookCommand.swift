@@ -76,7 +76,6 @@ struct RunbookCommand: ConsoleCommand {
 
     func validate() throws {
         guard archive.backup != nil else { throw ValidationError("missing expected argument '--backup <backup>'") }
-        _ = try sources.assumption.version()
         do {
             try form.format.check(output: destination.output, installation: given.installation, quick: given.quick)
         } catch {

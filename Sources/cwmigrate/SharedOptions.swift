@@ -61,6 +61,8 @@ struct PlanningOptions: ParsableArguments {
 
     @OptionGroup var assumption: AssumedVersionOption
 
+    func validate() throws { _ = try assumption.version() }
+
     /// What plan and runbook plan from, for `installation`.
     func planSources(installation: InstallationKind?) -> PlanSources {
         knowledge.sources(playbook: playbook, installation: installation)
