@@ -56,26 +56,14 @@ protocol ConsoleCommand: ParsableCommand {
 }
 
 extension ConsoleCommand {
-    /// Runs the body, turning every error into one `error:` line (plus a `hint:`) and its
-    /// documented exit code.
+    /// Runs the body on the console `--quiet` and `--verbose` ask for; every error ends in one
+    /// `error:` line (plus a `hint:`) and its documented exit code.
     func run() throws {
         let console = Console(verbosity: global.verbosity, environment: processEnvironment)
         if console.verbosity == .verbose {
             CallLog.bootstrap { line in StandardIO().write(line + "\n", to: .errors) }
         }
-        let code: Int32
-        do {
-            code = try run(on: console)
-            console.finish()
-        } catch let exit as ExitCode {
-            console.finish()
-            throw exit
-        } catch {
-            console.finish()
-            let failure = Failure(describing: error)
-            console.report(failure)
-            code = failure.exitCode
-        }
+        let code = console.exitCode(running: run(on:))
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -111,3 +111,35 @@ final class ScriptedIO: ConsoleIO {
     _ = try ConsoleRunReporter(console: person, unattended: false)
     _ = try ConsoleRollbackReporter(console: person, unattended: false)
 }
+
+@Test func aCommandsExitCodeIsItsBodysOrItsErrorsAfterItsErrorLineAndHint() {
+    let io = ScriptedIO()
+    let console = Console(environment: [:], io: io)
+    #expect(
+        console.exitCode { console in
+            console.out("Decision: downgrade-required")
+            return 3
+        } == 3)
+    #expect(io.output == "Decision: downgrade-required\n")
+    #expect(io.errors.isEmpty)
+    let code = console.exitCode { _ in
+        throw Failure(message: "backup.tgz does not exist", hint: "check the path", exitCode: 66)
+    }
+    #expect(code == 66)
+    #expect(io.errors == "error: backup.tgz does not exist\nhint: check the path\n")
+}
+
+@Test func underQuietTheHeldResultComesBeforeTheErrorAndAnUnexpectedErrorIsABugWithExitSeventy() {
+    struct Unforeseen: Error {}
+    let io = ScriptedIO()
+    let console = Console(verbosity: .quiet, environment: [:], io: io)
+    let code = console.exitCode { console in
+        console.out("first")
+        console.out("last")
+        throw Unforeseen()
+    }
+    #expect(code == 70)
+    #expect(io.output == "last\n")
+    #expect(io.errors.hasPrefix("error: unexpected: "))
+    #expect(io.errors.hasSuffix("hint: this is a bug in cwmigrate; please report it\n"))
+}
