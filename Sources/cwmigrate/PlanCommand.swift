@@ -31,7 +31,7 @@ struct PlanCommand: ConsoleCommand {
     @OptionGroup var docker: DockerOptions
 
     func validate() throws {
-        guard try runningOption.version() != nil else {
+        guard runningOption.running != nil else {
             throw ValidationError("missing expected argument '--running <running>'")
         }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
