@@ -41,7 +41,9 @@ public struct RunLifecycle {
     /// `runs abandon`: the run ended for good at `date` for `reason`, said with where its journal
     /// stays; then the keep tags no unfinished run needs are released on `host` (when Docker
     /// answers), and the run's place and kept files are said.
-    public func abandon(_ id: String, reason: String, at date: Date, host: ConnectwareHost?, on console: Console) throws {
+    public func abandon(
+        _ id: String, reason: String, at date: Date, host: ConnectwareHost?, on console: Console
+    ) throws {
         let journal = try store.abandon(id, at: date, reason: reason)
         let lines = journal.abandonedLines(journalPath: store.path(of: journal.id))
         console.out(lines[0])

@@ -91,7 +91,8 @@ import Testing
     let sources = PlanSources(
         compatFiles: ["/etc/cwmigrate/site.yml"], ignoringExamples: true, playbookPath: "/etc/cwmigrate/compose.yml",
         dataDirectory: "/opt/cwmigrate/playbooks", installation: .kubernetes)
-    let planning = MigrationPlanning(sources: sources, installerDirectory: "/srv/installers", savedPlanPath: "plan.json")
+    let planning = MigrationPlanning(
+        sources: sources, installerDirectory: "/srv/installers", savedPlanPath: "plan.json")
     #expect(planning.compatFiles == ["/etc/cwmigrate/site.yml"])
     #expect(planning.ignoringExamples)
     #expect(planning.playbookPath == "/etc/cwmigrate/compose.yml")

@@ -33,7 +33,8 @@ import Testing
         ])
     #expect(installation.volumeLines() == ["connectware_postgresql                  1.5 MiB     used by postgresql"])
     #expect(
-        volume.removedLine(snapshot: "pg.tar.zst") == "removed:   connectware_postgresql (snapshot pg.tar.zst verified)")
+        volume.removedLine(snapshot: "pg.tar.zst")
+            == "removed:   connectware_postgresql (snapshot pg.tar.zst verified)")
     #expect(try installation.hostJSON().contains(#""version":"1.8.0""#))
     #expect(installation.mixedVersionsWarning == nil)
     var mixed = installation
