@@ -23,13 +23,12 @@ struct BackupCommand: ConsoleCommand {
 
     func run(on console: Console) throws -> Int32 {
         // Checked before the server is asked for a backup, which may take long.
-        let inputs = connection.request.secretFiles
-        try BackupDownload.checkOutput(destination.output, replacing: destination.force, inputs: inputs)
         let download = BackupDownload(
-            client: try connection.client(console), output: destination.output, replacing: destination.force,
-            inputs: inputs)
+            output: destination.output, replacing: destination.force, inputs: connection.request.secretFiles)
+        try download.checkOutput()
         let taken = try download.take(
-            waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) }, console: console)
+            from: try connection.client(console), waiting: connection.waiting,
+            waitForRunning: waiting.waitRunning.map { .seconds($0) }, console: console)
         let result = BackupResult(taken)
         console.out(lines: json.requested ? [result.json()] : result.lines)
         return ExitStatus.ok

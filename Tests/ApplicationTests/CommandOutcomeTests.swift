@@ -351,3 +351,22 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
         refused.map { Failure(describing: $0).message }
             == "\(TestSupport.exampleCompat) is also an input of this command; it would be destroyed")
 }
+
+@Test func aBackupsOutputIsRefusedBeforeTheServerIsAskedWhenItExistsIsASecretFileOrIsStdout() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-backup")
+    defer { TestSupport.remove(work) }
+    let existing = work.appendingPathComponent("connectware.tgz").path
+    try Data("old".utf8).write(to: URL(fileURLWithPath: existing))
+    let exit = { (download: BackupDownload) -> Int32? in
+        do {
+            try download.checkOutput()
+            return nil
+        } catch {
+            return Failure(describing: error).exitCode
+        }
+    }
+    #expect(exit(BackupDownload(output: existing, replacing: false, inputs: [])) == ExitStatus.cantCreate)
+    #expect(exit(BackupDownload(output: existing, replacing: true, inputs: [])) == nil)
+    #expect(exit(BackupDownload(output: existing, replacing: true, inputs: [existing])) == ExitStatus.cantCreate)
+    #expect(exit(BackupDownload(output: "-", replacing: false, inputs: [])) == ExitStatus.usage)
+}
