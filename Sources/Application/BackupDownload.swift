@@ -34,32 +34,32 @@ public struct UnverifiedBackup: Error, Sendable {
 /// `backup`: a backup on Connectware, then the download (checked before the server is
 /// asked, and again once the name is known) and a verification of what arrived.
 public struct BackupDownload {
-    public let client: MaintenanceClient
     /// `--output`, else `connectware-<id>.tgz` in the current directory.
     public let output: String?
     public let replacing: Bool
     /// Files the command reads, which the output must never be.
     public let inputs: [String]
 
-    public init(client: MaintenanceClient, output: String?, replacing: Bool, inputs: [String]) {
-        self.client = client
+    public init(output: String?, replacing: Bool, inputs: [String]) {
         self.output = output
         self.replacing = replacing
         self.inputs = inputs
     }
 
     /// Refuses an output that cannot be written before anything is asked of the server.
-    public static func checkOutput(_ output: String?, replacing: Bool, inputs: [String]) throws {
+    public func checkOutput() throws {
         if let output {
             try OutputFile.check(output, replacing: replacing, inputs: inputs, standardOutputRefusal: "a backup archive")
         } else {
-            try OutputFile.checkDirectory(of: "./" + defaultFileName(for: .init()))
+            try OutputFile.checkDirectory(of: "./" + Self.defaultFileName(for: .init()))
         }
     }
 
-    /// Takes the backup on the server, waiting as `waiting` says (and for one already running
-    /// up to `waitForRunning`) and saying so on `console`, then downloads and verifies it.
-    public func take(waiting: ServerWaiting, waitForRunning: Duration?, console: Console) throws -> TakenBackup {
+    /// Takes the backup on the server of `client`, waiting as `waiting` says (and for one already
+    /// running up to `waitForRunning`) and saying so on `console`, then downloads and verifies it.
+    public func take(
+        from client: MaintenanceClient, waiting: ServerWaiting, waitForRunning: Duration?, console: Console
+    ) throws -> TakenBackup {
         let reporter = waiting.waitingReporter(console, what: "backup")
         let record = try client.runBackup(
             deadline: waiting.operation, waitForRunning: waitForRunning, wait: waiting.settings(console),

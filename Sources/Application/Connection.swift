@@ -35,6 +35,9 @@ public struct ConnectionRequest: Sendable {
         self.userAgent = userAgent
     }
 
+    /// The files a secret is read from (`--password-file`, `--token-file`): no output may be one.
+    public var secretFiles: [String] { [passwordFile, tokenFile].compactMap { $0 } }
+
     /// Connectware's address: `--url`, else `CWMIGRATE_URL`; nil when neither is given.
     public func address(_ environment: [String: String]) -> String? { url ?? environment.nonEmpty("CWMIGRATE_URL") }
 

@@ -193,4 +193,20 @@ public struct Console: Sendable {
 
     /// Every line of `lines` on stdout.
     public func out(lines: [String]) { for line in lines { out(line) } }
+
+    /// Runs a command's `body` on this console and returns its exit code: the body's own, or for
+    /// an error its `error:` line (plus a `hint:`) and its documented exit code. Under `--quiet`
+    /// the result held back is printed first either way.
+    public func exitCode(running body: (Console) throws -> Int32) -> Int32 {
+        do {
+            let code = try body(self)
+            finish()
+            return code
+        } catch {
+            finish()
+            let failure = Failure(describing: error)
+            report(failure)
+            return failure.exitCode
+        }
+    }
 }

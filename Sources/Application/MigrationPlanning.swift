@@ -37,6 +37,15 @@ public struct MigrationPlanning: Sendable {
         self.savedPlanPath = savedPlanPath
     }
 
+    /// From what `plan` and `runbook` plan from (its installation aside: a migration is of a
+    /// Compose installation).
+    public init(sources: PlanSources, installerDirectory: String?, savedPlanPath: String?) {
+        self.init(
+            compatFiles: sources.compatFiles, ignoringExamples: sources.ignoringExamples,
+            playbookPath: sources.playbookPath, dataDirectory: sources.dataDirectory,
+            installerDirectory: installerDirectory, savedPlanPath: savedPlanPath)
+    }
+
     /// The saved plan (`--plan`), read afresh; nil without one.
     public func savedPlan() throws -> Plan? { try savedPlanPath.map(LocalKnowledge.savedPlan(at:)) }
 

@@ -38,6 +38,19 @@ public struct RunLifecycle {
         try journal.requireNoRollback()
     }
 
+    /// `runs abandon`: the run ended for good at `date` for `reason`, said with where its journal
+    /// stays; then the keep tags no unfinished run needs are released on `host` (when Docker
+    /// answers), and the run's place and kept files are said.
+    public func abandon(
+        _ id: String, reason: String, at date: Date, host: ConnectwareHost?, on console: Console
+    ) throws {
+        let journal = try store.abandon(id, at: date, reason: reason)
+        let lines = journal.abandonedLines(journalPath: store.path(of: journal.id))
+        console.out(lines[0])
+        console.say(KeptImages.releaseAfterAbandon(store: store, host: host))
+        console.out(lines: Array(lines.dropFirst()))
+    }
+
     /// The run `--resume` names (`last`: this installation's newest unfinished one), under the
     /// installation's lock, read again under it and checked: not ended, no rollback begun, this host.
     public func resume(

@@ -53,6 +53,27 @@ public struct RunbookComposition {
         self.generator = generator
     }
 
+    /// Where the runbook goes (`--output`, `--force`), never over a file it reads: the backup,
+    /// the knowledge files, the playbook, the templates, and `alsoReading` (a password or token file).
+    public func output(path: String?, replacing: Bool, alsoReading: [String]) -> RunbookOutput {
+        let read = [backup] + sources.compatFiles + [sources.playbookPath].compactMap { $0 } + alsoReading
+        return RunbookOutput(
+            path: path, format: format, replacing: replacing, inputs: RunbookSite.inputs(read, templates: templates))
+    }
+
+    /// Writes the runbook where `output(path:replacing:alsoReading:)` says, checked before the
+    /// backup (which may be large) is read, and says its notes once it is written.
+    public func write(
+        to path: String?, replacing: Bool, alsoReading: [String], connect: () throws -> MaintenanceClient,
+        progress: (any TransferProgressReporter)?, console: Console
+    ) throws {
+        let output = output(path: path, replacing: replacing, alsoReading: alsoReading)
+        try output.check()
+        let (files, notes) = try files(connect: connect, progress: progress, console: console)
+        try output.deliver(files, console: console)
+        for note in notes { console.note(note) }
+    }
+
     /// The files, and the notes to say once they are written. Where the running version came
     /// from is said on `console` at once; `connect` is called only when it is not given.
     public func files(

@@ -3,15 +3,17 @@ import Vocabulary
 
 extension ConnectwareHost {
     /// `volumes snapshot`: the project's volume `name` written to `output`, named with
-    /// `connectwareVersion`, else the version the installation runs; `unknownVersion` is told
+    /// `connectwareVersion`, else the version the installation runs; a warning on `console`
     /// when neither is known (the snapshot then names none).
     public func snapshotProjectVolume(
         _ name: String, project: String?, to output: String, connectwareVersion: String?, level: Int,
-        access: VolumeAccess, progress: (any TransferProgressReporter)?, unknownVersion: () -> Void
+        access: VolumeAccess, progress: (any TransferProgressReporter)?, console: Console
     ) throws -> SnapshotManifest {
         let target = try findVolume(name, project: project)
         let version = connectwareVersion ?? (try? discover(project: project))?.version?.description
-        if version == nil { unknownVersion() }
+        if version == nil {
+            console.warning("the running Connectware version is unknown; the snapshot will not name one")
+        }
         return try snapshotVolume(
             target.name, to: output, connectwareVersion: version, level: level, access: access, progress: progress)
     }

@@ -14,6 +14,16 @@ public struct InspectOptions: Sendable {
         self.assumedVersion = assumedVersion
         self.metadataSizeLimit = metadataSizeLimit
     }
+
+    /// With the operator's word as given (`--assume-version`): a text that is no version is
+    /// refused, showing it.
+    public init(verify: Bool, assumedVersionText text: String?) throws(ArchiveInspectError) {
+        self.init(verify: verify)
+        guard let text else { return }
+        do { assumedVersion = try Version(parsing: text) } catch {
+            throw .badAssumedVersion(text, reason: "\(error)")
+        }
+    }
 }
 
 /// One place in or around the archive that names the Connectware version it came from.

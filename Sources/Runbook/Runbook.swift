@@ -18,6 +18,16 @@ public enum RunbookFormat: String, Sendable, CaseIterable {
     public var fileNames: [String] {
         RunbookTemplates.files(for: self).map(\.output) + (self == .ansible ? ["plan.json"] : [])
     }
+
+    /// Refuses what this format cannot be made from, before anything is read: an Ansible
+    /// playbook is a directory of files (`output`), for Docker Compose hosts, and ships a plan
+    /// with the SHA-256 of the whole backup (not a `quick` read).
+    public func check(output: String?, installation: InstallationKind?, quick: Bool) throws(RunbookError) {
+        guard self == .ansible else { return }
+        if output == nil { throw .ansibleWithoutDirectory }
+        if installation == .kubernetes { throw .ansibleForKubernetes }
+        if quick { throw .ansibleFromPartialRead }
+    }
 }
 
 /// One file of a rendered runbook, named relative to the output.

@@ -10,6 +10,12 @@ public enum RunbookError: Error, Sendable, Equatable {
     case invalidTemplate(path: String, problem: String)
     /// The step wording file is not the mapping it must be.
     case invalidWording(path: String, problem: String)
+    /// `--format ansible` without `--output DIR`: it writes several files.
+    case ansibleWithoutDirectory
+    /// `--format ansible` for Kubernetes: the playbook migrates Docker Compose hosts only.
+    case ansibleForKubernetes
+    /// `--format ansible` with `--quick`: each host checks the plan against the backup's SHA-256.
+    case ansibleFromPartialRead
 
     public var description: String {
         switch self {
@@ -18,6 +24,10 @@ public enum RunbookError: Error, Sendable, Equatable {
         case .unreadable(let path): "\(path) cannot be read as UTF-8 text"
         case .invalidTemplate(let path, let problem): "\(path) is not a valid Mustache template: \(problem)"
         case .invalidWording(let path, let problem): "\(path): \(problem)"
+        case .ansibleWithoutDirectory: "--format ansible writes several files: give --output DIR"
+        case .ansibleForKubernetes: "--format ansible migrates Docker Compose hosts; it has no Kubernetes form"
+        case .ansibleFromPartialRead:
+            "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick"
         }
     }
 }

@@ -5,7 +5,7 @@ import HTTP
 import SafeFiles
 
 /// `cwmigrate backup`: trigger a backup, wait, download it, and verify what arrived.
-struct BackupCommand: ParsableCommand {
+struct BackupCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Take a backup of Connectware, download it and verify it.",
@@ -21,19 +21,16 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            // Checked before the server is asked for a backup, which may take long.
-            let inputs = [connection.passwordFile, connection.tokenFile].compactMap { $0 }
-            try BackupDownload.checkOutput(destination.output, replacing: destination.force, inputs: inputs)
-            let download = BackupDownload(
-                client: try connection.client(console), output: destination.output, replacing: destination.force,
-                inputs: inputs)
-            let taken = try download.take(
-                waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) }, console: console)
-            let result = BackupResult(taken)
-            console.out(lines: json.requested ? [result.json()] : result.lines)
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        // Checked before the server is asked for a backup, which may take long.
+        let download = BackupDownload(
+            output: destination.output, replacing: destination.force, inputs: connection.request.secretFiles)
+        try download.checkOutput()
+        let taken = try download.take(
+            from: try connection.client(console), waiting: connection.waiting,
+            waitForRunning: waiting.waitRunning.map { .seconds($0) }, console: console)
+        let result = BackupResult(taken)
+        console.out(lines: json.requested ? [result.json()] : result.lines)
+        return ExitStatus.ok
     }
 }

@@ -47,27 +47,23 @@ struct CWMigrate: ParsableCommand {
 /// The environment cwmigrate was started with.
 var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
 
-extension ParsableCommand {
-    /// Runs a command body, turning every error into one `error:` line (plus a `hint:`)
-    /// and its documented exit code; a body's own non-zero result is its exit code.
-    func guarded(_ global: GlobalOptions, _ body: (Console) throws -> Int32) throws {
+/// A command whose body runs on the console `--quiet` and `--verbose` ask for.
+protocol ConsoleCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+
+    /// The command's body; a non-zero result is its exit code.
+    func run(on console: Console) throws -> Int32
+}
+
+extension ConsoleCommand {
+    /// Runs the body on the console `--quiet` and `--verbose` ask for; every error ends in one
+    /// `error:` line (plus a `hint:`) and its documented exit code.
+    func run() throws {
         let console = Console(verbosity: global.verbosity, environment: processEnvironment)
         if console.verbosity == .verbose {
             CallLog.bootstrap { line in StandardIO().write(line + "\n", to: .errors) }
         }
-        let code: Int32
-        do {
-            code = try body(console)
-            console.finish()
-        } catch let exit as ExitCode {
-            console.finish()
-            throw exit
-        } catch {
-            console.finish()
-            let failure = Failure(describing: error)
-            console.report(failure)
-            code = failure.exitCode
-        }
+        let code = console.exitCode(running: run(on:))
         if code != 0 { throw ExitCode(code) }
     }
 }

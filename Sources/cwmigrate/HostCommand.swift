@@ -2,7 +2,7 @@ import Application
 import ArgumentParser
 import DockerOps
 
-struct HostCommand: ParsableCommand {
+struct HostCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
         abstract: "Show the Connectware installation on this Docker host.",
@@ -14,14 +14,10 @@ struct HostCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
-            console.out(lines: json.requested ? [try installation.hostJSON()] : installation.summaryLines)
-            if installation.hasMixedVersions {
-                console.warning("the services run different versions: " + installation.versionText)
-            }
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
+        console.out(lines: json.requested ? [try installation.hostJSON()] : installation.summaryLines)
+        if let warning = installation.mixedVersionsWarning { console.warning(warning) }
+        return ExitStatus.ok
     }
 }

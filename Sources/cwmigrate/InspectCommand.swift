@@ -3,13 +3,13 @@ import ArchiveInspect
 import ArgumentParser
 import Planner
 
-struct Inspect: ParsableCommand {
+struct Inspect: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Find out which Connectware version a backup archive came from.",
         discussion: Help.inspect)
 
-    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+    @Argument(help: "The backup archive (.tgz or any tar libarchive reads).", completion: .backupArchive)
     var file: String
 
     @Flag(help: "Read the whole archive to the end and compute its SHA-256.")
@@ -23,18 +23,11 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            var options = InspectOptions(verify: verify)
-            if let text = assumption.assumeVersion {
-                do { options.assumedVersion = try Version(parsing: text) } catch {
-                    throw ArchiveInspectError.badAssumedVersion(text, reason: "\(error)")
-                }
-            }
-            let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(console))
-            console.out(lines: json.requested ? [try sortedJSON(facts)] : facts.summaryLines)
-            for warning in facts.warnings { console.warning(warning) }
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let options = try InspectOptions(verify: verify, assumedVersionText: assumption.assumeVersion)
+        let facts = try inspectBackup(at: file, options: options, progress: progress.reporter(console))
+        console.out(lines: json.requested ? [try sortedJSON(facts)] : facts.summaryLines)
+        for warning in facts.warnings { console.warning(warning) }
+        return ExitStatus.ok
     }
 }

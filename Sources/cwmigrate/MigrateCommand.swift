@@ -7,7 +7,7 @@ import Planner
 
 /// `cwmigrate migrate`: plan, check, or carry out a migration against the installation
 /// found on this Docker host, journaled and resumable (Application's `MigrationExecution`).
-struct MigrateCommand: ParsableCommand {
+struct MigrateCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Migrate a backup onto this host's Connectware: plan, check, or carry it out.",
@@ -81,19 +81,16 @@ struct MigrateCommand: ParsableCommand {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
         try requirePositiveSeconds(stopTimeout, "--stop-timeout")
-        _ = try sources.assumption.version()
     }
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
-            _ = try planning.savedPlan()
-            if dryRun { return try planOnly(console) }
-            if checks.precheckOnly { return try precheck(console) }
-            return try execute(console)
-        }
+    func run(on console: Console) throws -> Int32 {
+        // A saved plan that cannot be read stops everything before Docker or the backup is looked at.
+        _ = try planning.savedPlan()
+        if dryRun { return try planOnly(console) }
+        if checks.precheckOnly { return try precheck(console) }
+        return try execute(console)
     }
 
     /// --backup, else the backup the saved plan names (validate() makes sure there is one unless resuming).
@@ -109,9 +106,8 @@ struct MigrateCommand: ParsableCommand {
     /// How this command plans: its knowledge, playbook and saved-plan options.
     var planning: MigrationPlanning {
         MigrationPlanning(
-            compatFiles: sources.knowledge.compatFiles, ignoringExamples: sources.knowledge.noExampleData,
-            playbookPath: sources.playbook, dataDirectory: sources.knowledge.playbooks,
-            installerDirectory: installers.installerDirectory, savedPlanPath: savedPlan)
+            sources: sources.planSources(installation: nil), installerDirectory: installers.installerDirectory,
+            savedPlanPath: savedPlan)
     }
 
     private func precheck(_ console: Console) throws -> Int32 {
@@ -133,11 +129,7 @@ struct MigrateCommand: ParsableCommand {
 
     /// Carries the migration out (Application's `MigrationExecution`) and says how it ended.
     private func execute(_ console: Console) throws -> Int32 {
-        try console.requirePerson(
-            unless: consent.yes,
-            offTerminal: Failure(
-                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
-                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
+        let reporter = try ConsoleRunReporter(console: console, unattended: consent.yes)
         let settings = MigrationSettings(
             resume: resume, backupPath: backupPath, project: docker.project,
             assumedVersion: try sources.assumption.version(), unattended: consent.yes,
@@ -149,7 +141,7 @@ struct MigrateCommand: ParsableCommand {
             store: state.store(), planning: planning, dockerEnvironment: runOptions.dockerEnvironment)
         let outcome = try execution.run(
             settings, connect: { try connection.connect(console) }, credentials: credentials,
-            console: ConsoleRunReporter(console: console))
+            console: reporter)
         return try outcome.say(on: console)
     }
 }

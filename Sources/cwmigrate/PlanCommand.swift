@@ -1,14 +1,11 @@
 import Application
-import ArchiveInspect
 import ArgumentParser
-import HTTP
 import Planner
-import SafeFiles
 
 extension InstallationKind: ExpressibleByArgument {}
 
 /// `cwmigrate plan`: decide and print the steps, without touching anything.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print the plan for restoring a backup on the running Connectware (a dry run).",
@@ -34,11 +31,10 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var docker: DockerOptions
 
     func validate() throws {
-        guard try runningOption.version() != nil else {
+        guard runningOption.running != nil else {
             throw ValidationError("missing expected argument '--running <running>'")
         }
         if let backupVersionText { _ = try versionOption(backupVersionText, "--backup-version") }
-        _ = try sources.assumption.version()
         switch (archive.backup, backupVersionText) {
         case (nil, nil):
             throw ValidationError("give the backup file with --backup FILE, or its version with --backup-version V")
@@ -53,42 +49,19 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            guard let running = try runningOption.version() else { return ExitStatus.usage }
-            // The output is checked before the backup (which may be large) is read.
-            let inputs = (archive.backup.map { [$0] } ?? []) + sources.knowledge.compatFiles
-            if let output = destination.output {
-                try OutputFile.check(output, replacing: destination.force, inputs: inputs, standardOutputRefusal: nil)
-            }
-            let backupVersion: Version
-            var digest: String?
-            let backupPath = archive.backup.map(absolutePath)
-            if let backupPath {
-                let assumed = try sources.assumption.version()
-                let facts = try inspectBackup(
-                    at: backupPath, options: InspectOptions(verify: !given.quick, assumedVersion: assumed),
-                    progress: progress.reporter(console))
-                backupVersion = facts.version
-                digest = facts.sha256
+    func run(on console: Console) throws -> Int32 {
+        guard let running = try runningOption.version() else { return ExitStatus.usage }
+        let backup: PlannedBackup =
+            if let file = archive.backup {
+                .file(file, quick: given.quick, assumedVersion: try sources.assumption.version())
             } else {
-                backupVersion = try versionOption(backupVersionText ?? "", "--backup-version")
+                .version(try versionOption(backupVersionText ?? "", "--backup-version"))
             }
-            let plan = try sources.planSources(installation: given.installation).plan(
-                backup: backupVersion, running: running, refusal: given.refusal, backupFile: archive.backup,
-                partialRead: given.quick && archive.backup != nil, basisFile: backupPath, sha256: digest,
-                project: docker.project, directory: given.directory)
-            let text = json.requested ? plan.renderJSON() : plan.renderText(color: console.colorOnStdout)
-            if let output = destination.output, output != "-" {
-                // A plan holds no secret: 0644, as an editor would save it.
-                try OutputFile.write(
-                    Array((text + "\n").utf8), to: output, mode: 0o644, replacing: destination.force, inputs: inputs)
-                console.note("wrote the plan to \(output)")
-            } else {
-                console.out(text)
-            }
-            for note in plan.notes { console.note(note) }
-            return ExitStatus.of(plan.decision)
-        }
+        let composition = PlanComposition(
+            backup: backup, sources: sources.planSources(installation: given.installation), running: running,
+            refusal: given.refusal, project: docker.project, directory: given.directory)
+        return try composition.say(
+            json: json.requested, output: DocumentOutput(path: destination.output, replacing: destination.force),
+            progress: progress.reporter(console), on: console)
     }
 }

@@ -1,12 +1,11 @@
 import Application
 import ArgumentParser
 import Migration
-import SafeFiles
 
 extension ReportFormat: DocumentFormat {}
 
 /// `cwmigrate report`: a run's report (or a fleet's) as a page people look at.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Render a run's report (HTML, Markdown or JSON), or one page for a fleet's reports.",
@@ -34,24 +33,17 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            if let output = destination.output {
-                try OutputFile.check(output, replacing: destination.force, standardOutputRefusal: nil)
-            }
-            let document =
-                try fleet.map { try ReportDocument.fleet($0, format: form.format) }
-                ?? ReportDocument.run(id ?? "last", in: state.store(), format: form.format)
-            guard let output = destination.output, output != "-" else {
-                console.document(document.text)
-                return ExitStatus.ok
-            }
-            // A report holds no secret: 0644, as the runbooks are.
-            try OutputFile.write(
-                Array(document.text.utf8), to: output, mode: 0o644, replacing: destination.force,
-                inputs: document.inputs)
-            console.note("wrote \(output): \(document.what)")
-            return ExitStatus.ok
+    func run(on console: Console) throws -> Int32 {
+        let output = DocumentOutput(path: destination.output, replacing: destination.force)
+        try output.check()
+        let document =
+            try fleet.map { try ReportDocument.fleet($0, format: form.format) }
+            ?? ReportDocument.run(id ?? "last", in: state.store(), format: form.format)
+        if let written = try output.write(document.text, inputs: document.inputs) {
+            console.note("wrote \(written): \(document.what)")
+        } else {
+            console.document(document.text)
         }
+        return ExitStatus.ok
     }
 }

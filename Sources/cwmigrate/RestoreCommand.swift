@@ -3,13 +3,13 @@ import ArgumentParser
 
 /// `cwmigrate restore`: check that the running Connectware will take a backup, then upload
 /// it and wait for the restore; a refusal becomes a plan and is remembered.
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Restore a backup on Connectware, after checking that it will be accepted.",
         discussion: Help.restore)
 
-    @Argument(help: "The backup file (.tgz).", completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+    @Argument(help: "The backup file (.tgz).", completion: .backupArchive)
     var file: String
 
     @OptionGroup var connection: ConnectionOptions
@@ -24,18 +24,14 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var waiting: WaitRunningOption
 
-    func validate() throws { _ = try runningOption.version() }
-
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let restore = RestoreExecution(
-                file: file, running: try runningOption.version(), sources: sources.sources(), unattended: consent.yes,
-                acceptingExampleData: checks.acceptExampleData, precheckOnly: checks.precheckOnly,
-                waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) })
-            return try restore.run(
-                environment: processEnvironment, connect: { try connection.connect(console) }, console: console)
-        }
+    func run(on console: Console) throws -> Int32 {
+        let restore = RestoreExecution(
+            file: file, running: try runningOption.version(), sources: sources.sources(), unattended: consent.yes,
+            acceptingExampleData: checks.acceptExampleData, precheckOnly: checks.precheckOnly,
+            waiting: connection.waiting, waitForRunning: waiting.waitRunning.map { .seconds($0) })
+        return try restore.run(
+            environment: processEnvironment, connect: { try connection.connect(console) }, console: console)
     }
 }

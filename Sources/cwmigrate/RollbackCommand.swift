@@ -3,7 +3,7 @@ import ArgumentParser
 import Migration
 
 /// `cwmigrate rollback [RUN]`: the installation back where the run found it.
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Bring the installation back to where a migration run found it.",
@@ -30,22 +30,16 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            try console.requirePerson(
-                unless: consent.yes,
-                offTerminal: Failure(
-                    message: "rollback asks before it changes the installation, and stdin is not a terminal",
-                    hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
-            let execution = RollbackExecution(
-                store: state.store(), dockerEnvironment: runOptions.dockerEnvironment,
-                installerDirectory: installers.installerDirectory, healthySeconds: runOptions.healthyTimeout,
-                operationTimeout: .seconds(connection.timeout))
-            let done = try execution.run(
-                id, connect: { try connection.connect(console) }, backupPasswordFile: runOptions.backupPasswordFile,
-                environment: processEnvironment,
-                console: ConsoleRollbackReporter(console: console, unattended: consent.yes))
-            return execution.say(done, on: console)
-        }
+    func run(on console: Console) throws -> Int32 {
+        let reporter = try ConsoleRollbackReporter(console: console, unattended: consent.yes)
+        let execution = RollbackExecution(
+            store: state.store(), dockerEnvironment: runOptions.dockerEnvironment,
+            installerDirectory: installers.installerDirectory, healthySeconds: runOptions.healthyTimeout,
+            operationTimeout: .seconds(connection.timeout))
+        let done = try execution.run(
+            id, connect: { try connection.connect(console) }, backupPasswordFile: runOptions.backupPasswordFile,
+            environment: processEnvironment,
+            console: reporter)
+        return execution.say(done, on: console)
     }
 }

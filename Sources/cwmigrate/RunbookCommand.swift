@@ -7,7 +7,7 @@ import Runbook
 extension RunbookFormat: DocumentFormat {}
 
 /// `cwmigrate runbook`: the plan as a document people execute and sign, or an Ansible playbook.
-struct RunbookCommand: ParsableCommand {
+struct RunbookCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Write the plan as a runbook (Markdown or HTML) or as an Ansible playbook for many hosts.",
@@ -76,48 +76,28 @@ struct RunbookCommand: ParsableCommand {
 
     func validate() throws {
         guard archive.backup != nil else { throw ValidationError("missing expected argument '--backup <backup>'") }
-        _ = try runningOption.version()
-        _ = try sources.assumption.version()
-        if form.format == .ansible {
-            guard destination.output != nil else {
-                throw ValidationError("--format ansible writes several files: give --output DIR")
-            }
-            if given.installation == .kubernetes {
-                throw ValidationError("--format ansible migrates Docker Compose hosts; it has no Kubernetes form")
-            }
-            if given.quick {
-                throw ValidationError(
-                    "--format ansible ships a plan each host checks against its backup's SHA-256: it needs the whole archive, not --quick"
-                )
-            }
+        do {
+            try form.format.check(output: destination.output, installation: given.installation, quick: given.quick)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            // Absolute, so the runbook's commands work from any directory the operator is in.
-            let backup = URL(fileURLWithPath: archive.backup ?? "").standardizedFileURL.path
-            let output = RunbookOutput(
-                path: destination.output, format: form.format, replacing: destination.force,
-                inputs: RunbookSite.inputs(
-                    [backup] + sources.knowledge.compatFiles
-                        + [sources.playbook, connection.passwordFile, connection.tokenFile].compactMap { $0 },
-                    templates: templates))
-            try output.check()
-            let composition = RunbookComposition(
-                backup: backup, sources: sources.planSources(installation: given.installation), site: siteNames,
-                running: try runningOption.version(), address: connection.request.address(processEnvironment),
-                refusal: given.refusal, quick: given.quick, assumedVersion: try sources.assumption.version(),
-                project: docker.project, directory: given.directory, templates: templates, format: form.format,
-                generator: "cwmigrate \(BuildInfo.version)")
-            let (files, notes) = try composition.files(
-                connect: { try connection.client(console) }, progress: connection.progress.reporter(console),
-                console: console)
-            try output.deliver(files, console: console)
-            for note in notes { console.note(note) }
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        // Absolute, so the runbook's commands work from any directory the operator is in.
+        let backup = URL(fileURLWithPath: archive.backup ?? "").standardizedFileURL.path
+        let composition = RunbookComposition(
+            backup: backup, sources: sources.planSources(installation: given.installation), site: siteNames,
+            running: try runningOption.version(), address: connection.request.address(processEnvironment),
+            refusal: given.refusal, quick: given.quick, assumedVersion: try sources.assumption.version(),
+            project: docker.project, directory: given.directory, templates: templates, format: form.format,
+            generator: "cwmigrate \(BuildInfo.version)")
+        try composition.write(
+            to: destination.output, replacing: destination.force, alsoReading: connection.request.secretFiles,
+            connect: { try connection.client(console) }, progress: connection.progress.reporter(console),
+            console: console)
+        return ExitStatus.ok
     }
 }

@@ -13,7 +13,7 @@ struct RunsCommand: ParsableCommand {
         defaultSubcommand: RunsList.self)
 }
 
-struct RunsList: ParsableCommand {
+struct RunsList: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the runs: id, installation, decision, outcome and the step each stands at.",
@@ -25,22 +25,17 @@ struct RunsList: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let store = state.store()
-            let list = try store.list()
-            if json.requested {
-                console.out(try RunRow.json(list.runs, store: store))
-            } else {
-                console.out(lines: list.runs.isEmpty ? ["No runs in \(store.directory)."] : Journal.table(list.runs))
-            }
-            for problem in list.unreadable { console.warning(problem.description) }
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let store = state.store()
+        let list = try store.list()
+        let table = Journal.table(list.runs, stateDirectory: store.directory)
+        console.out(lines: json.requested ? [try RunRow.json(list.runs, store: store)] : table)
+        for problem in list.unreadable { console.warning(problem.description) }
+        return ExitStatus.ok
     }
 }
 
-struct RunsAbandon: ParsableCommand {
+struct RunsAbandon: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "abandon",
         abstract: "End a run for good without rolling it back; its journal and files stay.",
@@ -56,15 +51,9 @@ struct RunsAbandon: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let store = state.store()
-            let journal = try store.abandon(id, at: Date(), reason: reason)
-            let lines = journal.abandonedLines(journalPath: store.path(of: journal.id))
-            console.out(lines[0])
-            console.say(KeptImages.releaseAfterAbandon(store: store, host: try? ConnectwareHost()))
-            console.out(lines: Array(lines.dropFirst()))
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        try RunLifecycle(store: state.store()).abandon(
+            id, reason: reason, at: Date(), host: try? ConnectwareHost(), on: console)
+        return ExitStatus.ok
     }
 }

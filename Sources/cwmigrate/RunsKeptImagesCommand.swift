@@ -4,7 +4,7 @@ import DockerOps
 import Migration
 
 /// `cwmigrate runs kept-images [--release [--force]]`: the keep tags of unfinished runs.
-struct RunsKeptImages: ParsableCommand {
+struct RunsKeptImages: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "kept-images",
         abstract:
@@ -31,16 +31,14 @@ struct RunsKeptImages: ParsableCommand {
         if force && !release { throw ValidationError("--force only goes with --release") }
     }
 
-    func run() throws {
-        try guarded(global) { console in
-            let store = state.store()
-            let host = try ConnectwareHost()
-            let kept =
-                release
-                ? try KeptImages.release(on: host, store: store, force: force)
-                : try KeptImages.find(on: host, store: store)
-            console.out(lines: kept.lines(released: release))
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let store = state.store()
+        let host = try ConnectwareHost()
+        let kept =
+            release
+            ? try KeptImages.release(on: host, store: store, force: force)
+            : try KeptImages.find(on: host, store: store)
+        console.out(lines: kept.lines(released: release))
+        return ExitStatus.ok
     }
 }

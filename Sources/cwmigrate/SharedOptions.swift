@@ -61,6 +61,8 @@ struct PlanningOptions: ParsableArguments {
 
     @OptionGroup var assumption: AssumedVersionOption
 
+    func validate() throws { _ = try assumption.version() }
+
     /// What plan and runbook plan from, for `installation`.
     func planSources(installation: InstallationKind?) -> PlanSources {
         knowledge.sources(playbook: playbook, installation: installation)
@@ -190,6 +192,8 @@ struct RunningVersionOption: ParsableArguments {
     @Option(help: "The version of the running Connectware, e.g. 1.8.0.")
     var running: String?
 
+    func validate() throws { _ = try version() }
+
     /// The version, or a usage error that shows the bad value.
     func version() throws -> Version? { try running.map { try versionOption($0, "--running") } }
 }
@@ -249,8 +253,21 @@ struct PlanInputOptions: ParsableArguments {
 struct BackupOption: ParsableArguments {
     @Option(
         help: "The backup archive (.tgz) to restore (migrate: not needed with --resume or --plan).",
-        completion: .file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"]))
+        completion: .backupArchive)
     var backup: String?
+}
+
+/// The volume `volumes snapshot`, `restore` and `remove` work on, in the compose project.
+struct VolumeArgument: ParsableArguments {
+    @OptionGroup var docker: DockerOptions
+
+    @Argument(help: "The volume (connectware_postgresql or postgresql).")
+    var volume: String
+}
+
+extension CompletionKind {
+    /// A backup archive, by the endings backups come in (inspect, restore and `--backup`).
+    static let backupArchive = CompletionKind.file(extensions: ["tgz", "gz", "tar", "zst", "xz", "bz2"])
 }
 
 /// `--access`: how a volume's files are reached: volumes snapshot and restore.

@@ -2,7 +2,7 @@ import Application
 import ArgumentParser
 
 /// `cwmigrate status`: the last backup and restore, readable at a glance.
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show Connectware's last backup and restore, and whether one is running.")
 
@@ -12,15 +12,13 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let client = try connection.client(console)
-            let status = try client.status()
-            console.out(
-                lines: json.requested
-                    ? [StatusReport.json(url: client.baseURL, status: status)]
-                    : StatusReport.lines(url: client.baseURL, status: status))
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let client = try connection.client(console)
+        let status = try client.status()
+        console.out(
+            lines: json.requested
+                ? [StatusReport.json(url: client.baseURL, status: status)]
+                : StatusReport.lines(url: client.baseURL, status: status))
+        return ExitStatus.ok
     }
 }

@@ -2,7 +2,7 @@ import Application
 import ArgumentParser
 
 /// `cwmigrate version`: the build and the C libraries this host lends it, for a support ticket.
-struct VersionCommand: ParsableCommand {
+struct VersionCommand: ConsoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print cwmigrate's version and the libcurl and libarchive it runs with.",
@@ -12,11 +12,9 @@ struct VersionCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try guarded(global) { console in
-            let report = VersionReport(version: BuildInfo.version, commit: BuildInfo.commit)
-            console.out(lines: json.requested ? [try sortedJSON(report)] : report.lines)
-            return ExitStatus.ok
-        }
+    func run(on console: Console) throws -> Int32 {
+        let report = VersionReport(version: BuildInfo.version, commit: BuildInfo.commit)
+        console.out(lines: json.requested ? [try sortedJSON(report)] : report.lines)
+        return ExitStatus.ok
     }
 }

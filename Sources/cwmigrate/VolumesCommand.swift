@@ -9,7 +9,7 @@ struct VolumesCommand: ParsableCommand {
         discussion: Help.volumes,
         subcommands: [List.self, Snapshot.self, Restore.self, Remove.self])
 
-    struct List: ParsableCommand {
+    struct List: ConsoleCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List the compose project's volumes.")
 
@@ -19,25 +19,20 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            try guarded(global) { console in
-                let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
-                console.out(lines: json.requested ? [try sortedJSON(installation.volumes)] : installation.volumeLines())
-                return ExitStatus.ok
-            }
+        func run(on console: Console) throws -> Int32 {
+            let installation = try ConnectwareHost().discover(project: docker.project, includeSizes: true)
+            console.out(lines: json.requested ? [try sortedJSON(installation.volumes)] : installation.volumeLines())
+            return ExitStatus.ok
         }
     }
 
-    struct Snapshot: ParsableCommand {
+    struct Snapshot: ConsoleCommand {
         static let configuration = CommandConfiguration(
             commandName: "snapshot",
             abstract: "Write a volume's files to a verified, zstd-compressed snapshot.",
             discussion: Help.volumesSnapshot)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(
             name: .shortAndLong, help: ArgumentHelp("The snapshot file to write (not '-').", valueName: "path"),
@@ -63,37 +58,31 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            try guarded(global) { console in
-                let manifest: SnapshotManifest
-                if let directory {
-                    // For benchmarks and tests: any directory, without Docker.
-                    manifest = try ConnectwareHost.snapshotDirectory(
-                        directory, volume: volume, to: output, connectwareVersion: connectwareVersion, level: level,
-                        progress: progress.reporter(console))
-                } else {
-                    manifest = try ConnectwareHost().snapshotProjectVolume(
-                        volume, project: docker.project, to: output, connectwareVersion: connectwareVersion, level: level,
-                        access: access.access, progress: progress.reporter(console)
-                    ) { console.warning("the running Connectware version is unknown; the snapshot will not name one") }
-                }
-                console.out(lines: manifest.summaryLines(file: output))
-                for path in manifest.skipped { console.warning("left out \(path): tar cannot hold a socket") }
-                return ExitStatus.ok
+        func run(on console: Console) throws -> Int32 {
+            let manifest: SnapshotManifest
+            if let directory {
+                // For benchmarks and tests: any directory, without Docker.
+                manifest = try ConnectwareHost.snapshotDirectory(
+                    directory, volume: target.volume, to: output, connectwareVersion: connectwareVersion, level: level,
+                    progress: progress.reporter(console))
+            } else {
+                manifest = try ConnectwareHost().snapshotProjectVolume(
+                    target.volume, project: target.docker.project, to: output, connectwareVersion: connectwareVersion,
+                    level: level, access: access.access, progress: progress.reporter(console), console: console)
             }
+            console.out(lines: manifest.summaryLines(file: output))
+            for warning in manifest.skippedWarnings { console.warning(warning) }
+            return ExitStatus.ok
         }
     }
 
-    struct Restore: ParsableCommand {
+    struct Restore: ConsoleCommand {
         static let configuration = CommandConfiguration(
             commandName: "restore",
             abstract: "Restore a volume from its snapshot.",
             discussion: Help.volumesRestore)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(name: .customLong("from"), help: ArgumentHelp("The snapshot file.", valueName: "file"), completion: .file())
         var snapshot: String
@@ -106,29 +95,25 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            try guarded(global) { console in
-                let host = try ConnectwareHost()
-                let name = (try? host.findVolume(volume, project: docker.project).name) ?? volume
-                try console.requireConsent("Restore volume \(name) from \(snapshot)?", yes: consent.yes)
-                let manifest = try host.restoreVolume(
-                    volume, from: snapshot, project: docker.project, access: access.access, progress: progress.reporter(console))
-                console.out(lines: manifest.restoredLines(from: snapshot))
-                return ExitStatus.ok
-            }
+        func run(on console: Console) throws -> Int32 {
+            let host = try ConnectwareHost()
+            let name = (try? host.findVolume(target.volume, project: target.docker.project).name) ?? target.volume
+            try console.requireConsent("Restore volume \(name) from \(snapshot)?", yes: consent.yes)
+            let manifest = try host.restoreVolume(
+                target.volume, from: snapshot, project: target.docker.project, access: access.access,
+                progress: progress.reporter(console))
+            console.out(lines: manifest.restoredLines(from: snapshot))
+            return ExitStatus.ok
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: ConsoleCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove",
             abstract: "Remove a volume that has a verified snapshot.",
             discussion: Help.volumesRemove)
 
-        @OptionGroup var docker: DockerOptions
-
-        @Argument(help: "The volume (connectware_postgresql or postgresql).")
-        var volume: String
+        @OptionGroup var target: VolumeArgument
 
         @Option(help: ArgumentHelp("The verified snapshot of this volume.", valueName: "file"),
             completion: .file())
@@ -144,17 +129,15 @@ struct VolumesCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run() throws {
-            try guarded(global) { console in
-                let host = try ConnectwareHost()
-                let target = try host.findVolume(volume, project: docker.project)
-                try console.requireConsent("Remove volume \(target.name)?", yes: consent.yes)
-                let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
-                try host.removeVolume(
-                    target.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
-                console.out("removed:   \(target.name) (snapshot \(snapshot) verified)")
-                return ExitStatus.ok
-            }
+        func run(on console: Console) throws -> Int32 {
+            let host = try ConnectwareHost()
+            let found = try host.findVolume(target.volume, project: target.docker.project)
+            try console.requireConsent("Remove volume \(found.name)?", yes: consent.yes)
+            let policy = VolumePolicy(removable: Set(removable.split(separator: ",").map(String.init)))
+            try host.removeVolume(
+                found.name, snapshot: snapshot, policy: policy, acceptingChangesSinceSnapshot: force)
+            console.out(found.removedLine(snapshot: snapshot))
+            return ExitStatus.ok
         }
     }
 }

@@ -86,3 +86,17 @@ import Testing
     #expect(failure.exitCode == ExitStatus.usage)
     #expect(failure.hint == "cwmigrate runs lists the runs and their ids")
 }
+
+@Test func aMigrationPlansFromTheSameKnowledgePlaybookAndDataDirectoryAsPlanWould() {
+    let sources = PlanSources(
+        compatFiles: ["/etc/cwmigrate/site.yml"], ignoringExamples: true, playbookPath: "/etc/cwmigrate/compose.yml",
+        dataDirectory: "/opt/cwmigrate/playbooks", installation: .kubernetes)
+    let planning = MigrationPlanning(
+        sources: sources, installerDirectory: "/srv/installers", savedPlanPath: "plan.json")
+    #expect(planning.compatFiles == ["/etc/cwmigrate/site.yml"])
+    #expect(planning.ignoringExamples)
+    #expect(planning.playbookPath == "/etc/cwmigrate/compose.yml")
+    #expect(planning.dataDirectory == "/opt/cwmigrate/playbooks")
+    #expect(planning.installerDirectory == "/srv/installers")
+    #expect(planning.savedPlanPath == "plan.json")
+}

@@ -262,3 +262,111 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
         JournalStore(given: nil, environment: ["CWMIGRATE_STATE_DIR": ""]).directory == JournalStore.defaultDirectory)
     #expect(JournalStore(given: nil, environment: [:]).directory == JournalStore.defaultDirectory)
 }
+
+@Test func aPlanIsSavedWhereOutputSaysOnlyAfterTheOutputIsCheckedAndElseSaidOnStdout() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-plan")
+    defer { TestSupport.remove(work) }
+    let saved = work.appendingPathComponent("plan.json").path
+    let composition = PlanComposition(
+        backup: .version(version("1.0.73")), sources: sources([TestSupport.exampleCompat]), running: version("1.8.0"),
+        refusal: nil, project: nil, directory: nil)
+    let plan = try composition.plan()
+    let io = ScriptedIO()
+    let code = try composition.say(
+        json: true, output: DocumentOutput(path: saved, replacing: false), progress: nil,
+        on: Console(environment: [:], io: io))
+    #expect(code == ExitStatus.downgradeRequired)
+    #expect(try String(contentsOfFile: saved, encoding: .utf8) == plan.renderJSON() + "\n")
+    #expect(io.output.isEmpty)
+    #expect(io.errors.hasPrefix("note: wrote the plan to \(saved)\n"))
+
+    // The file exists and --force is not given: refused before the (missing) backup is read.
+    var fromFile = composition
+    fromFile.backup = .file(work.appendingPathComponent("missing.tgz").path, quick: false, assumedVersion: nil)
+    let refused = #expect(throws: (any Error).self) {
+        try fromFile.say(
+            json: true, output: DocumentOutput(path: saved, replacing: false), progress: nil,
+            on: Console(environment: [:], io: ScriptedIO()))
+    }
+    #expect(refused.map { Failure(describing: $0).exitCode } == ExitStatus.cantCreate)
+
+    let printed = ScriptedIO()
+    _ = try composition.say(
+        json: false, output: DocumentOutput(path: "-", replacing: false), progress: nil,
+        on: Console(environment: [:], io: printed))
+    #expect(printed.output == plan.renderText(color: false) + "\n")
+}
+
+@Test func theRunsTableHasAHeaderAndARowPerRunOrSaysThereAreNoneInTheStateDirectory() throws {
+    #expect(Journal.table([], stateDirectory: "/state") == ["No runs in /state."])
+    let run = journal(try downgradePlan())
+    let table = Journal.table([run], stateDirectory: "/state")
+    #expect(table.count == 2)
+    #expect(table[0].hasPrefix("ID"))
+    #expect(table[0].hasSuffix("STEP"))
+    #expect(table[1].hasPrefix(run.id + "  "))
+    #expect(table[1].contains("downgrade-required"))
+}
+
+@Test func anAbandonedRunIsEndedInItsJournalAndSaidWithWhereTheJournalStays() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-abandon")
+    defer { TestSupport.remove(work) }
+    let store = JournalStore(directory: work.path)
+    let run = journal(try downgradePlan())
+    try store.save(run)
+    let io = ScriptedIO()
+    try RunLifecycle(store: store).abandon(
+        run.id, reason: "restored by hand", at: Date(timeIntervalSince1970: 1_795_000_100), host: nil,
+        on: Console(environment: [:], io: io))
+    #expect(io.output.hasPrefix("Run \(run.id) abandoned; its journal stays at \(store.path(of: run.id)).\n"))
+    #expect(try store.load(run.id).outcome.isFinal)
+    #expect(throws: (any Error).self) {
+        try RunLifecycle(store: store).abandon(
+            run.id, reason: "again", at: Date(), host: nil, on: Console(environment: [:], io: ScriptedIO()))
+    }
+}
+
+@Test func aRunbookIsNeverWrittenOverAFileItReadsAndThatIsRefusedBeforeTheBackupIsRead() throws {
+    let templates = TestSupport.packageRoot.appendingPathComponent("playbooks/runbook").path
+    let playbook = TestSupport.packageRoot.appendingPathComponent("playbooks/docker-compose.yml").path
+    var planSources = sources([TestSupport.exampleCompat])
+    planSources.playbookPath = playbook
+    let composition = RunbookComposition(
+        backup: "/nonexistent/backup.tgz", sources: planSources,
+        site: RunbookSite(compose: [:], kubernetes: [:], installerDirectory: nil, snapshotDirectory: nil),
+        running: version("1.8.0"), address: nil, refusal: nil, quick: false, assumedVersion: nil, project: nil,
+        directory: nil, templates: templates, format: .markdown, generator: "cwmigrate test")
+    let inputs = composition.output(path: nil, replacing: false, alsoReading: ["/run/pw"]).inputs
+    #expect(Array(inputs.prefix(4)) == ["/nonexistent/backup.tgz", TestSupport.exampleCompat, playbook, "/run/pw"])
+    #expect(inputs.contains(templates + "/steps.yml"))
+    let refused = #expect(throws: (any Error).self) {
+        try composition.write(
+            to: TestSupport.exampleCompat, replacing: true, alsoReading: [],
+            connect: {
+                Issue.record("a refused output connects to nothing")
+                throw Failure(message: "connected", exitCode: 1)
+            }, progress: nil, console: Console(environment: [:], io: ScriptedIO()))
+    }
+    #expect(
+        refused.map { Failure(describing: $0).message }
+            == "\(TestSupport.exampleCompat) is also an input of this command; it would be destroyed")
+}
+
+@Test func aBackupsOutputIsRefusedBeforeTheServerIsAskedWhenItExistsIsASecretFileOrIsStdout() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-backup")
+    defer { TestSupport.remove(work) }
+    let existing = work.appendingPathComponent("connectware.tgz").path
+    try Data("old".utf8).write(to: URL(fileURLWithPath: existing))
+    let exit = { (download: BackupDownload) -> Int32? in
+        do {
+            try download.checkOutput()
+            return nil
+        } catch {
+            return Failure(describing: error).exitCode
+        }
+    }
+    #expect(exit(BackupDownload(output: existing, replacing: false, inputs: [])) == ExitStatus.cantCreate)
+    #expect(exit(BackupDownload(output: existing, replacing: true, inputs: [])) == nil)
+    #expect(exit(BackupDownload(output: existing, replacing: true, inputs: [existing])) == ExitStatus.cantCreate)
+    #expect(exit(BackupDownload(output: "-", replacing: false, inputs: [])) == ExitStatus.usage)
+}

@@ -29,6 +29,12 @@ import Testing
 
     let nobody: (String) -> String? = { _ in nil }
 
+    @Test func theFilesASecretIsReadFromAreThePasswordAndTokenFilesGiven() {
+        #expect(request().secretFiles.isEmpty)
+        #expect(request(passwordFile: "/run/pw").secretFiles == ["/run/pw"])
+        #expect(request(passwordFile: "/run/pw", tokenFile: "/run/token").secretFiles == ["/run/pw", "/run/token"])
+    }
+
     @Test func aPasswordFileGivesItsFirstLineAndIsNamedAsTheSource() throws {
         let path = try file("password", "s3cret\nignored\n")
         let connection = try request(passwordFile: path).connect(

@@ -95,3 +95,51 @@ final class ScriptedIO: ConsoleIO {
     Console(environment: [:], io: io).report(Failure(message: "m", exitCode: 1))
     #expect(io.errors == "\u{1B}[31merror:\u{1B}[0m m\n")
 }
+
+@Test func aRunOrRollbackOffATerminalIsRefusedWithExitSixtyFourUnlessUnattended() throws {
+    let nobody = Console(environment: [:], io: ScriptedIO(personPresent: false))
+    let run = #expect(throws: Failure.self) { try ConsoleRunReporter(console: nobody, unattended: false) }
+    #expect(run?.message == "migrate asks before each step that changes the installation, and stdin is not a terminal")
+    #expect(run?.hint == "run it on a terminal, or pass --yes to run unattended")
+    #expect(run?.exitCode == 64)
+    let rollback = #expect(throws: Failure.self) { try ConsoleRollbackReporter(console: nobody, unattended: false) }
+    #expect(rollback?.message == "rollback asks before it changes the installation, and stdin is not a terminal")
+    #expect(rollback?.exitCode == 64)
+    _ = try ConsoleRunReporter(console: nobody, unattended: true)
+    _ = try ConsoleRollbackReporter(console: nobody, unattended: true)
+    let person = Console(environment: [:], io: ScriptedIO(personPresent: true))
+    _ = try ConsoleRunReporter(console: person, unattended: false)
+    _ = try ConsoleRollbackReporter(console: person, unattended: false)
+}
+
+@Test func aCommandsExitCodeIsItsBodysOrItsErrorsAfterItsErrorLineAndHint() {
+    let io = ScriptedIO()
+    let console = Console(environment: [:], io: io)
+    #expect(
+        console.exitCode { console in
+            console.out("Decision: downgrade-required")
+            return 3
+        } == 3)
+    #expect(io.output == "Decision: downgrade-required\n")
+    #expect(io.errors.isEmpty)
+    let code = console.exitCode { _ in
+        throw Failure(message: "backup.tgz does not exist", hint: "check the path", exitCode: 66)
+    }
+    #expect(code == 66)
+    #expect(io.errors == "error: backup.tgz does not exist\nhint: check the path\n")
+}
+
+@Test func underQuietTheHeldResultComesBeforeTheErrorAndAnUnexpectedErrorIsABugWithExitSeventy() {
+    struct Unforeseen: Error {}
+    let io = ScriptedIO()
+    let console = Console(verbosity: .quiet, environment: [:], io: io)
+    let code = console.exitCode { console in
+        console.out("first")
+        console.out("last")
+        throw Unforeseen()
+    }
+    #expect(code == 70)
+    #expect(io.output == "last\n")
+    #expect(io.errors.hasPrefix("error: unexpected: "))
+    #expect(io.errors.hasSuffix("hint: this is a bug in cwmigrate; please report it\n"))
+}

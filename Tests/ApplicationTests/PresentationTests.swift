@@ -5,6 +5,7 @@ import DockerOps
 import Foundation
 import Migration
 import Planner
+import TestSupport
 import Testing
 
 // The exact lines the commands print for a person, from the library results they show.
@@ -31,7 +32,16 @@ import Testing
             "volumes:   connectware_postgresql                  1.5 MiB     used by postgresql",
         ])
     #expect(installation.volumeLines() == ["connectware_postgresql                  1.5 MiB     used by postgresql"])
+    #expect(
+        volume.removedLine(snapshot: "pg.tar.zst")
+            == "removed:   connectware_postgresql (snapshot pg.tar.zst verified)")
     #expect(try installation.hostJSON().contains(#""version":"1.8.0""#))
+    #expect(installation.mixedVersionsWarning == nil)
+    var mixed = installation
+    mixed.imageVersions["1.7.3"] = ["connectware"]
+    #expect(
+        mixed.mixedVersionsWarning
+            == "the services run different versions: 1.7.3 (connectware); 1.8.0 (postgresql)")
 }
 
 @Test func inspectShowsTheFactsOfAPartlyReadArchiveAndSaysSo() {
@@ -113,4 +123,23 @@ import Testing
     #expect(closestName(to: "--runing", among: ["--running", "--refusal"]) == "--running")
     #expect(closestName(to: "--xyzzy-plugh", among: ["--running"]) == nil)
     #expect(closestName(to: "-v", among: ["-h", "-y"]) == nil, "a short word is near to everything")
+}
+
+@Test func aSnapshotSaysWhatItHoldsAndWarnsOfEachSocketItLeftOut() throws {
+    let work = try TestSupport.temporaryDirectory("cwmigrate-snapshot")
+    defer { TestSupport.remove(work) }
+    try TestSupport.shell(
+        """
+        mkdir data && printf 'PG' > data/PG_VERSION \
+        && python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("data/.s.PGSQL.5432")'
+        """, in: work)
+    let output = work.appendingPathComponent("pg.tar.zst").path
+    let manifest = try ConnectwareHost.snapshotDirectory(
+        work.appendingPathComponent("data").path, volume: "connectware_postgresql", to: output,
+        connectwareVersion: "1.8.0")
+    let socket = work.appendingPathComponent("data/.s.PGSQL.5432").path
+    #expect(manifest.skippedWarnings == ["left out \(socket): tar cannot hold a socket"])
+    #expect(
+        manifest.summaryLines(file: output).prefix(3)
+            == ["snapshot:  \(output)", "volume:    connectware_postgresql", "version:   1.8.0"])
 }

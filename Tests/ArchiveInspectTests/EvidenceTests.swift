@@ -21,6 +21,25 @@ struct EvidenceTests {
         } catch { return error }
     }
 
+    @Test("An assumed version as given is taken when it is one, and refused showing the text when not")
+    func assumedVersionText() throws {
+        let options = try InspectOptions(verify: true, assumedVersionText: "1.7.3")
+        #expect(options.verify)
+        #expect(options.assumedVersion == Version(major: 1, minor: 7, patch: 3))
+        #expect(try InspectOptions(verify: false, assumedVersionText: nil).assumedVersion == nil)
+        #expect(throws: ArchiveInspectError.self) { try InspectOptions(verify: false, assumedVersionText: "latest") }
+        do {
+            _ = try InspectOptions(verify: false, assumedVersionText: "latest")
+        } catch {
+            guard case .badAssumedVersion(let text, _) = error else {
+                Issue.record("expected badAssumedVersion, got \(error)")
+                return
+            }
+            #expect(text == "latest")
+            #expect(error.description.contains("'latest' is not a version"))
+        }
+    }
+
     @Test("Metadata first stops the scan early, and --verify reads the rest")
     func metadataFirst() throws {
         defer { scratch.remove() }

@@ -358,3 +358,19 @@ struct RunbookRenderingTests {
         #expect(site.contains("runbook_backup_sha256: !unsafe \"\(String(repeating: "ab", count: 32))\""))
     }
 }
+
+@Test func anAnsiblePlaybookNeedsADirectoryComposeHostsAndTheWholeArchiveWhereTheDocumentsNeedNone() throws {
+    #expect(throws: RunbookError.ansibleWithoutDirectory) {
+        try RunbookFormat.ansible.check(output: nil, installation: nil, quick: false)
+    }
+    #expect(throws: RunbookError.ansibleForKubernetes) {
+        try RunbookFormat.ansible.check(output: "fleet", installation: .kubernetes, quick: false)
+    }
+    #expect(throws: RunbookError.ansibleFromPartialRead) {
+        try RunbookFormat.ansible.check(output: "fleet", installation: .dockerCompose, quick: true)
+    }
+    try RunbookFormat.ansible.check(output: "fleet", installation: nil, quick: false)
+    for format in [RunbookFormat.markdown, .html] {
+        try format.check(output: nil, installation: .kubernetes, quick: true)
+    }
+}

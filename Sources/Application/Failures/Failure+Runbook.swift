@@ -11,6 +11,8 @@ extension RunbookError: OperatorFacing {
             Failure(message: description, exitCode: ExitStatus.noInput)
         case .invalidTemplate, .invalidWording:
             Failure(message: description, hint: "see README.md, section runbook", exitCode: ExitStatus.dataError)
+        case .ansibleWithoutDirectory, .ansibleForKubernetes, .ansibleFromPartialRead:
+            Failure(message: description, exitCode: ExitStatus.usage)
         }
     }
 }

@@ -53,8 +53,10 @@ extension Journal {
         return "\(step.position + 1)/\(steps.count) \(step.kind) (\(step.state.rawValue))"
     }
 
-    /// `runs`: a table of the runs with a header, columns two blanks apart.
-    public static func table(_ runs: [Journal]) -> [String] {
+    /// `runs`: a table of the runs with a header, columns two blanks apart; without runs, a line
+    /// that says so and names the state directory.
+    public static func table(_ runs: [Journal], stateDirectory: String) -> [String] {
+        guard !runs.isEmpty else { return ["No runs in \(stateDirectory)."] }
         let rows =
             [["ID", "INSTALLATION", "DECISION", "OUTCOME", "STEP"]]
             + runs.map { [$0.id, $0.installation.description, $0.plan.decision.rawValue, $0.outcome.rawValue, $0.stepText] }
@@ -155,7 +157,15 @@ extension RunEvent {
 public struct ConsoleRunReporter: MigrationConsole {
     let console: Console
 
-    public init(console: Console) { self.console = console }
+    /// Off a terminal nobody can answer the questions: refused (exit 64) unless `unattended` (`--yes`).
+    public init(console: Console, unattended: Bool) throws {
+        try console.requirePerson(
+            unless: unattended,
+            offTerminal: Failure(
+                message: "migrate asks before each step that changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes to run unattended", exitCode: ExitStatus.usage))
+        self.console = console
+    }
 
     public func began(_ journal: Journal, resumed: Bool) {
         console.out(lines: journal.beginningLines(resumed: resumed, color: console.colorOnStdout))
@@ -192,7 +202,13 @@ public struct ConsoleRollbackReporter: RollbackConsole {
     let console: Console
     let unattended: Bool
 
-    public init(console: Console, unattended: Bool) {
+    /// Off a terminal nobody can answer the question: refused (exit 64) unless `unattended` (`--yes`).
+    public init(console: Console, unattended: Bool) throws {
+        try console.requirePerson(
+            unless: unattended,
+            offTerminal: Failure(
+                message: "rollback asks before it changes the installation, and stdin is not a terminal",
+                hint: "run it on a terminal, or pass --yes", exitCode: ExitStatus.usage))
         self.console = console
         self.unattended = unattended
     }

@@ -87,6 +87,12 @@ extension Installation {
         return lines
     }
 
+    /// `host`: the warning that the services run different versions, with those versions; nil
+    /// when they agree.
+    public var mixedVersionsWarning: String? {
+        hasMixedVersions ? "the services run different versions: " + versionText : nil
+    }
+
     /// `migrate --dry-run`: the installation the plan is made for, before the plan.
     public func planHeading(running: Version) -> String {
         "Installation: project \(project) in \(workingDirectory ?? "an unknown directory"), Connectware \(running) (Docker Engine \(engineVersion))"
@@ -135,10 +141,18 @@ extension SnapshotManifest {
         return lines
     }
 
+    /// `volumes snapshot`: a warning for each file the snapshot could not hold.
+    public var skippedWarnings: [String] { skipped.map { "left out \($0): tar cannot hold a socket" } }
+
     /// `volumes restore`: what was put back from `snapshot`.
     public func restoredLines(from snapshot: String) -> [String] {
         ["restored:  \(volume) from \(snapshot)", "files:     \(files), \(bytes) bytes, \(entries) entries"]
     }
+}
+
+extension ProjectVolume {
+    /// `volumes remove`: the volume removed, and the snapshot of it that verified.
+    public func removedLine(snapshot: String) -> String { row("removed:", "\(name) (snapshot \(snapshot) verified)") }
 }
 
 /// `cwmigrate version`: the build and the C libraries this host lends it, for a support ticket.
