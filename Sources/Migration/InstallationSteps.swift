@@ -498,7 +498,9 @@ public struct RemoveVolumesStep: StepRunner {
                     reason: "the run has no snapshot of \(name) (step snapshot-volumes)")
             }
             do throws(DockerOpsError) {
-                let manifest = try ConnectwareHost.verifySnapshot(at: recorded.path, volume: name)
+                // snapshot-volumes read it whole a moment ago: unchanged since, it is not read
+                // a third time here (removeVolume reads it whole before it removes the volume).
+                let manifest = try ConnectwareHost.recheckSnapshot(at: recorded.path, volume: name)
                 guard manifest.archiveSHA256 == recorded.sha256 else {
                     throw DockerOpsError.snapshotNotVerified(
                         volume: name, path: recorded.path, reason: "it is not the snapshot the run recorded")

@@ -100,6 +100,65 @@ struct SnapshotTests {
         #expect(path == files[1])
     }
 
+    @Test func aRecheckedSnapshotIsReadWholeAgainOnceAByteChangedEvenWithItsModificationTimePutBack() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        let made = try ConnectwareHost.snapshotDirectory(source, volume: "lab_sm", to: file, connectwareVersion: "1.8.0")
+        try ConnectwareHost.verifySnapshot(at: file, volume: "lab_sm")
+        #expect(try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm") == made)
+        #expect(throws: DockerOpsError.self) { try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_other") }
+
+        // One byte flipped in place, and the modification time set back to what it was.
+        try TestSupport.shell(
+            "m=$(stat -c %y '\(file)') && printf 'X' | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none && touch -d \"$m\" '\(file)'"
+        )
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm")
+        } throws: { error in
+            guard case .snapshotNotVerified(let volume, let path, _) = error as? DockerOpsError else { return false }
+            return volume == "lab_sm" && path == file
+        }
+    }
+
+    @Test func aSnapshotThisProcessNeverReadWholeIsReadWholeByARecheck() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
+        try TestSupport.shell("printf 'X' | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none")
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_pg")
+        } throws: { error in
+            guard case .snapshotNotVerified = error as? DockerOpsError else { return false }
+            return true
+        }
+    }
+
+    @Test func aRecheckReadsTheSidecarManifestAgainAndReadsTheSnapshotWholeWhenItDiffers() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
+        try ConnectwareHost.verifySnapshot(at: file, volume: "lab_pg")
+        // The manifest now claims other contents: the archive, read whole, no longer matches it.
+        let sidecar = SnapshotManifest.sidecarPath(of: file)
+        try TestSupport.shell("sed -i 's/\"entries\" : [0-9]*/\"entries\" : 7/' '\(sidecar)'")
+        #expect(try String(contentsOfFile: sidecar, encoding: .utf8).contains("\"entries\" : 7"))
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_pg")
+        } throws: { error in
+            guard case .snapshotNotVerified(_, _, let reason) = error as? DockerOpsError else { return false }
+            return reason.contains("the manifest says 8")
+        }
+    }
+
     @Test func workDoneAtTheSameTimeComesBackInTheOrderOfItsIndicesWithEachFailureInItsPlace() {
         // Index 0 finishes only once index 1 has begun: one after another, it would wait in vain.
         let second = DispatchSemaphore(value: 0)
