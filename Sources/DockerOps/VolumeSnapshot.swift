@@ -285,23 +285,6 @@ extension ConnectwareHost {
         return manifest
     }
 
-    /// The file a snapshot was read from: what tells one unchanged file from a changed one.
-    struct FileIdentity: Equatable, Sendable {
-        let device: UInt64
-        let inode: UInt64
-        let size: Int64
-        let modified: [Int]
-        let changed: [Int]
-
-        init(_ info: stat) {
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-            size = Int64(info.st_size)
-            modified = [Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
-            changed = [Int(info.st_ctim.tv_sec), Int(info.st_ctim.tv_nsec)]
-        }
-    }
-
     struct SnapshotReading: Sendable {
         let identity: FileIdentity
         let manifest: SnapshotManifest
