@@ -12,6 +12,7 @@ import ArchiveInspect
 import HTTP
 import Planner
 import SafeFiles
+import Synchronization
 
 /// What a volume snapshot holds. Stored inside the archive as `manifest.json` (so
 /// `cwmigrate inspect` finds the Connectware version) and, with the archive's SHA-256,
@@ -242,6 +243,60 @@ extension ConnectwareHost {
         let subject = volume ?? "(any)"
         var info = stat()
         guard stat(path, &info) == 0 else { throw .snapshotMissing(volume: subject, path: path) }
+        let manifest = try sidecarManifest(of: path, volume: volume)
+        let facts = try readBack(path, subject: subject, version: manifest.connectwareVersion, progress: progress)
+        guard facts.sha256 == manifest.archiveSHA256 else {
+            throw .snapshotNotVerified(
+                volume: subject, path: path,
+                reason: "its SHA-256 is \(facts.sha256 ?? "unknown"), the manifest says \(manifest.archiveSHA256 ?? "")")
+        }
+        guard facts.entries == manifest.entries + 1, facts.uncompressedBytes == manifest.contentBytes else {
+            throw .snapshotNotVerified(
+                volume: subject, path: path,
+                reason: "it holds \(facts.entries) entries and \(facts.uncompressedBytes) bytes; the manifest says "
+                    + "\(manifest.entries + 1) and \(manifest.contentBytes ?? -1)")
+        }
+        // Remembered only when the file was the same before and after the reading.
+        var after = stat()
+        if stat(path, &after) == 0, FileIdentity(info) == FileIdentity(after) {
+            readings.withLock { $0[path] = SnapshotReading(identity: FileIdentity(after), manifest: manifest) }
+        }
+        return manifest
+    }
+
+    /// Verifies a snapshot as `verifySnapshot` does, unless this process has read this very
+    /// file whole and verified it before: then the file must be unchanged since (the same
+    /// device, inode, size, modification and status-change times; every write, truncation,
+    /// rename onto it or `touch` sets the status-change time, which only the kernel sets) and
+    /// its sidecar manifest, read again, the same as then. For a check that comes back to a
+    /// snapshot within one run: remove-volumes' precondition, after snapshot-volumes read
+    /// each snapshot whole in its postcondition a moment before. A second reading of the
+    /// same bytes then comes from the page cache and proves nothing the identity does not.
+    /// `removeVolume` and `restoreVolume` read the snapshot whole, always.
+    @discardableResult
+    public static func recheckSnapshot(at path: String, volume: String?) throws(DockerOpsError) -> SnapshotManifest {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .snapshotMissing(volume: volume ?? "(any)", path: path) }
+        guard let earlier = readings.withLock({ $0[path] }), earlier.identity == FileIdentity(info) else {
+            return try verifySnapshot(at: path, volume: volume)
+        }
+        let manifest = try sidecarManifest(of: path, volume: volume)
+        guard manifest == earlier.manifest else { return try verifySnapshot(at: path, volume: volume) }
+        return manifest
+    }
+
+    struct SnapshotReading: Sendable {
+        let identity: FileIdentity
+        let manifest: SnapshotManifest
+    }
+
+    /// The snapshots this process read whole and verified, by path.
+    static let readings = Mutex<[String: SnapshotReading]>([:])
+
+    /// The sidecar manifest of the snapshot at `path`, checked to be of this format and, when
+    /// `volume` is given, of that volume.
+    static func sidecarManifest(of path: String, volume: String?) throws(DockerOpsError) -> SnapshotManifest {
+        let subject = volume ?? "(any)"
         let sidecar = SnapshotManifest.sidecarPath(of: path)
         guard let data = FileManager.default.contents(atPath: sidecar) else {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "its manifest \(sidecar) is missing")
@@ -252,24 +307,12 @@ extension ConnectwareHost {
         } catch {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "its manifest \(sidecar) is unreadable")
         }
-        guard manifest.format == SnapshotManifest.currentFormat, let expected = manifest.archiveSHA256 else {
+        guard manifest.format == SnapshotManifest.currentFormat, manifest.archiveSHA256 != nil else {
             throw .snapshotNotVerified(
                 volume: subject, path: path, reason: "its manifest is not a \(SnapshotManifest.currentFormat) manifest")
         }
         if let volume, manifest.volume != volume {
             throw .snapshotNotVerified(volume: subject, path: path, reason: "it is a snapshot of \(manifest.volume)")
-        }
-        let facts = try readBack(path, subject: subject, version: manifest.connectwareVersion, progress: progress)
-        guard facts.sha256 == expected else {
-            throw .snapshotNotVerified(
-                volume: subject, path: path,
-                reason: "its SHA-256 is \(facts.sha256 ?? "unknown"), the manifest says \(expected)")
-        }
-        guard facts.entries == manifest.entries + 1, facts.uncompressedBytes == manifest.contentBytes else {
-            throw .snapshotNotVerified(
-                volume: subject, path: path,
-                reason: "it holds \(facts.entries) entries and \(facts.uncompressedBytes) bytes; the manifest says "
-                    + "\(manifest.entries + 1) and \(manifest.contentBytes ?? -1)")
         }
         return manifest
     }

@@ -8,6 +8,8 @@ import DockerOps
 #endif
 import Vocabulary
 import Planner
+import SafeFiles
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -95,7 +97,7 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
             reason: "the run has no verified fresh backup (step fresh-backup) to go back to")
     }
     let digest: String
-    do { digest = try sha256(ofFileAt: fresh.path) } catch {
+    do { digest = try KnownDigests.sha256(ofFileAt: fresh.path) } catch {
         throw .preconditionFailed(
             position: context.position, kind: context.step.id,
             reason: "the fresh backup \(fresh.path) cannot be read: \(error.description)")
@@ -106,6 +108,28 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
             reason:
                 "the fresh backup \(fresh.path) changed since it was verified (SHA-256 \(fresh.sha256), now \(digest))"
         )
+    }
+}
+
+/// The SHA-256 of a file this process hashed whole before, while the file is that very file
+/// unchanged since (`FileIdentity`: device, inode, size, mtime and ctime); else hashed whole
+/// again. The fresh backup is hashed by shutdown's precondition, before the window; the
+/// preconditions of remove-volumes and restore, inside it, then take no second and third
+/// reading of it (hundreds of MB at a plant) to find the same bytes the same.
+enum KnownDigests {
+    private static let known = Mutex<[String: (identity: FileIdentity, digest: String)]>([:])
+
+    static func sha256(ofFileAt path: String) throws(ArchiveInspectError) -> String {
+        let before = FileIdentity(path: path)
+        if let before, let earlier = known.withLock({ $0[path] }), earlier.identity == before {
+            return earlier.digest
+        }
+        let digest = try ArchiveInspect.sha256(ofFileAt: path)
+        // Remembered only when the file was the same before and after the reading.
+        if let before, FileIdentity(path: path) == before {
+            known.withLock { $0[path] = (before, digest) }
+        }
+        return digest
     }
 }
 
@@ -498,7 +522,9 @@ public struct RemoveVolumesStep: StepRunner {
                     reason: "the run has no snapshot of \(name) (step snapshot-volumes)")
             }
             do throws(DockerOpsError) {
-                let manifest = try ConnectwareHost.verifySnapshot(at: recorded.path, volume: name)
+                // snapshot-volumes read it whole a moment ago: unchanged since, it is not read
+                // a third time here (removeVolume reads it whole before it removes the volume).
+                let manifest = try ConnectwareHost.recheckSnapshot(at: recorded.path, volume: name)
                 guard manifest.archiveSHA256 == recorded.sha256 else {
                     throw DockerOpsError.snapshotNotVerified(
                         volume: name, path: recorded.path, reason: "it is not the snapshot the run recorded")

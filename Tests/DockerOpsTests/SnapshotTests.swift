@@ -83,8 +83,8 @@ struct SnapshotTests {
                 source, volume: "lab_\(name)", to: file, connectwareVersion: "1.8.0")
             files.append(file)
         }
-        // One byte of the second snapshot flipped after it was made.
-        try TestSupport.shell("printf 'X' | dd of='\(files[1])' bs=1 seek=100 conv=notrunc status=none")
+        // One byte of the second snapshot inverted after it was made (never written as it was).
+        try TestSupport.shell("b=$(od -An -tu1 -j100 -N1 '\(files[1])') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(files[1])' bs=1 seek=100 conv=notrunc status=none")
 
         let outcomes = ConnectwareHost.verifySnapshots([
             (files[0], "lab_first"), (files[1], "lab_second"), (files[2], "lab_third"),
@@ -98,6 +98,65 @@ struct SnapshotTests {
         }
         #expect(volume == "lab_second")
         #expect(path == files[1])
+    }
+
+    @Test func aRecheckedSnapshotIsReadWholeAgainOnceAByteChangedEvenWithItsModificationTimePutBack() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        let made = try ConnectwareHost.snapshotDirectory(source, volume: "lab_sm", to: file, connectwareVersion: "1.8.0")
+        try ConnectwareHost.verifySnapshot(at: file, volume: "lab_sm")
+        #expect(try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm") == made)
+        #expect(throws: DockerOpsError.self) { try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_other") }
+
+        // One byte inverted in place, and the modification time set back to what it was.
+        try TestSupport.shell(
+            "m=$(stat -c %y '\(file)') && b=$(od -An -tu1 -j100 -N1 '\(file)') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none && touch -d \"$m\" '\(file)'"
+        )
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm")
+        } throws: { error in
+            guard case .snapshotNotVerified(let volume, let path, _) = error as? DockerOpsError else { return false }
+            return volume == "lab_sm" && path == file
+        }
+    }
+
+    @Test func aSnapshotThisProcessNeverReadWholeIsReadWholeByARecheck() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
+        try TestSupport.shell("b=$(od -An -tu1 -j100 -N1 '\(file)') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none")
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_pg")
+        } throws: { error in
+            guard case .snapshotNotVerified = error as? DockerOpsError else { return false }
+            return true
+        }
+    }
+
+    @Test func aRecheckReadsTheSidecarManifestAgainAndReadsTheSnapshotWholeWhenItDiffers() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        let file = root.appendingPathComponent("snap.tar.zst").path
+        _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
+        try ConnectwareHost.verifySnapshot(at: file, volume: "lab_pg")
+        // The manifest now claims other contents: the archive, read whole, no longer matches it.
+        let sidecar = SnapshotManifest.sidecarPath(of: file)
+        try TestSupport.shell("sed -i 's/\"entries\" : [0-9]*/\"entries\" : 7/' '\(sidecar)'")
+        #expect(try String(contentsOfFile: sidecar, encoding: .utf8).contains("\"entries\" : 7"))
+        #expect {
+            try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_pg")
+        } throws: { error in
+            guard case .snapshotNotVerified(_, _, let reason) = error as? DockerOpsError else { return false }
+            return reason.contains("the manifest says 8")
+        }
     }
 
     @Test func workDoneAtTheSameTimeComesBackInTheOrderOfItsIndicesWithEachFailureInItsPlace() {

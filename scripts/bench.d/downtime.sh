@@ -15,6 +15,9 @@
 # --script-only measures the script alone. cwmigrate: CWMIGRATE_BIN, else the release build
 # (built when missing). Needs root (the lab runs its own dockerd in its own directory).
 # CWMIGRATE_BENCH_KEEP=DIR keeps each run's script log and cwmigrate's reports in DIR/run<i>/.
+# CWMIGRATE_LAB_REGISTRY_RATE=100mbit (scripts/lab) puts the lab's registry behind an uplink of
+# that rate for both contenders' pulls; each round then also lists the MiB each contender pulled
+# through it (its whole run: the window and what came before).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,6 +67,15 @@ while IFS= read -r line; do
 done <<<"$lab_env"
 
 now() { date +%s.%N; }
+uplink_log="$CWMIGRATE_LAB_DIR/registry-v2/uplink.log"
+echo "lab registry uplink: ${CWMIGRATE_LAB_REGISTRY_RATE:-none (loopback)}"
+# uplink_mark: lines in the uplink's log so far; pulled_mib MARK: MiB it relayed since MARK.
+uplink_mark() { if [ -f "$uplink_log" ]; then wc -l <"$uplink_log"; else echo 0; fi; }
+pulled_mib() {
+  [ -f "$uplink_log" ] || { echo -; return 0; }
+  tail -n +"$(($1 + 1))" "$uplink_log" | sed -n 's/^bytes_down=\([0-9]*\) .*/\1/p' \
+    | awk '{ s += $1 } END { printf "%.1f", s / 1048576 }'
+}
 # make_backup OUT: the starting state of a run (quietly; its messages only when it fails).
 make_backup() {
   "$root/scripts/lab" make-backup "$old_version" "$1" >/dev/null 2>"$1.log" || {
@@ -80,17 +92,19 @@ same_data() {
   fi
 }
 
-declare -a script_down script_wall cw_down cw_over cw_wall
+declare -a script_down script_wall cw_down cw_over cw_wall script_mib cw_mib
 for i in $(seq 1 "$runs"); do
   dir="$work/run$i"
   mkdir -p "$dir"
 
   echo "run $i/$runs: the shell script" >&2
   make_backup "$dir/script-old.tgz"
+  mark="$(uplink_mark)"
   start="$(now)"
   "$root/scripts/lab.d/vendor-procedure.sh" "$dir/script-old.tgz" "$older" >"$dir/script.out" 2>"$dir/script.err" || {
     echo "error: scripts/lab.d/vendor-procedure.sh failed:" >&2; tail -n 20 "$dir/script.err" >&2; exit 1; }
   script_wall[i]="$(seconds "$start" "$(now)")"
+  script_mib[i]="$(pulled_mib "$mark")"
   script_down[i]="$(sed -n 's/^downtime_seconds=//p' "$dir/script.out" | tail -n1)"
   [ -n "${script_down[i]}" ] || { echo "error: the script printed no downtime_seconds= line" >&2; exit 1; }
   same_data "$dir/script-old.tgz.check" "the shell script"
@@ -99,12 +113,14 @@ for i in $(seq 1 "$runs"); do
   [ "$script_only" -eq 1 ] && continue
   echo "run $i/$runs: cwmigrate migrate" >&2
   make_backup "$dir/cw-old.tgz"
+  mark="$(uplink_mark)"
   start="$(now)"
   status=0
   # Each run learns on its own: no restore barrier learned by an earlier run or by the operator.
   XDG_STATE_HOME="$dir/xdg-state" "$bin" migrate --backup "$dir/cw-old.tgz" --yes --state-dir "$dir/state" --docker-host "$DOCKER_HOST" \
     --installer-dir "$CWMIGRATE_LAB_DIR/installers" </dev/null >"$dir/cw.out" 2>"$dir/cw.err" || status=$?
   cw_wall[i]="$(seconds "$start" "$(now)")"
+  cw_mib[i]="$(pulled_mib "$mark")"
   if [ "$status" -ne 0 ]; then
     echo "error: cwmigrate migrate exited $status in run $i; its last lines:" >&2
     tail -n 15 "$dir/cw.err" "$dir/cw.out" >&2
@@ -126,12 +142,13 @@ done
 
 best() { printf '%s\n' "$@" | grep . | sort -n | head -n1; }
 echo "lab: Connectware $running_version refusing a $old_version backup (restore barrier: last $older); $runs runs"
-printf '%-4s %14s %12s %14s %12s %12s %8s\n' run "script down" "script wall" "cwmigrate down" overhead "cw wall" ratio
+printf '%-4s %14s %12s %14s %12s %12s %8s %11s %11s\n' run "script down" "script wall" "cwmigrate down" overhead "cw wall" ratio \
+  "script MiB" "cw MiB"
 for i in $(seq 1 "$runs"); do
   ratio_i="-"
   [ -n "${cw_down[i]:-}" ] && ratio_i="$(awk -v a="${cw_down[i]}" -v b="${script_down[i]}" 'BEGIN { printf "%.2f", a / b }')"
-  printf '%-4s %12s s %10s s %12s s %10s s %10s s %8s\n' "$i" "${script_down[i]}" "${script_wall[i]}" \
-    "${cw_down[i]:--}" "${cw_over[i]:--}" "${cw_wall[i]:--}" "$ratio_i"
+  printf '%-4s %12s s %10s s %12s s %10s s %10s s %8s %11s %11s\n' "$i" "${script_down[i]}" "${script_wall[i]}" \
+    "${cw_down[i]:--}" "${cw_over[i]:--}" "${cw_wall[i]:--}" "$ratio_i" "${script_mib[i]:--}" "${cw_mib[i]:--}"
 done
 best_script="$(best "${script_down[@]}")"
 echo "shell script (vendor's manual steps), downtime best of $runs: $best_script s"

@@ -60,6 +60,30 @@ if "$lab" install 1.8.1 -s 2>"$work/tag.err"; then echo "smoke: FAILED: an insta
 expect "cannot pull $CWMIGRATE_LAB_REGISTRY/cybus/ingress:1.8.1" "$(cat "$work/tag.err")"
 "$lab" registry undrop
 
+step "an uplink of 20 Mbit/s: a layer pulled through it takes at least its size / the rate"
+"$lab" registry stop
+CWMIGRATE_LAB_REGISTRY_RATE=20mbit "$lab" registry start
+login="license:$(sed -n 's/^CYBUS_REGISTRY_PASS=//p' "$CWMIGRATE_LAB_PROJECT_DIR/.env" | tail -n1)"
+manifest="$(printf 'user = "%s"\n' "$login" | curl -sS -K - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$CWMIGRATE_LAB_REGISTRY/v2/cybus/ingress/manifests/1.8.1")"
+# The largest layer, as the Engine fetches it (Registry API v2: GET …/blobs/DIGEST).
+read -r size digest < <(python3 -c 'import json, sys
+layers = json.load(sys.stdin)["layers"]
+big = max(layers, key=lambda l: l["size"])
+print(big["size"], big["digest"])' <<<"$manifest")
+began="$(date +%s.%N)"
+got="$(printf 'user = "%s"\n' "$login" | curl -sS -K - -L -o "$work/layer" -w '%{size_download}' \
+  "http://$CWMIGRATE_LAB_REGISTRY/v2/cybus/ingress/blobs/$digest")"
+took="$(awk -v a="$began" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+[ "$got" = "$size" ] && [ "sha256:$(sha256sum "$work/layer" | cut -d' ' -f1)" = "$digest" ] \
+  || { echo "smoke: FAILED: the layer through the uplink is not the registry's ($got of $size bytes)" >&2; exit 1; }
+awk -v t="$took" -v s="$size" 'BEGIN { exit !(t >= s / 2500000) }' \
+  || { echo "smoke: FAILED: $size bytes through a 20 Mbit/s uplink in $took s, under size / rate" >&2; exit 1; }
+step "  $size bytes in $took s through the uplink (at least $(awk -v s="$size" 'BEGIN { printf "%.2f", s / 2500000 }') s)"
+rm -f "$work/layer"
+"$lab" registry start
+[ ! -e "$CWMIGRATE_LAB_DIR/registry-v2/uplink.pid" ] || { echo "smoke: FAILED: the uplink still runs" >&2; exit 1; }
+
 step "installer 1.8.1 -P, then offline -o"
 (cd "$work" && "$lab" install 1.8.1 -s -P)
 mapfile -t tags < <(docker images --format '{{.Repository}}:{{.Tag}}' | grep ':1.8.1$')
