@@ -84,7 +84,7 @@ struct SnapshotTests {
             files.append(file)
         }
         // One byte of the second snapshot inverted after it was made (never written as it was).
-        try TestSupport.shell("b=$(od -An -tu1 -j100 -N1 '\(files[1])') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(files[1])' bs=1 seek=100 conv=notrunc status=none")
+        try TestSupport.invertByte(at: 100, of: files[1])
 
         let outcomes = ConnectwareHost.verifySnapshots([
             (files[0], "lab_first"), (files[1], "lab_second"), (files[2], "lab_third"),
@@ -112,9 +112,7 @@ struct SnapshotTests {
         #expect(throws: DockerOpsError.self) { try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_other") }
 
         // One byte inverted in place, and the modification time set back to what it was.
-        try TestSupport.shell(
-            "m=$(stat -c %y '\(file)') && b=$(od -An -tu1 -j100 -N1 '\(file)') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none && touch -d \"$m\" '\(file)'"
-        )
+        try TestSupport.invertByte(at: 100, of: file, keepingModificationTime: true)
         #expect {
             try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm")
         } throws: { error in
@@ -130,7 +128,7 @@ struct SnapshotTests {
         try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
         let file = root.appendingPathComponent("snap.tar.zst").path
         _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
-        try TestSupport.shell("b=$(od -An -tu1 -j100 -N1 '\(file)') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(file)' bs=1 seek=100 conv=notrunc status=none")
+        try TestSupport.invertByte(at: 100, of: file)
         #expect {
             try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_pg")
         } throws: { error in

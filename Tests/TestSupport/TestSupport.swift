@@ -101,6 +101,15 @@ public enum TestSupport {
         return result
     }
 
+    /// Inverts the byte at `offset` of the file in place (so it is never written as it was), and
+    /// with `keepingModificationTime` sets the modification time back to what it was, to the
+    /// nanosecond: a change that only the contents and the change time show.
+    public static func invertByte(at offset: Int, of path: String, keepingModificationTime: Bool = false) throws {
+        let invert =
+            "b=$(od -An -tu1 -j\(offset) -N1 '\(path)') && printf \"\\\\$(printf %o $((255 - b)))\" | dd of='\(path)' bs=1 seek=\(offset) conv=notrunc status=none"
+        try shell(keepingModificationTime ? "m=$(stat -c %y '\(path)') && \(invert) && touch -d \"$m\" '\(path)'" : invert)
+    }
+
     /// A fresh directory under the system's temporary directory. It is removed when the test
     /// process exits (a test that wants it gone sooner keeps a `ScratchDirectory`), so a run
     /// of the suite leaves nothing in /tmp.
