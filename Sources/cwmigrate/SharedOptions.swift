@@ -133,7 +133,8 @@ struct RunOptions: ParsableArguments {
     var backupPasswordFile: String?
 
     func validate() throws {
-        if let dockerHost, !dockerHost.hasPrefix("unix://") {
+        // DockerOps' own rule for DOCKER_HOST, so the option and the variable accept the same.
+        if let dockerHost, (try? DockerHost(environment: ["DOCKER_HOST": dockerHost])) == nil {
             throw ValidationError("--docker-host must be unix:///path/to/docker.sock, not \(dockerHost)")
         }
         try requirePositiveSeconds(healthyTimeout, "--healthy-timeout")

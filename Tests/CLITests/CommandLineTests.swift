@@ -246,6 +246,19 @@ struct CommandLineTests {
         }
     }
 
+    @Test("--docker-host takes what DOCKER_HOST takes: a unix socket by its absolute path; anything else is exit 64")
+    func dockerHostIsAnAbsoluteUnixSocket() throws {
+        for value in ["tcp://127.0.0.1:2375", "unix://docker.sock", "unix://", "/var/run/docker.sock"] {
+            for command in [["rollback"], ["migrate", "--backup", "b.tgz"]] {
+                let result = try run(command + ["--docker-host", value])
+                #expect(result.status == 64, "\(command) \(value)")
+                #expect(
+                    result.stderr.hasPrefix("error: --docker-host must be unix:///path/to/docker.sock, not \(value)\n"),
+                    "\(command) \(value): \(result.stderr)")
+            }
+        }
+    }
+
     @Test("volumes snapshot without --output names the missing option, exit 64")
     func snapshotNeedsItsOutput() throws {
         let result = try run(["volumes", "snapshot", "postgresql"])
