@@ -33,7 +33,7 @@ public protocol MigrationConsole {
 /// How a run is carried out: the options of `migrate` that are not about planning.
 public struct MigrationSettings {
     /// `--resume RUN` (or `last`); nil: a new run of `backupPath`.
-    public var resume: String?
+    public var resume: RunName?
     public var backupPath: String
     /// `--project`: which compose project on the Docker host.
     public var project: String?
@@ -47,7 +47,7 @@ public struct MigrationSettings {
     public var progress: (any TransferProgressReporter)?
 
     public init(
-        resume: String?, backupPath: String, project: String?, assumedVersion: Version?, unattended: Bool,
+        resume: RunName?, backupPath: String, project: String?, assumedVersion: Version?, unattended: Bool,
         acceptingExampleData: Bool, stopTimeout: Int, healthySeconds: Int, waits: ServerWaits,
         progress: (any TransferProgressReporter)?
     ) {

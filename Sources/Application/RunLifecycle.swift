@@ -13,6 +13,24 @@ import Vocabulary
     import Glibc
 #endif
 
+/// A run as the operator names it: `last`, or its id as `cwmigrate runs` lists it.
+public enum RunName: Equatable, Sendable {
+    /// The newest run that fits: for `--resume`, the installation's newest unfinished one; for
+    /// a report, the newest of all.
+    case last
+    case id(String)
+
+    /// `last` or a run id; any other text is `MigrationError.invalidRunID`.
+    public init(parsing text: String) throws(MigrationError) {
+        if text == "last" {
+            self = .last
+            return
+        }
+        guard Journal.isValidID(text) else { throw .invalidRunID(text) }
+        self = .id(text)
+    }
+}
+
 /// Starting, picking and resuming the runs of a state directory: a new run under the
 /// installation's lock, the run `--resume` or `rollback` means, and the checks that keep an
 /// ended, rolled-back or foreign run from being carried on.
@@ -31,9 +49,9 @@ public struct RunLifecycle {
 
     /// Refuses, before anything is connected to, a run `--resume` names that can never be
     /// resumed (`last` is looked up later, once the installation is known).
-    public func refuseUnresumable(_ name: String) throws {
-        guard name != "last" else { return }
-        let journal = try store.load(name)
+    public func refuseUnresumable(_ name: RunName) throws {
+        guard case .id(let id) = name else { return }
+        let journal = try store.load(id)
         guard !journal.outcome.isFinal else { throw MigrationError.runEnded(run: journal.id, outcome: journal.outcome) }
         try journal.requireNoRollback()
     }
@@ -54,13 +72,13 @@ public struct RunLifecycle {
     /// The run `--resume` names (`last`: this installation's newest unfinished one), under the
     /// installation's lock, read again under it and checked: not ended, no rollback begun, this host.
     public func resume(
-        _ name: String, host: ConnectwareHost, project: String?, here: RunHost, holder: (String) -> String
+        _ name: RunName, host: ConnectwareHost, project: String?, here: RunHost, holder: (String) -> String
     )
         throws -> (Journal, RunLock)
     {
         let found: Journal
-        if name != "last" {
-            found = try store.load(name)
+        if case .id(let id) = name {
+            found = try store.load(id)
             guard !found.outcome.isFinal else { throw MigrationError.runEnded(run: found.id, outcome: found.outcome) }
         } else {
             let discovered = (try? host.discover(project: project))?.project ?? project

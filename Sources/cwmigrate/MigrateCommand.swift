@@ -77,7 +77,7 @@ struct MigrateCommand: ConsoleCommand {
         if resume != nil && savedPlan != nil {
             throw ValidationError("--resume carries on a run with its own plan; it does not go with --plan")
         }
-        if let resume, resume != "last", !Journal.isValidID(resume) {
+        if let resume, (try? RunName(parsing: resume)) == nil {
             throw ValidationError("--resume takes a run id (cwmigrate runs lists them) or `last`, not \(resume)")
         }
         try requirePositiveSeconds(stopTimeout, "--stop-timeout")
@@ -131,7 +131,7 @@ struct MigrateCommand: ConsoleCommand {
     private func execute(_ console: Console) throws -> Int32 {
         let reporter = try ConsoleRunReporter(console: console, unattended: consent.yes)
         let settings = MigrationSettings(
-            resume: resume, backupPath: backupPath, project: docker.project,
+            resume: try resume.map(RunName.init(parsing:)), backupPath: backupPath, project: docker.project,
             assumedVersion: try sources.assumption.version(), unattended: consent.yes,
             acceptingExampleData: checks.acceptExampleData, stopTimeout: stopTimeout,
             healthySeconds: runOptions.healthyTimeout,

@@ -38,7 +38,7 @@ struct ReportCommand: ConsoleCommand {
         try output.check()
         let document =
             try fleet.map { try ReportDocument.fleet($0, format: form.format) }
-            ?? ReportDocument.run(id ?? "last", in: state.store(), format: form.format)
+            ?? ReportDocument.run(try id.map(RunName.init(parsing:)) ?? .last, in: state.store(), format: form.format)
         if let written = try output.write(document.text, inputs: document.inputs) {
             console.note("wrote \(written): \(document.what)")
         } else {

@@ -370,3 +370,12 @@ private func keepTag(_ version: String, bytes: Int64, image: String) -> ImageTag
     #expect(exit(BackupDownload(output: existing, replacing: true, inputs: [existing])) == ExitStatus.cantCreate)
     #expect(exit(BackupDownload(output: "-", replacing: false, inputs: [])) == ExitStatus.usage)
 }
+
+@Test func aRunIsNamedByLastOrByAnIdAndAnyOtherTextIsAnInvalidRunIDWithExitSixtyFour() throws {
+    #expect(try RunName(parsing: "last") == .last)
+    #expect(try RunName(parsing: "20261126T225901Z-3fa9c1") == .id("20261126T225901Z-3fa9c1"))
+    for text in ["", "Last", "latest", "../runs/20261126T225901Z-3fa9c1", "20261126T225901Z-3fa9c1 ", "x"] {
+        #expect(throws: MigrationError.invalidRunID(text)) { try RunName(parsing: text) }
+    }
+    #expect(MigrationError.invalidRunID("x").failure.exitCode == ExitStatus.usage)
+}

@@ -27,7 +27,7 @@ public struct ReportDocument: Sendable {
     }
 
     /// The report of the run `id` in `store`, or of the newest run for `last`.
-    public static func run(_ id: String, in store: JournalStore, format: ReportFormat) throws -> ReportDocument {
+    public static func run(_ id: RunName, in store: JournalStore, format: ReportFormat) throws -> ReportDocument {
         let journal = try RunLifecycle(store: store).named(id)
         let report = RunReport(journal)
         let text =
@@ -44,8 +44,8 @@ public struct ReportDocument: Sendable {
 
 extension RunLifecycle {
     /// The run `id`, or the newest one for `last`.
-    public func named(_ id: String) throws -> Journal {
-        guard id == "last" else { return try store.load(id) }
+    public func named(_ name: RunName) throws -> Journal {
+        if case .id(let id) = name { return try store.load(id) }
         let list = try store.list()
         guard let newest = list.runs.last else {
             if let problem = list.unreadable.last { throw problem }
