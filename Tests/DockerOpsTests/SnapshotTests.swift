@@ -8,6 +8,15 @@ import Testing
 
 /// Snapshots of plain directories: no Docker needed.
 struct SnapshotTests {
+    /// A scratch directory, its `source` directory holding 300,000 random bytes, and the path
+    /// of a snapshot file beside it, not written yet.
+    func randomDirectorySnapshotPlace() throws -> (root: URL, source: String, file: String) {
+        let root = try TestSupport.temporaryDirectory()
+        let source = root.appendingPathComponent("source").path
+        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
+        return (root, source, root.appendingPathComponent("snap.tar.zst").path)
+    }
+
     @Test func aDirectorySnapshotRestoresModesOwnersSymlinksHardLinksAndBytes() throws {
         let root = try TestSupport.temporaryDirectory()
         let source = root.appendingPathComponent("source").path
@@ -101,11 +110,8 @@ struct SnapshotTests {
     }
 
     @Test func aRecheckedSnapshotIsReadWholeAgainOnceAByteChangedEvenWithItsModificationTimePutBack() throws {
-        let root = try TestSupport.temporaryDirectory()
+        let (root, source, file) = try randomDirectorySnapshotPlace()
         defer { try? FileManager.default.removeItem(at: root) }
-        let source = root.appendingPathComponent("source").path
-        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
-        let file = root.appendingPathComponent("snap.tar.zst").path
         let made = try ConnectwareHost.snapshotDirectory(source, volume: "lab_sm", to: file, connectwareVersion: "1.8.0")
         try ConnectwareHost.verifySnapshot(at: file, volume: "lab_sm")
         #expect(try ConnectwareHost.recheckSnapshot(at: file, volume: "lab_sm") == made)
@@ -122,11 +128,8 @@ struct SnapshotTests {
     }
 
     @Test func aSnapshotThisProcessNeverReadWholeIsReadWholeByARecheck() throws {
-        let root = try TestSupport.temporaryDirectory()
+        let (root, source, file) = try randomDirectorySnapshotPlace()
         defer { try? FileManager.default.removeItem(at: root) }
-        let source = root.appendingPathComponent("source").path
-        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
-        let file = root.appendingPathComponent("snap.tar.zst").path
         _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
         try TestSupport.invertByte(at: 100, of: file)
         #expect {
@@ -138,11 +141,8 @@ struct SnapshotTests {
     }
 
     @Test func aRecheckReadsTheSidecarManifestAgainAndReadsTheSnapshotWholeWhenItDiffers() throws {
-        let root = try TestSupport.temporaryDirectory()
+        let (root, source, file) = try randomDirectorySnapshotPlace()
         defer { try? FileManager.default.removeItem(at: root) }
-        let source = root.appendingPathComponent("source").path
-        try TestSupport.shell("mkdir -p '\(source)' && head -c 300000 /dev/urandom > '\(source)/data'")
-        let file = root.appendingPathComponent("snap.tar.zst").path
         _ = try ConnectwareHost.snapshotDirectory(source, volume: "lab_pg", to: file, connectwareVersion: "1.8.0")
         try ConnectwareHost.verifySnapshot(at: file, volume: "lab_pg")
         // The manifest now claims other contents: the archive, read whole, no longer matches it.
