@@ -128,13 +128,15 @@ struct ImagesBeforeShutdown {
         return restored
     }
 
+    /// The keep tags of `version`'s images, whether they exist or not.
+    func keepTags(_ version: Version) -> [String] {
+        (host.images(of: version.description, directory: target.directory)
+            + host.wantedImages(target.installRequest(version))).compactMap(Self.keepTag)
+    }
+
     /// Every keep tag of `version` removed (the images stay while another tag names them).
     func dropKept(_ version: Version) throws(DockerOpsError) {
-        for image in host.images(of: version.description, directory: target.directory)
-            + host.wantedImages(target.installRequest(version))
-        {
-            if let keep = Self.keepTag(image) { try host.untagImage(keep) }
-        }
+        for keep in keepTags(version) { try host.untagImage(keep) }
     }
 }
 

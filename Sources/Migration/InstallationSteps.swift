@@ -763,6 +763,15 @@ public struct InstallStep: StepRunner {
             return .doesNotHold(
                 reason: "Connectware \(context.expectedVersion) is installed but its maintenance API does not answer")
         }
+        // An upgrade ends by removing the keep tags; one interrupted after its install but before
+        // that is done again (its installs are then skipped), so no finished run leaves them.
+        if context.step.id == .upgrade {
+            let left = ImagesBeforeShutdown(host: host, target: target)
+                .keepTags(context.journal.plan.runningVersion).filter(host.imageExists)
+            guard left.isEmpty else {
+                return .doesNotHold(reason: "the keep tags \(left.joined(separator: ", ")) are still there")
+            }
+        }
         let through =
             host.systemdUnit().map { " (started by the installer through the systemd unit \($0.path))" } ?? ""
         return .holds(

@@ -421,7 +421,7 @@ struct MigrateLabTests {
             ]
             let long: [(kind: String, delay: Double)] = [
                 ("fresh-backup", 0.1), ("snapshot-volumes", 0.15), ("install-older", 3), ("restore", 0.1),
-                ("upgrade", 3), ("re-backup", 0.1),
+                ("upgrade", 1), ("re-backup", 0.1),
             ]
             var killed: [String] = []
             var first = true
