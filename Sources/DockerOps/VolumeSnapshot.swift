@@ -12,7 +12,6 @@ import ArchiveInspect
 import HTTP
 import Planner
 import SafeFiles
-import Synchronization
 
 /// What a volume snapshot holds. Stored inside the archive as `manifest.json` (so
 /// `cwmigrate inspect` finds the Connectware version) and, with the archive's SHA-256,
@@ -256,11 +255,7 @@ extension ConnectwareHost {
                 reason: "it holds \(facts.entries) entries and \(facts.uncompressedBytes) bytes; the manifest says "
                     + "\(manifest.entries + 1) and \(manifest.contentBytes ?? -1)")
         }
-        // Remembered only when the file was the same before and after the reading.
-        var after = stat()
-        if stat(path, &after) == 0, FileIdentity(info) == FileIdentity(after) {
-            readings.withLock { $0[path] = SnapshotReading(identity: FileIdentity(after), manifest: manifest) }
-        }
+        readings.remember(manifest, at: path, readFrom: FileIdentity(info))
         return manifest
     }
 
@@ -277,21 +272,14 @@ extension ConnectwareHost {
     public static func recheckSnapshot(at path: String, volume: String?) throws(DockerOpsError) -> SnapshotManifest {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .snapshotMissing(volume: volume ?? "(any)", path: path) }
-        guard let earlier = readings.withLock({ $0[path] }), earlier.identity == FileIdentity(info) else {
-            return try verifySnapshot(at: path, volume: volume)
-        }
+        guard let earlier = readings.earlier(at: path) else { return try verifySnapshot(at: path, volume: volume) }
         let manifest = try sidecarManifest(of: path, volume: volume)
-        guard manifest == earlier.manifest else { return try verifySnapshot(at: path, volume: volume) }
+        guard manifest == earlier else { return try verifySnapshot(at: path, volume: volume) }
         return manifest
     }
 
-    struct SnapshotReading: Sendable {
-        let identity: FileIdentity
-        let manifest: SnapshotManifest
-    }
-
     /// The snapshots this process read whole and verified, by path.
-    static let readings = Mutex<[String: SnapshotReading]>([:])
+    static let readings = FileReadings<SnapshotManifest>()
 
     /// The sidecar manifest of the snapshot at `path`, checked to be of this format and, when
     /// `volume` is given, of that volume.

@@ -9,7 +9,6 @@ import DockerOps
 import Vocabulary
 import Planner
 import SafeFiles
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -117,18 +116,13 @@ func requireFreshBackup(_ context: StepContext) throws(MigrationError) {
 /// preconditions of remove-volumes and restore, inside it, then take no second and third
 /// reading of it (hundreds of MB at a plant) to find the same bytes the same.
 enum KnownDigests {
-    private static let known = Mutex<[String: (identity: FileIdentity, digest: String)]>([:])
+    private static let readings = FileReadings<String>()
 
     static func sha256(ofFileAt path: String) throws(ArchiveInspectError) -> String {
+        if let digest = readings.earlier(at: path) { return digest }
         let before = FileIdentity(path: path)
-        if let before, let earlier = known.withLock({ $0[path] }), earlier.identity == before {
-            return earlier.digest
-        }
         let digest = try ArchiveInspect.sha256(ofFileAt: path)
-        // Remembered only when the file was the same before and after the reading.
-        if let before, FileIdentity(path: path) == before {
-            known.withLock { $0[path] = (before, digest) }
-        }
+        readings.remember(digest, at: path, readFrom: before)
         return digest
     }
 }

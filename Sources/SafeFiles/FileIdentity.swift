@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -28,5 +30,27 @@ public struct FileIdentity: Equatable, Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         self.init(info)
+    }
+}
+
+/// What whole readings of files found, remembered with each file's identity while the process
+/// lives: given back only while the file is still the one it was read from.
+public final class FileReadings<Value: Sendable>: Sendable {
+    private let known = Mutex<[String: (identity: FileIdentity, value: Value)]>([:])
+
+    public init() {}
+
+    /// What a reading of `path` found earlier, when the file is unchanged since; else nil.
+    public func earlier(at path: String) -> Value? {
+        guard let now = FileIdentity(path: path), let found = known.withLock({ $0[path] }), found.identity == now
+        else { return nil }
+        return found.value
+    }
+
+    /// Remembers what a reading of `path` found, when the file is still `before`, the identity
+    /// it had when the reading began (a file changed meanwhile is not vouched for).
+    public func remember(_ value: Value, at path: String, readFrom before: FileIdentity?) {
+        guard let before, FileIdentity(path: path) == before else { return }
+        known.withLock { $0[path] = (before, value) }
     }
 }
